@@ -1,0 +1,13 @@
+"""localnet: a local single-subnet Internet Computer network in Python.
+
+Real clients (icp-cli, the JS agent, ic-py) talk to it unchanged over HTTP. The IC codecs come
+from the collection's client (``plugins/module_utils/ic``), which this package puts on
+``sys.path`` so that ``import ic`` works when run as ``python -m localnet`` from the repo root.
+"""
+import os
+import sys
+
+_MODULE_UTILS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils")
+if _MODULE_UTILS not in sys.path:
+    sys.path.insert(0, _MODULE_UTILS)
