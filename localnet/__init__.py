@@ -11,3 +11,5 @@ _MODULE_UTILS = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils")
 if _MODULE_UTILS not in sys.path:
     sys.path.insert(0, _MODULE_UTILS)
+
+VERSION = "localnet-0.1.0"

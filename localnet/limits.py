@@ -40,3 +40,4 @@ GIB = 1024 ** 3
 # Canister ids handed out without `specified_id` (dfx's first local id is bkyz2-fmaaa-...).
 ALLOCATION_RANGE = (0x8000000000100000, 0x80000000001FFFFF)
 FIRST_ALLOCATED = 0x8000000000100001
+MAX_LOG_MEMORY_LIMIT = 2 * 1024 * 1024

@@ -11,7 +11,7 @@ from .errors import InputError
 from .principal import Principal
 
 SELF_DESCRIBE_TAG = 55799
-MAX_DEPTH = 64
+MAX_DEPTH = 128
 _SELF_DESCRIBE = b"\xd9\xd9\xf7"
 
 
@@ -26,6 +26,9 @@ class Tag:
 
     def __eq__(self, other):
         return isinstance(other, Tag) and (self.tag, self.value) == (other.tag, other.value)
+
+    def __hash__(self):
+        return hash((Tag, self.tag, self.value))
 
     def __repr__(self):
         return f"Tag({self.tag}, {self.value!r})"
@@ -171,16 +174,12 @@ class _Decoder:
             return [self.item(depth + 1) for _ in range(self.count(self.argument(info), 1))]
         if major == 5:
             result = {}
-            n = None if info == 31 else self.count(self.argument(info), 2)
-            i = 0
-            while (self.at_break() is False) if n is None else i < n:
-                key = self.item(depth + 1)
-                if isinstance(key, list):
-                    self.fail("map key is an array")
-                if isinstance(key, dict):
-                    self.fail("map key is a map")
-                result[key] = self.item(depth + 1)
-                i += 1
+            if info == 31:
+                while not self.at_break():
+                    self.map_entry(result, depth)
+            else:
+                for _ in range(self.count(self.argument(info), 2)):
+                    self.map_entry(result, depth)
             return result
         if major == 6:
             tag = self.argument(info)
@@ -192,6 +191,16 @@ class _Decoder:
                 return mag if tag == 2 else -1 - mag
             return Tag(tag, value)
         return self.simple(info)
+
+    def map_entry(self, result, depth):
+        key = self.item(depth + 1)
+        if isinstance(key, (list, dict)):
+            self.fail(f"map key is {'an array' if isinstance(key, list) else 'a map'}")
+        value = self.item(depth + 1)
+        try:
+            result[key] = value
+        except TypeError:
+            self.fail("map key is not hashable")
 
     def at_break(self):
         if self.pos >= len(self.data):

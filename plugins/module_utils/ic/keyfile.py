@@ -9,7 +9,8 @@ import base64
 import re
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, padding
+from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -119,6 +120,7 @@ def parse_pkcs8(der):
         tag, seed, _ = read_tlv(items[2][1])
         if tag != 0x04 or len(seed) != 32:
             raise _bad("Ed25519 PRIVATE KEY does not hold a 32-byte seed")
+        _check_embedded_ed25519(seed, items[3:])
         return "ed25519", seed
     if oid == OID_EC_PUBLIC_KEY:
         curve = alg[1][1] if len(alg) > 1 and alg[1][0] == 0x06 else None
@@ -127,6 +129,22 @@ def parse_pkcs8(der):
             raise _bad("unsupported EC curve; use secp256k1 or P-256 (prime256v1)")
         return CURVES[curve], scalar
     raise _bad("unsupported key type; use Ed25519, secp256k1 or P-256")
+
+
+def _check_embedded_ed25519(seed, extra_items):
+    # PKCS#8 v2 (older dfx) carries the public key as [1] BIT STRING; a mismatch means a
+    # corrupt or hand-edited file, which would otherwise sign as an unexpected principal.
+    for tag, value in extra_items:
+        if tag in (0x81, 0xA1):
+            if tag == 0xA1:
+                inner_tag, value, _ = read_tlv(value)
+                if inner_tag != 0x03:
+                    raise _bad("Ed25519 PRIVATE KEY has a malformed public key field")
+            public = ed25519.Ed25519PrivateKey.from_private_bytes(seed).public_key()
+            raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            if value != b"\x00" + raw:
+                raise _bad("the public key inside the Ed25519 key file does not match its "
+                           "private key; the file is corrupt")
 
 
 def _int(tlv, what):

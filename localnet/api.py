@@ -1,0 +1,191 @@
+"""The IC HTTP interface (``/api/...``) over a Node, independent of the HTTP server.
+
+``handle(node, method, path, headers, body)`` returns a ``Response``; the server only moves
+bytes. Statuses, bodies and content types follow the replica (see
+/work/shared/reference/http-interface.md).
+"""
+import re
+import time
+from dataclasses import dataclass
+
+from ic import cbor
+from ic.errors import InputError, Reject
+from ic.principal import Principal
+
+from . import VERSION, ingress, limits
+from .errors import HttpError
+from .statetree import ReadState
+
+CBOR = "application/cbor"
+TEXT = "text/plain; charset=utf-8"
+_ROUTE = re.compile(r"^/api/v(\d+)/(canister|subnet)/([^/]+)/(call|query|read_state)$")
+# (version, scope, endpoint) pairs the replica serves.
+_SERVED = {(2, "canister", "call"), (3, "canister", "call"), (4, "canister", "call"),
+           (2, "canister", "query"), (3, "canister", "query"),
+           (2, "canister", "read_state"), (3, "canister", "read_state"),
+           (2, "subnet", "read_state"), (3, "subnet", "read_state")}
+SYNC_WAIT_SECONDS = 10
+
+
+@dataclass
+class Response:
+    """An HTTP answer; ``drop`` closes the connection without sending it."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = TEXT
+    drop: bool = False
+
+
+def text(status, message):
+    """A plain-text response."""
+    return Response(status, message.encode("utf-8"), TEXT)
+
+
+def cbor_response(value, status=200):
+    """A CBOR response (with the self-describe tag)."""
+    return Response(status, cbor.dumps(value), CBOR)
+
+
+def status_response(node):
+    """``GET /api/v2/status``."""
+    return cbor_response({
+        "root_key": node.keys.root_key_der,
+        "impl_version": VERSION,
+        "impl_hash": "",
+        "replica_health_status": "healthy",
+        "certified_height": node.metrics.update_calls,
+    })
+
+
+def route(path):
+    """``(version, scope, id_text, endpoint)`` for an IC route, or None."""
+    match = _ROUTE.match(path)
+    if match is None:
+        return None
+    version, scope, id_text, endpoint = match.groups()
+    if (int(version), scope, endpoint) not in _SERVED:
+        return None
+    return int(version), scope, id_text, endpoint
+
+
+def check_body(headers, length):
+    """Content-type and size checks that come before decoding."""
+    ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype != CBOR:
+        raise HttpError(400, "Unexpected content-type, expected application/cbor.")
+    if length > limits.MAX_INGRESS_BYTES:
+        raise HttpError(413, f"Request is too large. Message byte size {length} is larger "
+                             f"than the max allowed {limits.MAX_INGRESS_BYTES}.")
+
+
+def _principal(id_text, what):
+    try:
+        return Principal.from_text(id_text)
+    except InputError as err:
+        raise HttpError(400, f"Invalid {what}: {err.message}") from None
+
+
+def handle_ic(node, version, scope, id_text, endpoint, body):
+    """Serve one IC endpoint; returns a Response (HttpError answers are made here too)."""
+    try:
+        node.metrics.endpoint(f"v{version}/{scope}/{endpoint}")
+        target = _principal(id_text, "effective canister id" if scope == "canister"
+                            else "effective subnet id")
+        kind = endpoint
+        envelope, request = ingress.parse(body, kind)
+        response = _apply_faults(node, endpoint, target, request)
+        if response is not None:
+            return response
+        ingress.authenticate(envelope, request, node.clock.now_ns())
+        if scope == "canister":
+            ingress.check_targets(request, target)
+        if endpoint == "call":
+            response = _call(node, version, target, request)
+        elif endpoint == "query":
+            response = _query(node, target, request)
+        else:
+            response = _read_state(node, version, scope, target, request)
+        if getattr(request, "_drop", False):
+            response.drop = True
+        return response
+    except HttpError as err:
+        node.metrics.outcome(f"http_{err.status}")
+        return text(err.status, err.text)
+
+
+def _apply_faults(node, endpoint, target, request):
+    rule = node.faults.take(endpoint, str(request.canister_id or target),
+                            request.method_name, str(request.sender))
+    if rule is None:
+        return None
+    action = rule["action"]
+    if action == "http_503":
+        node.metrics.outcome("http_503")
+        return text(503, "Service is overloaded, try again later.")
+    if action == "http_429":
+        node.metrics.outcome("http_429")
+        return text(429, "The service is overloaded.")
+    if action == "delay_ms":
+        time.sleep(rule["ms"] / 1000.0)
+    elif action == "drop_response":
+        request._drop = True
+    return None
+
+
+def _call(node, version, ecid, request):
+    try:
+        entry = node.call(request, ecid)
+    except Reject as err:
+        node.metrics.outcome("non_replicated_rejection")
+        body = {"reject_code": err.reject_code, "reject_message": err.reject_message,
+                "error_code": err.error_code}
+        if version >= 3:
+            body = {"status": "non_replicated_rejection", **body}
+        return cbor_response(body)
+    if version == 2:
+        return Response(202, b"", TEXT)
+    if not entry.done.wait(SYNC_WAIT_SECONDS):
+        return text(202, "Message did not complete execution and certification within the "
+                         "replica defined timeout.")
+    return cbor_response({"status": "replied",
+                          "certificate": node.certifier.request_status(entry)})
+
+
+def _query(node, ecid, request):
+    if request.canister_id != Principal.management():
+        ingress.check_effective_canister(request, ecid)
+        if node.store.get(ecid) is None:
+            raise HttpError(404, f"Canister {ecid} not found")
+    outcome = node.query(request, ecid)
+    timestamp = node.clock.now_ns()
+    if outcome.replied:
+        signed = {"status": "replied", "reply": {"arg": outcome.reply},
+                  "timestamp": timestamp, "request_id": request.request_id}
+        body = {"status": "replied", "reply": {"arg": outcome.reply}}
+    else:
+        signed = {"status": "rejected", "reject_code": outcome.reject_code,
+                  "reject_message": outcome.reject_message,
+                  "error_code": outcome.error_code,
+                  "timestamp": timestamp, "request_id": request.request_id}
+        body = {"status": "rejected", "reject_code": outcome.reject_code,
+                "reject_message": outcome.reject_message}
+        if outcome.error_code:
+            body["error_code"] = outcome.error_code
+    node.metrics.outcome("query_replied" if outcome.replied else "query_rejected")
+    signature = node.keys.sign_response(cbor.hash_of_map(signed))
+    body["signatures"] = [{"timestamp": timestamp, "signature": signature,
+                           "identity": node.keys.node_id.raw}]
+    return cbor_response(body)
+
+
+def _read_state(node, version, scope, target, request):
+    if scope == "subnet":
+        if target != node.keys.subnet_id:
+            raise HttpError(404, f"Subnet {target} not found")
+        reader = ReadState(node, request, esid=target, legacy=version == 2)
+    else:
+        reader = ReadState(node, request, ecid=target, legacy=version == 2)
+    mapping = reader.mapping()
+    node.metrics.read_state()
+    return cbor_response({"certificate": node.certifier.certificate(mapping)})

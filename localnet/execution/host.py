@@ -1,0 +1,490 @@
+"""The ``ic0`` host functions, acting on one execution's working copy of the canister state."""
+import ctypes
+
+from . import errors, system_api
+from .errors import HostTrap, contract_violation
+from .stable import MAX_PAGES, StableMemoryOutOfBounds
+from .state import OutgoingCall, Callback
+
+U64 = (1 << 64) - 1
+MAX_PRINCIPAL = 29
+FEE_CALL, FEE_CALL_BYTE, FEE_CREATE = 260_000, 1_000, 500_000_000_000
+FEE_SIGN = 10_000_000_000
+NON_REPLICATED = ("NRQ", "CQ", "CRy", "CRt", "CC", "F")
+KNOWN_KEYS = ("dfx_test_key", "test_key_1", "key_1")
+MAX_REPLY = {True: 2 << 20, False: 3 << 20}
+
+
+def _u128(hi, lo):
+    return ((hi & U64) << 64) | (lo & U64)
+
+
+class Execution:
+    """Working state of one message execution; committed to the canister only on success."""
+
+    def __init__(self, state, api_type, message, call_context, engine_env, instruction_limit):
+        self.state = state
+        self.api = api_type
+        self.msg = message
+        self.cc = call_context
+        self.env = engine_env
+        self.limit = instruction_limit
+        self.store = self.memory = None
+        self.balance = state.cycles
+        self.timer = state.global_timer
+        self.certified = state.certified_data
+        self.available = call_context.cycles_available if call_context else 0
+        self.responded = call_context.responded if call_context else False
+        self.reply_buf = bytearray()
+        self.response = None
+        self.pending = None
+        self._pending_arg = bytearray()
+        self.calls = []
+        self.logs = []
+        self.accepted_cycles = 0
+        self.burned = 0
+        self.accepted_message = False
+        self.arg = message.arg if message else b""
+        self.reject = None        # (code, message) seen by a reject callback
+        self.refunded = 0
+        self.refund = 0
+        self.used = 0
+        self.trap_text = None
+        self.replicated = api_type.value not in NON_REPLICATED and (
+            message is None or message.replicated)
+
+    # -- memory helpers -------------------------------------------------------------------
+    def _base(self, start, size, what):
+        length = self.memory.data_len(self.store)
+        if start < 0 or size < 0 or start + size > length:
+            raise contract_violation(
+                f"{what}: src={start} + length={size} exceeds the slice size {length}")
+        return ctypes.addressof(self.memory.data_ptr(self.store).contents) + start
+
+    def read(self, src, size, what):
+        """Bytes of the canister's memory; traps on out-of-bounds access."""
+        if size == 0:
+            return b""
+        return ctypes.string_at(self._base(src, size, what), size)
+
+    def write(self, dst, data, what):
+        """Write into the canister's memory; traps on out-of-bounds access."""
+        if data:
+            ctypes.memmove(self._base(dst, len(data), what), bytes(data), len(data))
+
+    def copy_out(self, dst, offset, size, data, what):
+        """The common ``*_copy(dst, offset, size)`` pattern."""
+        if offset < 0 or size < 0 or offset + size > len(data):
+            raise contract_violation(f"{what}: offset + size exceeds the size of the data "
+                                     f"({offset} + {size} > {len(data)})")
+        self.write(dst, data[offset:offset + size], what)
+
+    def check(self, name):
+        """Trap unless ``ic0.<name>`` may be called in this context."""
+        if self.api.value not in system_api.allowed_contexts(name):
+            raise contract_violation(f'"ic0_{name}" cannot be executed in {self.api.label} mode')
+
+    def instructions(self):
+        """Fuel used so far in this execution."""
+        return self.limit - self.store.get_fuel()
+
+    # -- message data ---------------------------------------------------------------------
+    def msg_arg_data_size(self):
+        return len(self.arg)
+
+    def msg_arg_data_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self.arg, "ic0.msg_arg_data_copy")
+
+    def _caller(self):
+        return self.cc.caller if self.cc else (self.msg.caller if self.msg else b"")
+
+    def msg_caller_size(self):
+        return len(self._caller())
+
+    def msg_caller_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self._caller(), "ic0.msg_caller_copy")
+
+    def msg_caller_info_data_size(self):
+        return 0
+
+    def msg_caller_info_data_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, b"", "ic0.msg_caller_info_data_copy")
+
+    msg_caller_info_signer_size = msg_caller_info_data_size
+
+    def msg_caller_info_signer_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, b"", "ic0.msg_caller_info_signer_copy")
+
+    def msg_reject_code(self):
+        return self.reject[0] if self.reject else 0
+
+    def _reject_text(self, name):
+        if not self.reject:
+            raise contract_violation(f"{name}: there is no reject message in a reply callback")
+        return self.reject[1].encode("utf-8")
+
+    def msg_reject_msg_size(self):
+        return len(self._reject_text("ic0.msg_reject_msg_size"))
+
+    def msg_reject_msg_copy(self, dst, offset, size):
+        data = self._reject_text("ic0.msg_reject_msg_copy")
+        self.copy_out(dst, offset, size, data, "ic0.msg_reject_msg_copy")
+
+    def msg_deadline(self):
+        return self.cc.deadline if self.cc else 0
+
+    def msg_method_name_size(self):
+        return len(self.msg.method.encode())
+
+    def msg_method_name_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self.msg.method.encode(), "ic0.msg_method_name_copy")
+
+    def accept_message(self):
+        if self.accepted_message:
+            raise contract_violation("ic0.accept_message: the function was already called.")
+        self.accepted_message = True
+
+    # -- responding -----------------------------------------------------------------------
+    def _respondable(self, name):
+        if self.responded:
+            raise contract_violation(f"ic0.{name}: the call is already replied")
+
+    def msg_reply_data_append(self, src, size):
+        self._respondable("msg_reply_data_append")
+        limit = MAX_REPLY[self.replicated]
+        if len(self.reply_buf) + size > limit:
+            raise contract_violation(
+                f"ic0.msg_reply_data_append: application payload size ({len(self.reply_buf) + size}) "
+                f"cannot be larger than {limit}.")
+        self.reply_buf += self.read(src, size, "ic0.msg_reply_data_append")
+
+    def msg_reply(self):
+        self._respondable("msg_reply")
+        self.responded = True
+        self.response = ("reply", bytes(self.reply_buf))
+        self.refund, self.available = self.available, 0
+
+    def msg_reject(self, src, size):
+        self._respondable("msg_reject")
+        raw = self.read(src, size, "ic0.msg_reject")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise contract_violation("ic0.msg_reject: invalid UTF-8 string provided")
+        self.responded = True
+        self.response = ("reject", 4, text, errors.CANISTER_REJECT)
+        self.refund, self.available = self.available, 0
+
+    # -- cycles ---------------------------------------------------------------------------
+    def _write128(self, dst, value, what):
+        self.write(dst, value.to_bytes(16, "little"), what)
+
+    def msg_cycles_available128(self, dst):
+        self._write128(dst, self.available, "ic0.msg_cycles_available128")
+
+    def msg_cycles_refunded128(self, dst):
+        self._write128(dst, self.refunded, "ic0.msg_cycles_refunded128")
+
+    def _accept(self, wanted):
+        amount = min(wanted, self.available)
+        self.available -= amount
+        self.balance += amount
+        self.accepted_cycles += amount
+        return amount
+
+    def msg_cycles_accept128(self, hi, lo, dst):
+        self._write128(dst, self._accept(_u128(hi, lo)), "ic0.msg_cycles_accept128")
+
+    def cycles_burn128(self, hi, lo, dst):
+        amount = min(_u128(hi, lo), self.balance)
+        self.balance -= amount
+        self.burned += amount
+        self._write128(dst, amount, "ic0.cycles_burn128")
+
+    def canister_cycle_balance128(self, dst):
+        self._write128(dst, self.balance, "ic0.canister_cycle_balance128")
+
+    def canister_liquid_cycle_balance128(self, dst):
+        self._write128(dst, self.balance, "ic0.canister_liquid_cycle_balance128")
+
+    def mint_cycles128(self, hi, lo, dst):
+        if not self.env.may_mint(self.state.canister_id):
+            raise contract_violation("ic0.mint_cycles128 cannot be executed. Should only be "
+                                     "called by the cycles minting canister.")
+        amount = _u128(hi, lo)
+        self.balance += amount
+        self._write128(dst, amount, "ic0.mint_cycles128")
+
+    def msg_cycles_available(self):
+        if self.available > U64:
+            raise contract_violation("ic0.msg_cycles_available: the amount does not fit in 64 bits")
+        return self.available
+
+    def msg_cycles_refunded(self):
+        if self.refunded > U64:
+            raise contract_violation("ic0.msg_cycles_refunded: the amount does not fit in 64 bits")
+        return self.refunded
+
+    def msg_cycles_accept(self, amount):
+        return self._accept(amount & U64)
+
+    def canister_cycle_balance(self):
+        if self.balance > U64:
+            raise contract_violation("ic0.canister_cycle_balance: the balance does not fit in "
+                                     "64 bits; use canister_cycle_balance128")
+        return self.balance
+
+    # -- identity, status, time -----------------------------------------------------------
+    def canister_self_size(self):
+        return len(self.state.canister_id)
+
+    def canister_self_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self.state.canister_id, "ic0.canister_self_copy")
+
+    def subnet_self_size(self):
+        return len(self.env.subnet_id)
+
+    def subnet_self_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self.env.subnet_id, "ic0.subnet_self_copy")
+
+    def canister_status(self):
+        return self.state.status
+
+    def canister_version(self):
+        return self.state.version
+
+    def time(self):
+        return self.msg.time_ns if self.msg else 0
+
+    def global_timer_set(self, timestamp):
+        old, self.timer = self.timer, timestamp & U64
+        return old
+
+    def performance_counter(self, kind):
+        if kind not in (0, 1):
+            raise contract_violation(f"ic0.performance_counter: unknown counter type {kind}")
+        return self.instructions()
+
+    def is_controller(self, src, size):
+        if size > MAX_PRINCIPAL:
+            raise contract_violation(f"ic0.is_controller: principal of {size} bytes is too long")
+        return int(self.read(src, size, "ic0.is_controller") in self.state.controllers)
+
+    def in_replicated_execution(self):
+        return int(self.replicated)
+
+    def root_key_size(self):
+        return len(self.env.root_key)
+
+    def root_key_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self.env.root_key, "ic0.root_key_copy")
+
+    # -- inter-canister calls -------------------------------------------------------------
+    def call_new(self, callee_src, callee_size, name_src, name_size,
+                 reply_fun, reply_env, reject_fun, reject_env):
+        self._drop_pending()
+        callee = self.read(callee_src, callee_size, "ic0.call_new")
+        name = self.read(name_src, name_size, "ic0.call_new")
+        try:
+            method = name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise contract_violation("ic0.call_new: method name is not valid UTF-8")
+        cb = Callback(reply_fun, reply_env, reject_fun, reject_env, self.cc)
+        self.pending = OutgoingCall(callee, method, b"", 0, cb)
+        self._pending_arg = bytearray()
+
+    def _building(self, name):
+        if self.pending is None:
+            raise contract_violation(f"ic0.{name} called when no call is under construction.")
+        return self.pending
+
+    def call_on_cleanup(self, fun, env):
+        call = self._building("call_on_cleanup")
+        if call.callback.cleanup_fun is not None:
+            raise contract_violation("ic0.call_on_cleanup: cleanup closure already set.")
+        call.callback.cleanup_fun, call.callback.cleanup_env = fun, env
+
+    def call_data_append(self, src, size):
+        self._building("call_data_append")
+        self._pending_arg += self.read(src, size, "ic0.call_data_append")
+
+    def call_with_best_effort_response(self, timeout_seconds):
+        call = self._building("call_with_best_effort_response")
+        if call.timeout_seconds is not None:
+            raise contract_violation("ic0.call_with_best_effort_response: timeout already set.")
+        call.timeout_seconds = min(timeout_seconds & 0xFFFFFFFF, 300)
+
+    def _add_cycles(self, amount):
+        call = self._building("call_cycles_add128")
+        if amount > self.balance:
+            raise HostTrap(errors.CONTRACT_VIOLATION,
+                           f"Canister {errors.canister_text(self.state.canister_id)} is out of "
+                           f"cycles: please top up the canister with at least "
+                           f"{amount - self.balance} additional cycles")
+        self.balance -= amount
+        call.cycles += amount
+
+    def call_cycles_add128(self, hi, lo):
+        self._add_cycles(_u128(hi, lo))
+
+    def call_cycles_add(self, amount):
+        self._add_cycles(amount & U64)
+
+    def call_perform(self):
+        call = self._building("call_perform")
+        call.arg = bytes(self._pending_arg)
+        self.calls.append(call)
+        self.pending = None
+        return 0
+
+    def _drop_pending(self):
+        if self.pending is not None:
+            self.balance += self.pending.cycles
+            self.pending = None
+
+    def finish_calls(self):
+        """Return the cycles of a call that was started but never performed."""
+        self._drop_pending()
+
+    # -- stable memory --------------------------------------------------------------------
+    def stable64_size(self):
+        return self.state.stable.pages
+
+    def stable64_grow(self, pages):
+        return self.state.stable.grow(pages & U64)
+
+    def stable64_write(self, offset, src, size):
+        data = self.read(src, size, "ic0.stable64_write")
+        try:
+            self.state.stable.write(offset & U64, data)
+        except StableMemoryOutOfBounds:
+            raise HostTrap(errors.CANISTER_TRAPPED, "Canister trapped: stable memory out of bounds")
+
+    def stable64_read(self, dst, offset, size):
+        try:
+            data = self.state.stable.read(offset & U64, size & U64)
+        except StableMemoryOutOfBounds:
+            raise HostTrap(errors.CANISTER_TRAPPED, "Canister trapped: stable memory out of bounds")
+        self.write(dst, data, "ic0.stable64_read")
+
+    def stable_size(self):
+        if self.state.stable.pages > 65536:
+            raise contract_violation("32 bit stable memory api used on a memory larger than 4GB")
+        return self.state.stable.pages
+
+    def stable_grow(self, pages):
+        if self.state.stable.pages > 65536:
+            raise contract_violation("32 bit stable memory api used on a memory larger than 4GB")
+        return self.state.stable.grow(pages & 0xFFFFFFFF, min(MAX_PAGES, 65536))
+
+    def stable_write(self, offset, src, size):
+        self.stable64_write(offset & 0xFFFFFFFF, src, size)
+
+    def stable_read(self, dst, offset, size):
+        self.stable64_read(dst, offset & 0xFFFFFFFF, size & 0xFFFFFFFF)
+
+    # -- certified data -------------------------------------------------------------------
+    def certified_data_set(self, src, size):
+        if size > 32:
+            raise contract_violation("ic0_certified_data_set failed because the passed data must "
+                                     f"be no larger than 32 bytes. Found {size} bytes.")
+        self.certified = self.read(src, size, "ic0.certified_data_set")
+
+    def _certificate(self):
+        return (self.msg.data_certificate if self.msg else None) or b""
+
+    def data_certificate_present(self):
+        return int(bool(self.msg and self.msg.data_certificate))
+
+    def data_certificate_size(self):
+        return len(self._certificate())
+
+    def data_certificate_copy(self, dst, offset, size):
+        self.copy_out(dst, offset, size, self._certificate(), "ic0.data_certificate_copy")
+
+    # -- costs ----------------------------------------------------------------------------
+    def cost_call(self, name_size, payload_size, dst):
+        cost = FEE_CALL + FEE_CALL_BYTE * ((name_size & U64) + (payload_size & U64))
+        self._write128(dst, cost, "ic0.cost_call")
+
+    def cost_create_canister(self, dst):
+        self._write128(dst, FEE_CREATE, "ic0.cost_create_canister")
+
+    def cost_http_request(self, request_size, max_res_bytes, dst):
+        n = 13
+        cost = (3_000_000 + 60_000 * n) * n + (400 * (request_size & U64)
+                                               + 800 * (max_res_bytes & U64)) * n
+        self._write128(dst, cost, "ic0.cost_http_request")
+
+    def _cost_signing(self, src, size, code, dst, known_codes, what):
+        if code not in known_codes:
+            return 1
+        if self.read(src, size, what).decode("utf-8", "replace") not in KNOWN_KEYS:
+            return 2
+        self._write128(dst, FEE_SIGN, what)
+        return 0
+
+    def cost_sign_with_ecdsa(self, src, size, curve, dst):
+        return self._cost_signing(src, size, curve, dst, (0,), "ic0.cost_sign_with_ecdsa")
+
+    def cost_sign_with_schnorr(self, src, size, algorithm, dst):
+        return self._cost_signing(src, size, algorithm, dst, (0, 1), "ic0.cost_sign_with_schnorr")
+
+    def cost_vetkd_derive_key(self, src, size, curve, dst):
+        return self._cost_signing(src, size, curve, dst, (0,), "ic0.cost_vetkd_derive_key")
+
+    # -- environment variables ------------------------------------------------------------
+    def _env_names(self):
+        return sorted(self.state.env_vars)
+
+    def _env_name(self, index):
+        names = self._env_names()
+        if index >= len(names):
+            raise contract_violation(f"Environment variable index {index} is out of bounds. "
+                                     f"The number of environment variables is {len(names)}.")
+        return names[index].encode("utf-8")
+
+    def _env_lookup(self, src, size, what):
+        raw = self.read(src, size, what)
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise contract_violation(f"{what}: variable name is not valid UTF-8")
+        if name not in self.state.env_vars:
+            raise contract_violation(f"Environment variable {name} not found.")
+        return self.state.env_vars[name].encode("utf-8")
+
+    def env_var_count(self):
+        return len(self.state.env_vars)
+
+    def env_var_name_size(self, index):
+        return len(self._env_name(index))
+
+    def env_var_name_copy(self, index, dst, offset, size):
+        self.copy_out(dst, offset, size, self._env_name(index), "ic0.env_var_name_copy")
+
+    def env_var_name_exists(self, src, size):
+        raw = self.read(src, size, "ic0.env_var_name_exists")
+        return int(raw.decode("utf-8", "replace") in self.state.env_vars)
+
+    def env_var_value_size(self, src, size):
+        return len(self._env_lookup(src, size, "ic0.env_var_value_size"))
+
+    def env_var_value_copy(self, src, size, dst, offset, length):
+        value = self._env_lookup(src, size, "ic0.env_var_value_copy")
+        self.copy_out(dst, offset, length, value, "ic0.env_var_value_copy")
+
+    # -- debugging ------------------------------------------------------------------------
+    def debug_print(self, src, size):
+        self.logs.append((self.time(), self.read(src, size, "ic0.debug_print")))
+
+    def logs_with_trap(self, err):
+        """The log records, plus the trap line the replica adds when a replicated run fails."""
+        logs = list(self.logs)
+        if err is not None and self.replicated and self.trap_text:
+            logs.append((self.time(), f"[TRAP]: {self.trap_text}".encode()))
+        return logs
+
+    def trap(self, src, size):
+        text = self.read(src, size, "ic0.trap").decode("utf-8", "replace")
+        raise errors.called_trap(text)

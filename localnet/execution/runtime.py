@@ -1,0 +1,202 @@
+"""The wasmtime side: one engine, compiled-module cache, ic0 linkers and live instances."""
+import ctypes
+import hashlib
+import importlib.metadata
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import wasmtime
+
+from . import system_api, wasm_binary
+from .errors import invalid_wasm
+
+START_EXPORT = "__ic_start"
+TABLE_EXPORT = "__ic_table"
+MEMORY_EXPORT = "__ic_memory"
+GLOBAL_PREFIX = "__ic_g"
+PAGE = 65536
+_VALTYPE = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
+_MASK = {"i32": 0xFFFFFFFF, "i64": (1 << 64) - 1}
+# Bump when the instrumentation or the engine configuration changes: serialized modules
+# only load into an identically configured engine.
+CACHE_FORMAT = "ic-exec-1"
+
+
+@dataclass
+class Compiled:
+    """A module ready to instantiate, with the export names the instrumentation added."""
+    module: wasmtime.Module
+    has_start: bool
+    table: str | None
+    memory: str | None
+    globals: tuple
+
+
+def _fix_result(value, vt):
+    # wasmtime-py takes signed integers; the System API returns unsigned sizes.
+    if vt == "i32" and value >= 1 << 31:
+        return value - (1 << 32)
+    if vt == "i64" and value >= 1 << 63:
+        return value - (1 << 64)
+    return value
+
+
+class Runtime:
+    """Owns the wasmtime Engine. ``current`` is the Execution the host functions act on."""
+
+    def __init__(self, cache_dir=None, max_modules=32):
+        config = wasmtime.Config()
+        config.consume_fuel = True
+        config.wasm_memory64 = True
+        self.engine = wasmtime.Engine(config)
+        self.cache_dir = cache_dir
+        self.max_modules = max_modules
+        self._modules = OrderedDict()
+        self._linkers = {False: self._make_linker(False), True: self._make_linker(True)}
+        self.current = None
+
+    def _make_linker(self, memory64):
+        linker = wasmtime.Linker(self.engine)
+        for name, (params, results) in system_api.signatures(memory64).items():
+            ty = wasmtime.FuncType([_VALTYPE[p]() for p in params],
+                                   [_VALTYPE[r]() for r in results])
+            linker.define_func("ic0", name, ty, self._host(name, params, results))
+        return linker
+
+    def _host(self, name, params, results):
+        masks = tuple(_MASK[p] for p in params)
+        result_vt = results[0] if results else None
+        runtime = self
+
+        def call(*args):
+            ex = runtime.current
+            ex.check(name)
+            value = getattr(ex, name)(*[a & m for a, m in zip(args, masks)])
+            if result_vt is not None:
+                return _fix_result(value, result_vt)
+            return None
+        return call
+
+    def compiled(self, info):
+        """The compiled, instrumented module for a ModuleInfo (memory and disk cached)."""
+        key = hashlib.sha256(info.wasm).hexdigest()
+        hit = self._modules.get(key)
+        if hit is not None:
+            self._modules.move_to_end(key)
+            return hit
+        parsed = info.parsed or wasm_binary.parse(info.wasm)
+        module = self._load(key, parsed)
+        first = parsed.imported_count("global")
+        globals_ = tuple(f"{GLOBAL_PREFIX}{first + i}"
+                         for i, g in enumerate(parsed.globals) if g.mutable)
+        compiled = Compiled(
+            module=module, has_start=parsed.start is not None,
+            table=wasm_binary.export_name(parsed, 1, TABLE_EXPORT) if parsed.tables else None,
+            memory=wasm_binary.export_name(parsed, 2, MEMORY_EXPORT) if parsed.memories else None,
+            globals=globals_)
+        self._modules[key] = compiled
+        while len(self._modules) > self.max_modules:
+            self._modules.popitem(last=False)
+        return compiled
+
+    def _load(self, key, parsed):
+        path = None
+        if self.cache_dir:
+            path = os.path.join(self.cache_dir, f"{CACHE_FORMAT}-{_WASMTIME_VERSION}-{key}.cwasm")
+            if os.path.exists(path):
+                try:
+                    return wasmtime.Module.deserialize_file(self.engine, path)
+                except wasmtime.WasmtimeError:
+                    os.unlink(path)
+        wasm = wasm_binary.instrument(parsed, START_EXPORT, TABLE_EXPORT, MEMORY_EXPORT,
+                                      GLOBAL_PREFIX)
+        try:
+            module = wasmtime.Module(self.engine, wasm)
+        except wasmtime.WasmtimeError as exc:
+            raise invalid_wasm(f"Wasmtime failed to validate wasm module {exc}")
+        if path:
+            os.makedirs(self.cache_dir, exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(module.serialize())
+            os.replace(tmp, path)
+        return module
+
+    def instantiate(self, info):
+        """A new LiveInstance of the module (active data segments applied, start not run)."""
+        compiled = self.compiled(info)
+        store = wasmtime.Store(self.engine)
+        store.set_fuel(0)
+        instance = self._linkers[info.memory64].instantiate(store, compiled.module)
+        return LiveInstance(store, instance, compiled)
+
+
+class LiveInstance:
+    """A running instance of a canister module and access to its memory and globals."""
+
+    def __init__(self, store, instance, compiled):
+        self.store = store
+        self.compiled = compiled
+        self.exports = instance.exports(store)
+        self.memory = self.exports[compiled.memory] if compiled.memory else None
+        self.table = self.exports[compiled.table] if compiled.table else None
+        self.globals = [(name, self.exports[name]) for name in compiled.globals]
+
+    def heap_size(self):
+        """Main memory size in bytes."""
+        return self.memory.data_len(self.store) if self.memory else 0
+
+    def read_heap(self):
+        """A copy of the whole main memory."""
+        size = self.heap_size()
+        if not size:
+            return b""
+        return ctypes.string_at(ctypes.addressof(self.memory.data_ptr(self.store).contents), size)
+
+    def write_heap(self, data):
+        """Replace main memory with ``data`` (growing it first if needed)."""
+        if not data:
+            return
+        missing = (len(data) - self.heap_size()) // PAGE
+        if missing > 0:
+            self.memory.grow(self.store, missing)
+        base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
+        ctypes.memmove(base, data, len(data))
+
+    def read_globals(self):
+        """[(export name, value)] of the mutable globals."""
+        return [(name, g.value(self.store)) for name, g in self.globals]
+
+    def write_globals(self, values):
+        """Restore globals read with ``read_globals``."""
+        by_name = dict(self.globals)
+        for name, value in values:
+            g = by_name.get(name)
+            if g is not None:
+                g.set_value(self.store, value)
+
+    def func(self, export):
+        """The exported function, or None."""
+        try:
+            f = self.exports[export]
+        except KeyError:
+            return None
+        return f if isinstance(f, wasmtime.Func) else None
+
+    def table_func(self, index):
+        """The function at a table index, or None."""
+        if self.table is None or index >= self.table.size(self.store):
+            return None
+        f = self.table.get(self.store, index)
+        return f if isinstance(f, wasmtime.Func) else None
+
+
+def _wasmtime_version():
+    try:
+        return importlib.metadata.version("wasmtime")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_WASMTIME_VERSION = _wasmtime_version()

@@ -1,0 +1,68 @@
+"""Fault injection for tests (``POST /_/faults``): fail, slow down or drop matching requests.
+
+A rule is ``{"match": {...}, "action": ..., "count": n}``. ``match`` may name ``method``,
+``canister`` (principal text), ``endpoint`` (``call``, ``query``, ``read_state``, ``status``)
+and ``sender``; an absent key matches anything. ``action`` is ``http_503``, ``http_429``,
+``delay_ms`` (with ``"ms": n``) or ``drop_response`` (execute, then close the connection
+without answering). ``count`` is how many requests the rule hits (default 1; ``null`` = no
+limit).
+"""
+import threading
+
+ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response")
+_MATCH_KEYS = ("method", "canister", "endpoint", "sender")
+
+
+class Faults:
+    """The active rules; ``take`` consumes the first rule matching a request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+
+    def add(self, rule):
+        """Validate and add a rule; raises ValueError naming the bad field."""
+        if not isinstance(rule, dict):
+            raise ValueError("a fault rule must be a JSON object")
+        match = rule.get("match", {})
+        if not isinstance(match, dict) or any(k not in _MATCH_KEYS for k in match):
+            raise ValueError(f"match: keys must be among {', '.join(_MATCH_KEYS)}")
+        action = rule.get("action")
+        if action not in ACTIONS:
+            raise ValueError(f"action: must be one of {', '.join(ACTIONS)}")
+        count = rule.get("count", 1)
+        if count is not None and (not isinstance(count, int) or count < 1):
+            raise ValueError("count: must be a positive integer or null")
+        ms = rule.get("ms", rule.get("delay_ms", 0))
+        if action == "delay_ms" and (not isinstance(ms, (int, float)) or ms < 0):
+            raise ValueError("ms: the delay in milliseconds must be a non-negative number")
+        entry = {"match": {k: str(v) for k, v in match.items()}, "action": action,
+                 "count": count, "ms": ms}
+        with self._lock:
+            self._rules.append(entry)
+        return entry
+
+    def clear(self):
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def rules(self):
+        """The active rules (JSON-ready)."""
+        with self._lock:
+            return [dict(r) for r in self._rules]
+
+    def take(self, endpoint, canister=None, method=None, sender=None):
+        """The first matching rule (its count used up by one), or None."""
+        if not self._rules:
+            return None
+        seen = {"endpoint": endpoint, "canister": canister, "method": method, "sender": sender}
+        with self._lock:
+            for rule in self._rules:
+                if all(seen.get(k) == v for k, v in rule["match"].items()):
+                    if rule["count"] is not None:
+                        rule["count"] -= 1
+                        if rule["count"] == 0:
+                            self._rules.remove(rule)
+                    return rule
+        return None

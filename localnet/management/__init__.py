@@ -1,0 +1,147 @@
+"""The management canister (``aaaaa-aa``): ingress filter, effective ids and dispatch.
+
+Handlers live in one module per topic (lifecycle, code, snapshots, info); each takes a
+``Call`` and the decoded argument and returns the decoded result, raising ``Reject`` with
+the replica's error code and wording.
+"""
+from ic.errors import Reject
+from ic.principal import Principal
+
+from ..errors import HttpError, reject
+from . import code, info, interface, lifecycle, snapshots
+from .context import Call
+
+# Methods a user may send as ingress, and who may (the replica's should_accept_ingress_message).
+CONTROLLER_METHODS = frozenset({
+    "canister_status", "start_canister", "uninstall_code", "stop_canister", "delete_canister",
+    "update_settings", "install_code", "install_chunked_code", "upload_chunk", "stored_chunks",
+    "clear_chunk_store", "take_canister_snapshot", "load_canister_snapshot",
+    "list_canister_snapshots", "delete_canister_snapshot", "canister_metrics",
+    "read_canister_snapshot_metadata", "read_canister_snapshot_data",
+    "upload_canister_snapshot_metadata", "upload_canister_snapshot_data"})
+PROVISIONAL_METHODS = frozenset({"provisional_create_canister_with_cycles",
+                                 "provisional_top_up_canister"})
+QUERY_METHODS = frozenset({"canister_status", "canister_metrics", "fetch_canister_logs"})
+# Methods whose visibility setting can open them to non-controllers.
+_VISIBILITY = {"canister_status": "status_visibility",
+               "list_canister_snapshots": "snapshot_visibility",
+               "read_canister_snapshot_metadata": "snapshot_visibility",
+               "read_canister_snapshot_data": "snapshot_visibility",
+               "fetch_canister_logs": "log_visibility"}
+
+HANDLERS = {}
+for _module in (lifecycle, code, info, snapshots):
+    HANDLERS.update(_module.HANDLERS)
+
+
+def target_of(method, args):
+    """The canister a management call is about (its effective canister id), or None."""
+    if not isinstance(args, dict):
+        return None
+    if method == "install_chunked_code":
+        return args.get("target_canister")
+    value = args.get("canister_id")
+    return value if isinstance(value, Principal) else None
+
+
+def visible_to(canister, setting, sender):
+    """True when ``sender`` may use a method governed by the visibility ``setting``."""
+    if sender in canister.controllers:
+        return True
+    visibility = canister.settings.get(setting) or {}
+    if "public" in visibility:
+        return True
+    return sender in (visibility.get("allowed_viewers") or [])
+
+
+class Management:
+    """The management canister of one node."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def decode(self, method, arg):
+        """Decoded first argument, or Reject (IC0406 for unknown methods, IC0408)."""
+        if method not in interface.METHODS:
+            raise reject("IC0406", f"Only canisters can call ic00 method {method}")
+        return interface.decode_args(method, arg)
+
+    def check_ecid(self, method, arg, ecid):
+        """HTTP 400 when a call's URL names another canister than its argument."""
+        if method in ("provisional_create_canister_with_cycles", "create_canister"):
+            return
+        try:
+            args = self.decode(method, arg)
+        except Reject:
+            return  # the ingress filter answers with the reject
+        target = target_of(method, args)
+        if target is not None and target != ecid:
+            raise HttpError(400, f"Specified CanisterId {target} does not match effective "
+                                 f"canister id in URL {ecid}")
+
+    def check_query_ecid(self, method, arg, ecid):
+        """The same rule for queries (``list_canisters`` takes any ecid)."""
+        if method != "list_canisters":
+            self.check_ecid(method, arg, ecid)
+
+    def ingress_filter(self, sender, method, arg):
+        """Refuse ingress the replica would not induct; raises Reject (non-replicated)."""
+        if method == "fetch_canister_logs":
+            raise reject("IC0406", "fetch_canister_logs API is not accessible via ingress in "
+                                   "replicated mode")
+        if method not in CONTROLLER_METHODS and method not in PROVISIONAL_METHODS:
+            raise reject("IC0406", f"Only canisters can call ic00 method {method}")
+        args = self.decode(method, arg)
+        if method in PROVISIONAL_METHODS:
+            if method == "provisional_top_up_canister" and \
+                    self.node.store.get(args["canister_id"]) is None:
+                raise reject("IC0301", f"Canister {args['canister_id']} not found")
+            return
+        target = target_of(method, args)
+        canister = self.node.store.get(target)
+        if canister is None:
+            raise reject("IC0301", f"Canister {target} not found")
+        if method in _VISIBILITY and visible_to(canister, _VISIBILITY[method], sender):
+            return
+        if sender not in canister.controllers:
+            raise reject("IC0512", f"Only controllers of canister {target} can call ic00 "
+                                   f"method {method}")
+
+    def call(self, tx, message, caller_version=None):
+        """Execute a replicated management call in ``tx``; returns the Candid reply."""
+        args = self.decode(message.method, message.arg)
+        handler = HANDLERS.get(message.method)
+        if handler is None:
+            raise reject("IC0407", f"Management canister has no method '{message.method}' "
+                                   "on localnet")
+        if message.method == "fetch_canister_logs":
+            raise reject("IC0406", "fetch_canister_logs API is not accessible via ingress in "
+                                   "replicated mode")
+        call = Call(self.node, tx, message.caller, message.method, self.node.clock.now_ns(),
+                    ingress=message.ingress, cycles=message.cycles,
+                    caller_version=caller_version)
+        result = handler(call, args)
+        return interface.encode_reply(message.method, result)
+
+    def query(self, tx, message):
+        """Answer a management query (canister_status, canister_metrics, fetch_canister_logs)."""
+        if message.method not in QUERY_METHODS:
+            if message.method in interface.METHODS and not interface.is_query(message.method):
+                raise reject("IC0406", f"ic00 method {message.method} can not be called as a "
+                                       "query")
+            raise reject("IC0406", f"Only canisters can call ic00 method {message.method}")
+        args = self.decode(message.method, message.arg)
+        target = target_of(message.method, args)
+        canister = tx.get(target)
+        if canister is None:
+            raise reject("IC0301", f"Canister {target} not found.")
+        setting = _VISIBILITY.get(message.method)
+        allowed = visible_to(canister, setting, message.caller) if setting else \
+            message.caller in canister.controllers
+        if not allowed:
+            raise reject("IC0406", f"Caller {message.caller} is not allowed to query ic00 "
+                                   f"method {message.method}")
+        call = Call(self.node, tx, message.caller, message.method, self.node.clock.now_ns(),
+                    ingress=True, cycles=0)
+        result = HANDLERS[message.method](call, args)
+        return interface.encode_reply(message.method, result)

@@ -1,0 +1,150 @@
+"""Creating, funding, configuring, starting, stopping and deleting canisters."""
+from ic.principal import Principal
+
+from .. import cycles, limits
+from ..errors import reject, with_help
+from ..model import Canister
+from . import settings as settings_mod
+
+
+def _allocate_id(call):
+    index = call.tx.get_meta("next_canister_index", limits.FIRST_ALLOCATED)
+    while call.tx.get(Principal.from_canister_index(index)) is not None:
+        index += 1
+    if index > limits.ALLOCATION_RANGE[1]:
+        raise reject("IC0102", "Canister creation failed: the subnet has no free canister ids.")
+    call.tx.set_meta("next_canister_index", index + 1)
+    return Principal.from_canister_index(index)
+
+
+def _check_specified_id(call, specified):
+    index = specified.canister_index()
+    lo, hi = limits.ALLOCATION_RANGE
+    if index is not None and lo <= index <= hi:
+        raise reject("IC0408", f"The `specified_id` {specified} is invalid because it belongs "
+                               "to the canister allocation ranges of the test environment.\n"
+                               "Use a `specified_id` that matches a canister ID on the ICP "
+                               "mainnet and a test environment that supports canister creation "
+                               "with `specified_id` (e.g., PocketIC).")
+    if call.tx.get(specified) is not None:
+        raise reject("IC0205", f"Unsuccessful canister creation: canister id {specified} "
+                               "already exists.")
+
+
+def create(call, settings, balance, specified_id=None):
+    """Make a new empty, running canister; returns its id."""
+    settings_mod.validate(settings)
+    if specified_id is not None:
+        _check_specified_id(call, specified_id)
+        canister_id = specified_id
+    else:
+        canister_id = _allocate_id(call)
+    canister = Canister(id=canister_id, controllers=[call.caller], cycles=balance,
+                        created_ns=call.now_ns, burn_checked_ns=call.now_ns)
+    given = dict(settings or {})
+    settings_mod.apply(canister, given, call.now_ns, others=call.tx.store.canisters.values())
+    env = given.get("environment_variables")
+    call.record_change(canister, {"creation": {
+        "controllers": list(canister.controllers),
+        "environment_variables_hash": settings_mod.env_hash(env) if env else None}})
+    call.tx.put(canister)
+    return canister_id
+
+
+def provisional_create_canister_with_cycles(call, args):
+    """Create with ``amount`` cycles from nothing (no fee), optionally at ``specified_id``."""
+    amount = args.get("amount")
+    balance = limits.DEFAULT_PROVISIONAL_CYCLES if amount is None else amount
+    canister_id = create(call, args.get("settings"), balance, args.get("specified_id"))
+    return {"canister_id": canister_id}
+
+
+def create_canister(call, args):
+    """Create from a canister's attached cycles, less the creation fee."""
+    if call.ingress:
+        raise reject("IC0406", "Only canisters can call ic00 method create_canister")
+    if call.cycles < limits.CREATION_FEE:
+        raise reject("IC0403", f"Creating a canister requires a fee of {limits.CREATION_FEE} "
+                               "that is deducted from the canister's initial balance but only "
+                               f"{call.cycles} cycles were received with the create_canister "
+                               "request.")
+    canister_id = create(call, args.get("settings"), call.cycles - limits.CREATION_FEE)
+    call.cycles = 0
+    _add_consumed(call, limits.CREATION_FEE)
+    return {"canister_id": canister_id}
+
+
+def _add_consumed(call, amount):
+    call.tx.set_meta("consumed_cycles", call.tx.get_meta("consumed_cycles", 0) + amount)
+
+
+def provisional_top_up_canister(call, args):
+    """Add ``amount`` cycles to any canister."""
+    canister = call.canister(args["canister_id"])
+    cycles.settle_idle_burn(canister, call.now_ns)
+    canister.cycles += args["amount"]
+
+
+def deposit_cycles(call, args):
+    """Move the attached cycles to the canister (canisters only)."""
+    canister = call.canister(args["canister_id"])
+    cycles.settle_idle_burn(canister, call.now_ns)
+    canister.cycles += call.cycles
+    call.cycles = 0
+
+
+def update_settings(call, args):
+    """Apply the given settings fields (controllers only)."""
+    canister = call.controlled(args["canister_id"])
+    cycles.settle_idle_burn(canister, call.now_ns)
+    given = {k: v for k, v in (args.get("settings") or {}).items() if v is not None}
+    settings_mod.validate(given)
+    controllers_changed = settings_mod.apply(
+        canister, given, call.now_ns, others=call.tx.store.canisters.values())
+    canister.version += 1
+    if controllers_changed:
+        call.record_change(canister, {"controllers_change": {
+            "controllers": list(canister.controllers)}})
+
+
+def start_canister(call, args):
+    """Running again; the version goes up when the status changes."""
+    canister = call.controlled(args["canister_id"])
+    if canister.status != "running":
+        canister.status = "running"
+        canister.version += 1
+
+
+def stop_canister(call, args):
+    """Stop: with no open call contexts the canister is stopped at once."""
+    canister = call.controlled(args["canister_id"])
+    engine = call.node.engine
+    open_contexts = engine.open_call_contexts(canister) \
+        if engine is not None and hasattr(engine, "open_call_contexts") else 0
+    canister.status = "stopping" if open_contexts else "stopped"
+    canister.version += 1
+
+
+def delete_canister(call, args):
+    """Delete a stopped canister with everything it holds; its cycles are burnt."""
+    canister = call.controlled(args["canister_id"])
+    if canister.id == call.caller:
+        raise reject("IC0512", f"Canister {canister.id} cannot delete itself.")
+    if canister.status != "stopped":
+        raise reject("IC0510", with_help(
+            f"Canister {canister.id} must be stopped before it is deleted.",
+            "Stop the canister before deleting it.", "delete-canister-not-stopped"))
+    _add_consumed(call, cycles.balance_at(canister, call.now_ns))
+    call.tx.delete(canister.id)
+
+
+HANDLERS = {
+    "provisional_create_canister_with_cycles": provisional_create_canister_with_cycles,
+    "create_canister": create_canister,
+    "provisional_top_up_canister": provisional_top_up_canister,
+    "deposit_cycles": deposit_cycles,
+    "update_settings": update_settings,
+    "start_canister": start_canister,
+    "stop_canister": stop_canister,
+    "delete_canister": delete_canister,
+}

@@ -1,0 +1,125 @@
+"""Canister snapshots: take (with replace and uninstall), load, list, delete.
+
+A snapshot is a record in the canister's ``snapshots`` list plus copies of its code-state
+blobs and chunk store under ``snap:<id hex>:<name>``.
+"""
+from .. import cycles, limits
+from ..errors import reject
+from .code import code_blob_names, uninstall
+
+_FIELDS = ("module_hash", "wasm_binary_size", "metadata", "certified_data", "wasm_memory_size",
+           "stable_memory_size", "global_memory_size", "chunk_hashes", "engine")
+
+
+def _find(canister, snapshot_id):
+    for snap in canister.snapshots:
+        if snap["id"] == snapshot_id:
+            return snap
+    raise reject("IC0305", f"Could not find the snapshot ID {snapshot_id.hex()} for canister "
+                           f"{canister.id}.")
+
+
+def _prefix(snapshot_id):
+    return f"snap:{snapshot_id.hex()}:"
+
+
+def _drop(tx, canister, snap):
+    for name in tx.blob_names(canister.id, _prefix(snap["id"])):
+        tx.write_blob(canister.id, name, None)
+    canister.snapshots = [s for s in canister.snapshots if s["id"] != snap["id"]]
+
+
+def take_canister_snapshot(call, args):
+    """Snapshot code, memories, chunk store and certified data (at most 10 per canister)."""
+    canister = call.controlled(args["canister_id"])
+    replaced = None
+    if args.get("replace_snapshot") is not None:
+        replaced = _find(canister, args["replace_snapshot"])
+    elif len(canister.snapshots) >= limits.MAX_SNAPSHOTS:
+        raise reject("IC0406", f"Canister {canister.id} has reached the maximum number of "
+                               f"snapshots allowed: {limits.MAX_SNAPSHOTS}.")
+    if canister.is_empty:
+        raise reject("IC0406", f"Failed to create snapshot for empty canister {canister.id}")
+    if replaced is not None:
+        _drop(call.tx, canister, replaced)
+    snapshot_id = canister.id.raw + canister.next_snapshot_idx.to_bytes(8, "big")
+    canister.next_snapshot_idx += 1
+    total = 0
+    names = code_blob_names(call.tx, canister.id) + \
+        ["chunk:" + digest.hex() for digest in canister.chunk_hashes]
+    for name in names:
+        data = call.tx.read_blob(canister.id, name)
+        if data is not None:
+            call.tx.write_blob(canister.id, _prefix(snapshot_id) + name, data)
+            total += len(data)
+    snap = {"id": snapshot_id, "taken_at_timestamp": call.now_ns, "total_size": total,
+            "canister_version": canister.version, "blobs": names}
+    snap.update({name: getattr(canister, name) for name in _FIELDS})
+    canister.snapshots.append(snap)
+    if args.get("uninstall_code"):
+        uninstall(call, canister)
+    cycles.check_not_frozen(canister, call.now_ns)
+    return {"id": snapshot_id, "taken_at_timestamp": call.now_ns, "total_size": total}
+
+
+def load_canister_snapshot(call, args):
+    """Replace the canister's code state with a snapshot (possibly of another canister)."""
+    canister = call.controlled(args["canister_id"])
+    snapshot_id = args["snapshot_id"]
+    owner_raw = snapshot_id[:-8] if len(snapshot_id) > 8 else b""
+    from ic.principal import Principal
+    owner = call.tx.get(Principal(owner_raw)) if len(owner_raw) <= 29 else None
+    if owner is None or owner.id == canister.id:
+        owner = canister
+    elif call.caller not in owner.controllers:
+        raise reject("IC0406", f"Only a controller of the canister that snapshot "
+                               f"{snapshot_id.hex()} belongs to can load it on canister "
+                               f"{canister.id}. Sender: {call.caller}.")
+    snap = _find(owner, snapshot_id)
+    for name in code_blob_names(call.tx, canister.id):
+        call.tx.write_blob(canister.id, name, None)
+    for digest in canister.chunk_hashes:
+        call.tx.write_blob(canister.id, "chunk:" + digest.hex(), None)
+    for name in snap["blobs"]:
+        data = call.tx.read_blob(owner.id, _prefix(snapshot_id) + name)
+        if data is not None:
+            call.tx.write_blob(canister.id, name, data)
+    for name in _FIELDS:
+        setattr(canister, name, _copy(snap[name]))
+    canister.version += 1
+    canister.last_install_ns = call.now_ns
+    call.record_change(canister, {"load_snapshot": {
+        "from_canister_id": owner.id if owner is not canister else None,
+        "snapshot_id": snapshot_id,
+        "canister_version": snap["canister_version"],
+        "taken_at_timestamp": snap["taken_at_timestamp"],
+        "source": {"taken_from_canister": None}}})
+
+
+def _copy(value):
+    import copy
+    return copy.deepcopy(value)
+
+
+def list_canister_snapshots(call, args):
+    """The canister's snapshots (per snapshot_visibility)."""
+    canister = call.view(args["canister_id"])
+    from . import visible_to
+    if not visible_to(canister, "snapshot_visibility", call.caller):
+        call.require_controller(canister, allow_self=True)
+    return [{"id": s["id"], "taken_at_timestamp": s["taken_at_timestamp"],
+             "total_size": s["total_size"]} for s in canister.snapshots]
+
+
+def delete_canister_snapshot(call, args):
+    """Delete one snapshot (controllers)."""
+    canister = call.controlled(args["canister_id"])
+    _drop(call.tx, canister, _find(canister, args["snapshot_id"]))
+
+
+HANDLERS = {
+    "take_canister_snapshot": take_canister_snapshot,
+    "load_canister_snapshot": load_canister_snapshot,
+    "list_canister_snapshots": list_canister_snapshots,
+    "delete_canister_snapshot": delete_canister_snapshot,
+}

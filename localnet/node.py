@@ -1,0 +1,188 @@
+"""The network's one node: state, keys, clock, ingress history, management and execution.
+
+Everything that changes state runs under ``self.lock`` (one message at a time, as a replica's
+deterministic execution does) in a store transaction that is committed as a whole.
+"""
+import os
+import threading
+
+from ic import cbor
+from ic.errors import Reject
+from ic.principal import Principal
+
+from . import canisters, ledger
+from .certify import Certifier
+from .clock import Clock
+from .errors import HttpError
+from .faults import Faults
+from .ingress import check_effective_canister
+from .keys import Keys
+from .management import Management
+from .metrics import Metrics
+from .requests import IngressHistory, Outcome
+from .store import Store
+
+MANAGEMENT = Principal.management()
+_PRUNE_EVERY = 256
+
+
+class Node:
+    """A single-node, single-subnet IC network over a state directory."""
+
+    def __init__(self, state_dir, clean=False):
+        if clean:
+            for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm",
+                         "root_key.hex"):
+                path = os.path.join(state_dir, name)
+                if os.path.exists(path):
+                    os.remove(path)
+        self.state_dir = state_dir
+        self.store = Store(state_dir)
+        self.keys = Keys.load_or_create(self.store)
+        self.clock = Clock(self.store.get_meta("clock_offset", 0))
+        self.certifier = Certifier(self.keys, self.clock)
+        self.history = IngressHistory()
+        self.metrics = Metrics()
+        self.faults = Faults()
+        self.lock = threading.RLock()
+        self.management = Management(self)
+        self.engine = canisters.load_engine(self)
+        self._calls_since_prune = 0
+
+    def close(self):
+        """Release the store."""
+        with self.lock:
+            self.store.close()
+
+    # --- update calls ---------------------------------------------------------------------
+    def call(self, request, ecid):
+        """Accept an authenticated call; returns the history Entry once it has executed.
+
+        Raises HttpError for requests the HTTP layer refuses and Reject for rejections
+        before execution (answered as ``non_replicated_rejection``).
+        """
+        to_management = request.canister_id == MANAGEMENT
+        if to_management:
+            self.management.check_ecid(request.method_name, request.arg, ecid)
+        else:
+            check_effective_canister(request, ecid)
+        entry = self.history.get(request.request_id)
+        if entry is not None:
+            entry.done.wait(30)
+            return entry
+        message = canisters.Message(request.canister_id, request.method_name, request.arg,
+                                    request.sender, request_id=request.request_id)
+        if to_management:
+            self.management.ingress_filter(request.sender, request.method_name, request.arg)
+        else:
+            canisters.inspect(self, self.store.get(request.canister_id), message)
+        entry, new = self.history.begin(request.request_id, request.sender, ecid,
+                                        request.ingress_expiry)
+        if not new:
+            entry.done.wait(30)
+            return entry
+        self.metrics.update(request.canister_id, request.method_name)
+        try:
+            outcome = self.execute(message)
+        except BaseException:
+            self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
+                                               reject_message="internal error in localnet"))
+            raise
+        self.history.finish(entry, outcome)
+        self.metrics.outcome("replied" if outcome.replied else "rejected")
+        self._maybe_prune()
+        return entry
+
+    def execute(self, message):
+        """Run one update message in its own transaction; returns the Outcome."""
+        with self.lock:
+            tx = self.store.transaction()
+            if message.canister_id == MANAGEMENT:
+                try:
+                    reply = self.management.call(tx, message)
+                except Reject as err:
+                    return Outcome.of_reject(err)
+                tx.commit()
+                return Outcome(reply=reply)
+            outcome = canisters.deliver(self, tx, message)
+            # Execution decides what a failed message still leaves behind (cycles, logs).
+            tx.commit()
+            return outcome
+
+    def _maybe_prune(self):
+        self._calls_since_prune += 1
+        if self._calls_since_prune >= _PRUNE_EVERY:
+            self._calls_since_prune = 0
+            self.history.prune(self.clock.now_ns())
+
+    # --- queries --------------------------------------------------------------------------
+    def query(self, request, ecid):
+        """Answer a query; returns an Outcome. Nothing a query does is kept."""
+        if request.canister_id == MANAGEMENT:
+            self.management.check_query_ecid(request.method_name, request.arg, ecid)
+        else:
+            check_effective_canister(request, ecid)
+        self.metrics.query(request.canister_id, request.method_name)
+        message = canisters.Message(request.canister_id, request.method_name, request.arg,
+                                    request.sender, kind="query",
+                                    request_id=request.request_id)
+        with self.lock:
+            tx = self.store.transaction()
+            if request.canister_id == MANAGEMENT:
+                try:
+                    return Outcome(reply=self.management.query(tx, message))
+                except Reject as err:
+                    return Outcome.of_reject(err)
+            return canisters.run_query(self, tx, message)
+
+    # --- admin ----------------------------------------------------------------------------
+    def advance_time(self, seconds):
+        """Move the clock forward; the offset survives restarts."""
+        now = self.clock.advance(seconds)
+        self.store.set_meta("clock_offset", self.clock.offset_ns)
+        return now
+
+    def mint(self, owner, amount, subaccount=None):
+        """Credit ``amount`` cycles to a cycles-ledger account; returns the new balance."""
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise ValueError("amount: must be a positive integer of cycles")
+        with self.lock:
+            tx = self.store.transaction()
+            balance = ledger.credit(tx, owner, subaccount, amount)
+            tx.commit()
+            return balance
+
+    def balance(self, owner, subaccount=None):
+        """A cycles-ledger account's balance."""
+        return ledger.balance(self.store, owner, subaccount)
+
+    def canister_list(self):
+        """JSON-ready summaries of every canister."""
+        from . import cycles
+        now = self.clock.now_ns()
+        with self.lock:
+            return [{
+                "id": str(c.id),
+                "controllers": [str(p) for p in c.controllers],
+                "status": c.status,
+                "module_hash": c.module_hash.hex() if c.module_hash else None,
+                "cycles": cycles.balance_at(c, now),
+                "version": c.version,
+            } for c in sorted(self.store.canisters.values(), key=lambda c: c.id.raw)]
+
+    def subnet_metrics(self):
+        """CBOR value of ``/subnet/<sid>/metrics``."""
+        from . import cycles
+        state_bytes = sum(cycles.memory_size(c) for c in self.store.canisters.values())
+        consumed = self.store.get_meta("consumed_cycles", 0)
+        return cbor.dumps({
+            "num_canisters": len(self.store.canisters),
+            "canister_state_bytes": state_bytes,
+            "consumed_cycles_total": {0: consumed & (2 ** 64 - 1), 1: consumed >> 64 or None},
+            "update_transactions_total": self.metrics.update_calls,
+        })
+
+
+def refuse(status, text):
+    """Shorthand for raising an HttpError."""
+    raise HttpError(status, text)

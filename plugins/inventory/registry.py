@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Inventory plugin: the canisters recorded in one or more registry files, as hosts."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: registry
+short_description: Canisters from icp.canister_factory registry files as inventory hosts
+description:
+  - Reads one or more canister registry files written by M(icp.canister_factory.ic_registry)
+    and adds every recorded canister as a host in group C(canisters) and in its template group
+    C(<template>_canisters).
+  - Host variables are the registry entry (C(canister_id), C(template), C(owner), C(status),
+    C(module_hash), C(wasm_version), C(cycles_balance), C(events), ...) plus
+    C(ansible_connection=local), because every task for a canister runs on the controller.
+  - With O(live=true) it asks the network for each canister's status, cycles, memory and
+    module hash (concurrently, one agent) and overrides the recorded values; the answer can be
+    cached with the usual inventory cache options.
+  - Uses a YAML configuration file whose name ends with C(icp_registry.yml) or
+    C(icp_registry.yaml).
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+options:
+  plugin:
+    description: Marks this file as a configuration of this plugin.
+    required: true
+    choices: [registry, icp.canister_factory.registry]
+  registries:
+    description:
+      - Registry files to read. Relative paths are relative to this configuration file.
+      - Each may be a template, e.g. C({{ lookup('env', 'ICP_REGISTRY') or 'registry.yml' }}).
+      - A file that does not exist yet is an empty registry.
+    type: list
+    elements: path
+    env:
+      - name: ICP_REGISTRY
+  templates:
+    description: Only canisters of these templates (empty means all).
+    type: list
+    elements: str
+    default: []
+  statuses:
+    description:
+      - Only canisters whose registry status is one of these (empty means all but C(deleted)).
+    type: list
+    elements: str
+    default: []
+  owners:
+    description: Only canisters owned by one of these principals (empty means all).
+    type: list
+    elements: str
+    default: []
+  live:
+    description: Add the live state of every canister from the network (status, cycles, memory, module hash).
+    type: bool
+    default: false
+  network:
+    description: Network URL, C(local) (http://127.0.0.1:4943) or C(ic), used when O(live=true).
+    type: str
+    default: local
+    env:
+      - name: ICP_NETWORK
+  identity:
+    description: PEM file of the identity asking for canister status (must be a controller to see cycles).
+    type: path
+    env:
+      - name: ICP_IDENTITY
+  identity_password:
+    description: Password of an encrypted O(identity).
+    type: str
+    env:
+      - name: ICP_IDENTITY_PASSWORD
+  root_key:
+    description:
+      - Root key of the network in hex; C(fetch) asks a loopback network for it. Mainnet's key is built in.
+    type: str
+    env:
+      - name: ICP_ROOT_KEY
+  timeout:
+    description: Seconds to wait for each network request.
+    type: float
+    default: 30
+  live_workers:
+    description: How many canisters are asked about at once.
+    type: int
+    default: 8
+"""
+
+EXAMPLES = r"""
+# canisters.icp_registry.yml — every canister recorded in build/registry.yml
+plugin: icp.canister_factory.registry
+registries: [build/registry.yml]
+
+# The canisters of one user: ansible-inventory -i owners.icp_registry.yml --graph owner_<principal>
+plugin: icp.canister_factory.registry
+registries: [build/registry.yml]
+keyed_groups:
+  - key: owner
+    prefix: owner
+  - key: template
+    prefix: template
+  - key: status
+    prefix: status
+
+# Live cycles, cached for ten minutes; low balances get their own group.
+plugin: icp.canister_factory.registry
+registries: [build/registry.yml]
+live: true
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: build/inventory-cache
+cache_timeout: 600
+groups:
+  cycles_low: cycles_balance | int < 1000000000000
+keyed_groups:
+  - key: module_hash
+    prefix: hash
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ..module_utils.registry import Registry, RegistryError, template_group
+
+CANISTERS_GROUP = "canisters"
+LOCAL_URL = "http://127.0.0.1:4943"
+MAINNET_URL = "https://icp-api.io"
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """Canisters of the registry files as hosts; optionally with their live state."""
+
+    NAME = "icp.canister_factory.registry"
+
+    def verify_file(self, path):
+        """Accept only ``*.icp_registry.yml`` / ``*.icp_registry.yaml`` configuration files."""
+        return super().verify_file(path) and path.endswith(("icp_registry.yml", "icp_registry.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        base = os.path.dirname(os.path.abspath(path))
+        entries = self._filtered(self._read_registries(base))
+        if self.get_option("live"):
+            live = self._cached_live(path, cache, entries)
+            for name, state in live.items():
+                entries[name].update(state)
+        self._populate(entries)
+
+    def _read_registries(self, base):
+        """Merge the entries of every registry file; a later file wins for a repeated name."""
+        files = self.get_option("registries") or []
+        if not files:
+            raise AnsibleParserError("registry inventory: no registry file given (option 'registries' or ICP_REGISTRY)")
+        entries = {}
+        for name in files:
+            # Templates let a configuration follow ICP_REGISTRY and still have a fallback.
+            name = self.templar.template(name) if self.templar.is_template(name) else name
+            file_path = os.path.join(base, os.path.expanduser(name))
+            try:
+                data = Registry(file_path).read()
+            except RegistryError as exc:
+                raise AnsibleParserError(f"registry inventory: {exc}") from exc
+            for host, hostvars in data.entries.items():
+                hostvars.setdefault("registry_file", os.path.abspath(file_path))
+                entries[host] = hostvars
+        return entries
+
+    def _filtered(self, entries):
+        """Apply the template, status and owner filters."""
+        templates = set(self.get_option("templates"))
+        statuses = set(self.get_option("statuses"))
+        owners = set(self.get_option("owners"))
+
+        def wanted(entry):
+            status = entry.get("status")
+            if statuses:
+                if status not in statuses:
+                    return False
+            elif status == "deleted":
+                return False
+            if templates and entry.get("template") not in templates:
+                return False
+            return not owners or entry.get("owner") in owners
+
+        return {name: entry for name, entry in entries.items() if wanted(entry)}
+
+    def _cached_live(self, path, cache, entries):
+        """Live state per host name, from the inventory cache when allowed and present."""
+        use_cache = self.get_option("cache") and cache
+        key = self.get_cache_key(path)
+        if use_cache:
+            try:
+                cached = self._cache[key]
+                if set(cached) >= set(entries):
+                    return {name: cached[name] for name in entries}
+            except KeyError:
+                pass
+        live = self._fetch_live(entries)
+        if self.get_option("cache"):
+            self._cache[key] = live
+        return live
+
+    def _fetch_live(self, entries):
+        """Ask the network about every canister with a recorded id, several at once."""
+        ids = {name: e["canister_id"] for name, e in entries.items() if e.get("canister_id")}
+        if not ids:
+            return {}
+        management = self._management()
+        with ThreadPoolExecutor(max_workers=max(1, self.get_option("live_workers"))) as pool:
+            answers = dict(zip(ids, pool.map(lambda cid: _live_state(management, cid), ids.values())))
+        return answers
+
+    def _management(self):
+        """One agent for all requests: identity and root key are loaded once."""
+        try:
+            from ..module_utils.ic.agent import Agent
+            from ..module_utils.ic.identity import AnonymousIdentity, load_identity_file
+            from ..module_utils.ic.management import Management
+        except ImportError as exc:
+            raise AnsibleError(f"registry inventory: live mode needs the IC client: {exc}") from exc
+        network = self.get_option("network") or "local"
+        url = {"local": LOCAL_URL, "ic": MAINNET_URL}.get(network, network)
+        identity_path = self.get_option("identity")
+        identity = (load_identity_file(identity_path, self.get_option("identity_password"))
+                    if identity_path else AnonymousIdentity())
+        root_key = self.get_option("root_key")
+        if root_key and root_key != "fetch":
+            root_key = bytes.fromhex(root_key)
+        elif not root_key and network != "ic":
+            root_key = "fetch"
+        agent = Agent(url, identity, root_key_der=root_key or None, timeout=self.get_option("timeout"))
+        return Management(agent)
+
+    def _populate(self, entries):
+        """Add hosts, the contract groups, and the constructed groups and variables."""
+        self.inventory.add_group(CANISTERS_GROUP)
+        strict = self.get_option("strict")
+        for name in sorted(entries):
+            hostvars = entries[name]
+            self.inventory.add_host(name, group=CANISTERS_GROUP)
+            if hostvars.get("template"):
+                group = self.inventory.add_group(template_group(hostvars["template"]))
+                self.inventory.add_child(group, name)
+            hostvars.setdefault("ansible_connection", "local")
+            for var, value in hostvars.items():
+                self.inventory.set_variable(name, var, value)
+            self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+
+def _live_state(management, canister_id):
+    """The live variables of one canister; an unreachable canister gets ``live_error`` instead."""
+    try:
+        status = management.canister_status({"canister_id": canister_id})
+    except Exception as exc:  # one bad canister must not hide the rest of the fleet
+        return {"live_error": str(exc)}
+    module_hash = status.get("module_hash")
+    query_stats = status.get("query_stats") or {}
+    return {
+        "canister_status": next(iter(status.get("status") or {"unknown": None})),
+        "cycles_balance": int(status.get("cycles") or 0),
+        "module_hash": module_hash.hex() if isinstance(module_hash, bytes) else module_hash,
+        "memory_size": int(status.get("memory_size") or 0),
+        "idle_cycles_burned_per_day": int(status.get("idle_cycles_burned_per_day") or 0),
+        "query_calls_total": int(query_stats.get("num_calls_total") or 0),
+        "live_error": None,
+    }

@@ -1,0 +1,248 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What ``ic_canister`` does: locate, create (crash-safe with a registry), converge, start/stop, delete.
+
+Mixed into an ``ICModule`` subclass; uses its ``params``, ``change``, ``diff``, ``result`` and
+management helpers.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.transport import OutcomeUnknown
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import (
+    differences, from_definite, normalize, to_candid)
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event, now_iso
+
+REGISTRY_STATUS = {"running": "active", "stopping": "stopped", "stopped": "stopped"}
+
+
+class CanisterLifecycle:
+    """The ``run`` of ic_canister; see the module documentation for the behaviour."""
+
+    def run(self):
+        """Converge one canister to the module's parameters."""
+        self.wanted = normalize(self.params.get("settings"))
+        self._check_lockout(self.wanted)
+        canister_id, entry = self._locate()
+        status = self.canister_status(canister_id) if canister_id else None
+        created = False
+        if self.params["state"] == "absent":
+            status = self._ensure_absent(canister_id, status, entry)
+        else:
+            if status is None:
+                canister_id, status = self._create(canister_id, entry)
+                created = True
+            else:
+                status = self._converge_settings(canister_id, status)
+            status = self._converge_run_state(canister_id, status)
+            self._record(canister_id, status, entry, created)
+        self._report(canister_id, status, created)
+
+    # ----- finding ---------------------------------------------------------------------
+
+    def _locate(self):
+        params = self.params
+        if params.get("canister_id"):
+            return Principal.coerce(params["canister_id"], field="canister_id").to_text(), None
+        if params.get("name"):
+            entry = self.registry().read().get(params["name"])
+            if entry and entry.get("status") != "deleted" and entry.get("canister_id"):
+                return entry["canister_id"], entry
+            return None, entry
+        return Principal.coerce(params["specified_id"], field="specified_id").to_text(), None
+
+    # ----- creating --------------------------------------------------------------------
+
+    def _create(self, canister_id, entry):
+        params = self.params
+        if params["state"] == "absent":
+            return None, None
+        if params.get("canister_id"):
+            raise InputError("canister_id", f"canister {canister_id} does not exist; use specified_id "
+                             "to create a canister with a chosen id")
+        if entry and entry.get("canister_id") and entry.get("status") not in ("deleted", "creating"):
+            raise InputError("name", f"registry entry {params['name']!r} points at canister "
+                             f"{entry['canister_id']}, which does not exist; remove the entry with "
+                             "ic_registry (state=absent) to create a new canister")
+        self.diff.add("state", "absent", "present")
+        self.result["changed"] = True
+        if self.check_mode:
+            return None, None
+        key = self._dedup_key(entry)
+        self._save_entry(lambda e: self._creating_entry(e, key))
+        canister_id = self._create_call(key)
+        self._save_entry(lambda e: e.update(canister_id=canister_id))
+        return canister_id, self.canister_status(canister_id)
+
+    def _dedup_key(self, entry):
+        """The key that makes creation repeatable: reuse the one of an unfinished creation."""
+        params = self.params
+        if entry and entry.get("status") == "creating":
+            if entry.get("created_at_time") or entry.get("specified_id"):
+                return {k: entry[k] for k in ("funding", "specified_id", "created_at_time") if entry.get(k)}
+            if entry.get("canister_id") is None:
+                raise InputError("name", f"an earlier creation of {params['name']!r} has an unknown "
+                                 "outcome and no deduplication key; check the network and record its "
+                                 "canister_id with ic_registry, or remove the entry")
+        if params["funding"] == "cycles_ledger":
+            if params.get("specified_id"):
+                raise InputError("specified_id", "only with funding=provisional")
+            return {"funding": "cycles_ledger", "created_at_time": time.time_ns()}
+        if params.get("subnet"):
+            raise InputError("subnet", "only with funding=cycles_ledger")
+        key = {"funding": "provisional"}
+        if params.get("specified_id"):
+            key["specified_id"] = Principal.coerce(params["specified_id"], field="specified_id").to_text()
+        return key
+
+    def _creating_entry(self, entry, key):
+        params = self.params
+        if entry.get("status") == "deleted":
+            entry.clear()
+        entry.update(key)
+        entry.update(status="creating", created_by=self.caller_text(), created_at=now_iso(),
+                     network=self.network_url())
+        for field in ("template", "owner"):
+            if params.get(field):
+                entry[field] = params[field]
+        add_event(entry, "create", "started", identity=self.caller_text())
+
+    def _create_call(self, key):
+        settings = to_candid(self.wanted) if self.wanted else None
+        cycles = self.params.get("cycles")
+        if key["funding"] == "cycles_ledger":
+            return self._create_with_ledger(key, settings, cycles)
+        specified = Principal.from_text(key["specified_id"]) if key.get("specified_id") else None
+        arg = {"amount": cycles, "settings": settings, "specified_id": specified,
+               "sender_canister_version": None}
+        try:
+            reply = self.client.call("provisional_create_canister_with_cycles", arg,
+                                     effective_canister_id=specified)
+        except (Reject, OutcomeUnknown) as exc:
+            # The same specified_id already existing after a lost reply is our own canister.
+            if specified is None or (isinstance(exc, Reject) and exc.error_code != "IC0205"):
+                raise
+            if self.canister_status(specified) is None:
+                raise
+            return specified.to_text()
+        return Principal.coerce(reply["canister_id"]).to_text()
+
+    def _create_with_ledger(self, key, settings, cycles):
+        from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
+
+        if cycles is None:
+            raise InputError("cycles", "required with funding=cycles_ledger")
+        subnet = self.params.get("subnet")
+        ledger = CyclesLedger(self.agent)
+        canister = ledger.create_canister(
+            amount=cycles, created_at_time=key["created_at_time"], settings=settings,
+            subnet=Principal.coerce(subnet, field="subnet") if subnet else None)
+        return Principal.coerce(canister).to_text()
+
+    # ----- converging ------------------------------------------------------------------
+
+    def _check_lockout(self, wanted):
+        if "controllers" in wanted and not self.params["allow_lockout"]:
+            caller = self.caller_text()
+            if caller not in wanted["controllers"]:
+                raise InputError("settings.controllers", f"leaves out the calling identity {caller}, "
+                                 "which would lose control of the canister; add it or set allow_lockout: true")
+
+    def _converge_settings(self, canister_id, status):
+        current = from_definite(status["settings"])
+        self.diff.add("settings", {k: current.get(k) for k in self.wanted}, dict(self.wanted))
+        changes = differences(self.wanted, current)
+        if not changes:
+            return status
+        arg = {"canister_id": Principal.from_text(canister_id), "settings": to_candid(changes),
+               "sender_canister_version": None}
+        self.change(self.mgmt, "update_settings", arg)
+        if self.check_mode:
+            return status
+        return self.canister_status(canister_id) or status
+
+    def _converge_run_state(self, canister_id, status):
+        wanted = self.params["state"]
+        if wanted not in ("running", "stopped") or (status is None and self.check_mode):
+            return status
+        current = run_status(status)
+        self.diff.add("status", current, wanted)
+        if current == wanted:
+            return status
+        method = "start_canister" if wanted == "running" else "stop_canister"
+        self.change(self.mgmt, method, {"canister_id": Principal.from_text(canister_id)})
+        if self.check_mode:
+            return status
+        return self.wait_for_status(canister_id, wanted, self.params["wait_timeout"])
+
+    # ----- deleting --------------------------------------------------------------------
+
+    def _ensure_absent(self, canister_id, status, entry):
+        if status is None:
+            if entry and entry.get("status") != "deleted":
+                self.diff.add("registry_status", entry.get("status"), "deleted")
+                self.result["changed"] = True
+                if not self.check_mode:
+                    self._save_entry(lambda e: self._tombstone(e, None))
+            return None
+        self.diff.add("state", run_status(status), "absent")
+        self.result["changed"] = True
+        if self.check_mode:
+            return status
+        principal = Principal.from_text(canister_id)
+        if run_status(status) != "stopped":
+            self.mgmt("stop_canister", {"canister_id": principal})
+            status = self.wait_for_status(canister_id, "stopped", self.params["wait_timeout"])
+        self.mgmt("delete_canister", {"canister_id": principal})
+        self.result["cycles_freed"] = int(status["cycles"])
+        self._save_entry(lambda e: self._tombstone(e, int(status["cycles"])))
+        return None
+
+    def _tombstone(self, entry, cycles):
+        entry["status"] = "deleted"
+        add_event(entry, "delete", "ok", identity=self.caller_text(), cycles_freed=cycles)
+
+    # ----- registry and result ---------------------------------------------------------
+
+    def _save_entry(self, update):
+        """Apply ``update(entry)`` to the registry entry ``name`` in one locked transaction."""
+        registry = self.registry() if self.params.get("name") else None
+        if registry is None:
+            return
+        with registry.transaction() as data:
+            entry = data.get(self.params["name"]) or {}
+            update(entry)
+            data.put(self.params["name"], entry)
+
+    def _record(self, canister_id, status, entry, created):
+        if self.check_mode or status is None or not self.params.get("name"):
+            return
+        wanted = {"canister_id": canister_id, "status": REGISTRY_STATUS[run_status(status)],
+                  "module_hash": hex_or_none(status.get("module_hash"))}
+        for field in ("template", "owner"):
+            if self.params.get(field):
+                wanted[field] = self.params[field]
+        stale = {k: v for k, v in wanted.items() if (entry or {}).get(k) != v}
+        if not stale and not created and not self.result["changed"]:
+            return
+
+        def update(e):
+            e.update(wanted)
+            e["cycles_balance"] = int(status["cycles"])
+            add_event(e, "create" if created else "update", "ok", identity=self.caller_text())
+        self._save_entry(update)
+
+    def _report(self, canister_id, status, created):
+        self.result.update(canister_id=canister_id, status=run_status(status), created=created)
+        if status is not None:
+            self.result.update(settings=from_definite(status["settings"]), cycles=int(status["cycles"]),
+                               module_hash=hex_or_none(status.get("module_hash")))
+        elif self.check_mode and self.params["state"] != "absent":
+            self.result["settings"] = dict(self.wanted)

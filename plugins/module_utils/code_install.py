@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What ``ic_code`` does: decide the install mode, install (chunked when big), verify, roll back.
+
+Mixed into an ``ICModule`` subclass.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid, wasm as wasm_lib
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event
+
+# icp-cli's threshold: module plus argument above this go through the chunk store.
+CHUNK_THRESHOLD = 2 * 1024 * 1024
+MAX_SNAPSHOTS = 10
+EOP_METADATA = "enhanced-orthogonal-persistence"
+
+
+class CodeInstall:
+    """The ``run`` of ic_code; see the module documentation for the behaviour."""
+
+    def run(self):
+        """Converge the installed module of one canister."""
+        params = self.params
+        module = wasm_lib.load(params["wasm"])
+        if params.get("wasm_sha256") and params["wasm_sha256"].lower() != module.sha256_hex:
+            raise InputError("wasm_sha256", f"{params['wasm']} has SHA-256 {module.sha256_hex}, "
+                             f"not {params['wasm_sha256'].lower()}")
+        did = candid_args.read_did(params["did"]) if params.get("did") else None
+        if did is None and module.candid_service:
+            did = candid_args.parse_service(module.candid_service, "wasm")
+        arg = candid_args.encode(params, candid_args.arg_types(did))
+        arg_sha = candid_args.sha256_hex(arg)
+        canister_id, entry = self._locate()
+        status = self.canister_status(canister_id)
+        if status is None:
+            raise InputError("canister_id", f"canister {canister_id} does not exist")
+        current = hex_or_none(status.get("module_hash"))
+        mode = self._decide(current, module.sha256_hex, arg_sha, entry)
+        self.diff.add("module_hash", current, module.sha256_hex if mode != "none" else current)
+        if entry is not None and entry.get("arg_sha256"):
+            self.diff.add("arg_sha256", entry.get("arg_sha256"), arg_sha if mode != "none" else entry["arg_sha256"])
+        chunked = len(module.bytes_installed) + len(arg) > CHUNK_THRESHOLD
+        self.result.update(previous_module_hash=current, mode=mode, arg_sha256=arg_sha,
+                           installed_now=False, chunked=chunked and mode != "none",
+                           module_hash=module.sha256_hex if mode != "none" else current,
+                           canister_id=canister_id)
+        if mode == "none":
+            return
+        self.result["changed"] = True
+        if self.check_mode:
+            return
+        self._set_registry(entry, status="upgrading" if mode == "upgrade" else None)
+        self._install_guarded(canister_id, module, arg, mode, chunked)
+        installed = hex_or_none(self.agent.module_hash(canister_id))
+        if installed != module.sha256_hex:
+            raise ICError(f"after {mode}, canister {canister_id} reports module hash {installed}, "
+                          f"not {module.sha256_hex}")
+        self.result.update(installed_now=True, module_hash=installed)
+        self._set_registry(entry, status="active", module_hash=installed, arg_sha256=arg_sha,
+                           wasm_version=params.get("wasm_version"), event=mode)
+
+    # ----- deciding --------------------------------------------------------------------
+
+    def _locate(self):
+        if self.params.get("canister_id"):
+            return Principal.coerce(self.params["canister_id"], field="canister_id").to_text(), None
+        entry = self.registry().read().get(self.params["name"])
+        if not entry or not entry.get("canister_id") or entry.get("status") == "deleted":
+            raise InputError("name", f"no canister recorded as {self.params['name']!r} in {self.params['registry']}")
+        return entry["canister_id"], entry
+
+    def _decide(self, current, wanted, arg_sha, entry):
+        params = self.params
+        mode = params["mode"]
+        if mode == "reinstall" and not params["allow_data_loss"]:
+            raise InputError("allow_data_loss", "mode=reinstall wipes the canister's state; set allow_data_loss: true")
+        same = current == wanted
+        if same and entry is not None and entry.get("arg_sha256") and entry["arg_sha256"] != arg_sha:
+            same = False
+        if same and not params["force"]:
+            return "none"
+        if mode == "auto":
+            return "install" if current is None else "upgrade"
+        if mode == "install" and current is not None:
+            raise InputError("mode", "install needs an empty canister, but it has module "
+                             f"{current}; use mode=upgrade or mode=reinstall")
+        if mode == "upgrade" and current is None:
+            raise InputError("mode", "upgrade needs installed code, but the canister is empty; use mode=install")
+        return mode
+
+    def _install_mode(self, canister_id, mode):
+        if mode != "upgrade":
+            return {mode: None}
+        persistence = self.params.get("wasm_memory_persistence")
+        if persistence is None and self.agent.metadata(canister_id, EOP_METADATA) is not None:
+            persistence = "keep"
+        return {"upgrade": {
+            "skip_pre_upgrade": True if self.params["skip_pre_upgrade"] else None,
+            "wasm_memory_persistence": {persistence: None} if persistence else None,
+        }}
+
+    # ----- installing ------------------------------------------------------------------
+
+    def _install_guarded(self, canister_id, module, arg, mode, chunked):
+        snapshot = None
+        if mode == "upgrade" and self.params["snapshot_before_upgrade"]:
+            snapshot = self._take_snapshot(canister_id)
+            self.result["snapshot_id"] = snapshot.hex()
+        try:
+            self._install(canister_id, module, arg, mode, chunked)
+            self._verify(canister_id)
+        except ICError as exc:
+            if snapshot is None:
+                raise
+            self._restore(canister_id, snapshot, exc)
+
+    def _install(self, canister_id, module, arg, mode, chunked):
+        principal = Principal.from_text(canister_id)
+        install_mode = self._install_mode(canister_id, mode)
+        if not chunked:
+            self.mgmt("install_code", {"mode": install_mode, "canister_id": principal,
+                                       "wasm_module": module.bytes_installed, "arg": arg,
+                                       "sender_canister_version": None})
+            return
+        stored = {c["hash"] for c in self.mgmt("stored_chunks", {"canister_id": principal})}
+        hashes = []
+        for chunk, digest in module.chunks():
+            if digest not in stored:
+                self.mgmt("upload_chunk", {"canister_id": principal, "chunk": chunk})
+                stored.add(digest)
+            hashes.append({"hash": digest})
+        self.mgmt("install_chunked_code", {
+            "mode": install_mode, "target_canister": principal, "store_canister": None,
+            "chunk_hashes_list": hashes, "wasm_module_hash": module.sha256, "arg": arg,
+            "sender_canister_version": None})
+        self.mgmt("clear_chunk_store", {"canister_id": principal})
+
+    def _verify(self, canister_id):
+        check = self.params.get("verify")
+        if not check:
+            return
+        try:
+            arg = candid.encode_text(check["arg"])
+        except InputError as exc:
+            raise InputError("verify.arg", str(exc)) from None
+        reply = self.agent.query(canister_id, check["method"], arg)
+        self.result["verify_reply"] = candid.decode_to_text(reply)
+
+    # ----- snapshots -------------------------------------------------------------------
+
+    def _take_snapshot(self, canister_id):
+        principal = Principal.from_text(canister_id)
+        existing = self.mgmt("list_canister_snapshots", {"canister_id": principal})
+        replace = None
+        if len(existing) >= MAX_SNAPSHOTS:
+            replace = min(existing, key=lambda s: s["taken_at_timestamp"])["id"]
+        taken = self.mgmt("take_canister_snapshot", {
+            "canister_id": principal, "replace_snapshot": replace, "uninstall_code": None,
+            "sender_canister_version": None})
+        return taken["id"]
+
+    def _restore(self, canister_id, snapshot, error):
+        principal = Principal.from_text(canister_id)
+        details = {"error": error.as_dict() if isinstance(error, Reject) else None}
+        try:
+            self.mgmt("load_canister_snapshot", {"canister_id": principal, "snapshot_id": snapshot,
+                                                 "sender_canister_version": None})
+        except ICError as restore_error:
+            self._set_registry(self._entry_now(), status="failed", event="rollback failed")
+            self.fail(f"upgrade failed ({error}) and loading snapshot {snapshot.hex()} back failed "
+                      f"too ({restore_error})", rolled_back=False, **details)
+        self._set_registry(self._entry_now(), status="active", event="rollback")
+        self.fail(f"upgrade failed ({error}); snapshot {snapshot.hex()} was loaded back, so the "
+                  "canister runs the previous module", rolled_back=True, **details)
+
+    # ----- registry --------------------------------------------------------------------
+
+    def _entry_now(self):
+        return {} if self.params.get("name") else None
+
+    def _set_registry(self, entry, event=None, **fields):
+        if entry is None:
+            return
+        with self.registry().transaction() as data:
+            current = data.get(self.params["name"]) or {}
+            current.update({k: v for k, v in fields.items() if v is not None})
+            if event:
+                add_event(current, event, "failed" if event.startswith("rollback") else "ok",
+                          identity=self.caller_text(), module_hash=fields.get("module_hash"))
+            data.put(self.params["name"], current)

@@ -1,0 +1,417 @@
+"""The IC agent: update calls, queries and read_state against one network, all verified.
+
+Layers, each replaceable: ``transport`` moves bytes (pooling, retries), ``request`` builds and
+signs envelopes, ``certificate`` verifies certified state, ``query_signature`` checks node
+signatures on query replies, ``polling`` waits for asynchronous calls. This module decides
+which endpoint to use and what the answers mean.
+"""
+import threading
+import time
+
+from . import cbor, polling
+from .errors import CertificateError, InputError, Reject, TransportError
+from .principal import Principal
+from .query_signature import SubnetInfo, UnknownNode, verify_query_response
+from .request import (call_content, default_ingress_expiry, query_content,
+                      read_state_content, sign_envelope)
+from .transport import OutcomeUnknown, Transport, is_loopback_url
+
+NETWORK_ALIASES = {"local": "http://127.0.0.1:4943", "ic": "https://icp-api.io"}
+MAX_CERT_AGE_NS = 5 * 60 * 1_000_000_000
+SUBNET_CACHE_SECONDS = 300.0
+CALL_VERSIONS = (4, 3, 2)
+# Polling beyond the ingress expiry is pointless: after it the IC cannot start the request.
+_EXPIRY_GRACE_S = 60.0
+
+
+def resolve_network(network):
+    """Expand ``local``/``ic`` to URLs; anything else must be an http(s) URL."""
+    url = NETWORK_ALIASES.get(network, network)
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InputError("network", f"{network!r} is neither 'local', 'ic' nor an http(s) URL")
+    return url.rstrip("/")
+
+
+def _mainnet_root_key():
+    from .certificate import MAINNET_ROOT_KEY_DER
+    return MAINNET_ROOT_KEY_DER
+
+
+def _text(principal):
+    return Principal.coerce(principal, "canister_id").to_text()
+
+
+def _reject_from(data):
+    return Reject(data.get("reject_code", 0), data.get("reject_message", ""),
+                  data.get("error_code"))
+
+
+class Agent:
+    """A client of one IC network (see docs/internals.md).
+
+    ``root_key_der``: None (mainnet key), ``"fetch"`` (read from /api/v2/status; allowed only
+    for a loopback URL or with ``local=True``), DER bytes or their hex. ``timeout`` bounds each
+    HTTP exchange and the wait for an update's answer; ``retries`` counts resends on 429/503
+    and connection failures.
+    """
+
+    def __init__(self, url, identity=None, root_key_der=None, timeout=30.0, retries=3,
+                 local=False, verify_query_signatures=True, max_cert_age_ns=MAX_CERT_AGE_NS,
+                 transport=None):
+        self.url = resolve_network(url)
+        if identity is None:
+            from .identity import AnonymousIdentity
+            identity = AnonymousIdentity()
+        self.identity = identity
+        self.timeout = float(timeout)
+        self.local = bool(local) or is_loopback_url(self.url)
+        self.verify_query_signatures = verify_query_signatures
+        self.max_cert_age_ns = max_cert_age_ns
+        self.transport = transport or Transport(self.url, timeout=timeout, retries=retries)
+        self._lock = threading.Lock()
+        self._subnets = []
+        self._call_version = 0
+        self._query_v2 = False
+        self._read_state_v2 = False
+        self._root_key = self._initial_root_key(root_key_der)
+
+    def _initial_root_key(self, root_key_der):
+        if root_key_der is None:
+            return None
+        if isinstance(root_key_der, str):
+            if root_key_der == "fetch":
+                if not self.local:
+                    raise InputError("root_key", f"refusing to fetch the root key from "
+                                     f"{self.url}: a fetched key is only trustworthy on a "
+                                     "loopback or explicitly local network; pass the key")
+                return "fetch"
+            try:
+                return bytes.fromhex(root_key_der.strip())
+            except ValueError:
+                raise InputError("root_key", "expected hex (DER BLS key), 'fetch' or nothing "
+                                 "for the mainnet key") from None
+        if isinstance(root_key_der, (bytes, bytearray)):
+            return bytes(root_key_der)
+        raise InputError("root_key", f"unsupported type {type(root_key_der).__name__}")
+
+    @property
+    def sender(self):
+        """The principal this agent's requests come from."""
+        return self.identity.sender
+
+    @property
+    def root_key(self):
+        """The DER root key certificates are verified against (fetched once if asked to)."""
+        key = self._root_key
+        if key is None:
+            return _mainnet_root_key()
+        if key == "fetch":
+            with self._lock:
+                if self._root_key == "fetch":
+                    fetched = self.status().get("root_key")
+                    if not isinstance(fetched, bytes):
+                        raise TransportError(f"{self.url}/api/v2/status has no root_key")
+                    self._root_key = fetched
+                key = self._root_key
+        return key
+
+    def close(self):
+        """Close pooled connections."""
+        self.transport.close()
+
+    # -- plain endpoints ------------------------------------------------------------------
+
+    def status(self):
+        """``GET /api/v2/status`` decoded (``root_key``, ``impl_version``, health, ...)."""
+        resp = self.transport.get("/api/v2/status")
+        if resp.status != 200:
+            raise TransportError(f"status: {resp.text()}", resp.status, resp.text())
+        data = self._decode(resp, "status")
+        if not isinstance(data, dict):
+            raise TransportError("status: the reply is not a CBOR map")
+        return data
+
+    def _decode(self, resp, what):
+        try:
+            return cbor.loads(resp.body)
+        except ValueError as exc:
+            raise TransportError(f"{what}: undecodable CBOR reply ({exc})", resp.status,
+                                 resp.text(200)) from exc
+
+    def _fail(self, resp, what):
+        body = resp.text()
+        hint = ""
+        if "Invalid request expiry" in body:
+            hint = " (is this machine's clock right?)"
+        raise TransportError(f"{what}: {body or 'HTTP ' + str(resp.status)}{hint}",
+                             resp.status, body)
+
+    def verify(self, certificate, effective_canister_id=None, effective_subnet_id=None):
+        """Verify certificate bytes against the root key; return the Certificate."""
+        from .certificate import verify_certificate
+        if not isinstance(certificate, bytes):
+            raise CertificateError("the reply carries no certificate")
+        return verify_certificate(certificate, self.root_key,
+                                  effective_canister_id=effective_canister_id,
+                                  max_age_ns=self.max_cert_age_ns,
+                                  effective_subnet_id=effective_subnet_id)
+
+    # -- read_state ------------------------------------------------------------------------
+
+    def _read_state_raw(self, scope, target, paths):
+        content = read_state_content(self.sender, paths)
+        body = sign_envelope(self.identity, content)
+        versions = (2,) if (scope == "canister" and self._read_state_v2) else (3, 2)
+        for version in versions:
+            path = f"/api/v{version}/{scope}/{target}/read_state"
+            resp = self.transport.post(path, body)
+            if resp.status == 404 and version == 3:
+                continue
+            if resp.status != 200:
+                self._fail(resp, f"read_state {target}")
+            if version == 2 and scope == "canister":
+                self._read_state_v2 = True
+            data = self._decode(resp, "read_state")
+            if not isinstance(data, dict) or not isinstance(data.get("certificate"), bytes):
+                raise TransportError(f"read_state {target}: the reply has no certificate")
+            return data["certificate"]
+        self._fail(resp, f"read_state {target}")
+
+    def read_state(self, effective_canister_id, paths):
+        """Certified read of ``paths`` (lists of labels) via the canister endpoint."""
+        ecid = _text(effective_canister_id)
+        return self.verify(self._read_state_raw("canister", ecid, paths),
+                           effective_canister_id=ecid)
+
+    def read_state_subnet(self, subnet_id, paths):
+        """Certified read of ``paths`` via ``/api/v3/subnet/<subnet_id>/read_state``."""
+        sid = Principal.coerce(subnet_id, "subnet_id")
+        cert = self.verify(self._read_state_raw("subnet", sid.to_text(), paths),
+                           effective_subnet_id=sid)
+        signer = certificate_subnet_id(cert, self.root_key)
+        if signer != sid:
+            raise CertificateError(f"subnet read_state for {sid} was certified by {signer}")
+        return cert
+
+    def request_status(self, effective_canister_id, request_id):
+        """``(status, value)`` of an update request from certified state: ``("replied",
+        reply_bytes)``, ``("rejected", Reject)``, ``("done"|"received"|"processing", None)``
+        or ``("unknown", None)`` when the IC has no record of it."""
+        cert = self.read_state(effective_canister_id, [[b"request_status", request_id]])
+        return status_from_certificate(cert, request_id)
+
+    def module_hash(self, canister_id):
+        """SHA-256 of the installed module (bytes), or None for an empty canister."""
+        cid = Principal.coerce(canister_id, "canister_id")
+        path = [b"canister", cid.raw, b"module_hash"]
+        return self.read_state(cid, [path]).lookup(path)
+
+    def controllers(self, canister_id):
+        """The canister's controllers as a list of Principal, from certified state."""
+        cid = Principal.coerce(canister_id, "canister_id")
+        path = [b"canister", cid.raw, b"controllers"]
+        value = self.read_state(cid, [path]).lookup(path)
+        if value is None:
+            raise Reject(3, f"Canister {cid} not found", "IC0301")
+        return [Principal(bytes(raw)) for raw in cbor.loads(value)]
+
+    def metadata(self, canister_id, name):
+        """Raw bytes of the custom section ``icp:public|private <name>``, or None."""
+        cid = Principal.coerce(canister_id, "canister_id")
+        path = [b"canister", cid.raw, b"metadata", name.encode("utf-8")]
+        return self.read_state(cid, [path]).lookup(path)
+
+    # -- update calls ----------------------------------------------------------------------
+
+    def update(self, canister_id, method, arg, effective_canister_id=None):
+        """Call ``method`` as an update; return the certified reply bytes or raise Reject."""
+        ecid = _text(effective_canister_id if effective_canister_id is not None
+                     else canister_id)
+        content = call_content(self.sender, canister_id, method, arg,
+                               ingress_expiry=default_ingress_expiry())
+        request_id = cbor.request_id(content)
+        body = sign_envelope(self.identity, content)
+        return self._submit(ecid, body, request_id, content["ingress_expiry"])
+
+    def _submit(self, ecid, body, request_id, expiry):
+        while self._call_version < len(CALL_VERSIONS):
+            version = CALL_VERSIONS[self._call_version]
+            try:
+                resp = self.transport.post(f"/api/v{version}/canister/{ecid}/call", body,
+                                           resend_after_send=False)
+            except OutcomeUnknown:
+                return self._poll(ecid, request_id, expiry, resubmit=(version, body))
+            if resp.status == 404 and version != 2:
+                with self._lock:
+                    if CALL_VERSIONS[self._call_version] == version:
+                        self._call_version += 1
+                continue
+            return self._interpret_call(resp, version, ecid, request_id, expiry)
+        raise TransportError(f"{self.url} serves no call endpoint")
+
+    def _interpret_call(self, resp, version, ecid, request_id, expiry):
+        if resp.status == 202:
+            return self._poll(ecid, request_id, expiry)
+        if resp.status != 200:
+            self._fail(resp, f"call to {ecid}")
+        data = self._decode(resp, "call")
+        if not isinstance(data, dict):
+            raise TransportError(f"call to {ecid}: the reply is not a CBOR map")
+        status = data.get("status")
+        if status == "replied" and version != 2:
+            cert = self.verify(data.get("certificate"), effective_canister_id=ecid)
+            state, value = status_from_certificate(cert, request_id)
+            return self._outcome(state, value, ecid, request_id, expiry)
+        if status == "non_replicated_rejection" or (version == 2 and "reject_code" in data):
+            raise _reject_from(data)
+        raise TransportError(f"call to {ecid}: unexpected reply {sorted(data)}")
+
+    def _outcome(self, state, value, ecid, request_id, expiry):
+        if state == "replied":
+            return value
+        if state == "rejected":
+            raise value
+        if state == "done":
+            raise TransportError(f"request 0x{request_id.hex()} is done but its reply is no "
+                                 "longer available")
+        return self._poll(ecid, request_id, expiry)
+
+    def _poll(self, ecid, request_id, expiry, resubmit=None):
+        """Poll request_status until terminal. ``resubmit`` = (version, body) after an unknown
+        outcome: if the IC has no record of the request, the same signed bytes go again (the
+        same request id can never run twice)."""
+        resends = [0]
+
+        def check():
+            state, value = self.request_status(ecid, request_id)
+            if state in polling.TERMINAL:
+                return True, (state, value)
+            if state == "unknown" and resubmit is not None and resends[0] < 3:
+                resends[0] += 1
+                version, body = resubmit
+                try:
+                    resp = self.transport.post(f"/api/v{version}/canister/{ecid}/call", body,
+                                               resend_after_send=False)
+                except OutcomeUnknown:
+                    return False, state
+                if resp.status in (200, 202):
+                    return True, ("resent", (resp, version))
+            return False, state
+
+        remaining = (expiry - time.time_ns()) / 1e9 + _EXPIRY_GRACE_S
+        timeout = max(1.0, min(max(self.timeout, 30.0) * 10, remaining))
+        state, value = polling.poll(check, timeout)
+        if state == "resent":
+            resp, version = value
+            return self._interpret_call(resp, version, ecid, request_id, expiry)
+        return self._outcome(state, value, ecid, request_id, expiry)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def query(self, canister_id, method, arg, effective_canister_id=None):
+        """Call ``method`` as a query; return the reply bytes after checking the node
+        signature (unless disabled), or raise Reject (also signature-checked)."""
+        ecid = Principal.coerce(effective_canister_id if effective_canister_id is not None
+                                else canister_id, "effective_canister_id")
+        content = query_content(self.sender, canister_id, method, arg,
+                                ingress_expiry=default_ingress_expiry())
+        request_id = cbor.request_id(content)
+        body = sign_envelope(self.identity, content)
+        resp = None
+        for version in ((2,) if self._query_v2 else (3, 2)):
+            resp = self.transport.post(f"/api/v{version}/canister/{ecid}/query", body)
+            if resp.status == 404 and version == 3:
+                continue
+            if version == 2:
+                self._query_v2 = True
+            break
+        if resp.status != 200:
+            self._fail(resp, f"query {method} on {ecid}")
+        data = self._decode(resp, "query")
+        if not isinstance(data, dict):
+            raise TransportError(f"query {method}: the reply is not a CBOR map")
+        if self.verify_query_signatures:
+            self._check_query_signature(data, request_id, ecid)
+        if data.get("status") == "replied":
+            return data["reply"]["arg"]
+        if data.get("status") == "rejected":
+            raise _reject_from(data)
+        raise TransportError(f"query {method}: unexpected status {data.get('status')!r}")
+
+    def _check_query_signature(self, data, request_id, ecid):
+        subnet = self.subnet_for(ecid)
+        try:
+            verify_query_response(data, request_id, subnet)
+        except UnknownNode:
+            # Node membership changes; a signer we do not know may be new, so refresh once.
+            subnet = self.subnet_for(ecid, refresh=True)
+            verify_query_response(data, request_id, subnet)
+
+    def subnet_for(self, canister_id, refresh=False):
+        """SubnetInfo (node keys, ranges) of the subnet hosting ``canister_id``, cached 5 min."""
+        cid = Principal.coerce(canister_id, "canister_id")
+        now = time.monotonic()
+        with self._lock:
+            self._subnets = [s for s in self._subnets
+                             if now - s.fetched_at < SUBNET_CACHE_SECONDS]
+            if not refresh:
+                for subnet in self._subnets:
+                    if subnet.hosts(cid):
+                        return subnet
+        cert = self.read_state(cid, [[b"subnet"]])
+        subnet = subnet_info(cert, self.root_key)
+        if not subnet.hosts(cid):
+            raise CertificateError(f"canister {cid} is outside the ranges of subnet "
+                                   f"{subnet.subnet_id}")
+        with self._lock:
+            self._subnets = [s for s in self._subnets if s.subnet_id != subnet.subnet_id]
+            self._subnets.append(subnet)
+        return subnet
+
+
+def certificate_subnet_id(cert, root_key_der):
+    """The subnet that signed a verified certificate: the delegation's, else the root
+    subnet (the self-authenticating id of the root key)."""
+    if cert.subnet_id is not None:
+        return cert.subnet_id
+    return Principal.self_authenticating(root_key_der)
+
+
+def subnet_info(cert, root_key_der):
+    """SubnetInfo for the subnet that signed a verified ``subnet`` read_state certificate;
+    with a delegation, ranges come from the delegation's certificate (as agent-rs does)."""
+    from .certificate import Certificate
+
+    sid = certificate_subnet_id(cert, root_key_der)
+    info = SubnetInfo.from_tree(cert.tree, sid)
+    if cert.delegation is not None and not info.ranges:
+        parent = Certificate.decode(cert.delegation["certificate"])
+        info.ranges = SubnetInfo.ranges_from_tree(parent.tree, sid)
+    return info
+
+
+def status_from_certificate(cert, request_id):
+    """Interpret ``request_status/<id>`` in a verified certificate (see Agent.request_status)."""
+    base = [b"request_status", request_id]
+    raw = cert.lookup(base + [b"status"])
+    if raw is None:
+        return "unknown", None
+    state = bytes(raw).decode("utf-8", "replace")
+    if state == "replied":
+        reply = cert.lookup(base + [b"reply"])
+        if reply is None:
+            raise CertificateError("request replied but the certificate lacks the reply")
+        return state, bytes(reply)
+    if state == "rejected":
+        code = cert.lookup(base + [b"reject_code"])
+        message = cert.lookup(base + [b"reject_message"]) or b""
+        error_code = cert.lookup(base + [b"error_code"])
+        return state, Reject(_leb128(code) if code is not None else 0,
+                             bytes(message).decode("utf-8", "replace"),
+                             bytes(error_code).decode() if error_code is not None else None)
+    return state, None
+
+
+def _leb128(data):
+    from .certificate import decode_leb128
+    return decode_leb128(bytes(data))

@@ -1,0 +1,86 @@
+"""Candid arguments as playbooks write them: text or YAML data, typed by an optional ``.did``
+(path or content) and a type or method name. Shared by the filter plugins and modules."""
+import os
+
+from .errors import CandidError, InputError
+
+
+def load_did(did):
+    """A parsed DidFile from ``.did`` content or a path to a ``.did`` file."""
+    from .candid import parse_did
+    if hasattr(did, "service"):
+        return did
+    if not isinstance(did, str) or not did.strip():
+        raise InputError("did", "expected .did text or the path of a .did file")
+    text = did
+    if "\n" not in did and not did.lstrip().startswith(("service", "type", "//", "import")):
+        if not os.path.isfile(did):
+            raise InputError("did", f"{did!r} is neither .did text nor a readable file")
+        with open(did, encoding="utf-8") as handle:
+            text = handle.read()
+    return parse_did(text)
+
+
+def resolve_types(did=None, type=None, method=None, returns=False):
+    """The list of Candid types selected by ``type`` and/or ``method`` (None when neither).
+
+    ``type`` is a name defined in the .did, or a type expression (``nat``, ``(nat, text)``,
+    ``record { a : nat }``); ``method`` picks a service method's argument types, or its
+    result types with ``returns=True``.
+    """
+    from .candid import parse_types
+    if type is not None and method is not None:
+        raise InputError("type", "give either type or method, not both")
+    parsed = load_did(did) if did is not None else None
+    if method is not None:
+        if parsed is None:
+            raise InputError("method", "a method name needs the .did file (did=...)")
+        return parsed.ret_types(method) if returns else parsed.arg_types(method)
+    if type is None:
+        return None
+    env = parsed.types if parsed is not None else {}
+    if type in env:
+        return [env[type]]
+    text = type.strip()
+    if not text.startswith("("):
+        text = f"({text})"
+    try:
+        return parse_types(text, env)
+    except CandidError as exc:
+        raise InputError("type", f"{type!r} is not a type name in the .did nor a Candid "
+                         f"type: {exc}") from None
+
+
+def encode_args(value, did=None, type=None, method=None):
+    """Encode Candid text, or YAML/JSON data typed by ``type``/``method``; return bytes."""
+    from .candid import encode, from_python, parse_args_text
+    types = resolve_types(did, type, method)
+    if isinstance(value, str):
+        arg_types, values = parse_args_text(value, types)
+        return encode(arg_types, values)
+    if types is None:
+        raise InputError("value", "data other than Candid text needs a type (type= or "
+                         "method= with did=)")
+    items = list(value) if len(types) != 1 and isinstance(value, (list, tuple)) else [value]
+    if len(items) != len(types):
+        raise InputError("value", f"expected {len(types)} values, got {len(items)}")
+    return encode(types, [from_python(t, v, f"[{i}]") for i, (t, v)
+                          in enumerate(zip(types, items))])
+
+
+def decode_args(data, did=None, type=None, method=None, output="text"):
+    """Decode Candid bytes (or hex) to Candid text (``output="text"``) or JSON-ready data
+    (``"json"``: a list, one item per value). A method selects its result types."""
+    from .candid import decode_typed, format_args, to_json
+    if isinstance(data, str):
+        try:
+            data = bytes.fromhex(data.strip().removeprefix("0x"))
+        except ValueError:
+            raise InputError("value", "expected hex text of a Candid message") from None
+    types = resolve_types(did, type, method, returns=True)
+    arg_types, values = decode_typed(bytes(data), types)
+    if output == "text":
+        return format_args(arg_types, values)
+    if output == "json":
+        return to_json(arg_types, values)
+    raise InputError("output", f"{output!r} is not one of text, json")

@@ -1,0 +1,143 @@
+"""Client of the cycles ledger (``um5iw-rqaaa-aaaaq-qaaba-cai``): balances, canister creation
+paid in cycles, withdrawing cycles to a canister (top-up) and deposits."""
+import threading
+import time
+
+from .errors import ICError
+from .principal import Principal
+
+CYCLES_LEDGER_ID = "um5iw-rqaaa-aaaaq-qaaba-cai"
+
+_did_lock = threading.Lock()
+_did = None
+
+
+def ledger_interface():
+    """The parsed cycles-ledger interface (parsed once per process, on first use)."""
+    global _did
+    if _did is None:
+        with _did_lock:
+            if _did is None:
+                from .candid import parse_did
+                from .cycles_ledger_did import CYCLES_LEDGER_DID
+                _did = parse_did(CYCLES_LEDGER_DID)
+    return _did
+
+
+class LedgerError(ICError):
+    """The ledger answered ``Err``: ``.variant`` is the error's tag (``InsufficientFunds``,
+    ``TooOld``, ...), ``.details`` its payload."""
+
+    def __init__(self, method, variant, details):
+        self.method = method
+        self.variant = variant
+        self.details = details
+        super().__init__(f"{method}: {variant}" + (f" {details}" if details else ""))
+
+    def as_dict(self):
+        """Module-result form, shaped like ``Reject.as_dict()``."""
+        return {"reject_code": None, "error_code": self.variant, "message": str(self)}
+
+
+def _account(owner, subaccount=None):
+    return {"owner": Principal.coerce(owner, "owner"),
+            "subaccount": None if subaccount is None else bytes(subaccount)}
+
+
+def _now_ns(created_at_time):
+    return time.time_ns() if created_at_time is None else int(created_at_time)
+
+
+class CyclesLedger:
+    """The cycles ledger through ``agent``; ``canister_id`` overrides the mainnet id."""
+
+    def __init__(self, agent, canister_id=CYCLES_LEDGER_ID):
+        self.agent = agent
+        self.canister_id = Principal.coerce(canister_id, "cycles_ledger")
+
+    def _call(self, method, *args):
+        from .candid import decode, encode, from_python
+        from .management import service_method
+        func = service_method(ledger_interface(), method)
+        values = [from_python(t, v, method) for t, v in zip(func.args, args)]
+        arg = encode(list(func.args), values)
+        if func.is_query:
+            data = self.agent.query(self.canister_id, method, arg)
+        else:
+            data = self.agent.update(self.canister_id, method, arg)
+        results = decode(data, list(func.rets))
+        return results[0] if results else None
+
+    def icrc1_balance_of(self, owner, subaccount=None):
+        """Cycles held by ``owner`` (and subaccount), as an int."""
+        return self._call("icrc1_balance_of", _account(owner, subaccount))
+
+    def icrc1_fee(self):
+        """The ledger's fee per operation, in cycles."""
+        return self._call("icrc1_fee")
+
+    def icrc1_transfer(self, to_owner, amount, to_subaccount=None, from_subaccount=None,
+                       memo=None, created_at_time=None):
+        """Transfer cycles between accounts; return the block index (a duplicate of the
+        same transfer counts as success)."""
+        result = self._call("icrc1_transfer", {
+            "from_subaccount": from_subaccount, "to": _account(to_owner, to_subaccount),
+            "amount": int(amount), "fee": None, "memo": memo,
+            "created_at_time": _now_ns(created_at_time)})
+        return _ok_or_duplicate("icrc1_transfer", result, lambda d: d["duplicate_of"])
+
+    def create_canister(self, amount, settings=None, subnet=None, created_at_time=None,
+                        from_subaccount=None):
+        """Create a canister paid with ``amount`` cycles (plus the fee); return its id.
+
+        ``created_at_time`` (ns; now when omitted) makes the request deduplicated by the
+        ledger: resending it answers ``Duplicate{canister_id}``, which means the canister
+        was created, and that id is returned.
+        """
+        creation_args = None
+        if settings is not None or subnet is not None:
+            creation_args = {
+                "settings": settings,
+                "subnet_selection": None if subnet is None else
+                {"Subnet": {"subnet": Principal.coerce(subnet, "subnet")}}}
+        result = self._call("create_canister", {
+            "from_subaccount": from_subaccount, "created_at_time": _now_ns(created_at_time),
+            "amount": int(amount), "creation_args": creation_args})
+        if "Ok" in result:
+            return result["Ok"]["canister_id"]
+        err = result["Err"]
+        duplicate = err.get("Duplicate") if isinstance(err, dict) else None
+        if duplicate is not None and duplicate.get("canister_id") is not None:
+            return duplicate["canister_id"]
+        raise _error("create_canister", err)
+
+    def withdraw(self, to, amount, created_at_time=None, from_subaccount=None):
+        """Send ``amount`` cycles from the caller's account to canister ``to`` (a top-up);
+        return the block index (a duplicate of the same withdrawal counts as success)."""
+        result = self._call("withdraw", {
+            "amount": int(amount), "from_subaccount": from_subaccount,
+            "to": Principal.coerce(to, "to"), "created_at_time": _now_ns(created_at_time)})
+        return _ok_or_duplicate("withdraw", result, lambda d: d["duplicate_of"])
+
+    def deposit(self, to_owner, to_subaccount=None, memo=None):
+        """Credit the cycles attached to this call to an account; return ``{balance,
+        block_index}``. Only a canister can attach cycles, so over ingress this is useful
+        through a proxy canister's identity (the ledger refuses a deposit of nothing)."""
+        return self._call("deposit", {"to": _account(to_owner, to_subaccount),
+                                      "memo": memo})
+
+
+def _ok_or_duplicate(method, result, duplicate_value):
+    if "Ok" in result:
+        return result["Ok"]
+    err = result["Err"]
+    if isinstance(err, dict) and "Duplicate" in err:
+        return duplicate_value(err["Duplicate"])
+    raise _error(method, err)
+
+
+def _error(method, err):
+    if isinstance(err, dict) and len(err) == 1:
+        (variant, details), = err.items()
+        return LedgerError(method, variant, details)
+    return LedgerError(method, "Unknown", err)

@@ -1,0 +1,246 @@
+"""IC hash trees: root hash, lookup, building and pruning.
+
+Nodes are tuples in the CBOR shape: ``(0,)`` Empty, ``(1, l, r)`` Fork, ``(2, label, sub)``
+Labeled, ``(3, value)`` Leaf, ``(4, digest)`` Pruned. ``ic.certificate`` re-exports this API.
+"""
+import hashlib
+
+from .errors import CertificateError, InputError
+
+EMPTY, FORK, LABELED, LEAF, PRUNED = 0, 1, 2, 3, 4
+_EMPTY_HASH = hashlib.sha256(b"\x11ic-hashtree-empty").digest()
+_FORK = b"\x10ic-hashtree-fork"
+_LABELED = b"\x13ic-hashtree-labeled"
+_LEAF = b"\x10ic-hashtree-leaf"
+MAX_TREE_DEPTH = 128
+
+
+class LookupResult:
+    """Outcome of a lookup: ``status`` is found, absent, unknown or error; ``value`` if found."""
+
+    __slots__ = ("status", "value")
+
+    def __init__(self, status, value=None):
+        self.status = status
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, LookupResult) and \
+            (self.status, self.value) == (other.status, other.value)
+
+    def __repr__(self):
+        return f"LookupResult({self.status!r}, {self.value!r})"
+
+
+def from_cbor(node, depth=0):
+    """Validate a decoded CBOR hash tree and convert it to tuples; raises CertificateError."""
+    if depth > MAX_TREE_DEPTH:
+        raise CertificateError(f"hash tree is deeper than {MAX_TREE_DEPTH} levels")
+    if not isinstance(node, (list, tuple)) or not node or not isinstance(node[0], int):
+        raise CertificateError("hash tree node is not a [tag, ...] array")
+    tag, size = node[0], len(node)
+    if tag == EMPTY and size == 1:
+        return (EMPTY,)
+    if tag == FORK and size == 3:
+        return (FORK, from_cbor(node[1], depth + 1), from_cbor(node[2], depth + 1))
+    if tag == LABELED and size == 3 and isinstance(node[1], bytes):
+        return (LABELED, node[1], from_cbor(node[2], depth + 1))
+    if tag == LEAF and size == 2 and isinstance(node[1], bytes):
+        return (LEAF, node[1])
+    if tag == PRUNED and size == 2 and isinstance(node[1], bytes) and len(node[1]) == 32:
+        return (PRUNED, node[1])
+    raise CertificateError(f"malformed hash tree node with tag {tag!r} and {size} fields")
+
+
+def reconstruct(tree):
+    """The root hash of a tree (SHA-256 with the ic-hashtree domain separators)."""
+    tag = tree[0]
+    if tag == EMPTY:
+        return _EMPTY_HASH
+    if tag == FORK:
+        return hashlib.sha256(_FORK + reconstruct(tree[1]) + reconstruct(tree[2])).digest()
+    if tag == LABELED:
+        return hashlib.sha256(_LABELED + tree[1] + reconstruct(tree[2])).digest()
+    if tag == LEAF:
+        return hashlib.sha256(_LEAF + tree[1]).digest()
+    if tag == PRUNED:
+        return tree[1]
+    raise CertificateError(f"unknown hash tree node tag {tag!r}")
+
+
+def _flatten(tree, out):
+    if tree[0] == FORK:
+        _flatten(tree[1], out)
+        _flatten(tree[2], out)
+    elif tree[0] != EMPTY:
+        out.append(tree)
+    return out
+
+
+def _find_label(label, tree):
+    nodes = _flatten(tree, [])
+    last = None
+    for node in nodes:
+        if node[0] == LEAF:
+            return LookupResult("error")
+        if node[0] == LABELED:
+            if last is not None and node[1] <= last:
+                return LookupResult("error")
+            last = node[1]
+    previous = None
+    for index, node in enumerate(nodes):
+        if node[0] != LABELED:
+            previous = None
+            continue
+        if node[1] == label:
+            return LookupResult("found", node[2])
+        if node[1] > label:
+            # Absent is provable only if the node before is a label below ours (or none).
+            if index == 0 or previous is not None:
+                return LookupResult("absent")
+            return LookupResult("unknown")
+        previous = node[1]
+    if not nodes or nodes[-1][0] == LABELED:
+        return LookupResult("absent")
+    return LookupResult("unknown")
+
+
+def _labels(path):
+    return [p.encode("utf-8") if isinstance(p, str) else bytes(p) for p in path]
+
+
+def lookup_subtree(tree, path):
+    """Look up ``path`` (labels as bytes or str); ``value`` is the subtree when found."""
+    node = tree
+    for label in _labels(path):
+        result = _find_label(label, node)
+        if result.status != "found":
+            return result
+        node = result.value
+    return LookupResult("found", node)
+
+
+def lookup_path(tree, path):
+    """Look up a leaf at ``path``: found (value bytes), absent, unknown (pruned) or error."""
+    result = lookup_subtree(tree, path)
+    if result.status != "found":
+        return result
+    node = result.value
+    if node[0] == LEAF:
+        return LookupResult("found", node[1])
+    if node[0] == EMPTY:
+        return LookupResult("absent")
+    if node[0] == PRUNED:
+        return LookupResult("unknown")
+    return LookupResult("error")
+
+
+def list_labels(tree):
+    """The labels visible directly under ``tree`` (pruned parts are skipped)."""
+    return [node[1] for node in _flatten(tree, []) if node[0] == LABELED]
+
+
+def list_paths(tree, prefix=()):
+    """Every path from the root to a visible leaf, as lists of labels."""
+    paths = []
+    for node in _flatten(tree, []):
+        if node[0] == LEAF:
+            paths.append(list(prefix))
+        elif node[0] == LABELED:
+            paths.extend(list_paths(node[2], prefix + (node[1],)))
+    return paths
+
+
+def _fork_of(nodes):
+    if not nodes:
+        return (EMPTY,)
+    if len(nodes) == 1:
+        return nodes[0]
+    middle = (len(nodes) + 1) // 2
+    return (FORK, _fork_of(nodes[:middle]), _fork_of(nodes[middle:]))
+
+
+def build_tree(mapping, _path="tree"):
+    """A tree from nested dicts ``{label: dict | bytes}`` (labels bytes or str, sorted)."""
+    if isinstance(mapping, (bytes, bytearray)):
+        return (LEAF, bytes(mapping))
+    if isinstance(mapping, str):
+        return (LEAF, mapping.encode("utf-8"))
+    if not isinstance(mapping, dict):
+        raise InputError(_path, f"expected a dict or bytes, got {type(mapping).__name__}")
+    labeled = []
+    for label, sub in mapping.items():
+        key = label.encode("utf-8") if isinstance(label, str) else bytes(label)
+        labeled.append((key, sub, f"{_path}/{label!s}"))
+    labeled.sort(key=lambda item: item[0])
+    for first, second in zip(labeled, labeled[1:]):
+        if first[0] == second[0]:
+            raise InputError(second[2], "duplicate label")
+    return _fork_of([(LABELED, key, build_tree(sub, where)) for key, sub, where in labeled])
+
+
+def _trie(paths):
+    root = {}
+    for path in paths:
+        node = root
+        labels = _labels(path)
+        if not labels:
+            return None
+        for i, label in enumerate(labels):
+            child = node.get(label, {})
+            if child is None:
+                break
+            if i == len(labels) - 1:
+                node[label] = None
+            else:
+                node = node.setdefault(label, child)
+    return root
+
+
+def _pruned(node):
+    return (PRUNED, reconstruct(node))
+
+
+def _prune_node(node, trie):
+    if trie is None or node[0] in (EMPTY, PRUNED):
+        return node
+    if node[0] == LEAF:
+        # The requested path continues below a leaf, so there is nothing to reveal.
+        return _pruned(node)
+    labels = list_labels(node)
+    keep_label = set()
+    for wanted in trie:
+        if wanted in labels:
+            continue
+        below = [l for l in labels if l < wanted]
+        above = [l for l in labels if l > wanted]
+        if below:
+            keep_label.add(below[-1])
+        if above:
+            keep_label.add(above[0])
+
+    def walk(n):
+        if n[0] == FORK:
+            left, right = walk(n[1]), walk(n[2])
+            if left[0] in (PRUNED, EMPTY) and right[0] in (PRUNED, EMPTY):
+                return _pruned(n)
+            return (FORK, left, right)
+        if n[0] == LABELED:
+            if n[1] in trie:
+                return (LABELED, n[1], _prune_node(n[2], trie[n[1]]))
+            if n[1] in keep_label:
+                return (LABELED, n[1], _pruned(n[2]))
+        if n[0] == EMPTY:
+            return n
+        return _pruned(n)
+
+    return walk(node)
+
+
+def prune(tree, paths):
+    """Keep ``paths`` (a path keeps its whole subtree) and prune everything else.
+
+    Labels next to a requested-but-missing label stay visible so absence remains provable.
+    The root hash is unchanged.
+    """
+    return _prune_node(tree, _trie(paths))

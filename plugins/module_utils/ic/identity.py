@@ -1,0 +1,282 @@
+"""Identities that sign requests: anonymous, Ed25519, secp256k1 and P-256 (ECDSA).
+
+Keys load from PEM text or files (dfx and icp-cli formats, including icp-cli's
+password-encrypted PKCS#8) and from the dfx and icp-cli identity stores by name.
+Error messages never include key material.
+"""
+import json
+import os
+import re
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature, encode_dss_signature)
+
+from . import keyfile
+from .errors import InputError
+from .principal import Principal
+
+ED25519_DER_PREFIX = bytes.fromhex("302a300506032b6570032100")
+SECP256K1_DER_PREFIX = bytes.fromhex("3056301006072a8648ce3d020106052b8104000a034200")
+P256_DER_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+_ORDERS = {
+    "secp256k1": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+    "p256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+}
+_CURVES = {"secp256k1": ec.SECP256K1, "p256": ec.SECP256R1}
+_PREFIXES = {"secp256k1": SECP256K1_DER_PREFIX, "p256": P256_DER_PREFIX}
+_FIELD = "identity"
+_NAME_RE = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
+
+
+class Identity:
+    """Base class: a sender principal, its DER public key and a signing function."""
+
+    kind = "anonymous"
+
+    @property
+    def public_key_der(self):
+        """DER SubjectPublicKeyInfo of the signing key, or None for anonymous."""
+        return None
+
+    @property
+    def sender(self):
+        """The principal requests from this identity are sent as."""
+        return Principal.self_authenticating(self.public_key_der)
+
+    def sign(self, message):
+        """Signature over ``message`` (the caller adds the domain separator)."""
+        return None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.sender}>"
+
+
+class AnonymousIdentity(Identity):
+    """The anonymous identity ``2vxsx-fae``: requests are sent unsigned."""
+
+    @property
+    def sender(self):
+        return Principal.anonymous()
+
+
+class Ed25519Identity(Identity):
+    """An Ed25519 key (RFC 8032 signatures, 64 bytes)."""
+
+    kind = "ed25519"
+
+    def __init__(self, private_key):
+        self._key = private_key
+        raw = private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self._der = ED25519_DER_PREFIX + raw
+
+    @classmethod
+    def generate(cls):
+        """A fresh random Ed25519 identity."""
+        return cls(ed25519.Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_seed(cls, seed):
+        """The Ed25519 identity of a 32-byte seed (the RFC 8032 private key)."""
+        if not isinstance(seed, (bytes, bytearray)) or len(seed) != 32:
+            raise InputError("seed", "expected 32 bytes")
+        return cls(ed25519.Ed25519PrivateKey.from_private_bytes(bytes(seed)))
+
+    @property
+    def public_key_der(self):
+        return self._der
+
+    def sign(self, message):
+        return self._key.sign(bytes(message))
+
+
+class EcdsaIdentity(Identity):
+    """An ECDSA key on secp256k1 or P-256; signatures are 64-byte r‖s with low S."""
+
+    def __init__(self, private_key, kind):
+        self._key = private_key
+        self.kind = kind
+        point = private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        self._der = _PREFIXES[kind] + point
+
+    @classmethod
+    def generate(cls, kind="secp256k1"):
+        """A fresh random key on ``kind`` (``secp256k1`` or ``p256``)."""
+        if kind not in _CURVES:
+            raise InputError("kind", "expected 'secp256k1' or 'p256'")
+        return cls(ec.generate_private_key(_CURVES[kind]()), kind)
+
+    @classmethod
+    def from_scalar(cls, scalar, kind):
+        """The identity of private scalar ``scalar`` on curve ``kind``."""
+        if not 0 < scalar < _ORDERS[kind]:
+            raise InputError(_FIELD, f"{kind} private key is out of range")
+        return cls(ec.derive_private_key(scalar, _CURVES[kind]()), kind)
+
+    @property
+    def public_key_der(self):
+        return self._der
+
+    def sign(self, message):
+        r, s = decode_dss_signature(self._key.sign(bytes(message), ec.ECDSA(hashes.SHA256())))
+        order = _ORDERS[self.kind]
+        if s > order // 2:
+            s = order - s
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _from_private_key_info(kind, secret):
+    if kind == "ed25519":
+        return Ed25519Identity.from_seed(secret)
+    return EcdsaIdentity.from_scalar(secret, kind)
+
+
+def load_identity(pem, password=None):
+    """An identity from PEM text (Ed25519, secp256k1 or P-256; PKCS#8, SEC1 or encrypted)."""
+    if isinstance(pem, (bytes, bytearray)):
+        try:
+            pem = bytes(pem).decode("ascii")
+        except UnicodeDecodeError:
+            raise InputError(_FIELD, "PEM data is not ASCII text") from None
+    if not isinstance(pem, str):
+        raise InputError(_FIELD, "expected PEM text")
+    blocks = keyfile.pem_blocks(pem)
+    if not blocks:
+        raise InputError(_FIELD, "no PEM block found; expected '-----BEGIN PRIVATE KEY-----'")
+    curve_oid = None
+    for label, der, legacy in blocks:
+        if legacy:
+            raise InputError(_FIELD, "legacy OpenSSL-encrypted PEM is not supported; convert "
+                             "it with 'openssl pkcs8 -topk8' or decrypt it first")
+        if label == "EC PARAMETERS":
+            tag, oid, _ = keyfile.read_tlv(der)
+            curve_oid = oid if tag == 0x06 else None
+        elif label == "PRIVATE KEY":
+            return _from_private_key_info(*keyfile.parse_pkcs8(der))
+        elif label == "EC PRIVATE KEY":
+            oid, scalar = keyfile.parse_sec1(der, curve_oid)
+            if oid not in keyfile.CURVES:
+                raise InputError(_FIELD, "unsupported EC curve; use secp256k1 or P-256")
+            return EcdsaIdentity.from_scalar(scalar, keyfile.CURVES[oid])
+        elif label == "ENCRYPTED PRIVATE KEY":
+            if not password:
+                raise InputError(_FIELD, "the key is encrypted; give its password")
+            plain = keyfile.decrypt_pkcs8(der, password)
+            return _from_private_key_info(*keyfile.parse_pkcs8(plain))
+    labels = ", ".join(label for label, _, _ in blocks)
+    raise InputError(_FIELD, f"unsupported PEM block ({labels}); expected an Ed25519, "
+                     "secp256k1 or P-256 private key")
+
+
+def load_identity_file(path, password=None):
+    """An identity from a PEM file."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InputError(_FIELD, f"cannot read key file {path}: {exc.strerror}") from None
+    return load_identity(data, password)
+
+
+def _check_name(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise InputError(_FIELD, f"bad identity name {name!r}; use letters, digits, '.', "
+                         "'_', '-' or '@'")
+
+
+def _home(home):
+    return os.path.expanduser("~") if home is None else os.fspath(home)
+
+
+def dfx_identity(name, home=None):
+    """The dfx identity ``name`` from ``~/.config/dfx/identity/<name>/identity.pem``."""
+    _check_name(name)
+    if name == "anonymous":
+        return AnonymousIdentity()
+    root = os.environ.get("DFX_CONFIG_ROOT") if home is None else None
+    base = os.path.join(root or _home(home), ".config", "dfx", "identity", name)
+    pem_path = os.path.join(base, "identity.pem")
+    if os.path.exists(pem_path):
+        return load_identity_file(pem_path)
+    if os.path.exists(pem_path + ".encrypted"):
+        raise InputError(_FIELD, f"dfx identity {name!r} is password-encrypted, which is not "
+                         "supported; export it with 'dfx identity export' and use the PEM")
+    config = os.path.join(base, "identity.json")
+    if os.path.exists(config):
+        raise InputError(_FIELD, f"dfx identity {name!r} lives in the OS keyring or an HSM, "
+                         "which is not supported; export it with 'dfx identity export'")
+    raise InputError(_FIELD, f"no dfx identity named {name!r} (looked in {base})")
+
+
+def icp_cli_identity_dir(home=None):
+    """The icp-cli identity directory: $ICP_HOME/identity, else the per-OS data directory."""
+    if home is None and os.environ.get("ICP_HOME"):
+        return os.path.join(os.environ["ICP_HOME"], "identity")
+    base = _home(home)
+    mac = os.path.join(base, "Library", "Application Support", "org.dfinity.icp-cli")
+    if os.path.isdir(mac):
+        return os.path.join(mac, "identity")
+    data = os.environ.get("XDG_DATA_HOME") if home is None else None
+    return os.path.join(data or os.path.join(base, ".local", "share"), "icp-cli", "identity")
+
+
+def icp_cli_identity(name, password=None, home=None):
+    """The icp-cli identity ``name`` (identity_list.json + keys/<name>.pem)."""
+    _check_name(name)
+    directory = icp_cli_identity_dir(home)
+    list_path = os.path.join(directory, "identity_list.json")
+    try:
+        with open(list_path, encoding="utf-8") as handle:
+            listing = json.load(handle)
+    except FileNotFoundError:
+        listing = {"v": 1, "identities": {"anonymous": {"kind": "anonymous"}}}
+    except (OSError, ValueError) as exc:
+        raise InputError(_FIELD, f"cannot read {list_path}: {exc}") from None
+    if not isinstance(listing, dict) or listing.get("v") != 1:
+        raise InputError(_FIELD, f"{list_path} has an unknown format version")
+    spec = listing.get("identities", {}).get(name)
+    if spec is None:
+        raise InputError(_FIELD, f"no icp-cli identity named {name!r} (see {list_path})")
+    kind = spec.get("kind")
+    if kind == "anonymous":
+        return AnonymousIdentity()
+    if kind != "pem":
+        raise InputError(_FIELD, f"icp-cli identity {name!r} is stored as {kind!r}, which is "
+                         "not supported; export it with 'icp identity export'")
+    if spec.get("format") == "pbes2" and not password:
+        raise InputError(_FIELD, f"icp-cli identity {name!r} is password-protected; "
+                         "give its password")
+    identity = load_identity_file(os.path.join(directory, "keys", f"{name}.pem"), password)
+    expected = spec.get("principal")
+    if expected and str(identity.sender) != expected:
+        raise InputError(_FIELD, f"icp-cli identity {name!r}: key does not match the "
+                         f"principal {expected} recorded in identity_list.json")
+    return identity
+
+
+def verify_signature(public_key_der, message, signature):
+    """True if ``signature`` over ``message`` verifies under the DER key (Ed25519/ECDSA)."""
+    key_der, message, signature = bytes(public_key_der), bytes(message), bytes(signature)
+    try:
+        if key_der.startswith(ED25519_DER_PREFIX) and len(key_der) == 44:
+            if len(signature) != 64:
+                return False
+            ed25519.Ed25519PublicKey.from_public_bytes(key_der[12:]).verify(signature, message)
+            return True
+        for kind, prefix in _PREFIXES.items():
+            if key_der.startswith(prefix) and len(key_der) == len(prefix) + 65:
+                if len(signature) != 64:
+                    return False
+                key = ec.EllipticCurvePublicKey.from_encoded_point(
+                    _CURVES[kind](), key_der[len(prefix):])
+                der_sig = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                               int.from_bytes(signature[32:], "big"))
+                key.verify(der_sig, message, ec.ECDSA(hashes.SHA256()))
+                return True
+    except (InvalidSignature, ValueError):
+        return False
+    return False

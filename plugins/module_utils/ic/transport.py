@@ -1,0 +1,203 @@
+"""HTTP transport to one IC endpoint: keep-alive connection pool, timeouts and retries.
+
+The transport knows nothing of CBOR or certificates. It sends bytes and hands back the status
+and body. Retries always resend the *same* bytes, so a retried signed request keeps its request
+id. A connection that fails after the whole request was written is ambiguous (the server may
+have acted on it); for requests that must not be acted on twice the caller asks for
+``OutcomeUnknown`` instead of a blind resend and finds out what happened by other means.
+"""
+import http.client
+import ipaddress
+import random
+import ssl
+import threading
+import time
+import urllib.parse
+
+from .errors import InputError, TransportError
+
+RETRY_STATUSES = frozenset((429, 503))
+_CONNECT_ERRORS = (OSError, http.client.HTTPException)
+_MAX_RETRY_AFTER = 10.0
+
+
+class OutcomeUnknown(TransportError):
+    """The request was sent but no answer came back; it may or may not have been processed."""
+
+
+class Response:
+    """An HTTP answer: ``status``, ``body`` (bytes) and ``content_type`` (lower case)."""
+
+    __slots__ = ("status", "body", "content_type", "retry_after")
+
+    def __init__(self, status, body, content_type="", retry_after=None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.retry_after = retry_after
+
+    def text(self, limit=2000):
+        """The body as text for error messages, cut to ``limit`` characters."""
+        return self.body[:limit].decode("utf-8", "replace").strip()
+
+
+def is_loopback_url(url):
+    """True when the URL's host is a loopback name or address (127.0.0.0/8, ::1, localhost)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def backoff_delay(attempt, base, cap, rng=random):
+    """Full-jitter exponential backoff: uniform in [base*2^attempt/2, base*2^attempt], capped."""
+    ceiling = min(cap, base * (2 ** attempt))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def _parse_retry_after(value):
+    if not value:
+        return None
+    try:
+        return max(0.0, min(float(value), _MAX_RETRY_AFTER))
+    except ValueError:
+        return None
+
+
+class Transport:
+    """Thread-safe HTTP(S) client for one base URL with a small pool of keep-alive connections.
+
+    ``retries`` is the number of extra attempts after the first on HTTP 429/503 and on
+    connection failures; waits follow ``backoff_delay`` (or the server's Retry-After).
+    """
+
+    def __init__(self, url, timeout=30.0, retries=3, backoff=0.25, max_backoff=4.0,
+                 pool_size=8, ssl_context=None):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError("network", f"{url!r} is not an http(s) URL")
+        self.url = url.rstrip("/")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.prefix = parts.path.rstrip("/")
+        self.timeout = float(timeout)
+        self.retries = max(0, int(retries))
+        self.backoff = float(backoff)
+        self.max_backoff = float(max_backoff)
+        self.pool_size = int(pool_size)
+        self._ssl_context = ssl_context
+        self._idle = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _new_connection(self):
+        if self.scheme == "https":
+            context = self._ssl_context or ssl.create_default_context()
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                               context=context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def _acquire(self):
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        return self._new_connection(), False
+
+    def _release(self, conn):
+        with self._lock:
+            if not self._closed and len(self._idle) < self.pool_size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self):
+        """Close every idle connection; connections in use close when they are returned."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def _exchange(self, method, path, body, headers):
+        """One attempt. Returns (Response | None, error, sent) — sent means the request was
+        completely written before the failure."""
+        conn, reused = self._acquire()
+        sent = False
+        try:
+            conn.request(method, self.prefix + path, body=body, headers=headers)
+            sent = True
+            resp = conn.getresponse()
+            data = resp.read()
+        except _CONNECT_ERRORS as exc:
+            conn.close()
+            # A pooled connection the server closed while idle fails at once without the
+            # server having read anything; treat it as not sent and retry on a fresh one.
+            if reused and sent and isinstance(exc, (http.client.RemoteDisconnected,
+                                                    ConnectionResetError, BrokenPipeError)):
+                return None, exc, "stale"
+            return None, exc, sent
+        if resp.will_close:
+            conn.close()
+        else:
+            self._release(conn)
+        content_type = (resp.getheader("Content-Type") or "").lower()
+        return Response(resp.status, data, content_type,
+                        _parse_retry_after(resp.getheader("Retry-After"))), None, True
+
+    def request(self, method, path, body=None, content_type="application/cbor",
+                resend_after_send=True, deadline=None):
+        """Send one request, retrying on 429/503 and connection failures.
+
+        With ``resend_after_send=False`` a failure after the request was fully written raises
+        ``OutcomeUnknown`` rather than sending again. Other HTTP statuses are returned as they
+        are (the caller interprets 4xx/5xx). ``deadline`` is a ``time.monotonic()`` bound.
+        """
+        headers = {"Accept": "application/cbor"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        attempt = 0
+        stale_retries = 0
+        while True:
+            response, error, sent = self._exchange(method, path, body, headers)
+            if sent == "stale" and stale_retries < self.pool_size + 1:
+                # The stale-connection case costs no retry budget but is still ambiguous for
+                # a request that must not run twice, so those are reported as unknown.
+                stale_retries += 1
+                if resend_after_send:
+                    continue
+                sent = True
+            if error is not None and sent and not resend_after_send:
+                raise OutcomeUnknown(
+                    f"{method} {self.url}{path}: connection lost after the request was sent "
+                    f"({error.__class__.__name__}: {error})")
+            retryable = error is not None or response.status in RETRY_STATUSES
+            if not retryable:
+                return response
+            if attempt >= self.retries:
+                break
+            delay = backoff_delay(attempt, self.backoff, self.max_backoff)
+            if response is not None and response.retry_after is not None:
+                delay = response.retry_after
+            if deadline is not None and time.monotonic() + delay > deadline:
+                break
+            time.sleep(delay)
+            attempt += 1
+        if error is not None:
+            raise TransportError(f"{method} {self.url}{path} failed after {attempt + 1} "
+                                 f"attempt(s): {error.__class__.__name__}: {error}")
+        raise TransportError(f"{method} {self.url}{path}: {response.text() or 'no body'}",
+                             status=response.status, body=response.text())
+
+    def get(self, path, deadline=None):
+        """GET ``path`` (relative to the base URL) with retries."""
+        return self.request("GET", path, deadline=deadline)
+
+    def post(self, path, body, resend_after_send=True, deadline=None):
+        """POST CBOR ``body`` to ``path`` with retries (see ``request``)."""
+        return self.request("POST", path, body, resend_after_send=resend_after_send,
+                            deadline=deadline)
+

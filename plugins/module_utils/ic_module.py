@@ -1,0 +1,320 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Base of every icp.canister_factory module: options, client setup, errors, diff, check mode.
+
+A module is one subclass of ``ICModule`` that sets ``argument_spec`` (its own options; the
+common ones are added here) and implements ``run()``. ``run()`` reads through ``self.client``,
+puts every change behind ``self.change(...)`` (which skips it in check mode and marks the result
+changed) and records before/after through ``self.diff``. ``main()`` turns IC errors into
+``fail_json(msg=..., error={reject_code, error_code, message})``.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from urllib.parse import urlparse
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
+        CertificateError, ICError, InputError, Reject, TransportError)
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+    from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+        Registry, RegistryError)
+    IMPORT_ERROR = None
+except ImportError:
+    IMPORT_ERROR = traceback.format_exc()
+
+try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.agent import Agent
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
+        AnonymousIdentity, load_identity, load_identity_file)
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
+    CLIENT_IMPORT_ERROR = None
+except ImportError:
+    CLIENT_IMPORT_ERROR = traceback.format_exc()
+
+NETWORKS = {"local": "http://127.0.0.1:4943", "ic": "https://icp-api.io"}
+MAINNET_HOSTS = ("icp-api.io", "ic0.app", "icp0.io")
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def common_argument_spec():
+    """Return the options every module takes (documented in the ``ic`` doc fragment)."""
+    return {
+        "network": {"type": "str", "fallback": (env_fallback, ["ICP_NETWORK"])},
+        "identity": {"type": "path", "fallback": (env_fallback, ["ICP_IDENTITY"])},
+        "identity_pem": {"type": "str", "no_log": True, "fallback": (env_fallback, ["ICP_IDENTITY_PEM"])},
+        "identity_password": {"type": "str", "no_log": True},
+        "root_key": {"type": "str", "no_log": False, "fallback": (env_fallback, ["ICP_ROOT_KEY"])},
+        "timeout": {"type": "float", "default": 30.0},
+        "retries": {"type": "int", "default": 3},
+    }
+
+
+def resolve_network(value):
+    """Map ``local``/``ic``/URL to ``(url, is_loopback, is_mainnet)``; raise InputError if bad."""
+    url = NETWORKS.get(value or "local", value)
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InputError("network", f"{value!r} is not 'local', 'ic' or an http(s) URL")
+    host = parsed.hostname
+    loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
+    mainnet = host in MAINNET_HOSTS
+    return url.rstrip("/"), loopback, mainnet
+
+
+def resolve_root_key(value, network_value, loopback, mainnet):
+    """Return the root key for the Agent: DER bytes, ``"fetch"`` or None (mainnet built in)."""
+    if value in (None, ""):
+        if mainnet:
+            return None
+        if loopback:
+            return "fetch"
+        raise InputError("root_key", f"required for network {network_value!r} (hex of the DER key)")
+    if value == "fetch":
+        if not loopback:
+            raise InputError("root_key", "'fetch' is allowed only for loopback networks; give the key as hex")
+        return "fetch"
+    try:
+        return bytes.fromhex(value.strip())
+    except ValueError:
+        raise InputError("root_key", "not hex; give the DER root key as hex or 'fetch'") from None
+
+
+def principal_text(value, field):
+    """Return the canonical text of a principal given as text (InputError naming ``field``)."""
+    return Principal.coerce(value, field=field).to_text()
+
+
+class DiffTracker:
+    """Collects before/after values of what a module changes, for ``--diff`` and results."""
+
+    def __init__(self):
+        self.before = {}
+        self.after = {}
+
+    def add(self, key, before, after):
+        """Record ``key``; only differing values make ``has_changes()`` true."""
+        self.before[key] = before
+        self.after[key] = after
+
+    def has_changes(self):
+        """Return whether any recorded value differs."""
+        return any(self.before.get(k) != self.after.get(k) for k in self.after)
+
+    def changed_keys(self):
+        """Return the keys whose before and after differ."""
+        return sorted(k for k in self.after if self.before.get(k) != self.after.get(k))
+
+    def get(self):
+        """Return ``{"before": ..., "after": ...}`` with only the differing keys."""
+        keys = self.changed_keys()
+        return {"before": {k: self.before.get(k) for k in keys},
+                "after": {k: self.after.get(k) for k in keys}}
+
+
+class ICModule:
+    """Base class: subclasses set ``argument_spec`` (and the other AnsibleModule rules), implement ``run``."""
+
+    argument_spec = {}
+    mutually_exclusive = []
+    required_if = []
+    required_one_of = []
+    required_together = []
+    required_by = {}
+    needs_client = True
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.result = {"changed": False}
+        self.diff = DiffTracker()
+        self._client = None
+        self._identity = None
+
+    # ----- entry point --------------------------------------------------------------------
+
+    @classmethod
+    def main(cls):
+        """Build the AnsibleModule, run the module, and exit with its result or a clear failure."""
+        spec = common_argument_spec()
+        spec.update(cls.argument_spec)
+        module = AnsibleModule(
+            argument_spec=spec,
+            supports_check_mode=True,
+            mutually_exclusive=[["identity", "identity_pem"]] + list(cls.mutually_exclusive),
+            required_if=list(cls.required_if),
+            required_one_of=list(cls.required_one_of),
+            required_together=list(cls.required_together),
+            required_by=dict(cls.required_by),
+        )
+        if IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("PyYAML"), exception=IMPORT_ERROR)
+        if cls.needs_client and CLIENT_IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("cbor2, cryptography and py-arkworks-bls12381"),
+                             exception=CLIENT_IMPORT_ERROR)
+        instance = cls(module)
+        try:
+            instance.run()
+        except Reject as exc:
+            instance.fail(str(exc), error=exc.as_dict())
+        except InputError as exc:
+            instance.fail(str(exc))
+        except CertificateError as exc:
+            instance.fail(f"certificate check failed: {exc}")
+        except TransportError as exc:
+            instance.fail(f"cannot reach {instance.network_url()}: {exc}",
+                          error={"reject_code": None, "error_code": None, "message": exc.body or str(exc)})
+        except RegistryError as exc:
+            instance.fail(str(exc))
+        except ICError as exc:
+            as_dict = getattr(exc, "as_dict", None)
+            instance.fail(str(exc), error=as_dict() if as_dict else None)
+        instance.exit()
+
+    def run(self):
+        """Do the module's work; subclasses override."""
+        raise AttributeError(f"{type(self).__name__} does not define run()")
+
+    def exit(self):
+        """Exit with the result; the diff goes into it when ``--diff`` is on."""
+        if self.module._diff:
+            self.result["diff"] = self.diff.get()
+        self.module.exit_json(**self.result)
+
+    def fail(self, msg, **kwargs):
+        """Fail with one-line ``msg``; ``kwargs`` (such as ``error``) go into the result."""
+        result = {k: v for k, v in self.result.items() if k != "changed"}
+        result.update(kwargs)
+        self.module.fail_json(msg=msg, changed=self.result.get("changed", False), **result)
+
+    # ----- check mode -------------------------------------------------------------------
+
+    def change(self, func, *args, **kwargs):
+        """Mark the result changed and call ``func`` unless in check mode; return its value or None."""
+        self.result["changed"] = True
+        if self.check_mode:
+            return None
+        return func(*args, **kwargs)
+
+    # ----- client -------------------------------------------------------------------------
+
+    def network_url(self):
+        """Return the URL of the network these options point at."""
+        return resolve_network(self.params.get("network"))[0]
+
+    @property
+    def identity(self):
+        """The signing identity from ``identity``/``identity_pem`` (anonymous when neither is set)."""
+        if self._identity is None:
+            password = self.params.get("identity_password")
+            if self.params.get("identity_pem"):
+                self._identity = _field(load_identity, "identity_pem", self.params["identity_pem"], password)
+            elif self.params.get("identity"):
+                self._identity = _field(load_identity_file, "identity", self.params["identity"], password)
+            else:
+                self._identity = AnonymousIdentity()
+        return self._identity
+
+    @property
+    def client(self):
+        """The ``Management`` client (``.agent`` is the Agent), built on first use."""
+        if self._client is None:
+            value = self.params.get("network")
+            url, loopback, mainnet = resolve_network(value)
+            root_key = resolve_root_key(self.params.get("root_key"), value, loopback, mainnet)
+            agent = Agent(url, self.identity, root_key_der=root_key,
+                          timeout=self.params["timeout"], retries=self.params["retries"])
+            self._client = Management(agent)
+        return self._client
+
+    @property
+    def agent(self):
+        """The Agent under ``client``."""
+        return self.client.agent
+
+    def caller_text(self):
+        """Return the principal text of the calling identity."""
+        return self.identity.sender.to_text()
+
+    # ----- management canister ----------------------------------------------------------
+
+    def mgmt(self, method, arg):
+        """Call management method ``method`` with the Candid value ``arg``; return the reply value."""
+        return self.client.call(method, arg)
+
+    def canister_status(self, canister_id):
+        """Return canister_status of ``canister_id`` or None when it does not exist.
+
+        Sent as a query (free, and no update call on a converged run). A missing canister or a
+        caller without access is answered as such; only a network that refuses the query form
+        gets the update call.
+        """
+        arg = {"canister_id": Principal.coerce(canister_id, field="canister_id")}
+        client = self.client
+        try:
+            data = self.agent.query(Principal.management(), "canister_status",
+                                    client.encode_arg("canister_status", arg),
+                                    effective_canister_id=arg["canister_id"])
+            return client.decode_reply("canister_status", data)
+        except Reject as exc:
+            if exc.reject_code == 3:
+                return None
+            if exc.error_code == "IC0512":
+                raise
+        except TransportError as exc:
+            if exc.status is None or not 400 <= exc.status < 500:
+                raise
+        try:
+            return client.call("canister_status", arg)
+        except Reject as exc:
+            if exc.reject_code == 3:
+                return None
+            raise
+
+    def wait_for_status(self, canister_id, wanted, timeout):
+        """Poll canister_status until its run status is ``wanted``; return the last status."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            status = self.canister_status(canister_id)
+            current = run_status(status)
+            if current == wanted:
+                return status
+            if time.monotonic() + delay > deadline:
+                raise InputError("wait_timeout", f"canister {canister_id} is still {current} "
+                                 f"after {timeout} s (wanted {wanted})")
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def registry(self, option="registry"):
+        """Return the Registry named by option ``option`` or None."""
+        path = self.params.get(option)
+        return Registry(path) if path else None
+
+
+def run_status(status):
+    """Return ``running``/``stopping``/``stopped`` from a canister_status result, ``absent`` for None."""
+    if status is None:
+        return "absent"
+    return next(iter(status["status"]))
+
+
+def hex_or_none(blob):
+    """Hex text of an optional blob."""
+    return blob.hex() if blob is not None else None
+
+
+def _field(loader, field, *args):
+    try:
+        return loader(*args)
+    except InputError as exc:
+        raise InputError(field, exc.message) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(field, str(exc)) from None

@@ -1,0 +1,224 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ic_canister
+short_description: Make sure a canister exists on the Internet Computer with the wanted settings and run state
+version_added: 0.1.0
+description:
+  - Finds a canister by O(canister_id), or by O(name) in a registry file (O(registry)), or by O(specified_id).
+  - Creates it when missing, converges its settings (only the keys given in O(settings)),
+    starts or stops it, or stops and deletes it.
+  - With a registry, creation first records a C(creating) entry that holds the deduplication key
+    (O(specified_id), or the cycles ledger C(created_at_time)), then the canister id as soon as it
+    exists, so a crash or a lost reply never loses a canister and never creates a second one.
+  - Reads use C(canister_status) as a query, so a converged run makes no update calls.
+author:
+  - icp.canister_factory contributors
+extends_documentation_fragment:
+  - icp.canister_factory.ic
+  - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.ACTIONGROUP_IC
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  canister_id:
+    description:
+      - Principal text of an existing canister.
+    type: str
+  name:
+    description:
+      - Name of the canister's entry in O(registry). Requires O(registry).
+    type: str
+  registry:
+    description:
+      - Path of the registry file (a YAML inventory) where the canister is recorded.
+    type: path
+  template:
+    description:
+      - Template recorded in the registry entry; puts the host into group C(<template>_canisters).
+    type: str
+  owner:
+    description:
+      - Owner principal recorded in the registry entry.
+    type: str
+  state:
+    description:
+      - V(present) creates the canister if needed and converges its settings, leaving the run state alone.
+      - V(running) and V(stopped) also start or stop it and wait until the transition is over.
+      - V(absent) stops and deletes it (the remaining cycles are burned and reported as RV(cycles_freed)).
+    type: str
+    choices: [present, running, stopped, absent]
+    default: present
+  settings:
+    description:
+      - Canister settings to converge. Only the keys given are managed.
+      - O(settings.controllers) is converged exactly; leaving out the calling identity fails unless
+        O(allow_lockout=true).
+    type: dict
+    suboptions:
+      controllers:
+        description: Principals that control the canister (at most 10).
+        type: list
+        elements: str
+      compute_allocation:
+        description: Compute allocation in percent (0-100).
+        type: int
+      memory_allocation:
+        description: Memory allocation in bytes.
+        type: int
+      freezing_threshold:
+        description: Freezing threshold in seconds.
+        type: int
+      reserved_cycles_limit:
+        description: Upper limit of reserved cycles.
+        type: int
+      minimum_incoming_canister_call_cycles:
+        description: Cycles that inter-canister calls from other canisters must carry at least.
+        type: int
+      wasm_memory_limit:
+        description: Wasm heap limit in bytes (at most 2^48).
+        type: int
+      wasm_memory_threshold:
+        description: Free heap below which C(canister_on_low_wasm_memory) runs.
+        type: int
+      log_visibility:
+        description: V(controllers), V(public), or a list of allowed viewer principals.
+        type: raw
+      snapshot_visibility:
+        description: V(controllers), V(public), or a list of allowed viewer principals.
+        type: raw
+      status_visibility:
+        description: V(controllers), V(public), or a list of allowed viewer principals.
+        type: raw
+      environment_variables:
+        description: Environment variables as a mapping of name to value (converged exactly).
+        type: dict
+  allow_lockout:
+    description:
+      - Allow O(settings.controllers) to leave out the calling identity.
+    type: bool
+    default: false
+  funding:
+    description:
+      - How a new canister is paid for.
+      - V(provisional) uses C(provisional_create_canister_with_cycles) (local networks only).
+      - V(cycles_ledger) spends the caller's balance on the cycles ledger; its C(created_at_time)
+        is recorded before the call so a retry after an unknown outcome returns the same canister.
+    type: str
+    choices: [provisional, cycles_ledger]
+    default: provisional
+  cycles:
+    description:
+      - Cycles for a new canister. The network's default when not set.
+    type: int
+  specified_id:
+    description:
+      - Canister id to create the canister with (O(funding=provisional) only).
+    type: str
+  subnet:
+    description:
+      - Subnet to create the canister on (O(funding=cycles_ledger) only).
+    type: str
+  wait_timeout:
+    description:
+      - Seconds to wait for a start or stop to finish.
+    type: int
+    default: 300
+"""
+
+EXAMPLES = r"""
+- name: A canister for alice, recorded in the registry
+  icp.canister_factory.ic_canister:
+    name: alice
+    registry: registry.yml
+    template: user
+    owner: "{{ alice_principal }}"
+    cycles: 2000000000000
+    settings:
+      freezing_threshold: 2592000
+      log_visibility: public
+
+- name: Stop and delete it
+  icp.canister_factory.ic_canister:
+    name: alice
+    registry: registry.yml
+    state: absent
+"""
+
+RETURN = r"""
+canister_id:
+  description: Principal text of the canister; null in check mode before creation.
+  returned: always
+  type: str
+  sample: lxzze-o7777-77777-aaaaa-cai
+status:
+  description: Run status after the task (V(running), V(stopping), V(stopped) or V(absent)).
+  returned: always
+  type: str
+  sample: running
+settings:
+  description: The canister's settings after the task, in normal form (principals as text, sorted lists).
+  returned: when the canister exists
+  type: dict
+cycles:
+  description: Cycle balance after the task.
+  returned: when the canister exists
+  type: int
+module_hash:
+  description: Hex SHA-256 of the installed module, null when empty.
+  returned: when the canister exists
+  type: str
+created:
+  description: Whether this task created the canister.
+  returned: always
+  type: bool
+cycles_freed:
+  description: Cycles the canister held when it was deleted.
+  returned: when O(state=absent) deleted a canister
+  type: int
+"""
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
+
+
+class ICCanister(CanisterLifecycle, ICModule):
+    """ic_canister: find or create, converge settings, start/stop, delete."""
+
+    argument_spec = {
+        "canister_id": {"type": "str"},
+        "name": {"type": "str"},
+        "registry": {"type": "path"},
+        "template": {"type": "str"},
+        "owner": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "running", "stopped", "absent"]},
+        "settings": {"type": "dict", "options": settings_argument_spec()},
+        "allow_lockout": {"type": "bool", "default": False},
+        "funding": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "cycles": {"type": "int"},
+        "specified_id": {"type": "str"},
+        "subnet": {"type": "str"},
+        "wait_timeout": {"type": "int", "default": 300},
+    }
+    required_one_of = [["canister_id", "name", "specified_id"]]
+    mutually_exclusive = [["canister_id", "name"]]
+    required_by = {"name": "registry"}
+
+
+def main():
+    ICCanister.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ic_canister_info
+short_description: Read facts about canisters on the Internet Computer
+version_added: 0.1.0
+description:
+  - Returns status, settings, cycles, memory, module hash, idle burn, query statistics and optionally
+    snapshots and logs of one canister or of a list (read concurrently, one agent).
+  - Uses queries and certified C(read_state) only, except O(snapshots=true), since the IC lists
+    snapshots only through an update call.
+  - For a canister the caller does not control, returns the public facts from certified state
+    (module hash, controllers, requested public metadata).
+author:
+  - icp.canister_factory contributors
+extends_documentation_fragment:
+  - icp.canister_factory.ic
+  - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.ACTIONGROUP_IC
+attributes:
+  check_mode:
+    support: full
+    details: The module changes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  canister_id:
+    description: Principal text of one canister.
+    type: str
+  canister_ids:
+    description: Principal texts of several canisters.
+    type: list
+    elements: str
+  snapshots:
+    description: Also list each canister's snapshots (one update call per canister).
+    type: bool
+    default: false
+  logs:
+    description: Also fetch each canister's logs (C(fetch_canister_logs)).
+    type: bool
+    default: false
+  logs_since:
+    description: Only log records with C(timestamp_nanos) at or after this (nanoseconds since the epoch).
+    type: int
+  metadata:
+    description: Names of metadata sections to read from certified state, for example C(candid:service).
+    type: list
+    elements: str
+    default: []
+  workers:
+    description: Canisters read at the same time.
+    type: int
+    default: 8
+"""
+
+EXAMPLES = r"""
+- name: Facts of a fleet
+  icp.canister_factory.ic_canister_info:
+    canister_ids: "{{ groups['user_canisters'] | map('extract', hostvars, 'canister_id') | list }}"
+  register: fleet
+"""
+
+RETURN = r"""
+canister:
+  description: Facts of O(canister_id) (the first element of RV(canisters)).
+  returned: when O(canister_id) is set
+  type: dict
+canisters:
+  description: Facts of every canister asked for, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    canister_id:
+      description: Principal text.
+      type: str
+    exists:
+      description: Whether the canister exists.
+      type: bool
+    controller:
+      description: Whether the status was readable (the caller controls it or may see its status).
+      type: bool
+    status:
+      description: V(running), V(stopping) or V(stopped).
+      type: str
+    module_hash:
+      description: Hex module hash, null when empty.
+      type: str
+    controllers:
+      description: Controller principals.
+      type: list
+      elements: str
+    settings:
+      description: Settings in normal form.
+      type: dict
+    cycles:
+      description: Cycle balance.
+      type: int
+    reserved_cycles:
+      description: Reserved cycles.
+      type: int
+    idle_cycles_burned_per_day:
+      description: Idle burn per day.
+      type: int
+    memory_size:
+      description: Memory in bytes.
+      type: int
+    memory_metrics:
+      description: Memory by kind.
+      type: dict
+    query_stats:
+      description: Query statistics.
+      type: dict
+    version:
+      description: Canister version.
+      type: int
+    snapshots:
+      description: Snapshots (O(snapshots=true)).
+      type: list
+      elements: dict
+    logs:
+      description: Log records with C(idx), C(timestamp_nanos), C(content) (O(logs=true)).
+      type: list
+      elements: dict
+    metadata:
+      description: Requested metadata sections (text, or hex when not UTF-8; null when absent).
+      type: dict
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
+    ICModule, hex_or_none, run_status)
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import from_definite
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+
+
+def _text_or_hex(blob):
+    if blob is None:
+        return None
+    try:
+        return bytes(blob).decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(blob).hex()
+
+
+def _ints(record):
+    return {k: int(v) for k, v in record.items()}
+
+
+class ICCanisterInfo(ICModule):
+    """ic_canister_info: facts only."""
+
+    argument_spec = {
+        "canister_id": {"type": "str"},
+        "canister_ids": {"type": "list", "elements": "str"},
+        "snapshots": {"type": "bool", "default": False},
+        "logs": {"type": "bool", "default": False},
+        "logs_since": {"type": "int"},
+        "metadata": {"type": "list", "elements": "str", "default": []},
+        "workers": {"type": "int", "default": 8},
+    }
+    required_one_of = [["canister_id", "canister_ids"]]
+    mutually_exclusive = [["canister_id", "canister_ids"]]
+
+    def run(self):
+        """Read every canister, concurrently for a list."""
+        ids = [self.params["canister_id"]] if self.params.get("canister_id") else self.params["canister_ids"]
+        ids = [Principal.coerce(c, field=f"canister_ids[{i}]").to_text() for i, c in enumerate(ids)]
+        if len(ids) == 1:
+            facts = [self.facts(ids[0])]
+        else:
+            _ = self.client  # built once, before the threads share it
+            with ThreadPoolExecutor(max_workers=max(1, self.params["workers"])) as pool:
+                facts = list(pool.map(self.facts, ids))
+        self.result["canisters"] = facts
+        if self.params.get("canister_id"):
+            self.result["canister"] = facts[0]
+
+    def facts(self, canister_id):
+        """Facts of one canister as a JSON-friendly dict."""
+        out = {"canister_id": canister_id, "exists": True, "controller": True}
+        try:
+            status = self.canister_status(canister_id)
+        except Reject as exc:
+            if exc.error_code != "IC0512" and exc.reject_code != 5:
+                raise
+            status = None
+            out["controller"] = False
+        if status is None and out["controller"]:
+            out.update(exists=False, controller=False, status="absent")
+            return out
+        if status is not None:
+            settings = from_definite(status["settings"])
+            out.update(
+                status=run_status(status), module_hash=hex_or_none(status.get("module_hash")),
+                controllers=settings["controllers"], settings=settings, cycles=int(status["cycles"]),
+                reserved_cycles=int(status.get("reserved_cycles", 0)),
+                idle_cycles_burned_per_day=int(status.get("idle_cycles_burned_per_day", 0)),
+                memory_size=int(status.get("memory_size", 0)),
+                memory_metrics=_ints(status.get("memory_metrics") or {}),
+                query_stats=_ints(status.get("query_stats") or {}),
+                version=int(status.get("version", 0)))
+        else:
+            out.update(module_hash=hex_or_none(self.agent.module_hash(canister_id)),
+                       controllers=sorted(p.to_text() for p in self.agent.controllers(canister_id)))
+        if self.params["metadata"]:
+            out["metadata"] = {name: _text_or_hex(self.agent.metadata(canister_id, name))
+                               for name in self.params["metadata"]}
+        if self.params["snapshots"]:
+            out["snapshots"] = self._snapshots(canister_id)
+        if self.params["logs"]:
+            out["logs"] = self._logs(canister_id)
+        return out
+
+    def _snapshots(self, canister_id):
+        found = self.client.list_canister_snapshots({"canister_id": Principal.from_text(canister_id)})
+        return sorted(({"id": s["id"].hex(), "taken_at_timestamp": int(s["taken_at_timestamp"]),
+                        "total_size": int(s["total_size"])} for s in found),
+                      key=lambda s: s["taken_at_timestamp"])
+
+    def _logs(self, canister_id):
+        since = self.params.get("logs_since")
+        if since is not None and since < 0:
+            raise InputError("logs_since", "must be zero or more")
+        reply = self.client.fetch_canister_logs({"canister_id": Principal.from_text(canister_id)})
+        records = reply["canister_log_records"]
+        return [{"idx": int(r["idx"]), "timestamp_nanos": int(r["timestamp_nanos"]),
+                 "content": _text_or_hex(r["content"])}
+                for r in records if since is None or int(r["timestamp_nanos"]) >= since]
+
+
+def main():
+    ICCanisterInfo.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ic_code
+short_description: Install or upgrade the Wasm module of a canister on the Internet Computer
+version_added: 0.1.0
+description:
+  - Installs O(wasm) into a canister when it is empty, upgrades it when the installed module hash
+    differs, and does nothing when the hash (and, where a registry entry records it, the argument
+    hash) is the same.
+  - Modules bigger than 2 MiB (with the argument) go through the canister's chunk store.
+  - After installing, the module hash is read back and compared with the file's.
+author:
+  - icp.canister_factory contributors
+extends_documentation_fragment:
+  - icp.canister_factory.ic
+  - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.ACTIONGROUP_IC
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  canister_id:
+    description: Principal text of the canister.
+    type: str
+  name:
+    description: Name of the canister's entry in O(registry). Requires O(registry).
+    type: str
+  registry:
+    description: Registry file; the entry records C(module_hash), C(arg_sha256) and C(wasm_version).
+    type: path
+  wasm:
+    description: Path of the module, C(.wasm) or gzipped C(.wasm.gz).
+    type: path
+    required: true
+  wasm_sha256:
+    description: Expected hex SHA-256 of the file as installed; the task fails before any call when it differs.
+    type: str
+  wasm_version:
+    description: Version label recorded in the registry entry.
+    type: str
+  mode:
+    description:
+      - V(auto) installs into an empty canister and upgrades when the module hash differs.
+      - V(install) installs into an empty canister only; V(upgrade) upgrades a non-empty one.
+      - V(reinstall) wipes the canister's state (heap and stable memory); needs O(allow_data_loss=true).
+      - Every mode does nothing when the installed module and argument are already the wanted ones,
+        unless O(force=true).
+    type: str
+    choices: [auto, install, reinstall, upgrade]
+    default: auto
+  force:
+    description: Upgrade (or reinstall) even when the module hash is the same.
+    type: bool
+    default: false
+  allow_data_loss:
+    description: Required for O(mode=reinstall).
+    type: bool
+    default: false
+  arg:
+    description: Init or upgrade argument as Candid text, for example C((record { owner = principal "aaaaa-aa" })).
+    type: str
+  arg_value:
+    description:
+      - Init or upgrade argument as data, typed by the module's C(candid:service) metadata or O(did).
+      - For several arguments, a list with one item per argument.
+    type: raw
+  arg_hex:
+    description: The argument as hex of Candid bytes.
+    type: str
+  did:
+    description: Candid interface file whose init arguments type O(arg_value) and O(arg).
+    type: path
+  skip_pre_upgrade:
+    description: Skip C(canister_pre_upgrade) of the old module on upgrade.
+    type: bool
+    default: false
+  wasm_memory_persistence:
+    description:
+      - Keep or replace the Wasm heap on upgrade (enhanced orthogonal persistence).
+      - When not set, V(keep) is used if the installed module has the C(enhanced-orthogonal-persistence)
+        metadata (as icp-cli does), and nothing otherwise.
+    type: str
+    choices: [keep, replace]
+  snapshot_before_upgrade:
+    description:
+      - Take a snapshot before upgrading; when the upgrade or the O(verify) step fails, load it back
+        and fail with both errors.
+      - At the limit of snapshots the oldest is replaced.
+    type: bool
+    default: false
+  verify:
+    description: A query that must answer after installing, for example C(version).
+    type: dict
+    suboptions:
+      method:
+        description: Query method name.
+        type: str
+        required: true
+      arg:
+        description: Candid text argument.
+        type: str
+        default: "()"
+"""
+
+EXAMPLES = r"""
+- name: Install or upgrade the user template
+  icp.canister_factory.ic_code:
+    name: alice
+    registry: registry.yml
+    wasm: wasm/user.wasm.gz
+    arg_value:
+      owner: "{{ alice_principal }}"
+    snapshot_before_upgrade: true
+    verify:
+      method: version
+"""
+
+RETURN = r"""
+module_hash:
+  description: Hex SHA-256 of the module installed after the task (the wanted one in check mode).
+  returned: always
+  type: str
+previous_module_hash:
+  description: Hex module hash before the task, null for an empty canister.
+  returned: always
+  type: str
+mode:
+  description: What was (or in check mode would be) done, V(install), V(reinstall), V(upgrade) or V(none).
+  returned: always
+  type: str
+arg_sha256:
+  description: Hex SHA-256 of the Candid argument bytes.
+  returned: always
+  type: str
+installed_now:
+  description: Whether code was installed by this task.
+  returned: always
+  type: bool
+chunked:
+  description: Whether the module went through the chunk store.
+  returned: always
+  type: bool
+snapshot_id:
+  description: Hex id of the snapshot taken before the upgrade.
+  returned: when O(snapshot_before_upgrade=true) and an upgrade ran
+  type: str
+verify_reply:
+  description: Candid text of the O(verify) query's reply.
+  returned: when O(verify) is set and code was installed
+  type: str
+"""
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
+from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
+
+
+class ICCode(CodeInstall, ICModule):
+    """ic_code: install, upgrade or reinstall a module idempotently."""
+
+    argument_spec = dict(candid_args.argument_spec(), **{
+        "canister_id": {"type": "str"},
+        "name": {"type": "str"},
+        "registry": {"type": "path"},
+        "wasm": {"type": "path", "required": True},
+        "wasm_sha256": {"type": "str"},
+        "wasm_version": {"type": "str"},
+        "mode": {"type": "str", "default": "auto", "choices": ["auto", "install", "reinstall", "upgrade"]},
+        "force": {"type": "bool", "default": False},
+        "allow_data_loss": {"type": "bool", "default": False},
+        "skip_pre_upgrade": {"type": "bool", "default": False},
+        "wasm_memory_persistence": {"type": "str", "choices": ["keep", "replace"]},
+        "snapshot_before_upgrade": {"type": "bool", "default": False},
+        "verify": {"type": "dict", "options": {
+            "method": {"type": "str", "required": True},
+            "arg": {"type": "str", "default": "()"},
+        }},
+    })
+    required_one_of = [["canister_id", "name"]]
+    mutually_exclusive = [["canister_id", "name"]] + candid_args.MUTUALLY_EXCLUSIVE
+    required_by = {"name": "registry"}
+
+
+def main():
+    ICCode.main()
+
+
+if __name__ == "__main__":
+    main()

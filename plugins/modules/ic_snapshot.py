@@ -1,0 +1,258 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ic_snapshot
+short_description: Take, delete and restore canister snapshots on the Internet Computer
+version_added: 0.1.0
+description:
+  - V(present) takes a snapshot (of the canister's Wasm, heap, stable memory and chunk store).
+  - V(absent) deletes one snapshot by id, or every snapshot older than a given age or beyond the newest few.
+  - V(restored) loads a snapshot back; a running canister is stopped around the load and started again.
+author:
+  - icp.canister_factory contributors
+extends_documentation_fragment:
+  - icp.canister_factory.ic
+  - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.ACTIONGROUP_IC
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: partial
+    details:
+      - V(absent) is idempotent.
+      - V(present) is idempotent with O(if_older_than); without it, each run takes a new snapshot.
+      - V(restored) loads the snapshot on every run.
+options:
+  canister_id:
+    description: Principal text of the canister.
+    type: str
+  name:
+    description: Name of the canister's entry in O(registry). Requires O(registry).
+    type: str
+  registry:
+    description: Registry file to find O(name) in.
+    type: path
+  state:
+    description: What to do, see the description.
+    type: str
+    choices: [present, absent, restored]
+    default: present
+  snapshot_id:
+    description:
+      - Hex id of the snapshot to delete (V(absent)) or load (V(restored); default the newest).
+    type: str
+  replace:
+    description:
+      - For V(present), the hex id of a snapshot that the new one replaces, or V(oldest) to replace the
+        oldest one only when the canister is at its limit of snapshots.
+    type: str
+  if_older_than:
+    description:
+      - For V(present), take a snapshot only when the newest one is older than this many seconds.
+    type: int
+  older_than:
+    description: For V(absent) without O(snapshot_id), delete every snapshot older than this many seconds.
+    type: int
+  keep:
+    description: For V(absent) without O(snapshot_id), delete all but the newest O(keep) snapshots.
+    type: int
+  wait_timeout:
+    description: Seconds to wait for the canister to stop or start around a restore.
+    type: int
+    default: 300
+"""
+
+EXAMPLES = r"""
+- name: Take a snapshot unless one is younger than a day, replacing the oldest at the limit
+  icp.canister_factory.ic_snapshot:
+    canister_id: "{{ canister_id }}"
+    replace: oldest
+    if_older_than: 86400
+
+- name: Keep the three newest
+  icp.canister_factory.ic_snapshot:
+    canister_id: "{{ canister_id }}"
+    state: absent
+    keep: 3
+"""
+
+RETURN = r"""
+snapshots:
+  description: The canister's snapshots after the task, oldest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Hex snapshot id.
+      type: str
+    taken_at_timestamp:
+      description: Nanoseconds since the epoch.
+      type: int
+    total_size:
+      description: Bytes.
+      type: int
+snapshot_id:
+  description: Hex id of the snapshot taken, loaded or deleted (null in check mode for a new one).
+  returned: when a snapshot was taken, loaded or deleted by id
+  type: str
+deleted:
+  description: Hex ids of the snapshots deleted.
+  returned: when O(state=absent)
+  type: list
+  elements: str
+"""
+
+import time
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+
+MAX_SNAPSHOTS = 10
+
+
+def _public(snapshot):
+    return {"id": snapshot["id"].hex(), "taken_at_timestamp": int(snapshot["taken_at_timestamp"]),
+            "total_size": int(snapshot["total_size"])}
+
+
+class ICSnapshot(ICModule):
+    """ic_snapshot: one class, one method per state."""
+
+    argument_spec = {
+        "canister_id": {"type": "str"},
+        "name": {"type": "str"},
+        "registry": {"type": "path"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent", "restored"]},
+        "snapshot_id": {"type": "str"},
+        "replace": {"type": "str"},
+        "if_older_than": {"type": "int"},
+        "older_than": {"type": "int"},
+        "keep": {"type": "int"},
+        "wait_timeout": {"type": "int", "default": 300},
+    }
+    required_one_of = [["canister_id", "name"]]
+    mutually_exclusive = [["canister_id", "name"], ["snapshot_id", "older_than", "keep"]]
+    required_by = {"name": "registry"}
+
+    def run(self):
+        """Take, delete or load snapshots."""
+        self.canister_id = self._canister_id()
+        self.principal = Principal.from_text(self.canister_id)
+        snapshots = self._list()
+        self.result["canister_id"] = self.canister_id
+        self.diff.before["snapshots"] = [s["id"] for s in snapshots]
+        getattr(self, "_" + self.params["state"])(snapshots)
+        final = self._list() if self.result["changed"] and not self.check_mode else snapshots
+        self.result["snapshots"] = final
+        if not self.check_mode:
+            self.diff.after["snapshots"] = [s["id"] for s in final]
+
+    def _canister_id(self):
+        if self.params.get("canister_id"):
+            return Principal.coerce(self.params["canister_id"], field="canister_id").to_text()
+        entry = self.registry().read().get(self.params["name"])
+        if not entry or not entry.get("canister_id") or entry.get("status") == "deleted":
+            raise InputError("name", f"no canister recorded as {self.params['name']!r}")
+        return entry["canister_id"]
+
+    def _list(self):
+        found = self.mgmt("list_canister_snapshots", {"canister_id": self.principal})
+        return sorted((_public(s) for s in found), key=lambda s: (s["taken_at_timestamp"], s["id"]))
+
+    def _snapshot_id(self, field="snapshot_id"):
+        try:
+            return bytes.fromhex(self.params[field])
+        except ValueError:
+            raise InputError(field, "not a hex snapshot id") from None
+
+    def _present(self, snapshots):
+        age = self.params.get("if_older_than")
+        if age is not None and snapshots:
+            newest = snapshots[-1]["taken_at_timestamp"]
+            if time.time_ns() - newest < age * 1_000_000_000:
+                return
+        replace = None
+        if self.params.get("replace") == "oldest":
+            if len(snapshots) >= MAX_SNAPSHOTS:
+                replace = bytes.fromhex(snapshots[0]["id"])
+        elif self.params.get("replace"):
+            replace = self._snapshot_id("replace")
+            if replace.hex() not in {s["id"] for s in snapshots}:
+                raise InputError("replace", f"canister {self.canister_id} has no snapshot {replace.hex()}")
+        elif len(snapshots) >= MAX_SNAPSHOTS:
+            raise InputError("replace", f"canister {self.canister_id} has {len(snapshots)} snapshots, the "
+                             "limit; give replace: oldest or a snapshot id, or delete some first")
+        taken = self.change(self.mgmt, "take_canister_snapshot", {
+            "canister_id": self.principal, "replace_snapshot": replace, "uninstall_code": None,
+            "sender_canister_version": None})
+        self.result["snapshot_id"] = taken["id"].hex() if taken else None
+        if self.check_mode:
+            kept = [s["id"] for s in snapshots if replace is None or s["id"] != replace.hex()]
+            self.diff.after["snapshots"] = kept + ["(new)"]
+
+    def _absent(self, snapshots):
+        params = self.params
+        if params.get("snapshot_id"):
+            wanted = self._snapshot_id().hex()
+            doomed = [s["id"] for s in snapshots if s["id"] == wanted]
+            self.result["snapshot_id"] = wanted
+        elif params.get("older_than") is not None:
+            cutoff = time.time_ns() - params["older_than"] * 1_000_000_000
+            doomed = [s["id"] for s in snapshots if s["taken_at_timestamp"] < cutoff]
+        elif params.get("keep") is not None:
+            if params["keep"] < 0:
+                raise InputError("keep", "must be zero or more")
+            doomed = [s["id"] for s in snapshots][:max(len(snapshots) - params["keep"], 0)]
+        else:
+            raise InputError("snapshot_id", "state=absent needs snapshot_id, older_than or keep")
+        self.result["deleted"] = doomed
+        for snapshot_id in doomed:
+            self.change(self.mgmt, "delete_canister_snapshot",
+                        {"canister_id": self.principal, "snapshot_id": bytes.fromhex(snapshot_id)})
+        if self.check_mode:
+            self.diff.after["snapshots"] = [s["id"] for s in snapshots if s["id"] not in doomed]
+
+    def _restored(self, snapshots):
+        if self.params.get("snapshot_id"):
+            wanted = self._snapshot_id().hex()
+            if wanted not in {s["id"] for s in snapshots}:
+                raise InputError("snapshot_id", f"canister {self.canister_id} has no snapshot {wanted}")
+        elif snapshots:
+            wanted = snapshots[-1]["id"]
+        else:
+            raise InputError("snapshot_id", f"canister {self.canister_id} has no snapshots to restore")
+        self.result["snapshot_id"] = wanted
+        self.diff.add("loaded_snapshot", None, wanted)
+        self.result["changed"] = True
+        if self.check_mode:
+            return
+        status = self.canister_status(self.canister_id)
+        was_running = run_status(status) != "stopped"
+        if was_running:
+            self.mgmt("stop_canister", {"canister_id": self.principal})
+            self.wait_for_status(self.canister_id, "stopped", self.params["wait_timeout"])
+        try:
+            self.mgmt("load_canister_snapshot", {"canister_id": self.principal,
+                                                 "snapshot_id": bytes.fromhex(wanted),
+                                                 "sender_canister_version": None})
+        finally:
+            if was_running:
+                self.mgmt("start_canister", {"canister_id": self.principal})
+
+
+def main():
+    ICSnapshot.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Run the collection's integration targets with ansible-playbook against a running localnet.
+
+The targets live in ``tests/integration/targets/<module>/tasks/main.yml`` (ansible-test's
+layout); a generated one-play playbook runs a target as a role on localhost. The collection
+is reached through a symlink in a temporary ``ansible_collections`` tree, so the checkout
+needs no installing.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGETS = os.path.join(ROOT, "tests", "integration", "targets")
+BIN = os.path.dirname(sys.executable)
+
+
+def collection_tree(base):
+    """Create ``base/ansible_collections/icp/canister_factory`` -> the checkout; return ``base``."""
+    namespace = os.path.join(base, "ansible_collections", "icp")
+    os.makedirs(namespace, exist_ok=True)
+    link = os.path.join(namespace, "canister_factory")
+    if not os.path.islink(link):
+        os.symlink(ROOT, link)
+    return base
+
+
+def write_identity(path, seed):
+    """Write an Ed25519 PKCS#8 PEM (dfx's format) from a 32-byte seed; return its principal text."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ic.identity import load_identity_file
+
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    with open(path, "wb") as handle:
+        handle.write(pem)
+    return load_identity_file(path).sender.to_text()
+
+
+def ansible_env(collections_base, extra=None):
+    """Environment for ansible-playbook: the collection path, no cows, no retry files."""
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": collections_base,
+        "ANSIBLE_ROLES_PATH": TARGETS,
+        "ANSIBLE_NOCOWS": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_HOST_KEY_CHECKING": "0",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "PATH": BIN + os.pathsep + env.get("PATH", ""),
+    })
+    for name in ("ICP_NETWORK", "ICP_IDENTITY", "ICP_IDENTITY_PEM", "ICP_ROOT_KEY"):
+        env.pop(name, None)
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(playbook, workdir, collections_base, extra_vars, args=(), env=None):
+    """Run ansible-playbook; return the CompletedProcess (stdout and stderr captured)."""
+    vars_file = os.path.join(workdir, "extra_vars.json")
+    with open(vars_file, "w", encoding="utf-8") as handle:
+        json.dump(extra_vars, handle)
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", f"@{vars_file}", *args, playbook]
+    return subprocess.run(command, cwd=workdir, env=ansible_env(collections_base, env),
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def run_target(target, workdir, collections_base, extra_vars):
+    """Run integration target ``target``; raise AssertionError with the log tail on failure."""
+    playbook = os.path.join(workdir, f"run_{target}.yml")
+    with open(playbook, "w", encoding="utf-8") as handle:
+        handle.write(f"- hosts: localhost\n  gather_facts: false\n  roles:\n    - {target}\n")
+    proc = run_playbook(playbook, workdir, collections_base, extra_vars)
+    if proc.returncode != 0:
+        raise AssertionError(f"target {target} failed (rc={proc.returncode}):\n"
+                             f"{proc.stdout[-12000:]}\n{proc.stderr[-4000:]}")
+    return proc

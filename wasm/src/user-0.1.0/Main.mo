@@ -1,0 +1,154 @@
+/// User template 0.1.0: one user's profile and preferences. Frozen: this is the source of
+/// wasm/user-0.1.0.wasm.gz, kept so that upgrades from 0.1.0 can be tested.
+import Map "mo:core/Map";
+import Set "mo:core/Set";
+import Text "mo:core/Text";
+import Iter "mo:core/Iter";
+import Principal "mo:core/Principal";
+import Result "mo:core/Result";
+import Runtime "mo:core/Runtime";
+import Access "../common/Access";
+import Limits "../common/Limits";
+import Info "../common/Info";
+import Validate "../common/Validate";
+
+persistent actor class User(init : {
+  owner : Principal;
+  max_preferences : ?Nat;
+  max_key_bytes : ?Nat;
+  max_value_bytes : ?Nat;
+  max_profile_bytes : ?Nat;
+  max_readers : ?Nat;
+}) {
+  public type Profile = { display_name : Text; bio : Text };
+  public type PreferenceEntry = { key : Text; value : Text };
+
+  transient let VERSION = "0.1.0";
+  transient let LIMITS : [Limits.Spec] = [
+    { name = "max_preferences"; default = 100; min = 1; max = 10_000 },
+    { name = "max_key_bytes"; default = 64; min = 1; max = 1_024 },
+    { name = "max_value_bytes"; default = 4_096; min = 1; max = 65_536 },
+    { name = "max_profile_bytes"; default = 8_192; min = 1; max = 65_536 },
+    { name = "max_readers"; default = 20; min = 0; max = 1_000 },
+  ];
+
+  Validate.owner(init.owner);
+  let owner = init.owner;
+  if (owner != init.owner) Runtime.trap("invalid init argument: owner cannot change on upgrade (installed owner is " # owner.toText() # ")");
+
+  let limits = Limits.empty();
+  Limits.configure(limits, LIMITS, [
+    ("max_preferences", init.max_preferences),
+    ("max_key_bytes", init.max_key_bytes),
+    ("max_value_bytes", init.max_value_bytes),
+    ("max_profile_bytes", init.max_profile_bytes),
+    ("max_readers", init.max_readers),
+  ]);
+
+  let readers = Set.empty<Principal>();
+  var profile : ?Profile = null;
+  let preferenceValues = Map.empty<Text, Text>();
+
+  func limit(name : Text) : Nat = Limits.get(limits, name);
+
+  func bytesUsed() : Nat {
+    var total = switch (profile) {
+      case (?p) Validate.bytes(p.display_name) + Validate.bytes(p.bio);
+      case null 0;
+    };
+    for ((k, v) in preferenceValues.entries()) total += Validate.bytes(k) + Validate.bytes(v);
+    total;
+  };
+
+  // ---- owner writes ----
+
+  public shared ({ caller }) func set_profile(p : Profile) : async Result.Result<(), Text> {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change the profile");
+    let size = Validate.bytes(p.display_name) + Validate.bytes(p.bio);
+    if (size > limit("max_profile_bytes")) return #err("profile is " # debug_show size # " bytes; the limit is " # debug_show limit("max_profile_bytes"));
+    profile := ?p;
+    #ok;
+  };
+
+  public shared ({ caller }) func clear_profile() : async () {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change the profile");
+    profile := null;
+  };
+
+  public shared ({ caller }) func set_preference(key : Text, value : Text) : async Result.Result<(), Text> {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change preferences");
+    switch (Validate.nonEmptyText("key", key, limit("max_key_bytes"))) { case (?e) return #err(e); case null {} };
+    switch (Validate.text("value", value, limit("max_value_bytes"))) { case (?e) return #err(e); case null {} };
+    if (not preferenceValues.containsKey(key) and preferenceValues.size() >= limit("max_preferences")) {
+      return #err("preference limit reached (max_preferences = " # debug_show limit("max_preferences") # ")");
+    };
+    preferenceValues.add(key, value);
+    #ok;
+  };
+
+  public shared ({ caller }) func delete_preference(key : Text) : async Bool {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change preferences");
+    preferenceValues.delete(key);
+  };
+
+  // ---- reads: owner and granted readers ----
+
+  public shared query ({ caller }) func get_profile() : async ?Profile {
+    if (not Access.canRead(owner, readers, caller)) throw Access.denied(caller, "read this canister");
+    profile;
+  };
+
+  public shared query ({ caller }) func get_preference(key : Text) : async ?Text {
+    if (not Access.canRead(owner, readers, caller)) throw Access.denied(caller, "read this canister");
+    preferenceValues.get(key);
+  };
+
+  public shared query ({ caller }) func list_preferences() : async [PreferenceEntry] {
+    if (not Access.canRead(owner, readers, caller)) throw Access.denied(caller, "read this canister");
+    preferenceValues.entries().map(func((key, value) : (Text, Text)) : PreferenceEntry = { key; value }).toArray();
+  };
+
+  // ---- sharing ----
+
+  public shared ({ caller }) func grant(reader : Principal) : async Result.Result<(), Text> {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "grant access");
+    switch (Access.checkGrantee(owner, readers, reader, limit("max_readers"))) { case (?e) return #err(e); case null {} };
+    readers.add(reader);
+    #ok;
+  };
+
+  public shared ({ caller }) func revoke(reader : Principal) : async Bool {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "revoke access");
+    readers.delete(reader);
+  };
+
+  public shared query ({ caller }) func list_readers() : async [Principal] {
+    if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "list readers");
+    readers.toArray();
+  };
+
+  // ---- monitoring and maintenance ----
+
+  public query func version() : async Text { VERSION };
+
+  public shared query ({ caller }) func whoami() : async Principal { caller };
+
+  func info() : Info.Info {
+    Info.info(owner, "user", VERSION, [("profile", if (profile == null) 0 else 1), ("preferences", preferenceValues.size()), ("readers", readers.size())], bytesUsed());
+  };
+
+  public shared query ({ caller }) func get_info() : async Info.Info {
+    if (not Access.canRead(owner, readers, caller) and not Access.isOperator(caller)) throw Access.denied(caller, "read canister info");
+    info();
+  };
+
+  public shared query ({ caller }) func admin_stats() : async Info.Stats {
+    if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
+    { info = info(); limits = Limits.entries(limits); readers = readers.size() };
+  };
+
+  public shared ({ caller }) func admin_set_limit(name : Text, value : Nat) : async Result.Result<(), Text> {
+    if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
+    switch (Limits.set(limits, LIMITS, name, value)) { case (?e) #err(e); case null #ok };
+  };
+};
