@@ -35,7 +35,7 @@ def handle(server, method, path, raw_path, body):
         return _faults(node, method, body)
     if name == "time":
         if method == "GET":
-            return _json({"now_ns": node.clock.now_ns()})
+            return _json({"now_ns": node.clock.canister_time_ns()})
         if method == "POST":
             seconds = _payload(body).get("advance_seconds")
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:

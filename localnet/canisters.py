@@ -72,7 +72,7 @@ def _no_method(canister, message):
 
 def inspect(node, canister, message):
     """Ingress filter for a canister's update: raise Reject to refuse before execution."""
-    check_callable(canister, message, node.clock.now_ns())
+    check_callable(canister, message, node.clock.canister_time_ns())
     if node.engine is not None and hasattr(node.engine, "inspect_message"):
         node.engine.inspect_message(canister, message)
 
@@ -82,10 +82,10 @@ def deliver(node, tx, message):
     from ic.errors import Reject
     canister = tx.mutable(message.canister_id)
     try:
-        check_callable(canister, message, node.clock.now_ns())
+        check_callable(canister, message, node.clock.canister_time_ns())
     except Reject as err:
         return Outcome.of_reject(err)
-    cycles.settle_idle_burn(canister, node.clock.now_ns())
+    cycles.settle_idle_burn(canister, node.clock.canister_time_ns())
     if node.engine is None:
         return _no_method(canister, message)
     return node.engine.execute(tx, canister, message)
@@ -96,7 +96,7 @@ def run_query(node, tx, message):
     from ic.errors import Reject
     canister = tx.mutable(message.canister_id)
     try:
-        check_callable(canister, message, node.clock.now_ns())
+        check_callable(canister, message, node.clock.canister_time_ns())
     except Reject as err:
         return Outcome.of_reject(err)
     if node.engine is None:

@@ -1,7 +1,10 @@
-"""The network's clock: the host's real time, strictly increasing, with an admin offset.
+"""The network's clocks: protocol time and canister time.
 
-Clients compare certificate times with their own wall clock, so the clock follows real time;
-``advance`` (the admin surface) adds an offset for tests of time-dependent behaviour.
+Protocol time (``now_ns``: certificates, query signatures, ingress expiry) is the host's real
+time, strictly increasing, because clients compare it with their own wall clock. Canister
+time (``canister_time_ns``: what code sees, idle cycle burn, history timestamps) is protocol
+time plus the offset ``advance`` adds, so tests can move canisters into the future without
+breaking clients.
 """
 import threading
 import time
@@ -21,13 +24,17 @@ class Clock:
         return self._offset
 
     def now_ns(self):
-        """Current time in ns since the epoch; strictly greater than any earlier reading."""
+        """Protocol time in ns since the epoch; strictly greater than any earlier reading."""
         with self._lock:
-            now = time.time_ns() + self._offset
+            now = time.time_ns()
             if now <= self._last:
                 now = self._last + 1
             self._last = now
             return now
+
+    def canister_time_ns(self):
+        """Canister time: protocol time plus the advanced offset."""
+        return self.now_ns() + self._offset
 
     def advance(self, seconds):
         """Move the clock forward by ``seconds`` (non-negative); returns the new time."""
@@ -35,4 +42,4 @@ class Clock:
             raise ValueError("advance_seconds must not be negative")
         with self._lock:
             self._offset += int(seconds * 1_000_000_000)
-        return self.now_ns()
+        return self.canister_time_ns()

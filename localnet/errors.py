@@ -17,7 +17,7 @@ class HttpError(Exception):
 
 def reject(error_code, message):
     """A Reject whose reject code is the first digit of ``error_code`` (e.g. ``IC0512``)."""
-    return Reject(int(error_code[2]), message, error_code)
+    return Reject(int(error_code[3]), message, error_code)
 
 
 def with_help(message, suggestion, anchor):

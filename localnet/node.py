@@ -159,7 +159,7 @@ class Node:
     def canister_list(self):
         """JSON-ready summaries of every canister."""
         from . import cycles
-        now = self.clock.now_ns()
+        now = self.clock.canister_time_ns()
         with self.lock:
             return [{
                 "id": str(c.id),

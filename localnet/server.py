@@ -12,6 +12,7 @@ log = logging.getLogger("localnet.http")
 _CORS = (b"Access-Control-Allow-Origin: *\r\n"
          b"Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
          b"Access-Control-Allow-Headers: Accept, Authorization, Content-Type\r\n")
+_DRAIN_LIMIT = 32 * 1024 * 1024
 _REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request",
             403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
             411: "Length Required", 413: "Payload Too Large", 429: "Too Many Requests",
@@ -64,8 +65,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise HttpError(400, "Invalid Content-Length.")
         if size > api.limits.MAX_INGRESS_BYTES:
-            # Not reading the body: close the connection after answering.
+            # Drain a moderately large body so the client can read the answer; close after.
             self.close_connection = True
+            remaining = size if size <= _DRAIN_LIMIT else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
             raise HttpError(413, f"Request is too large. Message byte size {size} is larger "
                                  f"than the max allowed {api.limits.MAX_INGRESS_BYTES}.")
         return self.rfile.read(size)

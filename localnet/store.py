@@ -124,10 +124,16 @@ class Store:
 
 
 class Transaction:
-    """Working copies of the records and blobs one message changes; all or nothing."""
+    """Working copies of the records and blobs one message changes; all or nothing.
 
-    def __init__(self, store):
+    A nested transaction (``tx.nested()``) reads through its parent and, on ``commit``,
+    hands its changes to the parent instead of the database.
+    """
+
+    def __init__(self, store, parent=None):
         self.store = store
+        self.parent = parent
+        self._base = parent if parent is not None else store
         self.canisters = {}
         self.blobs = {}
         self.balances = {}
@@ -137,13 +143,13 @@ class Transaction:
         """The record as this transaction sees it (read-only use), or None."""
         if canister_id in self.canisters:
             return self.canisters[canister_id]
-        return self.store.get(canister_id)
+        return self._base.get(canister_id)
 
     def mutable(self, canister_id):
         """A working copy of the record to change, or None if there is no such canister."""
         if canister_id in self.canisters:
             return self.canisters[canister_id]
-        committed = self.store.get(canister_id)
+        committed = self._base.get(canister_id)
         if committed is None:
             return None
         working = committed.clone()
@@ -165,9 +171,9 @@ class Transaction:
         key = (canister_id, name)
         if key in self.blobs:
             return self.blobs[key]
-        if self.canisters.get(canister_id, 0) is None:
+        if canister_id in self.canisters and self.canisters[canister_id] is None:
             return None
-        return self.store.read_blob(canister_id, name)
+        return self._base.read_blob(canister_id, name)
 
     def write_blob(self, canister_id, name, data):
         """Set (or with ``None`` remove) a blob."""
@@ -175,7 +181,7 @@ class Transaction:
 
     def blob_names(self, canister_id, prefix=""):
         """Names of the canister's blobs with ``prefix``, as this transaction sees them."""
-        names = set(self.store.blob_names(canister_id, prefix))
+        names = set(self._base.blob_names(canister_id, prefix))
         for (cid, name), data in self.blobs.items():
             if cid == canister_id and name.startswith(prefix):
                 if data is None:
@@ -188,7 +194,7 @@ class Transaction:
         """A ledger balance as this transaction sees it."""
         if account in self.balances:
             return self.balances[account]
-        return self.store.balance(account)
+        return self._base.balance(account)
 
     def set_balance(self, account, amount):
         """Set a ledger balance."""
@@ -198,15 +204,42 @@ class Transaction:
         """A meta value as this transaction sees it."""
         if key in self.meta:
             return self.meta[key]
-        return self.store.get_meta(key, default)
+        return self._base.get_meta(key, default)
 
     def set_meta(self, key, value):
         """Set a meta value."""
         self.meta[key] = value
 
+    def nested(self):
+        """A child transaction whose commit folds into this one."""
+        return Transaction(self.store, parent=self)
+
+    def all_canisters(self):
+        """Every canister record as this transaction sees it."""
+        seen = dict(self.parent.all_canisters_map() if self.parent else self.store.canisters)
+        seen.update(self.canisters)
+        return [c for c in seen.values() if c is not None]
+
+    def all_canisters_map(self):
+        """Like ``all_canisters`` but keyed by id (deleted ones map to None)."""
+        seen = dict(self.parent.all_canisters_map() if self.parent else self.store.canisters)
+        seen.update(self.canisters)
+        return seen
+
     def commit(self):
-        """Write everything in one SQLite transaction and publish the new records."""
-        self.store._commit(self)
+        """Write everything (or, nested, hand it to the parent) and publish the records."""
+        if self.parent is None:
+            self.store._commit(self)
+            return
+        parent = self.parent
+        for cid, canister in self.canisters.items():
+            if canister is None:
+                parent.delete(cid)
+            else:
+                parent.canisters[cid] = canister
+        parent.blobs.update(self.blobs)
+        parent.balances.update(self.balances)
+        parent.meta.update(self.meta)
 
 
 def principal_of(raw):

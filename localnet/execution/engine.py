@@ -92,10 +92,18 @@ class ExecutionEngine:
         state._live = None
 
     def begin(self, state):
-        """Snapshot what a trap must restore; starts the stable-memory journal."""
+        """Snapshot what a trap must restore; starts the stable-memory journal.
+
+        The copy is kept on the instance and reused while no Wasm has run since it was taken
+        or restored, so a run of queries costs one memory copy each instead of two.
+        """
         live = state._live
         state.stable.begin()
-        return _Undo(live.read_heap(), live.read_globals())
+        if live.clean is None or live.touched:
+            old = live.clean.heap if live.clean is not None else None
+            live.clean = _Undo(live.copy_heap_into(old), live.raw_globals())
+            live.touched = False
+        return live.clean
 
     def rollback(self, state, undo):
         """Restore the snapshot taken by ``begin``."""
@@ -104,24 +112,26 @@ class ExecutionEngine:
             # Wasm memory cannot shrink: rebuild the instance from the snapshot.
             live = self.runtime.instantiate(state.module)
             live.write_heap(undo.heap)
-            live.write_globals(undo.globals)
+            live.write_raw_globals(undo.globals)
             self.adopt(state, live)
         else:
             live.write_heap(undo.heap)
-            live.write_globals(undo.globals)
+            live.write_raw_globals(undo.globals)
+        live.clean, live.touched = undo, False
         state.stable.rollback()
 
     # -- invoking Wasm --------------------------------------------------------------------
     def invoke(self, state, live, ex, func, *args):
         """Call ``func`` with fuel = ``ex.limit``; return an ExecutionError or None."""
         ex.store, ex.memory = live.store, live.memory
+        live.touched = True
         live.store.set_fuel(ex.limit)
         self.runtime.current = ex
         try:
             func(live.store, *args)
             return None
         except HostTrap as trap:
-            ex.trap_text = trap.text
+            ex.trap_text = trap.log
             return user_error(state.canister_id, trap.error_code, trap.text)
         except wasmtime.Trap as trap:
             if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
@@ -200,21 +210,23 @@ class ExecutionEngine:
             return self._run(state, message)
 
     def _run(self, state, message):
-        if state.module is None:
-            err = user_error(state.canister_id, errors.WASM_MODULE_NOT_FOUND,
-                             "Attempted to execute a message, but the canister contains no "
-                             "Wasm module")
-            return ExecutionResult(state, False, response=_reject(err), error=err)
-        try:
-            export, api, default_limit = self._entry(state, message)
-        except ExecutionError as err:
-            return ExecutionResult(state, False, response=_reject(err), error=err)
         cc = None
-        if api in (ApiType.UPDATE, ApiType.REPLICATED_QUERY, ApiType.NON_REPLICATED_QUERY,
-                   ApiType.COMPOSITE_QUERY):
+        if message.kind in ("update", "query", "composite_query"):
             cc = CallContext(message.caller, message.method, message.cycles,
                              deadline=message.deadline, origin=message.origin,
-                             composite=api == ApiType.COMPOSITE_QUERY)
+                             composite=message.kind == "composite_query")
+        try:
+            if state.module is None:
+                raise user_error(state.canister_id, errors.WASM_MODULE_NOT_FOUND,
+                                 "Attempted to execute a message, but the canister contains no "
+                                 "Wasm module")
+            export, api, default_limit = self._entry(state, message)
+        except ExecutionError as err:
+            result = ExecutionResult(state, False, response=_reject(err), error=err,
+                                     call_context=cc, refund=message.cycles)
+            if cc is not None:
+                cc.responded, cc.cycles_available = True, 0
+            return result
         if message.kind == "global_timer":
             state.global_timer = 0
         live = self.live(state)

@@ -73,15 +73,17 @@ def user_error(canister_id, error_code, text):
 class HostTrap(Exception):
     """Raised inside a host function to abort the execution with a given error."""
 
-    def __init__(self, error_code, text):
+    def __init__(self, error_code, text, log=None):
         super().__init__(text)
         self.error_code = error_code
         self.text = text
+        self.log = log or text
 
 
 def called_trap(message):
     """``ic0.trap`` called by the canister."""
-    return HostTrap(CANISTER_CALLED_TRAP, f"Canister called `ic0.trap` with message: '{message}'")
+    return HostTrap(CANISTER_CALLED_TRAP, f"Canister called `ic0.trap` with message: '{message}'",
+                    log=message)
 
 
 def contract_violation(text):

@@ -25,6 +25,7 @@ class Execution:
     def __init__(self, state, api_type, message, call_context, engine_env, instruction_limit):
         self.state = state
         self.api = api_type
+        self.api_code = api_type.value
         self.msg = message
         self.cc = call_context
         self.env = engine_env

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import wasmtime
+from wasmtime import _ffi as wasmtime_ffi
 
 from . import system_api, wasm_binary
 from .errors import invalid_wasm
@@ -67,11 +68,13 @@ class Runtime:
     def _host(self, name, params, results):
         masks = tuple(_MASK[p] for p in params)
         result_vt = results[0] if results else None
+        allowed = system_api.allowed_contexts(name)
         runtime = self
 
         def call(*args):
             ex = runtime.current
-            ex.check(name)
+            if ex.api_code not in allowed:
+                ex.check(name)
             value = getattr(ex, name)(*[a & m for a, m in zip(args, masks)])
             if result_vt is not None:
                 return _fix_result(value, result_vt)
@@ -142,6 +145,8 @@ class LiveInstance:
         self.memory = self.exports[compiled.memory] if compiled.memory else None
         self.table = self.exports[compiled.table] if compiled.table else None
         self.globals = [(name, self.exports[name]) for name in compiled.globals]
+        self.clean = None     # rollback snapshot (see ExecutionEngine.begin)
+        self.touched = True   # Wasm ran since ``clean`` was taken or restored
 
     def heap_size(self):
         """Main memory size in bytes."""
@@ -154,19 +159,58 @@ class LiveInstance:
             return b""
         return ctypes.string_at(ctypes.addressof(self.memory.data_ptr(self.store).contents), size)
 
+    def copy_heap_into(self, buf):
+        """Copy main memory into ``buf`` (a bytearray, reused when the size fits); return it.
+
+        Reusing one buffer avoids allocating and page-faulting megabytes on every message,
+        which costs as much as the copy itself.
+        """
+        size = self.heap_size()
+        if buf is None or len(buf) != size:
+            buf = bytearray(size)
+        if size:
+            ctypes.memmove(_address(buf), ctypes.addressof(self.memory.data_ptr(self.store).contents),
+                           size)
+        return buf
+
     def write_heap(self, data):
-        """Replace main memory with ``data`` (growing it first if needed)."""
+        """Replace main memory with ``data`` (bytes or bytearray; grown first if needed)."""
         if not data:
             return
         missing = (len(data) - self.heap_size()) // PAGE
         if missing > 0:
             self.memory.grow(self.store, missing)
         base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-        ctypes.memmove(base, data, len(data))
+        src = _address(data) if isinstance(data, bytearray) else data
+        ctypes.memmove(base, src, len(data))
 
     def read_globals(self):
         """[(export name, value)] of the mutable globals."""
         return [(name, g.value(self.store)) for name, g in self.globals]
+
+    def raw_globals(self):
+        """The mutable globals as raw wasmtime values (fast, for per-message rollback).
+
+        The public Global.value() converts through Val and costs ~10 us per global; Motoko
+        modules have dozens, so this reads the C structs directly (validation guarantees that
+        every global is numeric, so no GC roots are involved).
+        """
+        ctx = self.store._context()
+        out = []
+        for _, g in self.globals:
+            raw = wasmtime_ffi.wasmtime_val_t()
+            wasmtime_ffi.wasmtime_global_get(ctx, ctypes.byref(g._global), ctypes.byref(raw))
+            out.append(raw)
+        return out
+
+    def write_raw_globals(self, raws):
+        """Restore values read with ``raw_globals`` (from this module)."""
+        ctx = self.store._context()
+        for (_, g), raw in zip(self.globals, raws):
+            error = wasmtime_ffi.wasmtime_global_set(ctx, ctypes.byref(g._global),
+                                                     ctypes.byref(raw))
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
 
     def write_globals(self, values):
         """Restore globals read with ``read_globals``."""
@@ -190,6 +234,10 @@ class LiveInstance:
             return None
         f = self.table.get(self.store, index)
         return f if isinstance(f, wasmtime.Func) else None
+
+
+def _address(buf):
+    return ctypes.addressof((ctypes.c_char * len(buf)).from_buffer(buf))
 
 
 def _wasmtime_version():

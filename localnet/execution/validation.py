@@ -191,6 +191,10 @@ def validate(data):
     if len(mod.functions) > MAX_FUNCTIONS:
         raise invalid_wasm(f"Wasm module defined {len(mod.functions)} functions which exceeds "
                            f"the maximum number allowed {MAX_FUNCTIONS}.")
+    for g in mod.globals:
+        if g.valtype not in _VT_DEBUG:
+            raise invalid_wasm("Wasm module has an invalid global section. "
+                               f"Unsupported global type: {g.valtype}")
     kinds, system = _check_exports(mod)
     metadata = _check_custom_sections(mod)
     memory_export = next((e.name for e in mod.exports if e.kind == 2 and e.index == 0), None)

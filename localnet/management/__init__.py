@@ -117,11 +117,35 @@ class Management:
         if message.method == "fetch_canister_logs":
             raise reject("IC0406", "fetch_canister_logs API is not accessible via ingress in "
                                    "replicated mode")
-        call = Call(self.node, tx, message.caller, message.method, self.node.clock.now_ns(),
-                    ingress=message.ingress, cycles=message.cycles,
+        call = Call(self.node, tx, message.caller, message.method,
+                    self.node.clock.canister_time_ns(), ingress=message.ingress, cycles=message.cycles,
                     caller_version=caller_version)
         result = handler(call, args)
         return interface.encode_reply(message.method, result)
+
+    def call_from_canister(self, tx, caller, method, arg, cycles=0, caller_version=None):
+        """A call from canister ``caller`` (inside its message, same transaction).
+
+        Returns ``(Outcome, refunded_cycles)``; the attached cycles a method does not take
+        (only create_canister and deposit_cycles take any) come back as the refund. On a
+        reject nothing the call did is kept (it runs in a nested transaction).
+        """
+        from ..requests import Outcome
+        inner = tx.nested()
+        try:
+            args = self.decode(method, arg)
+            handler = HANDLERS.get(method)
+            if handler is None or method == "fetch_canister_logs":
+                raise reject("IC0407", f"Management canister has no method '{method}' "
+                                       "callable from canisters on localnet")
+            call = Call(self.node, inner, caller, method,
+                        self.node.clock.canister_time_ns(), ingress=False, cycles=cycles, caller_version=caller_version)
+            result = handler(call, args)
+            reply = interface.encode_reply(method, result)
+            inner.commit()
+            return Outcome(reply=reply), call.cycles
+        except Reject as err:
+            return Outcome.of_reject(err), cycles
 
     def query(self, tx, message):
         """Answer a management query (canister_status, canister_metrics, fetch_canister_logs)."""
@@ -138,10 +162,12 @@ class Management:
         setting = _VISIBILITY.get(message.method)
         allowed = visible_to(canister, setting, message.caller) if setting else \
             message.caller in canister.controllers
-        if not allowed:
+        call = Call(self.node, tx, message.caller, message.method,
+                    self.node.clock.canister_time_ns(), ingress=False, cycles=0)
+        if not allowed and message.method == "fetch_canister_logs":
             raise reject("IC0406", f"Caller {message.caller} is not allowed to query ic00 "
                                    f"method {message.method}")
-        call = Call(self.node, tx, message.caller, message.method, self.node.clock.now_ns(),
-                    ingress=True, cycles=0)
+        if not allowed:
+            call.require_controller(canister)
         result = HANDLERS[message.method](call, args)
         return interface.encode_reply(message.method, result)

@@ -42,7 +42,7 @@ def create(call, settings, balance, specified_id=None):
     canister = Canister(id=canister_id, controllers=[call.caller], cycles=balance,
                         created_ns=call.now_ns, burn_checked_ns=call.now_ns)
     given = dict(settings or {})
-    settings_mod.apply(canister, given, call.now_ns, others=call.tx.store.canisters.values())
+    settings_mod.apply(canister, given, call.now_ns, others=call.tx.all_canisters())
     env = given.get("environment_variables")
     call.record_change(canister, {"creation": {
         "controllers": list(canister.controllers),
@@ -100,7 +100,7 @@ def update_settings(call, args):
     given = {k: v for k, v in (args.get("settings") or {}).items() if v is not None}
     settings_mod.validate(given)
     controllers_changed = settings_mod.apply(
-        canister, given, call.now_ns, others=call.tx.store.canisters.values())
+        canister, given, call.now_ns, others=call.tx.all_canisters())
     canister.version += 1
     if controllers_changed:
         call.record_change(canister, {"controllers_change": {

@@ -77,7 +77,12 @@ class CanisterLifecycle:
             return None, None
         key = self._dedup_key(entry)
         self._save_entry(lambda e: self._creating_entry(e, key))
-        canister_id = self._create_call(key)
+        try:
+            canister_id = self._create_call(key)
+        except (Reject, InputError) as exc:
+            # A definite refusal: nothing was created, so the next run may start afresh.
+            self._save_entry(lambda e: self._failed_entry(e, exc))
+            raise
         self._save_entry(lambda e: e.update(canister_id=canister_id))
         return canister_id, self.canister_status(canister_id)
 
@@ -113,6 +118,12 @@ class CanisterLifecycle:
             if params.get(field):
                 entry[field] = params[field]
         add_event(entry, "create", "started", identity=self.caller_text())
+
+    def _failed_entry(self, entry, exc):
+        entry["status"] = "failed"
+        for field in ("specified_id", "created_at_time"):
+            entry.pop(field, None)
+        add_event(entry, "create", "failed", identity=self.caller_text(), error=str(exc))
 
     def _create_call(self, key):
         settings = to_candid(self.wanted) if self.wanted else None

@@ -161,6 +161,9 @@ class ICModule:
                              exception=CLIENT_IMPORT_ERROR)
         instance = cls(module)
         try:
+            if cls.needs_client:
+                # Bad network, root key or identity options fail here, before any change.
+                _ = instance.client
             instance.run()
         except Reject as exc:
             instance.fail(str(exc), error=exc.as_dict())

@@ -179,7 +179,7 @@ module_hash:
   returned: when the canister exists
   type: str
 created:
-  description: Whether this task created the canister.
+  description: Whether the task created the canister (in check mode, would create it).
   returned: always
   type: bool
 cycles_freed:

@@ -139,6 +139,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
     from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
         Registry, RegistryError, add_event, now_iso)
     HAS_REGISTRY = True
@@ -151,6 +153,12 @@ FIELDS = ("canister_id", "template", "owner", "status", "network", "module_hash"
 
 def _wanted_fields(params):
     fields = {k: params[k] for k in FIELDS if params.get(k) is not None}
+    for key in ("canister_id", "owner"):
+        if key in fields:
+            try:
+                fields[key] = Principal.from_text(fields[key], field=key).to_text()
+            except InputError as exc:
+                raise RegistryError(str(exc)) from None
     fields.update(params.get("vars") or {})
     return fields
 

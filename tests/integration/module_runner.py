@@ -65,8 +65,9 @@ def run_playbook(playbook, workdir, collections_base, extra_vars, args=(), env=N
     vars_file = os.path.join(workdir, "extra_vars.json")
     with open(vars_file, "w", encoding="utf-8") as handle:
         json.dump(extra_vars, handle)
-    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", f"@{vars_file}", *args, playbook]
+    inventory = () if "-i" in args else ("-i", "localhost,", "-c", "local")
+    command = [os.path.join(BIN, "ansible-playbook"), *inventory, "-e", f"@{vars_file}", *args,
+               playbook]
     return subprocess.run(command, cwd=workdir, env=ansible_env(collections_base, env),
                           capture_output=True, text=True, timeout=900, check=False)
 

@@ -51,19 +51,21 @@ class Agent:
 
     ``root_key_der``: None (mainnet key), ``"fetch"`` (read from /api/v2/status; allowed only
     for a loopback URL or with ``local=True``), DER bytes or their hex. ``timeout`` bounds each
-    HTTP exchange and the wait for an update's answer; ``retries`` counts resends on 429/503
-    and connection failures.
+    HTTP exchange, ``poll_timeout`` the wait for an asynchronous update's answer (never past
+    the request's ingress expiry); ``retries`` counts resends on 429/503 and connection
+    failures.
     """
 
     def __init__(self, url, identity=None, root_key_der=None, timeout=30.0, retries=3,
                  local=False, verify_query_signatures=True, max_cert_age_ns=MAX_CERT_AGE_NS,
-                 transport=None):
+                 poll_timeout=300.0, transport=None):
         self.url = resolve_network(url)
         if identity is None:
             from .identity import AnonymousIdentity
             identity = AnonymousIdentity()
         self.identity = identity
         self.timeout = float(timeout)
+        self.poll_timeout = float(poll_timeout)
         self.local = bool(local) or is_loopback_url(self.url)
         self.verify_query_signatures = verify_query_signatures
         self.max_cert_age_ns = max_cert_age_ns
@@ -234,20 +236,25 @@ class Agent:
         return self._submit(ecid, body, request_id, content["ingress_expiry"])
 
     def _submit(self, ecid, body, request_id, expiry):
-        while self._call_version < len(CALL_VERSIONS):
-            version = CALL_VERSIONS[self._call_version]
+        # A 404 means "endpoint not served" (agent-js's rule) only if an older endpoint then
+        # answers; a network that says 404 everywhere (e.g. unknown canister) changes nothing.
+        start = self._call_version
+        first_404 = None
+        for index in range(start, len(CALL_VERSIONS)):
+            version = CALL_VERSIONS[index]
             try:
                 resp = self.transport.post(f"/api/v{version}/canister/{ecid}/call", body,
                                            resend_after_send=False)
             except OutcomeUnknown:
                 return self._poll(ecid, request_id, expiry, resubmit=(version, body))
-            if resp.status == 404 and version != 2:
-                with self._lock:
-                    if CALL_VERSIONS[self._call_version] == version:
-                        self._call_version += 1
+            if resp.status == 404:
+                first_404 = first_404 or resp
                 continue
+            if index != start:
+                with self._lock:
+                    self._call_version = max(self._call_version, index)
             return self._interpret_call(resp, version, ecid, request_id, expiry)
-        raise TransportError(f"{self.url} serves no call endpoint")
+        self._fail(first_404, f"call to {ecid}")
 
     def _interpret_call(self, resp, version, ecid, request_id, expiry):
         if resp.status == 202:
@@ -299,7 +306,7 @@ class Agent:
             return False, state
 
         remaining = (expiry - time.time_ns()) / 1e9 + _EXPIRY_GRACE_S
-        timeout = max(1.0, min(max(self.timeout, 30.0) * 10, remaining))
+        timeout = max(1.0, min(self.poll_timeout, remaining))
         state, value = polling.poll(check, timeout)
         if state == "resent":
             resp, version = value
@@ -317,14 +324,15 @@ class Agent:
                                 ingress_expiry=default_ingress_expiry())
         request_id = cbor.request_id(content)
         body = sign_envelope(self.identity, content)
-        resp = None
+        resp = first = None
         for version in ((2,) if self._query_v2 else (3, 2)):
             resp = self.transport.post(f"/api/v{version}/canister/{ecid}/query", body)
-            if resp.status == 404 and version == 3:
-                continue
-            if version == 2:
-                self._query_v2 = True
-            break
+            if resp.status != 404:
+                self._query_v2 = self._query_v2 or version == 2
+                break
+            first = first or resp
+        if resp.status == 404:
+            resp = first
         if resp.status != 200:
             self._fail(resp, f"query {method} on {ecid}")
         data = self._decode(resp, "query")

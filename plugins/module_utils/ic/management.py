@@ -62,8 +62,7 @@ def management_interface():
 
 def service_method(did, name):
     """The resolved ``Func`` of method ``name`` in a parsed .did, or None."""
-    service = did.service
-    func = service.get(name) if isinstance(service, dict) else service.method(name)
+    func = did.service.get(name)
     return func.resolve() if func is not None else None
 
 
@@ -94,8 +93,7 @@ class Management:
         """Type ``arg`` (YAML/JSON-like data or model values) by ``ic.did`` and encode it."""
         from .candid import encode, from_python
         func = self.method_type(method)
-        values = [from_python(t, v, method) for t, v in zip(func.args, [arg])] \
-            if func.args else []
+        values = [from_python(func.args[0], arg, method)] if func.args else []
         return encode(list(func.args), values)
 
     def decode_reply(self, method, data):

@@ -6,19 +6,26 @@ id. A connection that fails after the whole request was written is ambiguous (th
 have acted on it); for requests that must not be acted on twice the caller asks for
 ``OutcomeUnknown`` instead of a blind resend and finds out what happened by other means.
 """
-import http.client
-import ipaddress
 import random
-import ssl
 import threading
 import time
 import urllib.parse
 
 from .errors import InputError, TransportError
 
+# http.client (and through it email.*) and ssl cost more to import than the rest of the
+# client together; they load with the first connection, so importing the client stays cheap.
 RETRY_STATUSES = frozenset((429, 503))
-_CONNECT_ERRORS = (OSError, http.client.HTTPException)
 _MAX_RETRY_AFTER = 10.0
+_http = None
+
+
+def _http_client():
+    global _http
+    if _http is None:
+        import http.client as module
+        _http = module
+    return _http
 
 
 class OutcomeUnknown(TransportError):
@@ -43,6 +50,8 @@ class Response:
 
 def is_loopback_url(url):
     """True when the URL's host is a loopback name or address (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
     host = urllib.parse.urlsplit(url).hostname or ""
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -95,11 +104,14 @@ class Transport:
         self._closed = False
 
     def _new_connection(self):
+        client = _http_client()
         if self.scheme == "https":
-            context = self._ssl_context or ssl.create_default_context()
-            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                               context=context)
-        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            if self._ssl_context is None:
+                import ssl
+                self._ssl_context = ssl.create_default_context()
+            return client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                          context=self._ssl_context)
+        return client.HTTPConnection(self.host, self.port, timeout=self.timeout)
 
     def _acquire(self):
         with self._lock:
@@ -126,17 +138,18 @@ class Transport:
         """One attempt. Returns (Response | None, error, sent) — sent means the request was
         completely written before the failure."""
         conn, reused = self._acquire()
+        client = _http_client()
         sent = False
         try:
             conn.request(method, self.prefix + path, body=body, headers=headers)
             sent = True
             resp = conn.getresponse()
             data = resp.read()
-        except _CONNECT_ERRORS as exc:
+        except (OSError, client.HTTPException) as exc:
             conn.close()
             # A pooled connection the server closed while idle fails at once without the
             # server having read anything; treat it as not sent and retry on a fresh one.
-            if reused and sent and isinstance(exc, (http.client.RemoteDisconnected,
+            if reused and sent and isinstance(exc, (client.RemoteDisconnected,
                                                     ConnectionResetError, BrokenPipeError)):
                 return None, exc, "stale"
             return None, exc, sent

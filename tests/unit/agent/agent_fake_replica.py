@@ -15,10 +15,11 @@ from ic.query_signature import RESPONSE_DOMAIN, response_map
 
 
 class FakeReplica:
-    """Knobs: ``call_versions`` (served call endpoints), ``sync`` (v3/v4 answer 200 with a
+    """Knobs: ``call_versions``/``query_versions`` (served endpoints), ``sync`` (v3/v4 answer 200 with a
     certificate, else 202), ``tamper_cert``, ``tamper_query``, ``cert_age_s``,
     ``drop_calls`` (answers to drop; ``execute_dropped`` says whether they ran first),
-    ``reject`` (``None``, ``"certified"`` or ``"early"``)."""
+    ``reject`` (``None``, ``"certified"`` or ``"early"``), ``hold`` (calls stay
+    ``processing``)."""
 
     def __init__(self, seed=b"fake"):
         self.secret, _ = bls_keypair(seed)
@@ -29,12 +30,14 @@ class FakeReplica:
             Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
         self.node_id = Principal.self_authenticating(self.node_der).raw
         self.call_versions = {2, 3, 4}
+        self.query_versions = {2, 3}
         self.sync = True
         self.tamper_cert = self.tamper_query = False
         self.cert_age_s = 0
         self.drop_calls = 0
         self.execute_dropped = True
         self.reject = None
+        self.hold = False
         self.status = {}
         self.executions = {}
         self.server = FaultServer([("handler",)], handler=self.handle)
@@ -86,7 +89,7 @@ class FakeReplica:
             return self._call(version, rid, content)
         if kind == "read_state":
             return ("reply", 200, cbor.dumps({"certificate": self._certificate({})}))
-        if kind == "query":
+        if kind == "query" and version in self.query_versions:
             return ("reply", 200, cbor.dumps(self._query(rid, content)))
         return ("reply", 404, b"no such route", {"Content-Type": "text/plain"})
 
@@ -99,6 +102,9 @@ class FakeReplica:
             if version != 2:
                 answer["status"] = "non_replicated_rejection"
             return ("reply", 200, cbor.dumps(answer))
+        if self.hold:
+            self.status[rid] = {b"status": b"processing"}
+            return ("reply", 202, b"", {"Content-Type": "text/plain"})
         if self.drop_calls:
             self.drop_calls -= 1
             if self.execute_dropped and rid not in self.status:

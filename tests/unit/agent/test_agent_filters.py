@@ -110,14 +110,13 @@ def test_filters_run_under_ansible_templating(collections_path, did_file):
             "'h': ({'owner': 'aaaaa-aa', 'limit': 2, 'tags': ['x']} | "
             "icp.canister_factory.candid_encode(did=did, type='Init'))} | to_json }}")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     out = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
          "ansible.builtin.debug", "-a", f"msg={expr}", "-e", f"pem={pem} did={did_file}"],
         env=env, capture_output=True, text=True, timeout=120, check=True)
-    result = json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"]
-    if isinstance(result, str):
-        result = json.loads(result)
+    assert out.stdout.startswith("localhost | SUCCESS =>"), out.stdout + out.stderr
+    result = json.loads(json.loads(out.stdout.split("=>", 1)[1])["msg"])
     assert result["p"] == ED25519_PRINCIPAL
     assert result["h"].startswith("4449444c")

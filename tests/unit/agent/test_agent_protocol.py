@@ -36,6 +36,26 @@ def test_v4_missing_falls_back_to_v3_and_remembers(replica):
     assert [p.split("/")[2] for p in replica.paths("call")] == ["v4", "v3", "v3"]
 
 
+def test_404_everywhere_does_not_downgrade_later_calls(replica):
+    from ic.errors import TransportError
+    replica.call_versions = set()
+    agent = agent_for(replica)
+    with pytest.raises(TransportError) as info:
+        agent.update(CANISTER, "m", b"x")
+    assert info.value.status == 404
+    replica.call_versions = {2, 3, 4}
+    assert agent.update(CANISTER, "m", b"y") == b"echo:y"
+    assert replica.paths("call")[-1].startswith("/api/v4/")
+
+
+def test_query_falls_back_to_v2_and_remembers(replica):
+    replica.query_versions = {2}
+    agent = agent_for(replica)
+    assert agent.query(CANISTER, "q", b"1") == b"q:1"
+    assert agent.query(CANISTER, "q", b"2") == b"q:2"
+    assert [p.split("/")[2] for p in replica.paths("query")] == ["v3", "v2", "v2"]
+
+
 def test_only_v2_means_202_then_polling(replica):
     replica.call_versions = {2}
     assert agent_for(replica).update(CANISTER, "m", b"x") == b"echo:x"
@@ -47,6 +67,14 @@ def test_v4_202_leads_to_polling(replica):
     replica.sync = False
     assert agent_for(replica).update(CANISTER, "m", b"x") == b"echo:x"
     assert len(replica.paths("call")) == 1 and replica.paths("read_state")
+
+
+def test_polling_gives_up_after_poll_timeout(replica):
+    from ic.polling import PollTimeout
+    replica.hold = True
+    with pytest.raises(PollTimeout) as info:
+        agent_for(replica, poll_timeout=1.0).update(CANISTER, "m", b"x")
+    assert info.value.last_status == "processing"
 
 
 def test_certified_reject_is_raised_typed(replica):

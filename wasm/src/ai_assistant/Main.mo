@@ -4,6 +4,7 @@
 import Map "mo:core/Map";
 import Set "mo:core/Set";
 import List "mo:core/List";
+import Array "mo:core/Array";
 import Nat "mo:core/Nat";
 import Text "mo:core/Text";
 import Iter "mo:core/Iter";
@@ -156,8 +157,7 @@ persistent actor class AiAssistant(init : {
   public shared query ({ caller }) func get_messages(conversation : Nat, offset : Nat, limit : Nat) : async Result.Result<Page.Page<Message>, Text> {
     if (not Access.canRead(owner, readers, caller)) throw Access.denied(caller, "read this canister");
     let ?c = conversations.get(conversation) else return #err("no conversation " # debug_show conversation);
-    let end = Nat.min(c.messages.size(), offset + Nat.min(limit, Page.maxPageSize));
-    #ok(Page.of(c.messages.range(offset, end), c.messages.size(), offset, limit));
+    #ok(Page.of(c.messages.values(), c.messages.size(), offset, limit));
   };
 
   // ---- settings ----

@@ -1,0 +1,164 @@
+"""Client overhead of the collection's IC agent against ic-py 1.0.1, in one run on one localnet.
+
+    .venv/bin/python bench/client.py [--calls 200] [--imports 7]
+
+Both clients make the same calls with the same key and the same Candid argument bytes: an
+update (``provisional_top_up_canister``; ours certificate-verified, ic-py unverified) and a
+query (``canister_status``; ours node-signature-verified, ic-py unverified). The figure that
+matters is client CPU per call (the client process's CPU time; localnet runs in another
+process), with wall time beside it. ic-py polls with a fixed delay, which we set to 10 ms;
+its query result check needs a one-line shim with the installed cbor2 (see ICPY_WORKER).
+
+Import time: ``import ic.agent, ic.management`` (ours) and ``import ic`` (ic-py), each in a
+fresh interpreter, min and median of several runs; also ours with everything a first call loads
+(certificate/BLS, Candid, identity). ic-py's package is also named ``ic``, so every
+measurement runs in its own subprocess with its own ``sys.path``.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
+
+OURS_WORKER = r"""
+import json, sys, time
+sys.path.insert(0, {module_utils!r})
+from ic import candid
+from ic.agent import Agent
+from ic.identity import Ed25519Identity
+from ic.principal import Principal
+cfg = json.loads(sys.argv[1])
+agent = Agent(cfg["url"], Ed25519Identity.from_seed(bytes.fromhex(cfg["seed"])),
+              root_key_der=bytes.fromhex(cfg["root_key"]))
+mgmt, target = Principal.management(), Principal.from_text(cfg["canister"])
+update_arg, query_arg = bytes.fromhex(cfg["update_arg"]), bytes.fromhex(cfg["query_arg"])
+def update():
+    return candid.decode(agent.update(mgmt, "provisional_top_up_canister", update_arg,
+                                      effective_canister_id=target))
+def query():
+    return candid.decode(agent.query(mgmt, "canister_status", query_arg,
+                                     effective_canister_id=target))
+""".strip()
+
+ICPY_WORKER = r"""
+import json, sys, time
+from ic.agent import Agent
+from ic.client import Client
+from ic.identity import Identity
+cfg = json.loads(sys.argv[1])
+identity = Identity(privkey=cfg["seed"], type="ed25519")
+agent = Agent(identity, Client(url=cfg["url"]))
+# ic-py 1.0.1 checks type(result) == dict, but cbor2 >= 5.5 decodes to frozendict; one
+# shallow conversion keeps its query path working without changing what it costs.
+_query_endpoint = agent.query_endpoint
+agent.query_endpoint = lambda canister_id, data: dict(_query_endpoint(canister_id, data))
+update_arg, query_arg = bytes.fromhex(cfg["update_arg"]), bytes.fromhex(cfg["query_arg"])
+def update():
+    return agent.update_raw("aaaaa-aa", "provisional_top_up_canister", update_arg,
+                            effective_canister_id=cfg["canister"], delay=0.01)
+def query():
+    return agent.query_raw("aaaaa-aa", "canister_status", query_arg,
+                           effective_canister_id=cfg["canister"])
+""".strip()
+
+MEASURE = r"""
+def measure(fn, n):
+    fn()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(n):
+        fn()
+    return {"cpu_ms": (time.process_time() - cpu) * 1000 / n,
+            "wall_ms": (time.perf_counter() - wall) * 1000 / n}
+print(json.dumps({"update": measure(update, cfg["calls"]),
+                  "query": measure(query, cfg["calls"])}))
+"""
+
+IMPORTS = {
+    "ours": (f"import sys; sys.path.insert(0, {MODULE_UTILS!r})\n"
+             "import time; t = time.perf_counter()\nimport ic.agent, ic.management\n"),
+    "ours_first_call": (f"import sys; sys.path.insert(0, {MODULE_UTILS!r})\n"
+                        "import time; t = time.perf_counter()\nimport ic.agent, "
+                        "ic.management, ic.certificate, ic.candid, ic.identity\n"),
+    "icpy": "import time; t = time.perf_counter()\nimport ic\n",
+}
+
+
+def run_python(code, *args, cwd):
+    """Run ``code`` in a fresh interpreter (no PYTHONPATH, cwd without an ``ic`` package)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark worker failed:\n{out.stderr[-3000:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
+def import_ms(code, runs, cwd):
+    """(min, median) import time in ms over ``runs`` fresh interpreters."""
+    stmt = code + "print((time.perf_counter() - t) * 1000)\n"
+    times = [float(run_python(stmt, cwd=cwd)) for _ in range(runs)]
+    return min(times), statistics.median(times)
+
+
+def setup(net, seed):
+    """A canister controlled by the benchmark key, and the Candid argument bytes."""
+    sys.path.insert(0, MODULE_UTILS)
+    from ic import candid
+    from ic.agent import Agent
+    from ic.identity import Ed25519Identity
+    from ic.management import Management
+
+    agent = Agent(net.url, Ed25519Identity.from_seed(seed), root_key_der=net.root_key_der)
+    canister = Management(agent).provisional_create_canister_with_cycles(amount=10**13)
+    record = candid.Record({"canister_id": candid.Principal_, "amount": candid.Nat})
+    update_arg = candid.encode([record], [{"canister_id": canister, "amount": 1}])
+    query_arg = candid.encode([candid.Record({"canister_id": candid.Principal_})],
+                              [{"canister_id": canister}])
+    return {"url": net.url, "root_key": net.root_key_der.hex(), "seed": seed.hex(),
+            "canister": canister.to_text(), "update_arg": update_arg.hex(),
+            "query_arg": query_arg.hex()}
+
+
+def main():
+    """Run the benchmark and print the figures and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--imports", type=int, default=7)
+    args = parser.parse_args()
+    sys.path.insert(0, ROOT)
+    from localnet.testing import LocalnetProcess
+
+    scratch = tempfile.mkdtemp(prefix="bench-client-")
+    with LocalnetProcess() as net:
+        cfg = dict(setup(net, os.urandom(32)), calls=args.calls)
+        results = {}
+        for name, worker in (("ours", OURS_WORKER.format(module_utils=MODULE_UTILS)),
+                             ("icpy", ICPY_WORKER)):
+            results[name] = json.loads(run_python(worker + MEASURE, json.dumps(cfg),
+                                                  cwd=scratch))
+    imports = {name: import_ms(code, args.imports, scratch) for name, code in IMPORTS.items()}
+
+    print(f"client overhead per call, {args.calls} calls each, one localnet")
+    print(f"{'':8} {'ours cpu':>10} {'ic-py cpu':>10} {'ratio':>7} {'ours wall':>10} "
+          f"{'ic-py wall':>11} {'ratio':>7}")
+    for kind in ("update", "query"):
+        o, p = results["ours"][kind], results["icpy"][kind]
+        print(f"{kind:8} {o['cpu_ms']:8.2f}ms {p['cpu_ms']:8.2f}ms "
+              f"{o['cpu_ms'] / p['cpu_ms']:7.2f} {o['wall_ms']:8.2f}ms {p['wall_ms']:9.2f}ms "
+              f"{o['wall_ms'] / p['wall_ms']:7.2f}")
+    print("(ours verifies certificates and query signatures; ic-py verifies nothing)")
+    ours, full, icpy = (imports[k] for k in ("ours", "ours_first_call", "icpy"))
+    print(f"import ms (min/median of {args.imports} fresh interpreters):")
+    for label, (low, mid) in (("ours: ic.agent + ic.management", ours),
+                              ("ours + first-call modules", full), ("ic-py: import ic", icpy)):
+        print(f"  {label:32} {low:7.1f} {mid:7.1f}  ratio to ic-py {low / icpy[0]:.2f}")
+    print(json.dumps({"calls": results, "import_ms": imports}))
+
+
+if __name__ == "__main__":
+    main()
