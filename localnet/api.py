@@ -69,9 +69,9 @@ def route(path):
     return int(version), scope, id_text, endpoint
 
 
-def check_body(headers, length):
+def check_body(content_type, length):
     """Content-type and size checks that come before decoding."""
-    ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    ctype = content_type.split(";")[0].strip().lower()
     if ctype != CBOR:
         raise HttpError(400, "Unexpected content-type, expected application/cbor.")
     if length > limits.MAX_INGRESS_BYTES:
@@ -79,11 +79,21 @@ def check_body(headers, length):
                              f"than the max allowed {limits.MAX_INGRESS_BYTES}.")
 
 
+_PARSED = {}
+
+
 def _principal(id_text, what):
+    found = _PARSED.get(id_text)
+    if found is not None:
+        return found
     try:
-        return Principal.from_text(id_text)
+        found = Principal.from_text(id_text)
     except InputError as err:
         raise HttpError(400, f"Invalid {what}: {err.message}") from None
+    if len(_PARSED) > 10_000:
+        _PARSED.clear()
+    _PARSED[id_text] = found
+    return found
 
 
 def handle_ic(node, version, scope, id_text, endpoint, body):
@@ -120,6 +130,8 @@ def handle_ic(node, version, scope, id_text, endpoint, body):
 
 
 def _apply_faults(node, endpoint, target, request):
+    if not node.faults.active:
+        return None
     rule = node.faults.take(endpoint, str(request.canister_id or target),
                             request.method_name, str(request.sender))
     if rule is None:
@@ -193,4 +205,5 @@ def _read_state(node, version, scope, target, request):
         reader = ReadState(node, request, ecid=target, legacy=version == 2)
     mapping = reader.mapping()
     node.metrics.read_state()
-    return cbor_response({"certificate": node.certifier.certificate(mapping)})
+    return cbor_response({"certificate": node.certifier.certificate(
+        mapping, paths=request.paths)})

@@ -8,7 +8,7 @@ rejects.
 """
 from dataclasses import dataclass
 
-from . import cycles
+from . import cycles, system_canisters
 from .errors import reject, with_help
 from .requests import Outcome
 
@@ -72,6 +72,8 @@ def _no_method(canister, message):
 
 def inspect(node, canister, message):
     """Ingress filter for a canister's update: raise Reject to refuse before execution."""
+    if system_canisters.is_system(message.canister_id):
+        return
     check_callable(canister, message, node.clock.canister_time_ns())
     if node.engine is not None and hasattr(node.engine, "inspect_message"):
         node.engine.inspect_message(canister, message)
@@ -80,6 +82,8 @@ def inspect(node, canister, message):
 def deliver(node, tx, message):
     """Run an update message in transaction ``tx``; returns an Outcome (never raises Reject)."""
     from ic.errors import Reject
+    if system_canisters.is_system(message.canister_id):
+        return system_canisters.deliver(node, tx, message)
     canister = tx.mutable(message.canister_id)
     try:
         check_callable(canister, message, node.clock.canister_time_ns())
@@ -94,6 +98,8 @@ def deliver(node, tx, message):
 def run_query(node, tx, message):
     """Run a query against ``tx``'s view; the caller discards ``tx`` afterwards."""
     from ic.errors import Reject
+    if system_canisters.is_system(message.canister_id):
+        return system_canisters.query(node, tx, message)
     canister = tx.mutable(message.canister_id)
     try:
         check_callable(canister, message, node.clock.canister_time_ns())

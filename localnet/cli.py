@@ -42,7 +42,7 @@ def _serve(args):
     print(f"url: {server.url}", flush=True)
     print(f"localnet {VERSION} ready", flush=True)
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever(poll_interval=0.05)
     finally:
         server.server_close()
         node.close()

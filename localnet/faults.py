@@ -42,6 +42,11 @@ class Faults:
             self._rules.append(entry)
         return entry
 
+    @property
+    def active(self):
+        """True while any rule is set (lets the hot path skip matching)."""
+        return bool(self._rules)
+
     def clear(self):
         """Remove every rule."""
         with self._lock:

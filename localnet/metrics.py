@@ -24,13 +24,13 @@ class Metrics:
         """Count an update call accepted for execution."""
         with self._lock:
             self.update_calls += 1
-            self.by_method[f"{canister}.{method}"] += 1
+            self.by_method[(canister, method)] += 1
 
     def query(self, canister, method):
         """Count a query answered."""
         with self._lock:
             self.queries += 1
-            self.by_method[f"{canister}.{method}"] += 1
+            self.by_method[(canister, method)] += 1
 
     def read_state(self):
         """Count a read_state answered."""
@@ -49,7 +49,7 @@ class Metrics:
                 "update_calls": self.update_calls,
                 "queries": self.queries,
                 "read_states": self.read_states,
-                "by_method": dict(self.by_method),
+                "by_method": {f"{c}.{m}": n for (c, m), n in self.by_method.items()},
                 "by_outcome": dict(self.by_outcome),
                 "by_endpoint": dict(self.by_endpoint),
             }

@@ -10,10 +10,9 @@ from ic import cbor
 from ic.errors import Reject
 from ic.principal import Principal
 
-from . import canisters, ledger
+from . import canisters, ledger, system_canisters
 from .certify import Certifier
 from .clock import Clock
-from .errors import HttpError
 from .faults import Faults
 from .ingress import check_effective_canister
 from .keys import Keys
@@ -47,6 +46,7 @@ class Node:
         self.lock = threading.RLock()
         self.management = Management(self)
         self.engine = canisters.load_engine(self)
+        system_canisters.ensure(self.store, self.clock.canister_time_ns())
         self._calls_since_prune = 0
 
     def close(self):
@@ -75,7 +75,8 @@ class Node:
         if to_management:
             self.management.ingress_filter(request.sender, request.method_name, request.arg)
         else:
-            canisters.inspect(self, self.store.get(request.canister_id), message)
+            with self.lock:  # inspect_message runs canister code
+                canisters.inspect(self, self.store.get(request.canister_id), message)
         entry, new = self.history.begin(request.request_id, request.sender, ecid,
                                         request.ingress_expiry)
         if not new:
@@ -149,6 +150,7 @@ class Node:
         with self.lock:
             tx = self.store.transaction()
             balance = ledger.credit(tx, owner, subaccount, amount)
+            tx.set_meta("ledger_supply", tx.get_meta("ledger_supply", 0) + amount)
             tx.commit()
             return balance
 
@@ -182,7 +184,3 @@ class Node:
             "update_transactions_total": self.metrics.update_calls,
         })
 
-
-def refuse(status, text):
-    """Shorthand for raising an HttpError."""
-    raise HttpError(status, text)

@@ -1,8 +1,8 @@
 """Pytest fixtures: a session-wide localnet subprocess.
 
-Wire it in ``tests/conftest.py`` with ``pytest_plugins = ["localnet.pytest_fixture"]`` (the
-repo root must be on ``sys.path`` first, which that conftest already arranges), or import
-the fixture: ``from localnet.pytest_fixture import localnet  # noqa: F401``.
+Wire it in a conftest by importing the fixtures (the repo root must be on ``sys.path`` first,
+which ``tests/conftest.py`` arranges): ``from localnet.pytest_fixture import localnet  # noqa``.
+``pytest_plugins`` would need the rootdir's conftest; tests/conftest.py is not that one.
 """
 import pytest
 

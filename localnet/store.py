@@ -9,7 +9,6 @@ import sqlite3
 import threading
 
 from ic import cbor
-from ic.principal import Principal
 
 from .model import Canister
 
@@ -241,7 +240,3 @@ class Transaction:
         parent.balances.update(self.balances)
         parent.meta.update(self.meta)
 
-
-def principal_of(raw):
-    """Principal from stored bytes."""
-    return Principal(bytes(raw))

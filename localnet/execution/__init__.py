@@ -1,32 +1,49 @@
 """Canister execution for localnet: canister Wasm on wasmtime with the IC System API (``ic0``).
 
-Pure execution: no networking, no persistence, no routing. The management canister and the
-HTTP layer call it; it calls nothing above it. One engine per process::
+Pure execution: no networking, no persistence, no routing; the core imports nothing from the
+rest of localnet. One engine per process (thread-safe, one execution at a time)::
 
     engine = ExecutionEngine(cache_dir="state/wasm-cache", root_key=der, subnet_id=raw)
-    info = engine.validate(wasm_bytes)          # ModuleInfo, or raises ExecutionError (IC0505)
-    state = CanisterState(canister_id_bytes, controllers=[...], cycles=10**13)
-    r = engine.install(state, wasm_bytes, arg, caller, time_ns, mode="install")
-    r = engine.run(state, Message("update", method="add", arg=arg, caller=caller,
-                                  cycles=0, time_ns=now))
-    r.response     # ("reply", bytes) | ("reject", code, message, error_code) | None (pending)
-    r.calls        # [OutgoingCall]: deliver each, then
-    engine.run_callback(state, call.callback, CallResponse(reply=bytes, refund=n), now)
-    r = engine.upgrade(state, new_wasm, arg, caller, now, wasm_memory_persistence="keep")
+    info = engine.validate(wasm)             # ModuleInfo, or raises ExecutionError (IC0505)
+    state = CanisterState(canister_id_raw, controllers=[raw, ...], cycles=10**13,
+                          env_vars={...}, wasm_memory_limit=3 << 30)
+    r = engine.install(state, wasm, arg, caller_raw, time_ns, mode="install" | "reinstall")
+    r = engine.upgrade(state, wasm, arg, caller_raw, time_ns,
+                       wasm_memory_persistence=None | "keep" | "replace", skip_pre_upgrade=False)
+    r = engine.run(state, Message("update" | "query" | "composite_query" | "inspect_message" |
+                                  "heartbeat" | "global_timer" | "on_low_wasm_memory",
+                                  method, arg, caller_raw, cycles=0, time_ns=now,
+                                  instruction_limit=None, origin=anything))
+    for call in r.calls:                     # OutgoingCall(callee, method, arg, cycles, callback)
+        ... deliver, then:
+        engine.run_callback(state, call.callback, CallResponse(reply=b"..." | None,
+                            reject_code=0, reject_message="", refund=n), time_ns)
+    engine.uninstall(state); engine.evict(state)
 
-Every call is atomic: on a trap, an instruction-limit or memory-limit error, the state (main
-memory, globals, stable memory, cycles, certified data, timer) is as before and
-``r.committed`` is False. Queries (and inspect_message) never commit. ``CanisterState`` is
-changed in place; ``state.snapshot()`` gives plain bytes for persistence or canister
-snapshots, ``from_snapshot(snap, engine)`` restores one. Canister version:
-the engine adds 1 per committed message/callback; install/upgrade/settings changes are the
-management canister's to count. Logs: ``r.logs`` is ``[(time_ns, bytes)]`` from debug_print
-plus ``[TRAP]: ...`` lines of failed replicated executions.
+ExecutionResult: ``committed``; ``response`` = ``("reply", bytes)`` | ``("reject", code,
+message, error_code)`` | None (still waiting for calls); ``refund`` (cycles back to the
+caller with the response); ``call_context.origin`` (what the caller passed in ``Message``,
+to route the response); ``error`` (ExecutionError: replica wording and IC code, e.g. IC0503,
+IC0502, IC0522, IC0536, IC0537, IC0539, IC0504); ``logs`` / ``canister_logs`` ([(time_ns,
+bytes)], debug_print plus ``[TRAP]: ...``); ``instructions``; ``cycles_accepted``;
+``cycles_burned``; ``accepted`` (inspect_message).
+
+Every call is atomic: on a trap, instruction-limit or memory-limit error, main memory, globals,
+stable memory, cycles, certified data and timer are as before. Queries and inspect_message
+never commit. ``CanisterState`` is changed in place; ``state.snapshot()`` gives plain bytes
+(persistence, canister snapshots) and ``from_snapshot(snap, engine)`` restores one. The engine
+adds 1 to ``state.version`` per committed message or callback; install/upgrade/settings
+changes are counted by the management canister.
+
+``create_engine(node)`` (seam.py) adapts all of this to localnet's execution seam
+(docs/internals.md): install / execute / query / inspect_message / uninstall /
+open_call_contexts, plus ``run_timers(tx)`` for due global timers.
 """
 from .engine import ExecutionEngine
 from .errors import ExecutionError
 from .limits import INSPECT_LIMIT, INSTALL_LIMIT, QUERY_LIMIT, UPDATE_LIMIT
 from .restore import from_snapshot
+from .seam import create_engine
 from .state import (RUNNING, STOPPED, STOPPING, CallContext, CallResponse, Callback,
                     CanisterSnapshot, CanisterState, ExecutionResult, Message, OutgoingCall)
 from .system_api import ApiType
@@ -36,5 +53,5 @@ __all__ = [
     "ExecutionEngine", "ExecutionError", "ModuleInfo", "CanisterState", "CanisterSnapshot",
     "Message", "CallContext", "Callback", "CallResponse", "OutgoingCall", "ExecutionResult",
     "ApiType", "from_snapshot", "RUNNING", "STOPPING", "STOPPED", "UPDATE_LIMIT", "QUERY_LIMIT",
-    "INSTALL_LIMIT", "INSPECT_LIMIT",
+    "INSTALL_LIMIT", "INSPECT_LIMIT", "create_engine",
 ]

@@ -66,7 +66,8 @@ def run_callback(engine, state, callback, response, time_ns, instruction_limit):
                                  cycles_accepted=ex.accepted_cycles, cycles_burned=ex.burned)
     else:
         engine.rollback(state, undo)
-        result = ExecutionResult(state, False, error=err, logs=logs, call_context=cc)
+        result = ExecutionResult(state, False, error=err, logs=logs, call_context=cc,
+                                 replicated=not composite)
         if err is not None and callback.cleanup_fun is not None:
             err = _cleanup(engine, state, callback, ex, message, limit, err, result)
             result.error = err

@@ -1,4 +1,5 @@
 """ExecutionEngine: runs canister messages atomically on live wasmtime instances."""
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from .stable import StableMemory
 from .state import CallContext, ExecutionResult, reject_response as _reject
 from .system_api import ApiType
 
+LOG = logging.getLogger(__name__)
 DISCARDING = (ApiType.REPLICATED_QUERY, ApiType.NON_REPLICATED_QUERY, ApiType.COMPOSITE_QUERY,
               ApiType.INSPECT_MESSAGE)
 MEMORY_LIMITED = (ApiType.UPDATE, ApiType.INIT)
@@ -86,6 +88,11 @@ class ExecutionEngine:
             self._hot.pop(id(state), None)
             state.detach()
 
+    def forget(self, state):
+        """Release everything the engine holds for a state that is no longer used."""
+        with self.lock:
+            self.discard_live(state)
+
     def discard_live(self, state):
         """Forget the state's live instance without saving its memory (code is replaced)."""
         self._hot.pop(id(state), None)
@@ -147,14 +154,19 @@ class ExecutionEngine:
             ex.trap_text = str(exc).splitlines()[0]
             return user_error(state.canister_id, errors.CANISTER_TRAPPED,
                               f"Canister trapped: {ex.trap_text}")
+        except Exception as exc:  # noqa: BLE001 - a host bug must not break atomicity
+            LOG.exception("internal error while executing canister code")
+            ex.trap_text = f"internal error in localnet: {exc!r}"
+            return user_error(state.canister_id, errors.CANISTER_TRAPPED,
+                              f"Canister trapped: {ex.trap_text}")
         finally:
             self.runtime.current = None
             ex.used = ex.limit - live.store.get_fuel()
 
-    def memory_limit_error(self, state, live):
-        """IC0539 if the main memory is over the canister's wasm_memory_limit."""
+    def memory_limit_error(self, state, live, size_before=0):
+        """IC0539 if the main memory grew past the canister's wasm_memory_limit."""
         size, limit = live.heap_size(), state.wasm_memory_limit
-        if not limit or size <= limit:
+        if not limit or size <= limit or size <= size_before:
             return None
         return user_error(
             state.canister_id, errors.WASM_MEMORY_LIMIT,
@@ -238,15 +250,17 @@ class ExecutionEngine:
         undo = self.begin(state)
         err = self.invoke(state, live, ex, func)
         if err is None and api in MEMORY_LIMITED:
-            err = self.memory_limit_error(state, live)
+            err = self.memory_limit_error(state, live, len(undo.heap))
         if err is not None or api in DISCARDING:
             self.rollback(state, undo)
         result = ExecutionResult(state, err is None and api not in DISCARDING, error=err,
                                  logs=ex.logs_with_trap(err), call_context=cc,
-                                 instructions=ex.used)
+                                 instructions=ex.used, replicated=ex.replicated)
         if api == ApiType.INSPECT_MESSAGE:
             result.accepted = err is None and ex.accepted_message
             return result
+        if err is None and api == ApiType.REPLICATED_QUERY:
+            state.version += 1
         if err is None and api not in DISCARDING:
             self.commit_scalars(state, ex)
             state.stable.commit()

@@ -62,6 +62,11 @@ class CanisterState:
             return self._live.read_heap()
         return self._heap
 
+    def memory_sizes(self):
+        """(main memory bytes, stable memory bytes) without copying anything."""
+        heap = self._live.heap_size() if self._live is not None else len(self._heap)
+        return heap, len(self.stable.data)
+
     def snapshot(self):
         """Copy everything into a CanisterSnapshot."""
         heap, globals_ = (self._live.read_heap(), self._live.read_globals()) \
@@ -110,7 +115,7 @@ class Message:
     replicated: bool = True
     instruction_limit: int | None = None
     deadline: int = 0
-    data_certificate: bytes | None = None
+    data_certificate: object = None   # bytes, or a callable making them on first use
     origin: object = None
 
 
@@ -150,7 +155,8 @@ class CallResponse:
 class ExecutionResult:
     """What one execution produced. ``state`` is the (same) state object, changed only if
     ``committed``. ``response`` is what the original caller gets now, if anything:
-    ``("reply", bytes)`` or ``("reject", reject_code, message, error_code)``."""
+    ``("reply", bytes)`` or ``("reject", reject_code, message, error_code)``; ``refund`` is the
+    part of the attached cycles that goes back with it."""
     state: CanisterState
     committed: bool
     response: tuple | None = None
@@ -163,6 +169,12 @@ class ExecutionResult:
     instructions: int = 0
     accepted: bool = False
     refund: int = 0
+    replicated: bool = True
+
+    @property
+    def canister_logs(self):
+        """The log records the replica would keep (replicated executions only)."""
+        return self.logs if self.replicated else []
 
     @property
     def reply(self):

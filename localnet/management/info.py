@@ -56,9 +56,10 @@ def canister_info(call, args):
         raise reject("IC0406", "Only canisters can call ic00 method canister_info")
     canister = call.view(args["canister_id"])
     wanted = args.get("num_requested_changes") or 0
+    recent = canister.history[max(0, len(canister.history) - wanted):] if wanted else []
     return {
         "total_num_changes": canister.total_changes,
-        "recent_changes": canister.history[len(canister.history) - wanted:] if wanted else [],
+        "recent_changes": recent,
         "module_hash": canister.module_hash,
         "controllers": list(canister.controllers),
     }

@@ -4,7 +4,10 @@ icp-cli cannot decode a canister_status reply without ``settings.log_memory_limi
 ``memory_metrics.log_memory_store_size`` (fields newer than ic.did), and sends
 ``log_memory_limit`` in settings; the interface text is extended with them before parsing.
 """
+import threading
+
 from ic import candid
+from ic.candid import encoder
 from ic.errors import CandidError
 from ic.management_did import IC_DID
 
@@ -33,20 +36,61 @@ DID = candid.parse_did(_patched(IC_DID))
 METHODS = frozenset(DID.service)
 
 
+_LAST = threading.local()
+_HEADERS = {}
+
+
 def decode_args(method, arg):
-    """The decoded first argument of ``method`` (None for methods without one); IC0408."""
+    """The decoded first argument of ``method`` (None for methods without one); IC0408.
+
+    One message is checked several times (effective id, ingress filter, execution) with the
+    same ``arg`` object, so the last decoding per thread is reused.
+    """
+    last = getattr(_LAST, "value", None)
+    if last is not None and last[0] == method and last[1] is arg:
+        return last[2]
     types = DID.arg_types(method)
     try:
         values = candid.decode(arg, types)
     except (CandidError, ValueError, RecursionError):
         raise reject("IC0408", f"Failed to decode payload for ic00 method: {method}") from None
-    return values[0] if values else None
+    value = values[0] if values else None
+    _LAST.value = (method, arg, value)
+    return value
+
+
+def _header(types):
+    # The type table of a method's reply never changes; build it once.
+    key = tuple(types)
+    header = _HEADERS.get(key)
+    if header is None:
+        header = _table_bytes(types)
+        _HEADERS[key] = header
+    return header
+
+
+def _table_bytes(types):
+    table = encoder.TypeTable()
+    for t in types:
+        table.build(t)
+    out = bytearray(encoder.MAGIC)
+    encoder.write_leb(out, len(table.entries))
+    for entry in table.entries:
+        out += entry
+    encoder.write_leb(out, len(types))
+    for t in types:
+        table.write_ref(out, t)
+    return bytes(out)
 
 
 def encode_reply(method, value):
     """The Candid reply of ``method`` (``value`` is its single result, or None for ``()``)."""
     types = DID.ret_types(method)
-    return candid.encode(types, [value] if types else [])
+    if not types:
+        return candid.encode(types, [])
+    out = bytearray(_header(types))
+    encoder.write_value(out, types[0], value)
+    return bytes(out)
 
 
 def is_query(method):

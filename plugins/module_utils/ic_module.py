@@ -155,7 +155,8 @@ class ICModule:
             required_by=dict(cls.required_by),
         )
         if IMPORT_ERROR:
-            module.fail_json(msg=missing_required_lib("PyYAML"), exception=IMPORT_ERROR)
+            module.fail_json(msg="cannot import the collection's IC client (plugins/module_utils/ic)",
+                             exception=IMPORT_ERROR)
         if cls.needs_client and CLIENT_IMPORT_ERROR:
             module.fail_json(msg=missing_required_lib("cbor2, cryptography and py-arkworks-bls12381"),
                              exception=CLIENT_IMPORT_ERROR)
@@ -163,7 +164,7 @@ class ICModule:
         try:
             if cls.needs_client:
                 # Bad network, root key or identity options fail here, before any change.
-                _ = instance.client
+                instance.connect()
             instance.run()
         except Reject as exc:
             instance.fail(str(exc), error=exc.as_dict())
@@ -172,7 +173,8 @@ class ICModule:
         except CertificateError as exc:
             instance.fail(f"certificate check failed: {exc}")
         except TransportError as exc:
-            instance.fail(f"cannot reach {instance.network_url()}: {exc}",
+            where = "cannot reach" if exc.status is None else "error from"
+            instance.fail(f"{where} {instance.network_url()}: {exc}",
                           error={"reject_code": None, "error_code": None, "message": exc.body or str(exc)})
         except RegistryError as exc:
             instance.fail(str(exc))
@@ -224,6 +226,10 @@ class ICModule:
             else:
                 self._identity = AnonymousIdentity()
         return self._identity
+
+    def connect(self):
+        """Build the client now (validates network, root key and identity); return it."""
+        return self.client
 
     @property
     def client(self):

@@ -31,7 +31,12 @@ import os
 import re
 import tempfile
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:
+    # Modules that need the registry report the missing library themselves.
+    HAS_YAML = False
 
 STATUSES = ("creating", "active", "upgrading", "stopped", "deleted", "failed")
 MAX_EVENTS = 20
@@ -67,15 +72,14 @@ def check_name(name):
             "not starting with '.' or '-')")
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block-style YAML that keeps our key order."""
+def _dumper():
+    """A block-style YAML dumper that keeps our key order (built on first use)."""
+    class Dumper(yaml.SafeDumper):
+        """SafeDumper writing dicts in insertion order."""
 
-
-def _represent_dict(dumper, data):
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items())
-
-
-_Dumper.add_representer(dict, _represent_dict)
+    Dumper.add_representer(dict, lambda dumper, data: dumper.represent_mapping(
+        "tag:yaml.org,2002:map", data.items()))
+    return Dumper
 
 
 def _ordered(entry):
@@ -177,6 +181,8 @@ class Registry:
     """A registry file on disk. ``read()`` for a snapshot, ``transaction()`` to change it."""
 
     def __init__(self, path):
+        if not HAS_YAML:
+            raise RegistryError("the registry needs the Python library PyYAML")
         self.path = os.path.abspath(os.path.expanduser(path))
         self.lock_path = self.path + ".lock"
 
@@ -216,7 +222,7 @@ class Registry:
 
     @staticmethod
     def _dump(data):
-        return yaml.dump(data.to_document(), Dumper=_Dumper, default_flow_style=False,
+        return yaml.dump(data.to_document(), Dumper=_dumper(), default_flow_style=False,
                          sort_keys=False, allow_unicode=True, width=100)
 
     def _write(self, text):

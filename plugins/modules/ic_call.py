@@ -15,7 +15,7 @@ description:
     a C(.did) file (O(arg_value)), or raw Candid bytes as hex (O(arg_hex)).
   - The reply is returned as Candid text and as JSON-friendly data.
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES

@@ -18,7 +18,7 @@ description:
     exists, so a crash or a lost reply never loses a canister and never creates a second one.
   - Reads use C(canister_status) as a query, so a converged run makes no update calls.
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES

@@ -17,7 +17,7 @@ description:
   - For a canister the caller does not control, returns the public facts from certified state
     (module hash, controllers, requested public metadata).
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
@@ -178,7 +178,7 @@ class ICCanisterInfo(ICModule):
         if len(ids) == 1:
             facts = [self.facts(ids[0])]
         else:
-            _ = self.client  # built once, before the threads share it
+            self.connect()  # built once, before the threads share it
             with ThreadPoolExecutor(max_workers=max(1, self.params["workers"])) as pool:
                 facts = list(pool.map(self.facts, ids))
         self.result["canisters"] = facts
@@ -222,7 +222,7 @@ class ICCanisterInfo(ICModule):
         return out
 
     def _snapshots(self, canister_id):
-        found = self.client.list_canister_snapshots({"canister_id": Principal.from_text(canister_id)})
+        found = self.mgmt("list_canister_snapshots", {"canister_id": Principal.from_text(canister_id)})
         return sorted(({"id": s["id"].hex(), "taken_at_timestamp": int(s["taken_at_timestamp"]),
                         "total_size": int(s["total_size"])} for s in found),
                       key=lambda s: s["taken_at_timestamp"])
@@ -231,7 +231,7 @@ class ICCanisterInfo(ICModule):
         since = self.params.get("logs_since")
         if since is not None and since < 0:
             raise InputError("logs_since", "must be zero or more")
-        reply = self.client.fetch_canister_logs({"canister_id": Principal.from_text(canister_id)})
+        reply = self.mgmt("fetch_canister_logs", {"canister_id": Principal.from_text(canister_id)})
         records = reply["canister_log_records"]
         return [{"idx": int(r["idx"]), "timestamp_nanos": int(r["timestamp_nanos"]),
                  "content": _text_or_hex(r["content"])}

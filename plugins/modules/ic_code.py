@@ -16,7 +16,7 @@ description:
   - Modules bigger than 2 MiB (with the argument) go through the canister's chunk store.
   - After installing, the module hash is read back and compared with the file's.
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES

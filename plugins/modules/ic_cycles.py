@@ -15,7 +15,7 @@ description:
   - With O(amount), adds that many cycles every time it runs (not idempotent by nature).
   - Refuses before doing anything when the source cannot pay.
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
@@ -83,7 +83,7 @@ topped_up:
 import time
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, resolve_network
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event
 
@@ -106,6 +106,7 @@ class ICCycles(ICModule):
 
     def run(self):
         """Top up when needed."""
+        self._amount(0)  # validates the amounts before anything is read
         canister_id = self._canister_id()
         status = self.canister_status(canister_id)
         if status is None:
@@ -150,8 +151,11 @@ class ICCycles(ICModule):
                 raise InputError("source", "provisional top-ups do not exist on mainnet; use cycles_ledger")
             return
         ledger = self._ledger()
-        fee = int(ledger.icrc1_fee())
-        balance = int(ledger.icrc1_balance_of(self.identity.sender))
+        try:
+            fee = int(ledger.icrc1_fee())
+            balance = int(ledger.icrc1_balance_of(self.identity.sender))
+        except ICError as exc:
+            raise InputError("source", f"cannot read the cycles ledger balance of {self.caller_text()}: {exc}") from None
         if balance < add + fee:
             raise InputError("source", f"the cycles ledger balance of {self.caller_text()} is {balance}, "
                              f"less than the {add} cycles wanted plus the {fee} fee")

@@ -19,7 +19,7 @@ description:
   - Exports to and imports from dfx C(canister_ids.json) and icp-cli C(<env>.ids.json).
   - Talks to no network.
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic.ATTRIBUTES
 attributes:

@@ -14,7 +14,7 @@ description:
   - V(absent) deletes one snapshot by id, or every snapshot older than a given age or beyond the newest few.
   - V(restored) loads a snapshot back; a running canister is stopped around the load and started again.
 author:
-  - icp.canister_factory contributors
+  - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES

@@ -86,3 +86,25 @@ def test_non_controller_gets_replica_errors(net, icp, tmp_path, run_node):
     settings = icp.run("canister", "settings", "update", cid, "--freezing-threshold", "1",
                        identity="bob", check=False)
     assert settings.returncode != 0 and "IC0512" in settings.stderr
+
+
+def test_cycles_ledger_create_top_up_and_delete_with_recovery(net, icp):
+    net.mint(icp.alice, 6_000_000_000_000)
+    balance = icp.run("cycles", "balance", "-n", net.url, "-k", net.root_key_hex).stdout
+    assert "6_000_000_000_000" in balance
+    made = icp.run("canister", "create", "--cycles", "2000000000000", "--detached", "-q")
+    cid = made.stdout.strip().splitlines()[-1]
+    st = status(icp, cid)
+    assert st["settings"]["controllers"] == [icp.alice]
+    assert st["cycles"].replace("_", "") == str(2_000_000_000_000 - 500_000_000_000)
+    icp.run("canister", "top-up", "--amount", "500000000000", cid)
+    assert status(icp, cid)["cycles"].replace("_", "") == "2000000000000"
+    # 6T - (2T + fee) - (0.5T + fee)
+    left = 6_000_000_000_000 - 2_500_000_000_000 - 200_000_000
+    balance = icp.run("cycles", "balance", "-n", net.url, "-k", net.root_key_hex).stdout
+    assert f"{left:_}" in balance
+    icp.run("canister", "delete", cid)  # recovers cycles through the cycles ledger
+    recovered = icp.run("cycles", "balance", "-n", net.url, "-k", net.root_key_hex).stdout
+    amount = int(recovered.split("Balance:")[1].split("cycles")[0].replace("_", ""))
+    assert amount > left + 1_900_000_000_000
+    assert cid not in {c["id"] for c in net.canisters()}

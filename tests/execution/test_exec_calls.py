@@ -1,7 +1,7 @@
 """Inter-canister calls routed by the in-test scheduler: requests, replies, rejects, cycles."""
 import pytest
 
-from exec_helpers import OWNER, STRANGER, counter_init, decode, nat, unit
+from exec_helpers import OWNER, STRANGER, counter_init, decode, unit
 from exec_scheduler import Net
 from ic import candid
 from ic.candid import types as T

@@ -208,3 +208,19 @@ def test_no_module(engine, kind):
     state = CanisterState(CID)
     result = call(engine, state, "x", kind=kind)
     assert result.response[3] == "IC0537" and result.refund == 0
+
+
+def test_host_bug_still_rolls_back(engine, monkeypatch):
+    state = install(engine, '''
+      (func (export "canister_update t")
+        (global.set $counter (i64.const 5))
+        (drop (call $version)))
+      (func (export "canister_query count") (call $reply_i64 (global.get $counter)))''')
+
+    def broken(self):
+        raise ZeroDivisionError("host bug")
+    monkeypatch.setattr("localnet.execution.host.Execution.canister_version", broken)
+    result = call(engine, state, "t")
+    assert not result.committed and "internal error in localnet" in result.response[2]
+    monkeypatch.undo()
+    assert call(engine, state, "count", kind="query").response == ("reply", le(0))

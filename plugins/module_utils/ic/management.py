@@ -5,6 +5,7 @@ Arguments may be plain YAML/JSON data (principals as text, blobs as bytes); they
 by the embedded ``ic.did`` before encoding. Replies decode against the same types, and
 fields a newer replica adds are ignored.
 """
+import functools
 import hashlib
 import threading
 
@@ -75,8 +76,25 @@ def install_mode(mode):
     return {mode: None}
 
 
+def _or_record(method):
+    """Let a wrapper also be called with the whole argument record as one dict; it then
+    returns the method's result as ic.did types it (no unwrapping), like ``call``."""
+    def wrap(func):
+        @functools.wraps(func)
+        def wrapper(self, *args, **kwargs):
+            if len(args) == 1 and not kwargs and isinstance(args[0], dict):
+                return self.call(method, args[0])
+            return func(self, *args, **kwargs)
+        return wrapper
+    return wrap
+
+
 class Management:
-    """The management canister through ``agent`` (an ``ic.agent.Agent``)."""
+    """The management canister through ``agent`` (an ``ic.agent.Agent``).
+
+    Each wrapper takes keyword-friendly arguments (``canister_status(canister_id)``) or the
+    whole argument record as one dict (``canister_status({"canister_id": ...})``).
+    """
 
     def __init__(self, agent):
         self.agent = agent
@@ -136,6 +154,7 @@ class Management:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    @_or_record("provisional_create_canister_with_cycles")
     def provisional_create_canister_with_cycles(self, amount=None, settings=None,
                                                 specified_id=None,
                                                 effective_canister_id=None):
@@ -146,37 +165,45 @@ class Management:
                            effective_canister_id=effective_canister_id)
         return result["canister_id"]
 
+    @_or_record("provisional_top_up_canister")
     def provisional_top_up_canister(self, canister_id, amount):
         """Add ``amount`` cycles to a canister out of thin air (dev networks)."""
         self.call("provisional_top_up_canister", {"canister_id": canister_id,
                                                   "amount": amount})
 
+    @_or_record("update_settings")
     def update_settings(self, canister_id, settings):
         """Change settings; only the fields present in ``settings`` change."""
         self.call("update_settings", {"canister_id": canister_id, "settings": settings,
                                       "sender_canister_version": None})
 
+    @_or_record("start_canister")
     def start_canister(self, canister_id):
         """Start a stopped canister."""
         self.call("start_canister", {"canister_id": canister_id})
 
+    @_or_record("stop_canister")
     def stop_canister(self, canister_id):
         """Stop a canister (waits until it has no open call contexts)."""
         self.call("stop_canister", {"canister_id": canister_id})
 
+    @_or_record("delete_canister")
     def delete_canister(self, canister_id):
         """Delete a stopped canister."""
         self.call("delete_canister", {"canister_id": canister_id})
 
+    @_or_record("canister_status")
     def canister_status(self, canister_id):
         """Status record (status, settings, module_hash, cycles, memory, ...): asked as a
         query first (signature-checked), as an update when the network refuses the query."""
         return self.call("canister_status", {"canister_id": canister_id})
 
+    @_or_record("canister_metrics")
     def canister_metrics(self, canister_id):
         """Metrics record (cycles consumed by kind), query first like canister_status."""
         return self.call("canister_metrics", {"canister_id": canister_id})
 
+    @_or_record("fetch_canister_logs")
     def fetch_canister_logs(self, canister_id):
         """The canister's log records (a query only; the IC refuses it as an update)."""
         return self.call("fetch_canister_logs", {"canister_id": canister_id})
@@ -196,31 +223,37 @@ class Management:
 
     # -- code ------------------------------------------------------------------------------
 
+    @_or_record("install_code")
     def install_code(self, canister_id, wasm_module, arg=b"", mode="install"):
         """Install, reinstall or upgrade with the module in one message (< 2 MiB)."""
         self.call("install_code", {"mode": install_mode(mode), "canister_id": canister_id,
                                    "wasm_module": bytes(wasm_module), "arg": bytes(arg),
                                    "sender_canister_version": None})
 
+    @_or_record("uninstall_code")
     def uninstall_code(self, canister_id):
         """Remove the canister's code and state."""
         self.call("uninstall_code", {"canister_id": canister_id,
                                      "sender_canister_version": None})
 
+    @_or_record("upload_chunk")
     def upload_chunk(self, canister_id, chunk):
         """Store one chunk (≤ 1 MiB) in the canister's chunk store; return its SHA-256."""
         return self.call("upload_chunk", {"canister_id": canister_id,
                                           "chunk": bytes(chunk)})["hash"]
 
+    @_or_record("stored_chunks")
     def stored_chunks(self, canister_id):
         """SHA-256 hashes (bytes) of the chunks in the canister's chunk store."""
         return [entry["hash"] for entry in
                 self.call("stored_chunks", {"canister_id": canister_id})]
 
+    @_or_record("clear_chunk_store")
     def clear_chunk_store(self, canister_id):
         """Empty the canister's chunk store."""
         self.call("clear_chunk_store", {"canister_id": canister_id})
 
+    @_or_record("install_chunked_code")
     def install_chunked_code(self, target_canister, chunk_hashes, wasm_module_hash, arg=b"",
                              mode="install", store_canister=None):
         """Install a module assembled from chunks already in the store."""
@@ -263,43 +296,51 @@ class Management:
 
     # -- snapshots -------------------------------------------------------------------------
 
+    @_or_record("take_canister_snapshot")
     def take_canister_snapshot(self, canister_id, replace_snapshot=None, uninstall_code=None):
         """Snapshot a (stopped) canister; return ``{id, taken_at_timestamp, total_size}``."""
         return self.call("take_canister_snapshot", {
             "canister_id": canister_id, "replace_snapshot": replace_snapshot,
             "uninstall_code": uninstall_code, "sender_canister_version": None})
 
+    @_or_record("load_canister_snapshot")
     def load_canister_snapshot(self, canister_id, snapshot_id):
         """Restore a snapshot into a (stopped) canister."""
         self.call("load_canister_snapshot", {"canister_id": canister_id,
                                              "snapshot_id": bytes(snapshot_id),
                                              "sender_canister_version": None})
 
+    @_or_record("list_canister_snapshots")
     def list_canister_snapshots(self, canister_id):
         """The canister's snapshots, each ``{id, taken_at_timestamp, total_size}``."""
         return self.call("list_canister_snapshots", {"canister_id": canister_id})
 
+    @_or_record("delete_canister_snapshot")
     def delete_canister_snapshot(self, canister_id, snapshot_id):
         """Delete one snapshot."""
         self.call("delete_canister_snapshot", {"canister_id": canister_id,
                                                "snapshot_id": bytes(snapshot_id)})
 
+    @_or_record("read_canister_snapshot_metadata")
     def read_canister_snapshot_metadata(self, canister_id, snapshot_id):
         """A snapshot's metadata record (sizes, globals, certified data, ...)."""
         return self.call("read_canister_snapshot_metadata", {
             "canister_id": canister_id, "snapshot_id": bytes(snapshot_id)})
 
+    @_or_record("read_canister_snapshot_data")
     def read_canister_snapshot_data(self, canister_id, snapshot_id, kind):
         """One piece of snapshot data; ``kind`` is the variant (e.g. ``{"wasm_module":
         {"offset": 0, "size": n}}``). Returns ``{"chunk": bytes}``."""
         return self.call("read_canister_snapshot_data", {
             "canister_id": canister_id, "snapshot_id": bytes(snapshot_id), "kind": kind})
 
+    @_or_record("upload_canister_snapshot_metadata")
     def upload_canister_snapshot_metadata(self, canister_id, metadata):
         """Create a snapshot from uploaded metadata (``metadata``: the rest of the record)."""
         return self.call("upload_canister_snapshot_metadata",
                          dict(metadata, canister_id=canister_id))
 
+    @_or_record("upload_canister_snapshot_data")
     def upload_canister_snapshot_data(self, canister_id, snapshot_id, kind, chunk):
         """Upload one piece of data into a snapshot created by the metadata upload."""
         self.call("upload_canister_snapshot_data", {

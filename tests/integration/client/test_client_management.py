@@ -250,6 +250,16 @@ def test_request_status_of_a_finished_call(agent, canister):
     assert state == "replied" and reply == b"DIDL\x00\x00"
 
 
+def test_wrappers_also_take_the_argument_record(mgmt, agent):
+    created = mgmt.provisional_create_canister_with_cycles({"amount": 10**12})
+    canister = created["canister_id"]
+    assert agent.controllers(canister) == [agent.sender]
+    by_record = mgmt.canister_status({"canister_id": str(canister)})
+    assert by_record["settings"] == mgmt.canister_status(canister)["settings"]
+    assert mgmt.stored_chunks({"canister_id": canister}) == []
+    assert mgmt.list_canister_snapshots({"canister_id": canister}) == []
+
+
 def test_method_not_callable_by_ingress_is_refused_locally(mgmt):
     from ic.errors import InputError
     with pytest.raises(InputError, match="raw_rand"):

@@ -19,7 +19,7 @@ import Date "Date";
 
 persistent actor class FamilyMemories(init : {
   owner : Principal;
-  max_members : ?Nat;
+  max_readers : ?Nat;
   max_memories : ?Nat;
   max_content_bytes : ?Nat;
   max_comments_per_memory : ?Nat;
@@ -36,7 +36,7 @@ persistent actor class FamilyMemories(init : {
 
   transient let VERSION = "0.1.0";
   transient let LIMITS : [Limits.Spec] = [
-    { name = "max_members"; default = 50; min = 0; max = 1_000 },
+    { name = "max_readers"; default = 50; min = 0; max = 1_000 },
     { name = "max_memories"; default = 10_000; min = 1; max = 1_000_000 },
     { name = "max_content_bytes"; default = 16_384; min = 1; max = 1_048_576 },
     { name = "max_comments_per_memory"; default = 200; min = 0; max = 100_000 },
@@ -50,7 +50,7 @@ persistent actor class FamilyMemories(init : {
 
   let limits = Limits.empty();
   Limits.configure(limits, LIMITS, [
-    ("max_members", init.max_members),
+    ("max_readers", init.max_readers),
     ("max_memories", init.max_memories),
     ("max_content_bytes", init.max_content_bytes),
     ("max_comments_per_memory", init.max_comments_per_memory),
@@ -105,7 +105,7 @@ persistent actor class FamilyMemories(init : {
     switch (members.get(who)) {
       case (?m) members.add(who, { m with role });
       case null {
-        if (members.size() >= limit("max_members")) return #err("member limit reached (max_members = " # debug_show limit("max_members") # ")");
+        if (members.size() >= limit("max_readers")) return #err("member limit reached (max_readers = " # debug_show limit("max_readers") # ")");
         members.add(who, { member = who; role; added_at = Time.now() });
       };
     };

@@ -53,6 +53,13 @@ def parse_did(text):
     """Parse the text of a ``.did`` file into a ``DidFile``."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
+    try:
+        return _parse(text)
+    except RecursionError:
+        raise CandidError("did", "types are nested too deeply") from None
+
+
+def _parse(text):
     tk = Tokens(text)
     env = {}
     parser = TypeParser(tk, env, forward=True)

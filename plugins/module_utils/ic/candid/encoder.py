@@ -89,6 +89,9 @@ def encode(types, values):
     """Encode ``values`` (Python value model) at ``types`` into a Candid message."""
     types = list(types)
     values = list(values)
+    for i, t in enumerate(types):
+        if not isinstance(t, T.Type):
+            raise CandidError(f"types[{i}]", f"expected a Candid type, got {type(t).__name__}")
     if len(values) > len(types):
         raise CandidError("args", f"got {len(values)} values for {len(types)} types; "
                           "give one value per argument type")
@@ -96,6 +99,27 @@ def encode(types, values):
         if not T.is_opt_like(t):
             raise CandidError(f"args[{len(values)}]", f"missing value of type {t}")
         values.append(None)
+    out = bytearray(header(types))
+    for i, (t, v) in enumerate(zip(types, values)):
+        try:
+            write_value(out, t, v)
+        except CandidError as err:
+            raise _at(err, f"args[{i}]") from None
+    return bytes(out)
+
+
+# Calls of one method share their type table: built tables are kept, keyed by the identity
+# of the type objects (types compare by name, and two .did files may reuse a name).
+_HEADERS = {}
+_HEADER_CACHE_SIZE = 256
+
+
+def header(types):
+    """The message header (magic, type table, argument types) for ``types``."""
+    key = tuple(id(t) for t in types)
+    hit = _HEADERS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], types)):
+        return hit[1]
     table = TypeTable()
     for t in types:
         table.build(t)
@@ -106,12 +130,11 @@ def encode(types, values):
     write_leb(out, len(types))
     for t in types:
         table.write_ref(out, t)
-    for i, (t, v) in enumerate(zip(types, values)):
-        try:
-            write_value(out, t, v)
-        except CandidError as err:
-            raise _at(err, f"args[{i}]") from None
-    return bytes(out)
+    data = bytes(out)
+    if len(_HEADERS) >= _HEADER_CACHE_SIZE:
+        _HEADERS.clear()
+    _HEADERS[key] = (tuple(types), data)
+    return data
 
 
 def _at(err, prefix):

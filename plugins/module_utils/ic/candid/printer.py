@@ -85,6 +85,7 @@ def format_type(t):
 def format_func(f):
     """``(args) -> (rets) modes`` of a ``Func``."""
     def tup(types, names):
+        """``(name : type, ...)``."""
         return "(" + ", ".join(
             (f"{format_label(n)} : " if n else "") + format_type(t)
             for t, n in zip(types, names)) + ")"

@@ -23,6 +23,13 @@ def parse_args_text(text, types=None, env=None):
     Without ``types`` each value gets its default type; with ``types`` the values are typed
     by them. ``env`` (name -> type) resolves type names used in ``: type`` annotations.
     """
+    try:
+        return _parse_args(text, types, env)
+    except RecursionError:
+        raise CandidError("args", "value is nested too deeply") from None
+
+
+def _parse_args(text, types, env):
     tk = Tokens(text)
     nodes = []
     if tk.is_punct("("):

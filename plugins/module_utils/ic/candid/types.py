@@ -183,6 +183,15 @@ class Field:
     def __repr__(self):
         return f"Field({self.label!r}, {self.type!r})"
 
+    @classmethod
+    def numbered(cls, fid, type_):
+        """A field with numeric id ``fid`` (already checked), built without validation."""
+        f = cls.__new__(cls)
+        f.id = fid
+        f.label = fid
+        f.type = type_
+        return f
+
 
 def _fields(spec, what):
     """Build a sorted field tuple from a dict, a list of types (tuple) or a list of Fields."""
@@ -213,6 +222,16 @@ class Record(_Composite):
     def _key(self):
         return self.fields
 
+    @classmethod
+    def from_sorted(cls, fields):
+        """Build from fields already sorted by strictly increasing id (the decoder's case)."""
+        self = cls.__new__(cls)
+        self.fields = tuple(fields)
+        self._by_id = None
+        self.is_tuple = bool(fields) and fields[-1].id == len(fields) - 1 and all(
+            f.label == i for i, f in enumerate(fields))
+        return self
+
     def field_by_id(self):
         """Return ``{id: Field}``."""
         if self._by_id is None:
@@ -233,6 +252,15 @@ class Variant(_Composite):
 
     def _key(self):
         return self.fields
+
+    @classmethod
+    def from_sorted(cls, fields):
+        """Build from fields already sorted by strictly increasing id (the decoder's case)."""
+        self = cls.__new__(cls)
+        self.fields = tuple(fields)
+        self._by_id = None
+        self._by_label = None
+        return self
 
     def field_by_id(self):
         """Return ``{id: (index, Field)}``."""

@@ -1,0 +1,98 @@
+"""Provisioning benchmark: the factory's playbook against an icp-cli shell loop, same localnet, one run.
+
+    .venv/bin/python bench/provision.py [--canisters 50] [--forks 10]
+
+Both sides create N user canisters through the cycles ledger and install wasm/user.wasm.gz with
+the owner's init argument: icp-cli as a bash loop (`icp canister create` + `icp canister
+install` per canister), the factory as `playbooks/provision.yml` on an inventory of N hosts (it
+also converges settings and records every canister in the registry). Then provision.yml runs a
+second time on the converged fleet. Prints wall and CPU time of each and the ratios the design
+aims at: playbook <= 1.0x the icp-cli loop, rerun < 25% of the first run.
+"""
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.join(ROOT, "plugins", "module_utils"), ROOT, os.path.join(ROOT, "tests", "integration")]
+
+from factory.harness import Factory, users  # noqa: E402  (paths set up above)
+from localnet.testing import LocalnetProcess  # noqa: E402
+
+ICP = os.path.join(ROOT, "node_modules", "@icp-sdk", "icp-cli-linux-x64", "bin", "icp")
+WASM = os.path.join(ROOT, "wasm", "user.wasm.gz")
+LOOP = r"""
+set -euo pipefail
+while read -r owner; do
+  id=$("$ICP" canister create -n "$URL" -k "$ROOT_KEY" --identity bench --detached -q)
+  "$ICP" canister install "$id" -n "$URL" -k "$ROOT_KEY" --identity bench --wasm "$WASM" \
+      --args "(record { owner = principal \"$owner\" })" -y >/dev/null
+done < "$OWNERS"
+"""
+
+
+def measured(func):
+    """Run ``func``; return (its value, wall seconds, CPU seconds of the child processes)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    value = func()
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return value, wall, cpu
+
+
+def icp_cli_loop(net, factory, owners, workdir):
+    """Create and install one canister per owner with icp-cli; return the ids it printed."""
+    home = os.path.join(workdir, "icp-home")
+    os.makedirs(home, exist_ok=True)
+    env = dict(os.environ, HOME=home)
+    subprocess.run([ICP, "identity", "import", "--storage", "plaintext", "--from-pem", factory.identity, "bench"],
+                   env=env, check=True, capture_output=True)
+    owners_file = os.path.join(workdir, "owners.txt")
+    with open(owners_file, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(owners) + "\n")
+    env.update(ICP=ICP, URL=net.url, ROOT_KEY=net.root_key_hex, WASM=WASM, OWNERS=owners_file)
+    return subprocess.run(["bash", "-c", LOOP], env=env, check=True, capture_output=True, text=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--canisters", type=int, default=50)
+    parser.add_argument("--forks", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-provision-") as workdir, LocalnetProcess() as net:
+        factory = Factory(net, workdir)
+        net.mint(factory.principal, 10**16)
+        fleet = users(args.canisters, prefix="b")
+        owners = [hostvars["owner"] for _, hostvars in fleet.values()]
+        inventory = factory.inventory("bench.yml", fleet)
+        extra = {"canister_funding": "cycles_ledger"}
+
+        _, cli_wall, cli_cpu = measured(lambda: icp_cli_loop(net, factory, owners, workdir))
+        cli_count = len(factory.canisters())
+        first, pb_wall, pb_cpu = measured(lambda: factory.play("provision.yml", inventory, extra, args.forks))
+        if first.rc != 0:
+            sys.exit(f"provision.yml failed: {first.explain()}")
+        calls = factory.update_calls()
+        again, re_wall, re_cpu = measured(lambda: factory.play("provision.yml", inventory, extra, args.forks))
+        if again.rc != 0:
+            sys.exit(f"provision.yml (rerun) failed: {again.explain()}")
+        active = sum(1 for e in factory.entries().values() if e.get("status") == "active")
+
+        n = args.canisters
+        print(f"provision {n} user canisters (create + install), localnet {net.url}, forks {args.forks}")
+        print(f"  icp-cli loop         {cli_wall:7.1f} s wall {cli_cpu:7.1f} s CPU  ({cli_count} canisters)")
+        print(f"  provision.yml        {pb_wall:7.1f} s wall {pb_cpu:7.1f} s CPU  ({active} active entries)")
+        print(f"  provision.yml again  {re_wall:7.1f} s wall {re_cpu:7.1f} s CPU  "
+              f"(changed={again.total('changed')}, update calls={factory.update_calls() - calls})")
+        print(f"  ratio playbook / icp-cli loop: {pb_wall / cli_wall:.2f}x wall (aim <= 1.0x)")
+        print(f"  ratio rerun / first run:       {re_wall / pb_wall:.0%} wall (aim < 25%)")
+
+
+if __name__ == "__main__":
+    main()

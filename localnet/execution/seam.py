@@ -1,0 +1,333 @@
+"""Adapter from localnet's execution seam (docs/internals.md, "Execution seam") to the engine.
+
+``create_engine(node)`` is what ``localnet.canisters.load_engine`` looks for. This is the only
+module of the package that knows localnet's records and transactions, and it touches them
+only through the documented seam: ``tx.read_blob/write_blob``, the canister record's fields,
+``canisters.deliver`` and ``management.call_from_canister``.
+
+Persistence: after every committed step the canister's memories go to blobs of the same
+transaction, in 64 KiB chunks (``heap.<n>``, ``stable.<n>``) of which only the changed ones
+are written, plus ``globals``; a fresh random token goes to ``canister.engine["token"]``. The
+engine keeps each canister's live state (and the last saved bytes) in memory and reuses them
+only while the record carries the token they were saved under, so a discarded transaction (a
+query, a rejected nested call, a snapshot load) makes the next message reload the blobs.
+"""
+import os
+from collections import OrderedDict, deque
+
+from ic import cbor
+from ic.errors import Reject
+from ic.principal import Principal
+
+from .engine import ExecutionEngine
+from .restore import from_snapshot
+from .state import RUNNING, STOPPED, STOPPING, CallResponse, CanisterSnapshot, Message
+
+_STATUS = {"running": RUNNING, "stopping": STOPPING, "stopped": STOPPED}
+CHUNK = 65536
+_ZERO = bytes(CHUNK)
+_INSPECT_REJECTED = "IC0406"
+
+
+def create_engine(node):
+    """The seam object for ``node``."""
+    return LocalnetEngine(node)
+
+
+def _reject(code, message):
+    return Reject(int(code[3]), message, code)
+
+
+class LocalnetEngine:
+    """install / execute / query / inspect_message / uninstall for localnet's node."""
+
+    def __init__(self, node):
+        self.node = node
+        # Compiled modules are shareable between state dirs (tests start many nodes).
+        cache_dir = os.environ.get("LOCALNET_WASM_CACHE") or os.path.join(node.state_dir,
+                                                                           "wasm-cache")
+        self.engine = ExecutionEngine(
+            cache_dir=cache_dir,
+            root_key=node.keys.root_key_der, subnet_id=node.keys.subnet_id.raw)
+        self._cache = _Cache(self.engine, self.engine.max_live)
+
+    # -- state sync -----------------------------------------------------------------------
+    def _state(self, blobs, canister):
+        """The canister's CanisterState, reloaded from blobs unless the cache is current."""
+        token = canister.engine.get("token")
+        cached = self._cache.get(canister.id, token)
+        if cached is not None:
+            state = cached[1]
+        else:
+            state, saved = self._load(blobs, canister)
+            self._cache.put(canister.id, token, state, saved)
+        state.controllers = [p.raw for p in canister.controllers]
+        state.cycles = canister.cycles
+        state.version = canister.version
+        state.status = _STATUS.get(canister.status, RUNNING)
+        state.certified_data = canister.certified_data
+        state.global_timer = canister.engine.get("timer", 0)
+        settings = canister.settings
+        state.wasm_memory_limit = settings.get("wasm_memory_limit", 0)
+        state.env_vars = {v["name"]: v["value"]
+                          for v in settings.get("environment_variables") or []}
+        return state
+
+    def _load(self, blobs, canister):
+        cid = canister.id
+        wasm = blobs.read_blob(cid, "wasm") if not canister.is_empty else None
+        globals_blob = blobs.read_blob(cid, "globals")
+        snapshot = CanisterSnapshot(
+            canister_id=cid.raw, wasm=wasm,
+            heap=_read_chunks(blobs, cid, "heap", canister.wasm_memory_size),
+            globals=[tuple(g) for g in cbor.loads(globals_blob)] if globals_blob else [],
+            stable=_read_chunks(blobs, cid, "stable", canister.stable_memory_size),
+            certified_data=b"", global_timer=0,
+            cycles=0, controllers=[], version=0, status=RUNNING, env_vars={},
+            wasm_memory_limit=0)
+        return from_snapshot(snapshot, self.engine), {"heap": snapshot.heap,
+                                                       "stable": snapshot.stable}
+
+    def _save(self, tx, canister, state):
+        """Write a committed state into ``tx``: blobs, record fields and a new token."""
+        snap = state.snapshot()
+        cid = canister.id
+        cached = self._cache.get(cid, canister.engine.get("token"))
+        previous = cached[2] if cached is not None and cached[1] is state else {}
+        for name in ("heap", "stable"):
+            _write_chunks(tx, cid, name, getattr(snap, name), previous.get(name))
+        tx.write_blob(cid, "globals", cbor.dumps([list(g) for g in snap.globals]))
+        canister.cycles = state.cycles
+        canister.version = state.version
+        canister.certified_data = state.certified_data
+        canister.wasm_memory_size = len(snap.heap)
+        canister.stable_memory_size = len(snap.stable)
+        canister.global_memory_size = 8 * len(snap.globals)
+        token = os.urandom(8).hex()
+        canister.engine = dict(canister.engine, token=token, timer=state.global_timer)
+        self._cache.put(cid, token, state, {"heap": snap.heap, "stable": snap.stable})
+
+    def _log(self, canister, result, now):
+        records = result.canister_logs
+        if not records:
+            return
+        for _, content in records:
+            canister.logs.append({"idx": canister.next_log_idx, "timestamp_nanos": now,
+                                  "content": bytes(content)})
+            canister.next_log_idx += 1
+        limit = canister.settings.get("log_memory_limit", 4096)
+        while canister.logs and sum(len(r["content"]) for r in canister.logs) > limit:
+            canister.logs.pop(0)
+
+    # -- the seam -------------------------------------------------------------------------
+    def install(self, tx, canister, mode, wasm, arg, caller, options):
+        """install / reinstall / upgrade; raises Reject on failure (nothing changes)."""
+        now = self.node.clock.canister_time_ns()
+        state = self._state(tx, canister)
+        if mode == "upgrade":
+            persistence = options.get("wasm_memory_persistence")
+            result = self.engine.upgrade(
+                state, wasm, arg, caller.raw, now,
+                wasm_memory_persistence=next(iter(persistence)) if persistence else None,
+                skip_pre_upgrade=bool(options.get("skip_pre_upgrade")))
+        else:
+            result = self.engine.install(state, wasm, arg, caller.raw, now, mode=mode)
+        self._log(canister, result, now)
+        if not result.committed:
+            raise _reject(result.error.error_code, result.error.message)
+        self._save(tx, canister, state)
+
+    def execute(self, tx, canister, message):
+        """An update (or a call from a canister); inter-canister calls run to completion."""
+        from ..requests import Outcome
+        now = self.node.clock.canister_time_ns()
+        state = self._state(tx, canister)
+        result = self.engine.run(state, Message(
+            "update", message.method, message.arg, message.caller.raw, cycles=message.cycles,
+            time_ns=now))
+        answer = self._run_calls(tx, canister.id, state, result, now)
+        outcome = _outcome(Outcome, answer[0])
+        outcome.refund = answer[1]
+        return outcome
+
+    def _step(self, tx, cid, state, result, now):
+        # A nested transaction may have replaced the working copy: always write the current one.
+        canister = tx.mutable(cid)
+        self._log(canister, result, now)
+        if result.committed:
+            self._save(tx, canister, state)
+
+    def _run_calls(self, tx, cid, state, first, now):
+        """Deliver the calls of ``first`` and of their callbacks until all are answered.
+
+        Returns ``(response, refund)`` for the original caller.
+        """
+        self._step(tx, cid, state, first, now)
+        answer = (first.response, first.refund) if first.response is not None else None
+        pending = deque(first.calls)
+        while pending:
+            call = pending.popleft()
+            response = self._deliver(tx, state.canister_id, state.version, call)
+            now = self.node.clock.canister_time_ns()
+            state = self._state(tx, tx.mutable(cid))
+            result = self.engine.run_callback(state, call.callback, response, now)
+            self._step(tx, cid, state, result, now)
+            if result.response is not None and answer is None:
+                answer = (result.response, result.refund)
+            pending.extend(result.calls)
+        if answer is None:
+            text = first.error.message if first.error else "no response"
+            answer = (("reject", 5, text, "IC0506"), 0)
+        return answer
+
+    def _deliver(self, tx, source, version, call):
+        from .. import canisters
+        caller = Principal(source)
+        if call.callee == b"":
+            outcome, refund = self.node.management.call_from_canister(
+                tx, caller, call.method, call.arg, cycles=call.cycles, caller_version=version)
+        else:
+            outcome = canisters.deliver(self.node, tx, canisters.Message(
+                Principal(call.callee), call.method, call.arg, caller, cycles=call.cycles,
+                ingress=False))
+            refund = getattr(outcome, "refund", call.cycles)
+        if outcome.replied:
+            return CallResponse(reply=outcome.reply, refund=refund)
+        return CallResponse(reject_code=outcome.reject_code,
+                            reject_message=outcome.reject_message, refund=refund)
+
+    def query(self, tx, canister, message):
+        """A query: run on the current state, nothing kept."""
+        from ..requests import Outcome
+        now = self.node.clock.canister_time_ns()
+        state = self._state(tx, canister)
+        cid = canister.id.raw
+        data = canister.certified_data
+
+        def certificate():
+            return self.node.certifier.certificate(
+                {b"canister": {cid: {b"certified_data": data}}})
+        result = self.engine.run(state, Message(
+            "query", message.method, message.arg, message.caller.raw, time_ns=now,
+            replicated=False, data_certificate=certificate))
+        return _outcome(Outcome, result.response)
+
+    def inspect_message(self, canister, message):
+        """Refuse ingress that canister_inspect_message does not accept."""
+        # Ingress filtering runs outside the node's lock; the cached states need it.
+        with self.node.lock:
+            state = self._state(self.node.store, canister)
+            result = self.engine.run(state, Message(
+                "inspect_message", message.method, message.arg, message.caller.raw,
+                time_ns=self.node.clock.canister_time_ns(), replicated=False))
+        if result.error is not None:
+            raise _reject(result.error.error_code, result.error.message)
+        if not result.accepted:
+            raise _reject(_INSPECT_REJECTED, f"Error from Canister {canister.id}: Canister "
+                                             "rejected the message")
+
+    def run_timers(self, tx):
+        """Run the global timer of every running canister whose timer is due; return how many.
+
+        Nothing in the seam calls this yet: the node should call it periodically (under
+        ``node.lock``, then commit ``tx``) for ``ic0.global_timer_set`` to work.
+        """
+        now = self.node.clock.canister_time_ns()
+        ran = 0
+        for record in tx.all_canisters():
+            timer = record.engine.get("timer", 0)
+            if record.is_empty or record.status != "running" or not timer or timer > now:
+                continue
+            canister = tx.mutable(record.id)
+            state = self._state(tx, canister)
+            result = self.engine.run(state, Message("global_timer", time_ns=now))
+            # The timer is off once the task starts, even if the task traps.
+            canister.engine = dict(canister.engine, timer=state.global_timer)
+            self._run_calls(tx, canister.id, state, result, now)
+            ran += 1
+        return ran
+
+    def uninstall(self, tx, canister):
+        """Drop the in-memory state; the management canister clears the blobs."""
+        self._cache.drop(canister.id)
+
+    def open_call_contexts(self, canister):
+        """Calls run to completion inside one message, so none stay open."""
+        return 0
+
+
+class _Cache:
+    """Per canister: (token, live CanisterState, bytes last saved); least recently used out.
+
+    Bounded like the engine's live instances: a canister that falls out is reloaded from its
+    blobs when it is next called.
+    """
+
+    def __init__(self, engine, size):
+        self.engine = engine
+        self.size = size
+        self.items = OrderedDict()
+
+    def get(self, cid, token):
+        """The entry if it was saved under ``token``, else None."""
+        item = self.items.get(cid)
+        if item is None or token is None or item[0] != token:
+            return None
+        self.items.move_to_end(cid)
+        return item
+
+    def put(self, cid, token, state, saved):
+        """Remember ``state`` (and what its blobs hold) under ``token``."""
+        old = self.items.get(cid)
+        if old is not None and old[1] is not state:
+            self.engine.forget(old[1])
+        self.items[cid] = (token, state, saved)
+        self.items.move_to_end(cid)
+        while len(self.items) > self.size:
+            _, (_, cold, _) = self.items.popitem(last=False)
+            self.engine.forget(cold)
+
+    def drop(self, cid):
+        """Forget a canister (uninstall)."""
+        item = self.items.pop(cid, None)
+        if item is not None:
+            self.engine.forget(item[1])
+
+
+def _chunk_names(blobs, cid, name):
+    return [n for n in blobs.blob_names(cid, name + ".") if n[len(name) + 1:].isdigit()]
+
+
+def _read_chunks(blobs, cid, name, size):
+    """``size`` bytes from the chunks of ``name``; chunks not stored are zeros."""
+    data = bytearray(size)
+    for chunk_name in _chunk_names(blobs, cid, name):
+        start = int(chunk_name[len(name) + 1:]) * CHUNK
+        if start < size:
+            part = blobs.read_blob(cid, chunk_name) or b""
+            data[start:start + len(part)] = part
+    return bytes(data)
+
+
+def _write_chunks(tx, cid, name, data, previous):
+    """Store ``data`` as chunks, skipping those equal to ``previous`` (None: unknown) and
+    leaving out all-zero ones (most of a fresh Motoko heap)."""
+    count = (len(data) + CHUNK - 1) // CHUNK
+    for i in range(count):
+        part = data[i * CHUNK:(i + 1) * CHUNK]
+        if previous is not None and previous[i * CHUNK:(i + 1) * CHUNK] == part:
+            continue
+        zero = part == _ZERO[:len(part)]
+        tx.write_blob(cid, f"{name}.{i:06d}", None if zero else part)
+    if previous is not None and len(previous) <= len(data):
+        return
+    for chunk_name in _chunk_names(tx, cid, name):
+        if int(chunk_name[len(name) + 1:]) >= count:
+            tx.write_blob(cid, chunk_name, None)
+
+
+def _outcome(outcome_cls, response):
+    if response[0] == "reply":
+        return outcome_cls(reply=response[1])
+    return outcome_cls(reject_code=response[1], reject_message=response[2],
+                       error_code=response[3])

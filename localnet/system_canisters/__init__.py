@@ -1,0 +1,76 @@
+"""System canisters implemented in Python: the cycles ledger and the cycles minting canister.
+
+They have canister records at their mainnet ids (created at start, controlled by nobody) so
+routing, ecid checks and read_state treat them like any canister, but their messages are
+answered here instead of by Wasm (see ``canisters.deliver``).
+"""
+from ic.errors import Reject
+from ic.principal import Principal
+
+from ..errors import reject, with_help
+from ..model import Canister
+from ..requests import Outcome
+from . import cmc, cycles_ledger
+
+CYCLES_LEDGER = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
+CMC = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
+SYSTEM = {CYCLES_LEDGER: cycles_ledger, CMC: cmc}
+_BALANCE = 10 ** 15
+
+
+def ensure(store, now_ns):
+    """Create the records of missing system canisters."""
+    missing = [cid for cid in SYSTEM if store.get(cid) is None]
+    if not missing:
+        return
+    tx = store.transaction()
+    for cid in missing:
+        tx.put(Canister(id=cid, controllers=[], cycles=_BALANCE, created_ns=now_ns,
+                        burn_checked_ns=0, module_hash=SYSTEM[cid].MODULE_HASH,
+                        metadata=SYSTEM[cid].metadata()))
+    tx.commit()
+
+
+def is_system(canister_id):
+    """True for the ids served by this package."""
+    return canister_id in SYSTEM
+
+
+def _no_method(canister_id, method, kind):
+    return Outcome.of_reject(reject("IC0536", with_help(
+        f"Error from Canister {canister_id}: Canister has no {kind} method '{method}'.",
+        "Check that the method being called is exported by the target canister.",
+        "method-not-found")))
+
+
+def deliver(node, tx, message):
+    """An update to a system canister; the Outcome carries ``refund`` (unused cycles)."""
+    module = SYSTEM[message.canister_id]
+    handler = module.UPDATES.get(message.method) or module.QUERIES.get(message.method)
+    if handler is None:
+        outcome = _no_method(message.canister_id, message.method, "update")
+        outcome.refund = message.cycles
+        return outcome
+    inner = tx.nested()
+    try:
+        reply, refund = module.run(handler, node, inner, message)
+    except Reject as err:
+        outcome = Outcome.of_reject(err)
+        outcome.refund = message.cycles
+        return outcome
+    inner.commit()
+    outcome = Outcome(reply=reply)
+    outcome.refund = refund
+    return outcome
+
+
+def query(node, tx, message):
+    """A query to a system canister."""
+    module = SYSTEM[message.canister_id]
+    handler = module.QUERIES.get(message.method)
+    if handler is None:
+        return _no_method(message.canister_id, message.method, "query")
+    try:
+        return Outcome(reply=module.run(handler, node, tx, message)[0])
+    except Reject as err:
+        return Outcome.of_reject(err)

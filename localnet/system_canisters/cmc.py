@@ -1,0 +1,70 @@
+"""The cycles minting canister (CMC), as far as clients of a local network use it."""
+import hashlib
+
+from ic import candid
+
+from ..errors import reject
+
+MODULE_HASH = hashlib.sha256(b"localnet cycles minting canister").digest()
+# cycles per ICP = xdr_permyriad_per_icp * 10^8 (1 XDR = 10^12 cycles): 3.5 T cycles per ICP
+XDR_PERMYRIAD_PER_ICP = 35_000
+
+DID_TEXT = r"""
+type IcpXdrConversionRate = record { timestamp_seconds : nat64; xdr_permyriad_per_icp : nat64 };
+type IcpXdrConversionRateResponse = record {
+  data : IcpXdrConversionRate; hash_tree : blob; certificate : blob };
+type SubnetTypesToSubnetsResponse = record { data : vec record { text; vec principal } };
+service : {
+  get_default_subnets : () -> (vec principal) query;
+  get_icp_xdr_conversion_rate : () -> (IcpXdrConversionRateResponse) query;
+  get_subnet_types_to_subnets : () -> (SubnetTypesToSubnetsResponse) query;
+  get_build_metadata : () -> (text) query;
+}
+"""
+DID = candid.parse_did(DID_TEXT)
+
+
+def metadata():
+    """Public metadata sections of the canister."""
+    return {"candid:service": {"public": True, "data": DID_TEXT.strip().encode()}}
+
+
+def run(handler, node, tx, message):
+    """Decode, handle, encode; returns (reply bytes, refund)."""
+    try:
+        args = candid.decode(message.arg, DID.arg_types(message.method))
+    except (ValueError, RecursionError):
+        raise reject("IC0503", f"Error from Canister {message.canister_id}: Canister called "
+                               "`ic0.trap` with message: failed to decode the call argument")
+    result = handler(node, tx, message, *args)
+    return candid.encode(DID.ret_types(message.method), [result]), message.cycles
+
+
+def get_default_subnets(node, tx, message):
+    """The one subnet of this network."""
+    return [node.keys.subnet_id]
+
+
+def get_icp_xdr_conversion_rate(node, tx, message):
+    """A fixed rate (uncertified: the hash tree and certificate are empty)."""
+    now = node.clock.canister_time_ns() // 10 ** 9
+    return {"data": {"timestamp_seconds": now - now % 60,
+                     "xdr_permyriad_per_icp": XDR_PERMYRIAD_PER_ICP},
+            "hash_tree": b"", "certificate": b""}
+
+
+def get_subnet_types_to_subnets(node, tx, message):
+    """No typed subnets."""
+    return {"data": []}
+
+
+def get_build_metadata(node, tx, message):
+    """What this CMC is."""
+    return "localnet cycles minting canister"
+
+
+QUERIES = {"get_default_subnets": get_default_subnets,
+           "get_icp_xdr_conversion_rate": get_icp_xdr_conversion_rate,
+           "get_subnet_types_to_subnets": get_subnet_types_to_subnets,
+           "get_build_metadata": get_build_metadata}
+UPDATES = {}

@@ -1,0 +1,218 @@
+"""The cycles ledger (ICRC-1 token of cycles): balances, transfers, top-ups, canister creation.
+
+Balances live in the network's state (``localnet.ledger``), so ``/_/mint`` credits the same
+accounts. Fee 100M cycles per operation; ``created_at_time`` deduplicates within 24 hours.
+"""
+import hashlib
+
+from ic import candid, cbor
+from .ledger_did import CYCLES_LEDGER_FULL_DID as CYCLES_LEDGER_DID
+from ic.principal import Principal
+
+from .. import cycles, ledger, limits
+from ..errors import reject
+from ..management import settings as settings_mod
+from ..management.context import Call
+from ..management.lifecycle import create
+
+MODULE_HASH = hashlib.sha256(b"localnet cycles ledger").digest()
+DID = candid.parse_did(CYCLES_LEDGER_DID)
+FEE = 100_000_000
+WINDOW_NS = 24 * 3600 * 10 ** 9
+DRIFT_NS = 120 * 10 ** 9
+CMC_ID = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
+
+
+def metadata():
+    """Public metadata sections of the canister."""
+    return {"candid:service": {"public": True, "data": CYCLES_LEDGER_DID.encode()}}
+
+
+class _Failed(Exception):
+    """An ``Err`` result (the call replies with it)."""
+
+    def __init__(self, value):
+        super().__init__(value)
+        self.value = value
+
+
+def run(handler, node, tx, message):
+    """Decode, handle, encode; returns (reply bytes, refund)."""
+    try:
+        args = candid.decode(message.arg, DID.arg_types(message.method))
+    except (ValueError, RecursionError):
+        raise reject("IC0503", f"Error from Canister {message.canister_id}: Canister called "
+                               "`ic0.trap` with message: failed to decode the call argument")
+    try:
+        result = handler(node, tx, message, *args)
+        if message.method in _VARIANT_RESULTS:
+            result = {"Ok": result}
+    except _Failed as failed:
+        result = {"Err": failed.value}
+    refund = 0 if message.method == "deposit" else message.cycles
+    return candid.encode(DID.ret_types(message.method), [result]), refund
+
+
+def _next_block(tx):
+    index = tx.get_meta("ledger_blocks", 0)
+    tx.set_meta("ledger_blocks", index + 1)
+    return index
+
+
+def _dedup(node, tx, message, args, created_at_time):
+    """Check the time window; returns (key, earlier result or None)."""
+    if created_at_time is None:
+        return None, None
+    now = node.clock.canister_time_ns()
+    if created_at_time + WINDOW_NS + DRIFT_NS < now:
+        raise _Failed({"TooOld": None})
+    if created_at_time > now + DRIFT_NS:
+        raise _Failed({"CreatedInFuture": {"ledger_time": now}})
+    key = hashlib.sha256(cbor.dumps([message.method, message.caller.raw,
+                                     _plain(args)])).hexdigest()
+    seen = tx.get_meta("ledger_dedup", {})
+    return key, seen.get(key)
+
+
+def _remember(node, tx, key, value):
+    if key is None:
+        return
+    now = node.clock.canister_time_ns()
+    seen = {k: v for k, v in tx.get_meta("ledger_dedup", {}).items()
+            if v["at"] + WINDOW_NS + 2 * DRIFT_NS > now}
+    seen[key] = dict(value, at=now)
+    tx.set_meta("ledger_dedup", seen)
+
+
+def _plain(value):
+    if isinstance(value, Principal):
+        return value.raw
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _debit(tx, owner, subaccount, amount):
+    if ledger.debit(tx, owner, subaccount, amount) is None:
+        raise _Failed({"InsufficientFunds": {"balance": ledger.balance(tx, owner, subaccount)}})
+
+
+def icrc1_transfer(node, tx, message, args):
+    """Move cycles between accounts (fee 100M, burnt)."""
+    if args.get("fee") not in (None, FEE):
+        raise _Failed({"BadFee": {"expected_fee": FEE}})
+    key, earlier = _dedup(node, tx, message, args, args.get("created_at_time"))
+    if earlier is not None:
+        raise _Failed({"Duplicate": {"duplicate_of": earlier["block"]}})
+    _debit(tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE)
+    to = args["to"]
+    ledger.credit(tx, to["owner"], to.get("subaccount"), args["amount"])
+    block = _next_block(tx)
+    _remember(node, tx, key, {"block": block})
+    return block
+
+
+def withdraw(node, tx, message, args):
+    """Top up canister ``to`` from the caller's account."""
+    key, earlier = _dedup(node, tx, message, args, args.get("created_at_time"))
+    if earlier is not None:
+        raise _Failed({"Duplicate": {"duplicate_of": earlier["block"]}})
+    target = tx.mutable(args["to"])
+    if target is None:
+        raise _Failed({"InvalidReceiver": {"receiver": args["to"]}})
+    _debit(tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE)
+    cycles.settle_idle_burn(target, node.clock.canister_time_ns())
+    target.cycles += args["amount"]
+    block = _next_block(tx)
+    _remember(node, tx, key, {"block": block})
+    return block
+
+
+def deposit(node, tx, message, args):
+    """Credit the cycles attached by a calling canister (less the fee)."""
+    if message.cycles < FEE:
+        raise reject("IC0503", f"Error from Canister {message.canister_id}: Canister called "
+                               f"`ic0.trap` with message: deposit of {message.cycles} cycles is "
+                               f"less than the fee of {FEE}")
+    to = args["to"]
+    balance = ledger.credit(tx, to["owner"], to.get("subaccount"), message.cycles - FEE)
+    _supply(tx, message.cycles - FEE)
+    return {"balance": balance, "block_index": _next_block(tx)}
+
+
+def _supply(tx, delta):
+    tx.set_meta("ledger_supply", tx.get_meta("ledger_supply", 0) + delta)
+
+
+def create_canister(node, tx, message, args):
+    """Create a canister funded with ``amount`` (less the creation fee) from the account."""
+    key, earlier = _dedup(node, tx, message, args, args.get("created_at_time"))
+    if earlier is not None:
+        raise _Failed({"Duplicate": {"duplicate_of": earlier["block"],
+                                     "canister_id": Principal(earlier["canister"])}})
+    amount = args["amount"]
+    _debit(tx, message.caller, args.get("from_subaccount"), amount + FEE)
+    block = _next_block(tx)
+    creation = args.get("creation_args") or {}
+    selection = creation.get("subnet_selection") or {}
+    wanted = (selection.get("Subnet") or {}).get("subnet")
+    problem = None
+    if wanted is not None and wanted != node.keys.subnet_id:
+        problem = f"Subnet {wanted} does not exist or is not authorized."
+    elif amount < limits.CREATION_FEE:
+        problem = (f"Creating a canister requires a fee of {limits.CREATION_FEE} that is "
+                   f"deducted from the canister's initial balance but only {amount} cycles "
+                   "were received with the create_canister request.")
+    if problem is not None:
+        ledger.credit(tx, message.caller, args.get("from_subaccount"), amount - FEE)
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _next_block(tx),
+                                          "error": problem}})
+    settings = dict(creation.get("settings") or {})
+    if settings.get("controllers") is None:
+        settings["controllers"] = [message.caller]
+    call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
+                ingress=False, cycles=amount)
+    try:
+        settings_mod.validate(settings)
+        canister_id = create(call, settings, amount - limits.CREATION_FEE)
+    except Exception as err:  # noqa: BLE001 - reported to the caller as FailedToCreate
+        ledger.credit(tx, message.caller, args.get("from_subaccount"), amount - FEE)
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _next_block(tx),
+                                          "error": str(err)}}) from None
+    _remember(node, tx, key, {"block": block, "canister": canister_id.raw})
+    return {"block_id": block, "canister_id": canister_id}
+
+
+def icrc1_balance_of(node, tx, message, account):
+    """An account's balance."""
+    return ledger.balance(tx, account["owner"], account.get("subaccount"))
+
+
+def _constant(value):
+    def handler(node, tx, message):
+        return value
+    return handler
+
+
+def icrc1_total_supply(node, tx, message):
+    """Cycles held in all accounts (minted and deposited, less fees burnt is not tracked)."""
+    return tx.get_meta("ledger_supply", 0)
+
+
+def icrc1_metadata(node, tx, message):
+    """ICRC-1 metadata."""
+    return [("icrc1:decimals", {"Nat": 12}), ("icrc1:fee", {"Nat": FEE}),
+            ("icrc1:name", {"Text": "Trillion Cycles"}), ("icrc1:symbol", {"Text": "TCYCLES"})]
+
+
+_VARIANT_RESULTS = {"icrc1_transfer", "withdraw", "create_canister"}
+UPDATES = {"icrc1_transfer": icrc1_transfer, "withdraw": withdraw, "deposit": deposit,
+           "create_canister": create_canister}
+QUERIES = {"icrc1_balance_of": icrc1_balance_of, "icrc1_fee": _constant(FEE),
+           "icrc1_decimals": _constant(12), "icrc1_name": _constant("Trillion Cycles"),
+           "icrc1_symbol": _constant("TCYCLES"), "icrc1_total_supply": icrc1_total_supply,
+           "icrc1_metadata": icrc1_metadata, "icrc1_minting_account": _constant(None),
+           "icrc1_supported_standards": _constant([
+               {"name": "ICRC-1", "url": "https://github.com/dfinity/ICRC-1"}])}

@@ -1,0 +1,1 @@
+"""Helpers for the factory's playbook tests (tests/integration/test_factory_*.py)."""

@@ -1,0 +1,206 @@
+"""Run the factory's playbooks against a localnet the way an operator would, and read the results.
+
+``Factory`` owns one work directory: an ``ansible_collections`` tree that links to the checkout,
+an operator identity, a registry file and the inventories written for a test. Playbooks run as
+subprocesses (``ansible-playbook`` from this venv); the per-host stats come from the PLAY RECAP and the
+failures from the ``fatal:`` lines; the localnet is a real ``localnet.testing.LocalnetProcess``.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAYBOOKS = os.path.join(ROOT, "playbooks")
+BIN = os.path.dirname(sys.executable)
+TEMPLATE_GROUPS = ("user", "ai_assistant", "gallery", "memory")
+RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
+FATAL_LINE = re.compile(r"^fatal: \[([^\]]+)\]: FAILED! => (.*)$")
+
+
+class PlaybookRun:
+    """The outcome of one ansible-playbook run: return code, per-host stats, output."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.stats = {}
+        self.failures = []
+        recap = False
+        for line in self.stdout.splitlines():
+            if line.startswith("PLAY RECAP"):
+                recap = True
+            elif recap and RECAP_LINE.match(line):
+                host, counts = RECAP_LINE.match(line).groups()
+                self.stats[host] = {k: int(v) for k, v in (c.split("=") for c in counts.split())}
+            fatal = FATAL_LINE.match(line)
+            if fatal:
+                try:
+                    message = json.loads(fatal.group(2)).get("msg", "")
+                except ValueError:
+                    message = fatal.group(2)
+                self.failures.append((fatal.group(1), message))
+
+    def total(self, key):
+        """Sum of one stat (``changed``, ``failed``, ``ok`` ...) over all hosts."""
+        return sum(host.get(key, 0) for host in self.stats.values())
+
+    def failed_hosts(self):
+        """Names of the hosts that failed or were unreachable."""
+        return sorted(h for h, s in self.stats.items() if s.get("failed") or s.get("unreachable"))
+
+    def messages(self):
+        """Every failure message as ``host: message``."""
+        return [f"{host}: {message}" for host, message in self.failures]
+
+    def explain(self):
+        """A short text for a failed assertion."""
+        return f"rc={self.rc} failures={self.messages()[:5]} stderr={self.stderr[-1500:]} stdout={self.stdout[-1500:]}"
+
+
+class Factory:
+    """A work directory with identity, registry and collection path, bound to one localnet."""
+
+    def __init__(self, net, workdir, identity_seed=b"\x07" * 32):
+        self.net = net
+        self.workdir = str(workdir)
+        self.collections = os.path.join(self.workdir, "collections")
+        link_dir = os.path.join(self.collections, "ansible_collections", "icp")
+        os.makedirs(link_dir, exist_ok=True)
+        link = os.path.join(link_dir, "canister_factory")
+        if not os.path.islink(link):
+            os.symlink(ROOT, link)
+        self.identity = os.path.join(self.workdir, "operator.pem")
+        self.principal = write_identity(self.identity, identity_seed)
+        self.registry = os.path.join(self.workdir, "registry.yml")
+
+    def env(self):
+        """The environment of an operator pointed at this localnet."""
+        env = dict(os.environ)
+        env.update({
+            "ANSIBLE_COLLECTIONS_PATH": self.collections,
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_NOCOWS": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+            "ICP_NETWORK": self.net.url,
+            "ICP_ROOT_KEY": self.net.root_key_hex,
+            "ICP_IDENTITY": self.identity,
+            "ICP_REGISTRY": self.registry,
+            "PATH": BIN + os.pathsep + env.get("PATH", ""),
+        })
+        env.pop("ICP_IDENTITY_PEM", None)
+        return env
+
+    def command(self, playbook, inventory=None, extra_vars=None, forks=None):
+        """The ansible-playbook command line for ``playbooks/<playbook>``."""
+        cmd = [os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, playbook)]
+        if inventory:
+            cmd += ["-i", inventory]
+        if forks:
+            cmd += ["-f", str(forks)]
+        if extra_vars:
+            path = os.path.join(self.workdir, f"vars-{len(os.listdir(self.workdir))}.json")
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump(extra_vars, handle)
+            cmd += ["-e", f"@{path}"]
+        return cmd
+
+    def play(self, playbook, inventory=None, extra_vars=None, forks=None, timeout=1800):
+        """Run a playbook to the end; return a PlaybookRun."""
+        proc = subprocess.run(self.command(playbook, inventory, extra_vars, forks), cwd=self.workdir,
+                              env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+        return PlaybookRun(proc)
+
+    def start(self, playbook, inventory=None, extra_vars=None, forks=None):
+        """Start a playbook in a session of its own (so that it can be killed with its workers)."""
+        return subprocess.Popen(self.command(playbook, inventory, extra_vars, forks), cwd=self.workdir,
+                                env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    @staticmethod
+    def kill(proc):
+        """SIGKILL the playbook, its forks and the modules they run."""
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    @staticmethod
+    def wait_group_gone(proc, timeout):
+        """Wait until no process of the playbook's session is left (its orphaned workers)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        raise TimeoutError("processes of the killed playbook are still running")
+
+    def inventory(self, name, canisters):
+        """Write a desired-state inventory: ``canisters`` maps host -> (template, host vars)."""
+        groups = {}
+        for host, (template, hostvars) in canisters.items():
+            groups.setdefault(f"{template}_canisters", {"hosts": {}})["hosts"][host] = hostvars
+        doc = {"all": {"vars": {"ansible_connection": "local",
+                                "ansible_python_interpreter": sys.executable},
+                       "children": {"canisters": {"children": groups}}}}
+        path = os.path.join(self.workdir, name)
+        with open(path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(doc, handle)
+        return path
+
+    def entries(self):
+        """The registry entries (host name -> variables); empty before the first write."""
+        try:
+            with open(self.registry, encoding="utf-8") as handle:
+                doc = yaml.safe_load(handle) or {}
+        except FileNotFoundError:
+            return {}
+        return ((doc.get("all") or {}).get("children") or {}).get("canisters", {}).get("hosts") or {}
+
+    def update_calls(self):
+        """Update calls localnet has answered so far."""
+        return self.net.metrics()["update_calls"]
+
+    def canisters(self):
+        """The canisters on localnet that this operator controls (``GET /_/canisters``), so
+        that system canisters (cycles ledger, CMC) do not count."""
+        return [c for c in self.net.canisters() if self.principal in c.get("controllers", [])]
+
+
+def write_identity(path, seed):
+    """Write an Ed25519 PKCS#8 PEM from a 32-byte seed; return its principal text."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ic.identity import load_identity_file
+
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    with open(path, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return load_identity_file(path).sender.to_text()
+
+
+def principal_for(label):
+    """A valid self-authenticating principal text derived from ``label`` (a made-up user)."""
+    import hashlib
+
+    from ic.principal import Principal
+
+    der = bytes.fromhex("302a300506032b6570032100") + hashlib.sha256(label.encode()).digest()
+    return Principal.self_authenticating(der).to_text()
+
+
+def users(count, template="user", prefix="u"):
+    """``count`` canisters of one template for made-up users, as ``Factory.inventory`` takes them."""
+    return {f"{prefix}{i:03d}": (template, {"owner": principal_for(f"{prefix}{i}")}) for i in range(count)}
