@@ -101,15 +101,25 @@ class ExecutionEngine:
     def begin(self, state):
         """Snapshot what a trap must restore; starts the stable-memory journal.
 
-        The copy is kept on the instance and reused while no Wasm has run since it was taken
-        or restored, so a run of queries costs one memory copy each instead of two.
+        The memory copy is kept on the instance. For modules whose stores are tracked it is
+        brought up to date by copying only the pages written since; otherwise it is reused
+        while no Wasm has run since it was taken or restored, and retaken in full after.
         """
         live = state._live
         state.stable.begin()
-        if live.clean is None or live.touched:
-            old = live.clean.heap if live.clean is not None else None
-            live.clean = _Undo(live.copy_heap_into(old), live.raw_globals())
-            live.touched = False
+        clean = live.clean
+        if live.dirty is not None and clean is not None:
+            heap = clean.heap
+            live.copy_pages(heap, live.take_dirty_pages(), to_heap=False)
+            if live.heap_size() > len(heap):
+                heap += live.read_heap()[len(heap):]
+            live.clean = _Undo(heap, live.raw_globals())
+        elif clean is None or live.touched:
+            live.clean = _Undo(live.copy_heap_into(clean.heap if clean else None),
+                               live.raw_globals())
+            if live.dirty is not None:
+                live.take_dirty_pages()
+        live.touched = False
         return live.clean
 
     def rollback(self, state, undo):
@@ -119,18 +129,19 @@ class ExecutionEngine:
             # Wasm memory cannot shrink: rebuild the instance from the snapshot.
             live = self.runtime.instantiate(state.module)
             live.write_heap(undo.heap)
-            live.write_raw_globals(undo.globals)
             self.adopt(state, live)
+        elif live.dirty is not None:
+            live.copy_pages(undo.heap, live.take_dirty_pages(), to_heap=True)
         else:
             live.write_heap(undo.heap)
-            live.write_raw_globals(undo.globals)
+        live.write_raw_globals(undo.globals)
         live.clean, live.touched = undo, False
         state.stable.rollback()
 
     # -- invoking Wasm --------------------------------------------------------------------
     def invoke(self, state, live, ex, func, *args):
         """Call ``func`` with fuel = ``ex.limit``; return an ExecutionError or None."""
-        ex.store, ex.memory = live.store, live.memory
+        ex.store, ex.memory, ex.dirty = live.store, live.memory, live.dirty
         live.touched = True
         live.store.set_fuel(ex.limit)
         self.runtime.current = ex

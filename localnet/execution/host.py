@@ -2,6 +2,7 @@
 import ctypes
 
 from . import errors, system_api
+from .dirty import PAGE_SHIFT as TRACK_SHIFT
 from .errors import HostTrap, contract_violation
 from .stable import MAX_PAGES, StableMemoryOutOfBounds
 from .state import OutgoingCall, Callback
@@ -30,7 +31,7 @@ class Execution:
         self.cc = call_context
         self.env = engine_env
         self.limit = instruction_limit
-        self.store = self.memory = None
+        self.store = self.memory = self.dirty = None
         self.balance = state.cycles
         self.timer = state.global_timer
         self.certified = state.certified_data
@@ -69,9 +70,13 @@ class Execution:
         return ctypes.string_at(self._base(src, size, what), size)
 
     def write(self, dst, data, what):
-        """Write into the canister's memory; traps on out-of-bounds access."""
+        """Write into the canister's memory (marking the pages); traps when out of bounds."""
         if data:
             ctypes.memmove(self._base(dst, len(data), what), bytes(data), len(data))
+            if self.dirty is not None:
+                first, last = dst >> TRACK_SHIFT, (dst + len(data) - 1) >> TRACK_SHIFT
+                base = ctypes.addressof(self.dirty.data_ptr(self.store).contents)
+                ctypes.memset(base + first, 1, last - first + 1)
 
     def copy_out(self, dst, offset, size, data, what):
         """The common ``*_copy(dst, offset, size)`` pattern."""

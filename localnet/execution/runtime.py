@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import wasmtime
 from wasmtime import _ffi as wasmtime_ffi
 
-from . import system_api, wasm_binary
+from . import dirty, system_api, wasm_binary
 from .errors import invalid_wasm
 
 START_EXPORT = "__ic_start"
@@ -17,11 +17,12 @@ TABLE_EXPORT = "__ic_table"
 MEMORY_EXPORT = "__ic_memory"
 GLOBAL_PREFIX = "__ic_g"
 PAGE = 65536
+TRACK_PAGE = 1 << dirty.PAGE_SHIFT
 _VALTYPE = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 _MASK = {"i32": 0xFFFFFFFF, "i64": (1 << 64) - 1}
 # Bump when the instrumentation or the engine configuration changes: serialized modules
 # only load into an identically configured engine.
-CACHE_FORMAT = "ic-exec-1"
+CACHE_FORMAT = "ic-exec-2"
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Compiled:
     table: str | None
     memory: str | None
     globals: tuple
+    dirty: str | None = None
 
 
 def _fix_result(value, vt):
@@ -50,6 +52,7 @@ class Runtime:
         config = wasmtime.Config()
         config.consume_fuel = True
         config.wasm_memory64 = True
+        config.wasm_multi_memory = True   # the dirty-page bitmap is a second memory
         self.engine = wasmtime.Engine(config)
         self.cache_dir = cache_dir
         self.max_modules = max_modules
@@ -89,7 +92,7 @@ class Runtime:
             self._modules.move_to_end(key)
             return hit
         parsed = info.parsed or wasm_binary.parse(info.wasm)
-        module = self._load(key, parsed)
+        module, tracked = self._load(key, parsed)
         first = parsed.imported_count("global")
         globals_ = tuple(f"{GLOBAL_PREFIX}{first + i}"
                          for i, g in enumerate(parsed.globals) if g.mutable)
@@ -97,34 +100,54 @@ class Runtime:
             module=module, has_start=parsed.start is not None,
             table=wasm_binary.export_name(parsed, 1, TABLE_EXPORT) if parsed.tables else None,
             memory=wasm_binary.export_name(parsed, 2, MEMORY_EXPORT) if parsed.memories else None,
-            globals=globals_)
+            globals=globals_, dirty=dirty.BITMAP_EXPORT if tracked else None)
         self._modules[key] = compiled
         while len(self._modules) > self.max_modules:
             self._modules.popitem(last=False)
         return compiled
 
     def _load(self, key, parsed):
+        """(wasmtime Module, whether stores are tracked), from the disk cache if possible."""
         path = None
         if self.cache_dir:
-            path = os.path.join(self.cache_dir, f"{CACHE_FORMAT}-{_WASMTIME_VERSION}-{key}.cwasm")
-            if os.path.exists(path):
-                try:
-                    return wasmtime.Module.deserialize_file(self.engine, path)
-                except wasmtime.WasmtimeError:
-                    os.unlink(path)
+            path = os.path.join(self.cache_dir, f"{CACHE_FORMAT}-{_WASMTIME_VERSION}-{key}")
+            for tracked, suffix in ((True, ".tracked.cwasm"), (False, ".cwasm")):
+                if os.path.exists(path + suffix):
+                    try:
+                        return wasmtime.Module.deserialize_file(self.engine, path + suffix), \
+                            tracked
+                    except wasmtime.WasmtimeError:
+                        os.unlink(path + suffix)
+        memory64 = bool(parsed.memories and parsed.memories[0].is64)
+        try:
+            replace = dirty.rewrite_code(parsed, memory64)
+            extra = [wasm_binary.Export(dirty.BITMAP_EXPORT, 2, 1)]
+        except dirty.Unsupported:
+            replace, extra = None, []
         wasm = wasm_binary.instrument(parsed, START_EXPORT, TABLE_EXPORT, MEMORY_EXPORT,
-                                      GLOBAL_PREFIX)
+                                      GLOBAL_PREFIX, replace, extra)
         try:
             module = wasmtime.Module(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
-            raise invalid_wasm(f"Wasmtime failed to validate wasm module {exc}")
+            if replace is None:
+                raise invalid_wasm(f"Wasmtime failed to validate wasm module {exc}")
+            # The original may be invalid, or the rewrite wrong: judge the original alone.
+            replace = None
+            wasm = wasm_binary.instrument(parsed, START_EXPORT, TABLE_EXPORT, MEMORY_EXPORT,
+                                          GLOBAL_PREFIX)
+            try:
+                module = wasmtime.Module(self.engine, wasm)
+            except wasmtime.WasmtimeError as exc2:
+                raise invalid_wasm(f"Wasmtime failed to validate wasm module {exc2}")
+        tracked = replace is not None
         if path:
             os.makedirs(self.cache_dir, exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
+            target = path + (".tracked.cwasm" if tracked else ".cwasm")
+            tmp = f"{target}.{os.getpid()}.tmp"
             with open(tmp, "wb") as fh:
                 fh.write(module.serialize())
-            os.replace(tmp, path)
-        return module
+            os.replace(tmp, target)
+        return module, tracked
 
     def instantiate(self, info):
         """A new LiveInstance of the module (active data segments applied, start not run)."""
@@ -145,6 +168,7 @@ class LiveInstance:
         self.memory = self.exports[compiled.memory] if compiled.memory else None
         self.table = self.exports[compiled.table] if compiled.table else None
         self.globals = [(name, self.exports[name]) for name in compiled.globals]
+        self.dirty = self.exports[compiled.dirty] if compiled.dirty else None
         self.clean = None     # rollback snapshot (see ExecutionEngine.begin)
         self.touched = True   # Wasm ran since ``clean`` was taken or restored
 
@@ -183,6 +207,38 @@ class LiveInstance:
         base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
         src = _address(data) if isinstance(data, bytearray) else data
         ctypes.memmove(base, src, len(data))
+
+    # -- dirty pages (modules whose stores are tracked) ---------------------------------------
+    def _bitmap(self, pages):
+        base = ctypes.addressof(self.dirty.data_ptr(self.store).contents)
+        return base, ctypes.string_at(base, pages)
+
+    def take_dirty_pages(self):
+        """Indexes of the 4 KiB pages written since the last call (and clear the marks)."""
+        pages = (self.heap_size() + TRACK_PAGE - 1) // TRACK_PAGE
+        base, marks = self._bitmap(pages)
+        found, i = [], marks.find(1)
+        while i >= 0:
+            found.append(i)
+            i = marks.find(1, i + 1)
+        if found:
+            ctypes.memset(base + found[0], 0, found[-1] - found[0] + 1)
+        return found
+
+    def copy_pages(self, buf, pages, to_heap):
+        """Copy the given pages between main memory and ``buf`` (a same-sized bytearray)."""
+        heap = ctypes.addressof(self.memory.data_ptr(self.store).contents)
+        other = _address(buf)
+        limit = len(buf)
+        for page in pages:
+            start = page * TRACK_PAGE
+            if start >= limit:
+                break
+            size = min(TRACK_PAGE, limit - start)
+            if to_heap:
+                ctypes.memmove(heap + start, other + start, size)
+            else:
+                ctypes.memmove(other + start, heap + start, size)
 
     def read_globals(self):
         """[(export name, value)] of the mutable globals."""

@@ -25,6 +25,7 @@ from .state import RUNNING, STOPPED, STOPPING, CallResponse, CanisterSnapshot, M
 
 _STATUS = {"running": RUNNING, "stopping": STOPPING, "stopped": STOPPED}
 CHUNK = 65536
+MAX_CACHED = 32
 _ZERO = bytes(CHUNK)
 _INSPECT_REJECTED = "IC0406"
 
@@ -46,9 +47,11 @@ class LocalnetEngine:
         # Compiled modules are shareable between state dirs (tests start many nodes).
         cache_dir = os.environ.get("LOCALNET_WASM_CACHE") or os.path.join(node.state_dir,
                                                                            "wasm-cache")
+        # Each cached canister holds its heap up to three times (live memory, rollback copy,
+        # last saved bytes), so the cache stays small; others reload from their blobs.
         self.engine = ExecutionEngine(
-            cache_dir=cache_dir,
-            root_key=node.keys.root_key_der, subnet_id=node.keys.subnet_id.raw)
+            cache_dir=cache_dir, root_key=node.keys.root_key_der,
+            subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
         self._cache = _Cache(self.engine, self.engine.max_live)
 
     # -- state sync -----------------------------------------------------------------------

@@ -276,15 +276,18 @@ def _section(sid, payload):
     return bytes([sid]) + uleb_bytes(len(payload)) + payload
 
 
-def instrument(mod, start_export, table_export, memory_export, global_prefix):
+def instrument(mod, start_export, table_export, memory_export, global_prefix, replace=None,
+               extra_exports=()):
     """Rebuild the module so the host can snapshot and restore it.
 
     Every mutable global is exported as ``<global_prefix><index>`` (a host can only read exported
     globals), the first table is exported as ``table_export``, and the start function is moved
     from the start section to the export ``start_export`` so that an instance restored from a
-    snapshot does not run it again. Returns the new module bytes.
+    snapshot does not run it again. ``replace`` maps section ids to new payloads and
+    ``extra_exports`` are added as they are. Returns the new module bytes.
     """
-    extra = []
+    replace = replace or {}
+    extra = list(extra_exports)
     first_global = mod.imported_count("global")
     for i, g in enumerate(mod.globals):
         if g.mutable:
@@ -309,7 +312,7 @@ def instrument(mod, start_export, table_export, memory_export, global_prefix):
                 out += _section(7, _export_payload(exports))
                 wrote_exports = True
             continue
-        out += _section(sid, payload)
+        out += _section(sid, replace.get(sid, payload))
     if not wrote_exports:
         out += _section(7, _export_payload(exports))
     return bytes(out)

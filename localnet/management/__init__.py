@@ -8,7 +8,7 @@ from ic.errors import Reject
 from ic.principal import Principal
 
 from ..errors import HttpError, reject
-from . import code, info, interface, lifecycle, snapshots
+from . import code, info, interface, lifecycle, snapshot_io, snapshots
 from .context import Call
 
 # Methods a user may send as ingress, and who may (the replica's should_accept_ingress_message).
@@ -30,7 +30,7 @@ _VISIBILITY = {"canister_status": "status_visibility",
                "fetch_canister_logs": "log_visibility"}
 
 HANDLERS = {}
-for _module in (lifecycle, code, info, snapshots):
+for _module in (lifecycle, code, info, snapshots, snapshot_io):
     HANDLERS.update(_module.HANDLERS)
 
 

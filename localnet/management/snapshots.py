@@ -3,6 +3,11 @@
 A snapshot is a record in the canister's ``snapshots`` list plus copies of its code-state
 blobs and chunk store under ``snap:<id hex>:<name>``.
 """
+import copy
+
+from ic import cbor
+from ic.principal import Principal
+
 from .. import cycles, limits
 from ..errors import reject
 from .code import code_blob_names, uninstall
@@ -11,7 +16,8 @@ _FIELDS = ("module_hash", "wasm_binary_size", "metadata", "certified_data", "was
            "stable_memory_size", "global_memory_size", "chunk_hashes", "engine")
 
 
-def _find(canister, snapshot_id):
+def find_snapshot(canister, snapshot_id):
+    """The snapshot record with ``snapshot_id``, or IC0305."""
     for snap in canister.snapshots:
         if snap["id"] == snapshot_id:
             return snap
@@ -19,14 +25,22 @@ def _find(canister, snapshot_id):
                            f"{canister.id}.")
 
 
-def _prefix(snapshot_id):
+def prefix(snapshot_id):
+    """Blob-name prefix of a snapshot's copies."""
     return f"snap:{snapshot_id.hex()}:"
 
 
 def _drop(tx, canister, snap):
-    for name in tx.blob_names(canister.id, _prefix(snap["id"])):
+    for name in tx.blob_names(canister.id, prefix(snap["id"])):
         tx.write_blob(canister.id, name, None)
     canister.snapshots = [s for s in canister.snapshots if s["id"] != snap["id"]]
+
+
+def new_snapshot_id(canister):
+    """The next snapshot id: the canister id followed by a big-endian u64 counter."""
+    snapshot_id = canister.id.raw + canister.next_snapshot_idx.to_bytes(8, "big")
+    canister.next_snapshot_idx += 1
+    return snapshot_id
 
 
 def take_canister_snapshot(call, args):
@@ -34,7 +48,7 @@ def take_canister_snapshot(call, args):
     canister = call.controlled(args["canister_id"])
     replaced = None
     if args.get("replace_snapshot") is not None:
-        replaced = _find(canister, args["replace_snapshot"])
+        replaced = find_snapshot(canister, args["replace_snapshot"])
     elif len(canister.snapshots) >= limits.MAX_SNAPSHOTS:
         raise reject("IC0406", f"Canister {canister.id} has reached the maximum number of "
                                f"snapshots allowed: {limits.MAX_SNAPSHOTS}.")
@@ -42,18 +56,18 @@ def take_canister_snapshot(call, args):
         raise reject("IC0406", f"Failed to create snapshot for empty canister {canister.id}")
     if replaced is not None:
         _drop(call.tx, canister, replaced)
-    snapshot_id = canister.id.raw + canister.next_snapshot_idx.to_bytes(8, "big")
-    canister.next_snapshot_idx += 1
+    snapshot_id = new_snapshot_id(canister)
     total = 0
     names = code_blob_names(call.tx, canister.id) + \
         ["chunk:" + digest.hex() for digest in canister.chunk_hashes]
     for name in names:
         data = call.tx.read_blob(canister.id, name)
         if data is not None:
-            call.tx.write_blob(canister.id, _prefix(snapshot_id) + name, data)
+            call.tx.write_blob(canister.id, prefix(snapshot_id) + name, data)
             total += len(data)
     snap = {"id": snapshot_id, "taken_at_timestamp": call.now_ns, "total_size": total,
-            "canister_version": canister.version, "blobs": names}
+            "canister_version": canister.version, "blobs": names,
+            "source": "taken_from_canister"}
     snap.update({name: getattr(canister, name) for name in _FIELDS})
     canister.snapshots.append(snap)
     if args.get("uninstall_code"):
@@ -67,7 +81,6 @@ def load_canister_snapshot(call, args):
     canister = call.controlled(args["canister_id"])
     snapshot_id = args["snapshot_id"]
     owner_raw = snapshot_id[:-8] if len(snapshot_id) > 8 else b""
-    from ic.principal import Principal
     owner = call.tx.get(Principal(owner_raw)) if len(owner_raw) <= 29 else None
     if owner is None or owner.id == canister.id:
         owner = canister
@@ -75,17 +88,20 @@ def load_canister_snapshot(call, args):
         raise reject("IC0406", f"Only a controller of the canister that snapshot "
                                f"{snapshot_id.hex()} belongs to can load it on canister "
                                f"{canister.id}. Sender: {call.caller}.")
-    snap = _find(owner, snapshot_id)
+    snap = find_snapshot(owner, snapshot_id)
+    uploaded_globals = _pair_globals(call, canister, snap)
     for name in code_blob_names(call.tx, canister.id):
         call.tx.write_blob(canister.id, name, None)
     for digest in canister.chunk_hashes:
         call.tx.write_blob(canister.id, "chunk:" + digest.hex(), None)
     for name in snap["blobs"]:
-        data = call.tx.read_blob(owner.id, _prefix(snapshot_id) + name)
+        data = call.tx.read_blob(owner.id, prefix(snapshot_id) + name)
         if data is not None:
             call.tx.write_blob(canister.id, name, data)
+    if uploaded_globals is not None:
+        call.tx.write_blob(canister.id, "globals", uploaded_globals)
     for name in _FIELDS:
-        setattr(canister, name, _copy(snap[name]))
+        setattr(canister, name, copy.deepcopy(snap[name]))
     canister.version += 1
     canister.last_install_ns = call.now_ns
     call.record_change(canister, {"load_snapshot": {
@@ -93,12 +109,23 @@ def load_canister_snapshot(call, args):
         "snapshot_id": snapshot_id,
         "canister_version": snap["canister_version"],
         "taken_at_timestamp": snap["taken_at_timestamp"],
-        "source": {"taken_from_canister": None}}})
+        "source": {snap.get("source", "taken_from_canister"): None}}})
 
 
-def _copy(value):
-    import copy
-    return copy.deepcopy(value)
+def _pair_globals(call, canister, snap):
+    """Globals blob for an uploaded snapshot, named after the canister's current globals.
+
+    An upload carries global values without the engine's names; a snapshot is normally
+    uploaded into a canister running the same module, whose globals have the same order.
+    """
+    values = snap.get("uploaded_globals")
+    current = call.tx.read_blob(canister.id, "globals")
+    if values is None or current is None:
+        return None
+    names = [name for name, _ in cbor.loads(current)]
+    if len(names) != len(values):
+        return None
+    return cbor.dumps([[name, value] for name, value in zip(names, values)])
 
 
 def list_canister_snapshots(call, args):
@@ -114,7 +141,7 @@ def list_canister_snapshots(call, args):
 def delete_canister_snapshot(call, args):
     """Delete one snapshot (controllers)."""
     canister = call.controlled(args["canister_id"])
-    _drop(call.tx, canister, _find(canister, args["snapshot_id"]))
+    _drop(call.tx, canister, find_snapshot(canister, args["snapshot_id"]))
 
 
 HANDLERS = {

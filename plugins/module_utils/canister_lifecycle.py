@@ -19,6 +19,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import (
     differences, from_definite, normalize, to_candid)
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event, now_iso
+from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download
 
 REGISTRY_STATUS = {"running": "active", "stopping": "stopped", "stopped": "stopped"}
 
@@ -62,8 +63,6 @@ class CanisterLifecycle:
 
     def _create(self, canister_id, entry):
         params = self.params
-        if params["state"] == "absent":
-            return None, None
         if params.get("canister_id"):
             raise InputError("canister_id", f"canister {canister_id} does not exist; use specified_id "
                              "to create a canister with a chosen id")
@@ -211,10 +210,22 @@ class CanisterLifecycle:
         if run_status(status) != "stopped":
             self.mgmt("stop_canister", {"canister_id": principal})
             status = self.wait_for_status(canister_id, "stopped", self.params["wait_timeout"])
+        if self.params.get("last_snapshot_dir"):
+            self._last_snapshot(principal, status)
         self.mgmt("delete_canister", {"canister_id": principal})
         self.result["cycles_freed"] = int(status["cycles"])
         self._save_entry(lambda e: self._tombstone(e, int(status["cycles"])))
         return None
+
+    def _last_snapshot(self, principal, status):
+        """Take a snapshot of the stopped canister and download it before the canister goes."""
+        if status.get("module_hash") is None:
+            self.result["last_snapshot"] = None
+            return
+        taken = self.mgmt("take_canister_snapshot", {"canister_id": principal, "replace_snapshot": None,
+                                                     "uninstall_code": None, "sender_canister_version": None})
+        path = snapshot_download.download(self.mgmt, principal, taken["id"], self.params["last_snapshot_dir"])
+        self.result["last_snapshot"] = {"id": taken["id"].hex(), "path": path}
 
     def _tombstone(self, entry, cycles):
         entry["status"] = "deleted"

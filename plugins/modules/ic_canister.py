@@ -129,6 +129,12 @@ options:
     description:
       - Subnet to create the canister on (O(funding=cycles_ledger) only).
     type: str
+  last_snapshot_dir:
+    description:
+      - With O(state=absent), take a last snapshot of a canister that has code and download it into
+        this directory (as C(<canister_id>-<snapshot_id>/) with the module, heap, stable memory,
+        chunk store and metadata) before deleting the canister, which deletes its snapshots too.
+    type: path
   wait_timeout:
     description:
       - Seconds to wait for a start or stop to finish.
@@ -182,6 +188,17 @@ created:
   description: Whether the task created the canister (in check mode, would create it).
   returned: always
   type: bool
+last_snapshot:
+  description: The last snapshot downloaded before deletion (V(null) for a canister without code).
+  returned: when O(state=absent), O(last_snapshot_dir) is set and a canister was deleted
+  type: dict
+  contains:
+    id:
+      description: Hex snapshot id.
+      type: str
+    path:
+      description: Directory holding the downloaded snapshot.
+      type: str
 cycles_freed:
   description: Cycles the canister held when it was deleted.
   returned: when O(state=absent) deleted a canister
@@ -209,6 +226,7 @@ class ICCanister(CanisterLifecycle, ICModule):
         "cycles": {"type": "int"},
         "specified_id": {"type": "str"},
         "subnet": {"type": "str"},
+        "last_snapshot_dir": {"type": "path"},
         "wait_timeout": {"type": "int", "default": 300},
     }
     required_one_of = [["canister_id", "name", "specified_id"]]

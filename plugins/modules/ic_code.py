@@ -126,6 +126,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+canister_id:
+  description: Principal text of the canister.
+  returned: always
+  type: str
+  sample: lxzze-o7777-77777-aaaaa-cai
 module_hash:
   description: Hex SHA-256 of the module installed after the task (the wanted one in check mode).
   returned: always

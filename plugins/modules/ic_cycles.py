@@ -66,6 +66,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+canister_id:
+  description: Principal text of the canister.
+  returned: always
+  type: str
+  sample: lxzze-o7777-77777-aaaaa-cai
 balance_before:
   description: Cycle balance before the task.
   returned: always

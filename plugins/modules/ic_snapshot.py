@@ -85,6 +85,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+canister_id:
+  description: Principal text of the canister.
+  returned: always
+  type: str
+  sample: lxzze-o7777-77777-aaaaa-cai
 snapshots:
   description: The canister's snapshots after the task, oldest first.
   returned: always

@@ -113,3 +113,10 @@ def test_special_floats_print():
     assert format_args([Float32], [math.inf]) == "(inf : float32)"
     assert parse_value_text("opt (3 : nat)", Opt(Nat)) == 3
     assert parse_value_text("null", Reserved) is None
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    with pytest.raises(CandidError, match="nested too deeply"):
+        parse_args_text("(" + "opt " * 5000 + "1)")
+    with pytest.raises(CandidError, match="nested too deeply"):
+        parse_did("type a = " + "opt " * 5000 + "nat;")

@@ -2,7 +2,7 @@
 
 The type table is laid out as the reference implementation does: types are numbered in
 pre-order as they are first met, structurally equal types share one entry, and a named
-(``Rec``) type gets its own entry keyed by its name.
+(``Rec``) type gets its own entry, shared by all its uses.
 """
 import math
 import struct

@@ -5,8 +5,9 @@ Primitive types are singletons (``Nat``, ``Text``, ...); constructed types are b
 ``Service({...})``. Recursive and named types use ``Rec(name)``: a reference whose target is
 set once with ``.define(t)``; a ``.did`` file's named types are ``Rec`` objects.
 
-Types compare structurally, except that a ``Rec`` compares by name (as DFINITY's reference
-implementation does, which decides how the type table of an encoded message is laid out).
+Types compare structurally, except that a ``Rec`` is only equal to itself: like a type
+variable of DFINITY's reference implementation, it gets its own type table entry when a
+message is encoded (which decides the layout of the table), and two files may reuse a name.
 """
 from ..errors import CandidError
 
@@ -337,8 +338,7 @@ class Service(_Composite):
 class Rec(Type):
     """A named or recursive type: a reference, defined once with ``define``.
 
-    ``Rec`` objects compare and hash by name, like the reference implementation's type
-    variables, so two references to the same definition share one type table entry.
+    A ``Rec`` equals only itself, so all uses of one named type share one type table entry.
     """
 
     __slots__ = ("name", "target")
@@ -371,10 +371,10 @@ class Rec(Type):
         return t
 
     def __eq__(self, other):
-        return self is other or (isinstance(other, Rec) and other.name == self.name)
+        return self is other
 
     def __ne__(self, other):
-        return not self.__eq__(other)
+        return self is not other
 
     def __hash__(self):
         return hash(("Rec", self.name))

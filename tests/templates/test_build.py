@@ -1,0 +1,104 @@
+"""The checked-in template builds: sums, manifest, Candid files and module metadata.
+
+Fast checks only; the full rebuild (`wasm/build --check`, minutes) runs here when
+WASM_BUILD_CHECK=1 and is part of `make test`.
+"""
+import json
+import os
+import subprocess
+
+import pytest
+
+from template_artifacts import ROOT, TEMPLATES, WASM, did, entry, installed_module, manifest, path, read, sha256, sources_fingerprint, sums
+
+OUTS = [t["out"] for t in manifest()["templates"]]
+
+
+def test_every_output_matches_sha256sums():
+    listed = sums()
+    expected = {f"{out}.{ext}" for out in OUTS for ext in ("wasm.gz", "did")} | {"manifest.json"}
+    assert set(listed) == expected
+    for rel, digest in listed.items():
+        assert sha256(read(rel)) == digest, f"wasm/{rel} changed without wasm/build"
+
+
+def test_sources_were_rebuilt_after_the_last_change():
+    assert sources_fingerprint() == manifest()["sources_sha256"], \
+        "wasm/src, wasm/build or wasm/targets.json changed since the last build: run wasm/build"
+
+
+def test_toolchain_is_the_pinned_one():
+    with open(os.path.join(ROOT, "package.json"), encoding="utf-8") as handle:
+        pinned = json.load(handle)["dependencies"]
+    toolchain = manifest()["toolchain"]
+    assert toolchain["motoko"] == pinned["motoko"]
+    assert toolchain["ic-wasm"] == pinned["@icp-sdk/ic-wasm-linux-x64"]
+
+
+def test_targets_cover_the_four_templates_an_old_version_and_a_test_only_build():
+    assert {"user", "ai_assistant", "gallery", "memory", "user-0.1.0", "test/user-broken"} == set(OUTS)
+    assert entry("user-0.1.0")["version"] == "0.1.0" and entry("user")["version"] == "0.2.0"
+    assert [t["out"] for t in manifest()["templates"] if t["test_only"]] == ["test/user-broken"]
+
+
+@pytest.mark.parametrize("out", OUTS)
+def test_manifest_hashes_and_sizes(out):
+    gz = read(f"{out}.wasm.gz")
+    module = installed_module(out)
+    e = entry(out)
+    assert e["module_hash"] == sha256(gz) and e["gz_bytes"] == len(gz)
+    assert e["wasm_sha256"] == sha256(module) and e["wasm_bytes"] == len(module)
+
+
+@pytest.mark.parametrize("out", OUTS)
+def test_gzip_is_reproducible(out):
+    gz = read(f"{out}.wasm.gz")
+    flags, mtime = gz[3], int.from_bytes(gz[4:8], "little")
+    assert gz[:3] == b"\x1f\x8b\x08" and flags == 0 and mtime == 0, "gzip header must carry no name and mtime 0"
+
+
+@pytest.mark.parametrize("out", OUTS)
+def test_module_metadata(out):
+    from ic.wasm import load
+    module = load(read(f"{out}.wasm.gz"))
+    service = module.metadata("candid:service")
+    assert service is not None, "candid:service missing"
+    names = sorted(module.custom_sections)
+    assert "icp:public candid:service" in names and "icp:public candid:args" in names
+    assert "icp:private candid:service" not in names and "icp:private candid:args" not in names
+    # Enhanced orthogonal persistence: upgrades must pass wasm_memory_persistence = keep.
+    assert "icp:private enhanced-orthogonal-persistence" in names
+    args = module.custom_sections["icp:public candid:args"].decode()
+    assert "owner: principal" in args
+
+
+@pytest.mark.parametrize("out", OUTS)
+def test_did_parses_and_every_template_has_the_common_interface(out):
+    parsed = did(out)
+    (init,) = parsed.init_args
+    fields = {f.label: f.type for f in init.resolve().fields}
+    assert "owner" in fields and all(name == "owner" or name.startswith("max_") for name in fields)
+    for method in ("version", "whoami", "get_info", "admin_stats", "admin_set_limit", "grant", "revoke"):
+        assert method in parsed.service, f"{out} lacks {method}"
+    for method in ("version", "whoami", "get_info", "admin_stats"):
+        assert parsed.service[method].is_query
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_did_accepted_by_didc(template):
+    """DFINITY's Candid implementation reads the .did and encodes the minimal init argument."""
+    if not os.path.exists(os.path.join(ROOT, "node_modules", "@dfinity", "didc")):
+        pytest.skip("npm @dfinity/didc is not installed")
+    job = {"op": "encode", "idl": read(f"{template}.did").decode(),
+           "input": '(record { owner = principal "aaaaa-aa" })'}
+    out = subprocess.run(["node", os.path.join(ROOT, "tests", "tools", "didc.js")], input=json.dumps([job]) + "\n",
+                         capture_output=True, text=True, timeout=60, check=True)
+    (result,) = json.loads(out.stdout.splitlines()[0])
+    assert "ok" in result, result
+
+
+@pytest.mark.slow
+def test_full_rebuild_matches():
+    if os.environ.get("WASM_BUILD_CHECK") != "1":
+        pytest.skip("set WASM_BUILD_CHECK=1 to rebuild every template (minutes); `make test` runs wasm/build --check")
+    subprocess.run([path("build"), "--check"], cwd=WASM, check=True, timeout=1200)
