@@ -102,27 +102,22 @@ def handle_ic(node, version, scope, id_text, endpoint, body):
         node.metrics.endpoint(f"v{version}/{scope}/{endpoint}")
         target = _principal(id_text, "effective canister id" if scope == "canister"
                             else "effective subnet id")
-        kind = endpoint
-        envelope, request = ingress.parse(body, kind)
-        response = _apply_faults(node, endpoint, target, request)
-        if response is not None:
-            return response
+        envelope, request = ingress.parse(body, endpoint)
+        refused, drop = _apply_faults(node, endpoint, target, request)
+        if refused is not None:
+            return refused
         ingress.authenticate(envelope, request, node.clock.now_ns())
         if scope == "canister":
             ingress.check_targets(request, target)
         if endpoint == "call":
             response = _call(node, version, target, request)
         elif endpoint == "query":
-            response = _query(node, target, request)
             # ic-py 1.0.1 (the only v2 query user) refuses a tagged map under cbor2 >= 5.6,
             # which decodes tag 55799 content as a frozendict; the tag is optional.
-            if version == 2:
-                response.body = response.body[3:] if response.body[:3] == b"\xd9\xd9\xf7" \
-                    else response.body
+            response = _query(node, target, request, tagged=version != 2)
         else:
             response = _read_state(node, version, scope, target, request)
-        if getattr(request, "_drop", False):
-            response.drop = True
+        response.drop = drop
         return response
     except HttpError as err:
         node.metrics.outcome(f"http_{err.status}")
@@ -130,24 +125,23 @@ def handle_ic(node, version, scope, id_text, endpoint, body):
 
 
 def _apply_faults(node, endpoint, target, request):
+    """``(refusal Response or None, drop the answer?)`` from the first matching fault."""
     if not node.faults.active:
-        return None
+        return None, False
     rule = node.faults.take(endpoint, str(request.canister_id or target),
                             request.method_name, str(request.sender))
     if rule is None:
-        return None
+        return None, False
     action = rule["action"]
     if action == "http_503":
         node.metrics.outcome("http_503")
-        return text(503, "Service is overloaded, try again later.")
+        return text(503, "Service is overloaded, try again later."), False
     if action == "http_429":
         node.metrics.outcome("http_429")
-        return text(429, "The service is overloaded.")
+        return text(429, "The service is overloaded."), False
     if action == "delay_ms":
         time.sleep(rule["ms"] / 1000.0)
-    elif action == "drop_response":
-        request._drop = True
-    return None
+    return None, action == "drop_response"
 
 
 def _call(node, version, ecid, request):
@@ -169,7 +163,7 @@ def _call(node, version, ecid, request):
                           "certificate": node.certifier.request_status(entry)})
 
 
-def _query(node, ecid, request):
+def _query(node, ecid, request, tagged=True):
     if request.canister_id != Principal.management():
         ingress.check_effective_canister(request, ecid)
         if node.store.get(ecid) is None:
@@ -193,7 +187,7 @@ def _query(node, ecid, request):
     signature = node.keys.sign_response(cbor.hash_of_map(signed))
     body["signatures"] = [{"timestamp": timestamp, "signature": signature,
                            "identity": node.keys.node_id.raw}]
-    return cbor_response(body)
+    return cbor_response(body, tagged=tagged)
 
 
 def _read_state(node, version, scope, target, request):

@@ -40,6 +40,7 @@ def _serve(args):
     signal.signal(signal.SIGINT, stop)
     print(f"root key: {root_hex}", flush=True)
     print(f"url: {server.url}", flush=True)
+    node.start_timers()
     print(f"localnet {VERSION} ready", flush=True)
     try:
         server.serve_forever(poll_interval=0.05)

@@ -5,9 +5,11 @@ blob table; this record is small and kept in memory. ``to_cbor``/``from_cbor`` g
 persistent form (principals survive as a private CBOR tag).
 """
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from ic import cbor
+import cbor2
+
 from ic.principal import Principal
 
 from . import limits
@@ -74,42 +76,52 @@ class Canister:
         return self.module_hash is None
 
     def clone(self):
-        """A deep copy, used as the working copy of a transaction."""
-        return copy.deepcopy(self)
+        """A working copy for a transaction.
+
+        Containers are copied one level deep: list entries (history, logs) are never changed
+        in place, dict values are replaced rather than mutated; snapshot records, which
+        uploads do change in place, are copied with their lists.
+        """
+        copied = copy.copy(self)
+        for name in ("controllers", "history", "logs", "chunk_hashes"):
+            setattr(copied, name, list(getattr(self, name)))
+        for name in ("settings", "metadata", "query_stats", "engine"):
+            setattr(copied, name, dict(getattr(self, name)))
+        copied.snapshots = [{k: list(v) if isinstance(v, list) else v for k, v in snap.items()}
+                            for snap in self.snapshots]
+        return copied
 
     def to_cbor(self):
         """The persistent form (bytes)."""
-        return cbor.dumps({f.name: _wrap(getattr(self, f.name)) for f in fields(self)})
+        return cbor2.dumps({f.name: getattr(self, f.name) for f in fields(self)},
+                           default=_encode_principal)
 
     @classmethod
     def from_cbor(cls, data):
         """Inverse of ``to_cbor``; fields unknown to this version are ignored."""
-        raw = cbor.loads(data)
+        raw = cbor2.loads(data, tag_hook=_decode_principal)
         known = {f.name for f in fields(cls)}
-        return cls(**{k: _unwrap(v) for k, v in raw.items() if k in known})
+        return cls(**{k: _thaw(v) for k, v in raw.items() if k in known})
 
 
-def _wrap(value):
-    if isinstance(value, Principal):
-        return cbor.Tag(_PRINCIPAL_TAG, value.raw)
-    if isinstance(value, dict):
-        return {k: _wrap(v) for k, v in value.items()}
+# The C codec (cbor2) for the store: records are written on every message, and the pure
+# Python codec of ``ic.cbor`` (kept bounded for untrusted input) would dominate that cost.
+def _encode_principal(encoder, value):
+    if not isinstance(value, Principal):
+        raise TypeError(f"cannot store a value of type {type(value).__name__}")
+    encoder.encode(cbor2.CBORTag(_PRINCIPAL_TAG, value.raw))
+
+
+def _decode_principal(tag, immutable=False):
+    if tag.tag == _PRINCIPAL_TAG:
+        return Principal(tag.value)
+    return tag
+
+
+def _thaw(value):
+    # cbor2 may return immutable maps (frozendict); records hold plain containers.
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_wrap(v) for v in value]
+        return [_thaw(v) for v in value]
     return value
-
-
-def _unwrap(value):
-    if isinstance(value, cbor.Tag):
-        if value.tag == _PRINCIPAL_TAG:
-            return Principal(value.value)
-        return value
-    if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
-
-
-wrap = _wrap
-unwrap = _unwrap

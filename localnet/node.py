@@ -3,6 +3,7 @@
 Everything that changes state runs under ``self.lock`` (one message at a time, as a replica's
 deterministic execution does) in a store transaction that is committed as a whole.
 """
+import logging
 import os
 import threading
 
@@ -23,6 +24,8 @@ from .store import Store
 
 MANAGEMENT = Principal.management()
 _PRUNE_EVERY = 256
+TIMER_INTERVAL = 0.2
+log = logging.getLogger("localnet.node")
 
 
 class Node:
@@ -48,9 +51,32 @@ class Node:
         self.engine = canisters.load_engine(self)
         system_canisters.ensure(self.store, self.clock.canister_time_ns())
         self._calls_since_prune = 0
+        self._stopping = threading.Event()
+        self._timers = None
+
+    def start_timers(self, interval=TIMER_INTERVAL):
+        """Fire due canister timers (``ic0.global_timer_set``) every ``interval`` seconds."""
+        if self.engine is None or not hasattr(self.engine, "run_timers") or self._timers:
+            return
+        self._timers = threading.Thread(target=self._timer_loop, args=(interval,),
+                                        name="localnet-timers", daemon=True)
+        self._timers.start()
+
+    def _timer_loop(self, interval):
+        while not self._stopping.wait(interval):
+            try:
+                with self.lock:
+                    tx = self.store.transaction()
+                    if self.engine.run_timers(tx):
+                        tx.commit()
+            except Exception:  # noqa: BLE001 - a failing timer must not stop the others
+                log.exception("running canister timers failed")
 
     def close(self):
-        """Release the store."""
+        """Stop the timers and release the store."""
+        self._stopping.set()
+        if self._timers is not None:
+            self._timers.join(5)
         with self.lock:
             self.store.close()
 

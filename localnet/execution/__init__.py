@@ -29,8 +29,12 @@ bytes)], debug_print plus ``[TRAP]: ...``); ``instructions``; ``cycles_accepted`
 ``cycles_burned``; ``accepted`` (inspect_message).
 
 Every call is atomic: on a trap, instruction-limit or memory-limit error, main memory, globals,
-stable memory, cycles, certified data and timer are as before. Queries and inspect_message
-never commit. ``CanisterState`` is changed in place; ``state.snapshot()`` gives plain bytes
+stable memory, cycles, certified data and timer are as before. Canisters stay live between
+messages (bounded LRU); stores are instrumented to mark dirty 4 KiB pages (dirty.py), so a
+rollback or the next snapshot copies only those pages. Queries and inspect_message
+never commit; a composite query's calls (``r.calls``, to be delivered as queries) run their
+callbacks on its uncommitted state, dropped when it answers (one open composite query per
+canister; other messages get IC0504 meanwhile). ``CanisterState`` is changed in place; ``state.snapshot()`` gives plain bytes
 (persistence, canister snapshots) and ``from_snapshot(snap, engine)`` restores one. The engine
 adds 1 to ``state.version`` per committed message or callback; install/upgrade/settings
 changes are counted by the management canister.

@@ -32,8 +32,7 @@ def run_callback(engine, state, callback, response, time_ns, instruction_limit):
     """Deliver ``response`` (CallResponse) to ``callback``; see ExecutionEngine.run_callback.
 
     Refunded cycles are credited and the call context's outstanding count drops before the
-    callback runs, so both stay even if the callback traps. Changes made by callbacks of
-    composite queries are discarded.
+    callback runs, so both stay even if the callback traps.
     """
     cc = callback.call_context
     cc.outstanding -= 1
@@ -54,9 +53,11 @@ def run_callback(engine, state, callback, response, time_ns, instruction_limit):
     if not is_reply:
         ex.reject = (response.reject_code, response.reject_message)
     ex.refunded = response.refund
-    undo = engine.begin(state)
     fun, env = ((callback.reply_fun, callback.reply_env) if is_reply
                 else (callback.reject_fun, callback.reject_env))
+    if composite:
+        return _composite_callback(engine, state, cc, ex, fun, env)
+    undo = engine.begin(state)
     err = _call_table(engine, state, ex, fun, env)
     logs = ex.logs_with_trap(err)
     instructions = ex.used
@@ -73,6 +74,19 @@ def run_callback(engine, state, callback, response, time_ns, instruction_limit):
             result.error = err
     result.instructions = instructions
     engine.settle(state, cc, ex, err, result)
+    return result
+
+
+def _composite_callback(engine, state, cc, ex, fun, env):
+    """A callback inside a composite query: it works on the query's own (uncommitted) state,
+    which the engine discards when the query's call context is done."""
+    err = _call_table(engine, state, ex, fun, env)
+    ex.finish_calls()
+    result = ExecutionResult(state, False, error=err, logs=ex.logs_with_trap(err),
+                             calls=ex.calls if err is None else [], call_context=cc,
+                             instructions=ex.used, replicated=False)
+    engine.settle(state, cc, ex, err, result)
+    engine.close_query(state, cc)
     return result
 
 

@@ -12,6 +12,8 @@ from .wasm_binary import VALTYPES, WasmDecodeError, _Reader, uleb_bytes
 
 PAGE_SHIFT = 12
 BITMAP_EXPORT = "__ic_dirty"
+SAVE_EXPORT, RESTORE_EXPORT = "__ic_globals_save", "__ic_globals_restore"
+GLOBAL_SLOT = 16
 # One byte per 4 KiB page: 4 GiB (wasm32) or 6 GiB (wasm64) of heap.
 BITMAP_PAGES = {False: (4 << 30) >> PAGE_SHIFT >> 16, True: (6 << 30) >> PAGE_SHIFT >> 16}
 
@@ -212,9 +214,12 @@ def _rewrite(mod, memory64):
     width = 0x7E if memory64 else 0x7F
     type_index = len(mod.types)
     mark_func = mod.imported_count("func") + len(mod.functions)
-    types = _append_vec(sections[1], bytes([0x60, 2, width, width, 0]))
-    funcs = _append_vec(sections[3], uleb_bytes(type_index))
-    memories = _append_vec(sections[5], bytes([0x00]) + uleb_bytes(BITMAP_PAGES[memory64]))
+    types = _append_vec(_append_vec(sections[1], bytes([0x60, 2, width, width, 0])),
+                        bytes([0x60, 0, 0]))
+    funcs = _append_vec(_append_vec(_append_vec(sections[3], uleb_bytes(type_index)),
+                                    uleb_bytes(type_index + 1)), uleb_bytes(type_index + 1))
+    memories = _append_vec(sections[5],
+                           bytes([0x00]) + uleb_bytes(BITMAP_PAGES[memory64] + 1))
     r = _Reader(sections[10])
     bodies = []
     for i in range(r.uleb()):
@@ -223,8 +228,38 @@ def _rewrite(mod, memory64):
         params = len(mod.types[mod.functions[i]][0])
         bodies.append(_rewrite_body(body, params, emit, mark_func))
     bodies.append(emit.mark_range_body())
+    bodies.extend(_globals_bodies(mod, memory64))
     code = uleb_bytes(len(bodies)) + b"".join(uleb_bytes(len(b)) + b for b in bodies)
     return {1: types, 3: funcs, 5: memories, 10: code}
+
+
+def globals_area(memory64):
+    """Offset in the bitmap memory where the save function puts the mutable globals."""
+    return BITMAP_PAGES[memory64] << 16
+
+
+# value type: (store opcode bytes, load opcode bytes), all to/from memory 1
+_GLOBAL_IO = {"i32": (b"\x36", b"\x28"), "i64": (b"\x37", b"\x29"), "f32": (b"\x38", b"\x2a"),
+              "f64": (b"\x39", b"\x2b"), "v128": (b"\xfd\x0b", b"\xfd\x00")}
+
+
+def _globals_bodies(mod, memory64):
+    """Bodies of two functions copying every mutable global to / from the globals area, so
+    the host snapshots them with one call instead of one FFI round trip per global."""
+    first = mod.imported_count("global")
+    area = globals_area(memory64)
+    save, restore = bytearray(b"\x00"), bytearray(b"\x00")
+    slot = 0
+    for i, g in enumerate(mod.globals):
+        if not g.mutable:
+            continue
+        store, load = _GLOBAL_IO[g.valtype]
+        addr = bytes([0x41]) + _sleb(area + GLOBAL_SLOT * slot)
+        index = uleb_bytes(first + i)
+        save += addr + bytes([0x23]) + index + store + bytes([0x40, 0x01, 0x00])
+        restore += addr + load + bytes([0x40, 0x01, 0x00]) + bytes([0x24]) + index
+        slot += 1
+    return [bytes(save) + b"\x0b", bytes(restore) + b"\x0b"]
 
 
 def _append_vec(payload, item):

@@ -158,7 +158,7 @@ class ExecutionEngine:
                 ex.trap_text = text
                 return user_error(state.canister_id, errors.INSTRUCTION_LIMIT, text)
             code = trap.trap_code.name if trap.trap_code is not None else ""
-            ex.trap_text = errors.WASM_TRAP_TEXT.get(code, trap.message.splitlines()[0])
+            ex.trap_text = errors.wasm_trap_text(code, trap.message)
             return user_error(state.canister_id, errors.CANISTER_TRAPPED,
                               f"Canister trapped: {ex.trap_text}")
         except wasmtime.WasmtimeError as exc:
@@ -236,9 +236,12 @@ class ExecutionEngine:
         cc = None
         if message.kind in ("update", "query", "composite_query"):
             cc = CallContext(message.caller, message.method, message.cycles,
-                             deadline=message.deadline, origin=message.origin,
-                             composite=message.kind == "composite_query")
+                             deadline=message.deadline, origin=message.origin)
         try:
+            if state._open_query is not None:
+                raise user_error(state.canister_id, errors.CONTRACT_VIOLATION,
+                                 "localnet runs one composite query per canister at a time; "
+                                 "this message arrived while one waits for its calls")
             if state.module is None:
                 raise user_error(state.canister_id, errors.WASM_MODULE_NOT_FOUND,
                                  "Attempted to execute a message, but the canister contains no "
@@ -250,6 +253,8 @@ class ExecutionEngine:
             if cc is not None:
                 cc.responded, cc.cycles_available = True, 0
             return result
+        if cc is not None:
+            cc.composite = api == ApiType.COMPOSITE_QUERY
         if message.kind == "global_timer":
             state.global_timer = 0
         live = self.live(state)
@@ -262,7 +267,11 @@ class ExecutionEngine:
         err = self.invoke(state, live, ex, func)
         if err is None and api in MEMORY_LIMITED:
             err = self.memory_limit_error(state, live, len(undo.heap))
-        if err is not None or api in DISCARDING:
+        if err is None and api == ApiType.COMPOSITE_QUERY and ex.calls:
+            # Its callbacks run on what it changed; all of it goes when the query ends.
+            ex.finish_calls()
+            cc.undo, state._open_query = undo, cc
+        elif err is not None or api in DISCARDING:
             self.rollback(state, undo)
         result = ExecutionResult(state, err is None and api not in DISCARDING, error=err,
                                  logs=ex.logs_with_trap(err), call_context=cc,
@@ -276,18 +285,26 @@ class ExecutionEngine:
             self.commit_scalars(state, ex)
             state.stable.commit()
             state.version += 1
-            result.calls = ex.calls
             result.cycles_accepted, result.cycles_burned = ex.accepted_cycles, ex.burned
+        if err is None and (api not in DISCARDING or state._open_query is cc):
+            result.calls = ex.calls
         if cc is not None:
             self.settle(state, cc, ex, err, result)
+            self.close_query(state, cc)
         return result
+
+    def close_query(self, state, cc):
+        """Discard what a composite query changed once its call context is done."""
+        if state._open_query is cc and cc.responded and cc.outstanding == 0:
+            state._open_query = None
+            self.rollback(state, cc.undo)
 
     @staticmethod
     def settle(state, cc, ex, err, result):
         """Decide what the originator of call context ``cc`` receives now, if anything."""
         if err is None:
+            cc.outstanding += len(result.calls)
             if result.committed:
-                cc.outstanding += len(result.calls)
                 cc.cycles_available = ex.available
             result.response = ex.response
         elif not cc.responded and cc.outstanding == 0:

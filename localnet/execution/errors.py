@@ -106,5 +106,15 @@ WASM_TRAP_TEXT = {
     "INTEGER_OVERFLOW": "integer overflow",
     "INTEGER_DIVISION_BY_ZERO": "integer division by 0",
     "BAD_CONVERSION_TO_INTEGER": "invalid conversion to integer",
-    "UNREACHABLE_CODE_REACHED": "unreachable",
+    "UNREACHABLE": "unreachable",
 }
+
+
+def wasm_trap_text(code_name, message):
+    """The replica's short text for a Wasm trap (wasmtime's own cause line as a fallback)."""
+    if code_name in WASM_TRAP_TEXT:
+        return WASM_TRAP_TEXT[code_name]
+    for line in message.splitlines():
+        if line.strip().startswith("wasm trap:"):
+            return line.strip()[len("wasm trap:"):].strip()
+    return message.splitlines()[0] if message else "unknown trap"

@@ -18,11 +18,12 @@ MEMORY_EXPORT = "__ic_memory"
 GLOBAL_PREFIX = "__ic_g"
 PAGE = 65536
 TRACK_PAGE = 1 << dirty.PAGE_SHIFT
+_HOST_FUEL = 1 << 40   # for the engine's own helper calls (globals save/restore)
 _VALTYPE = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 _MASK = {"i32": 0xFFFFFFFF, "i64": (1 << 64) - 1}
 # Bump when the instrumentation or the engine configuration changes: serialized modules
 # only load into an identically configured engine.
-CACHE_FORMAT = "ic-exec-2"
+CACHE_FORMAT = "ic-exec-3"
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Compiled:
     memory: str | None
     globals: tuple
     dirty: str | None = None
+    globals_area: int = 0
 
 
 def _fix_result(value, vt):
@@ -100,7 +102,8 @@ class Runtime:
             module=module, has_start=parsed.start is not None,
             table=wasm_binary.export_name(parsed, 1, TABLE_EXPORT) if parsed.tables else None,
             memory=wasm_binary.export_name(parsed, 2, MEMORY_EXPORT) if parsed.memories else None,
-            globals=globals_, dirty=dirty.BITMAP_EXPORT if tracked else None)
+            globals=globals_, dirty=dirty.BITMAP_EXPORT if tracked else None,
+            globals_area=dirty.globals_area(bool(parsed.memories and parsed.memories[0].is64)))
         self._modules[key] = compiled
         while len(self._modules) > self.max_modules:
             self._modules.popitem(last=False)
@@ -121,7 +124,10 @@ class Runtime:
         memory64 = bool(parsed.memories and parsed.memories[0].is64)
         try:
             replace = dirty.rewrite_code(parsed, memory64)
-            extra = [wasm_binary.Export(dirty.BITMAP_EXPORT, 2, 1)]
+            funcs = parsed.imported_count("func") + len(parsed.functions)
+            extra = [wasm_binary.Export(dirty.BITMAP_EXPORT, 2, 1),
+                     wasm_binary.Export(dirty.SAVE_EXPORT, 0, funcs + 1),
+                     wasm_binary.Export(dirty.RESTORE_EXPORT, 0, funcs + 2)]
         except dirty.Unsupported:
             replace, extra = None, []
         wasm = wasm_binary.instrument(parsed, START_EXPORT, TABLE_EXPORT, MEMORY_EXPORT,
@@ -153,7 +159,7 @@ class Runtime:
         """A new LiveInstance of the module (active data segments applied, start not run)."""
         compiled = self.compiled(info)
         store = wasmtime.Store(self.engine)
-        store.set_fuel(0)
+        store.set_fuel(10_000)  # instantiation runs no canister code (start is exported)
         instance = self._linkers[info.memory64].instantiate(store, compiled.module)
         return LiveInstance(store, instance, compiled)
 
@@ -169,6 +175,9 @@ class LiveInstance:
         self.table = self.exports[compiled.table] if compiled.table else None
         self.globals = [(name, self.exports[name]) for name in compiled.globals]
         self.dirty = self.exports[compiled.dirty] if compiled.dirty else None
+        if self.dirty is not None:
+            self._save = self.exports[dirty.SAVE_EXPORT]
+            self._restore = self.exports[dirty.RESTORE_EXPORT]
         self.clean = None     # rollback snapshot (see ExecutionEngine.begin)
         self.touched = True   # Wasm ran since ``clean`` was taken or restored
 
@@ -245,12 +254,18 @@ class LiveInstance:
         return [(name, g.value(self.store)) for name, g in self.globals]
 
     def raw_globals(self):
-        """The mutable globals as raw wasmtime values (fast, for per-message rollback).
+        """The mutable globals in a raw form, for per-message rollback.
 
-        The public Global.value() converts through Val and costs ~10 us per global; Motoko
-        modules have dozens, so this reads the C structs directly (validation guarantees that
-        every global is numeric, so no GC roots are involved).
+        Tracked modules copy them into their bitmap memory with one Wasm call; otherwise the
+        C structs are read directly (Global.value() converts through Val and costs ~10 us
+        per global; validation guarantees numeric globals, so no GC roots are involved).
         """
+        if self.dirty is not None:
+            self.store.set_fuel(_HOST_FUEL)
+            self._save(self.store)
+            base = ctypes.addressof(self.dirty.data_ptr(self.store).contents)
+            return ctypes.string_at(base + self.compiled.globals_area,
+                                    dirty.GLOBAL_SLOT * len(self.globals))
         ctx = self.store._context()
         out = []
         for _, g in self.globals:
@@ -261,6 +276,12 @@ class LiveInstance:
 
     def write_raw_globals(self, raws):
         """Restore values read with ``raw_globals`` (from this module)."""
+        if self.dirty is not None:
+            base = ctypes.addressof(self.dirty.data_ptr(self.store).contents)
+            ctypes.memmove(base + self.compiled.globals_area, raws, len(raws))
+            self.store.set_fuel(_HOST_FUEL)
+            self._restore(self.store)
+            return
         ctx = self.store._context()
         for (_, g), raw in zip(self.globals, raws):
             error = wasmtime_ffi.wasmtime_global_set(ctx, ctypes.byref(g._global),

@@ -213,7 +213,31 @@ class LocalnetEngine:
         result = self.engine.run(state, Message(
             "query", message.method, message.arg, message.caller.raw, time_ns=now,
             replicated=False, data_certificate=certificate))
-        return _outcome(Outcome, result.response)
+        response, pending = result.response, deque(result.calls)
+        while pending:   # a composite query's calls: queries, answered at once
+            call = pending.popleft()
+            answer = self._query_call(tx, canister.id, call)
+            result = self.engine.run_callback(state, call.callback, answer, now)
+            response = response or result.response
+            pending.extend(result.calls)
+        return _outcome(Outcome, response)
+
+    def _query_call(self, tx, source, call):
+        from .. import canisters
+        from ..requests import Outcome
+        message = canisters.Message(Principal(call.callee), call.method, call.arg, source,
+                                    kind="query", ingress=False)
+        if call.callee == b"":
+            try:
+                outcome = Outcome(reply=self.node.management.query(tx, message))
+            except Reject as err:
+                outcome = Outcome.of_reject(err)
+        else:
+            outcome = canisters.run_query(self.node, tx, message)
+        if outcome.replied:
+            return CallResponse(reply=outcome.reply)
+        return CallResponse(reject_code=outcome.reject_code,
+                            reject_message=outcome.reject_message)
 
     def inspect_message(self, canister, message):
         """Refuse ingress that canister_inspect_message does not accept."""

@@ -50,6 +50,7 @@ class CanisterState:
         self._heap = b""
         self._globals = []
         self._live = None
+        self._open_query = None   # the CallContext of a composite query awaiting calls
 
     @property
     def is_empty(self):
@@ -100,6 +101,7 @@ class CallContext:
     deadline: int = 0
     composite: bool = False
     origin: object = None
+    undo: object = None       # composite queries: the state to return to when done
 
 
 @dataclass

@@ -118,8 +118,8 @@ class Management:
             raise reject("IC0406", "fetch_canister_logs API is not accessible via ingress in "
                                    "replicated mode")
         call = Call(self.node, tx, message.caller, message.method,
-                    self.node.clock.canister_time_ns(), ingress=message.ingress, cycles=message.cycles,
-                    caller_version=caller_version)
+                    self.node.clock.canister_time_ns(), ingress=message.ingress,
+                    cycles=message.cycles, caller_version=caller_version)
         result = handler(call, args)
         return interface.encode_reply(message.method, result)
 
@@ -139,7 +139,8 @@ class Management:
                 raise reject("IC0407", f"Management canister has no method '{method}' "
                                        "callable from canisters on localnet")
             call = Call(self.node, inner, caller, method,
-                        self.node.clock.canister_time_ns(), ingress=False, cycles=cycles, caller_version=caller_version)
+                        self.node.clock.canister_time_ns(), ingress=False, cycles=cycles,
+                        caller_version=caller_version)
             result = handler(call, args)
             reply = interface.encode_reply(method, result)
             inner.commit()

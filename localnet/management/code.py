@@ -58,6 +58,12 @@ def install(call, canister, mode, sent, arg):
     module = wasm_check.check(canister.id, sent)
     mode_name, options = _check_mode(canister, mode, module)
     cycles.settle_idle_burn(canister, call.now_ns)
+    if mode_name != "upgrade":
+        # Reset before the new code runs: canister_init may set both again.
+        canister.certified_data = b""
+        canister.engine = {}
+        if mode_name == "reinstall":
+            canister.logs = []
     engine = call.node.engine
     if engine is not None:
         engine.install(call.tx, canister, mode_name, module.raw, arg, call.caller, options)
@@ -71,11 +77,6 @@ def install(call, canister, mode, sent, arg):
     canister.module_hash = module.module_hash
     canister.wasm_binary_size = len(module.raw)
     canister.metadata = module.metadata
-    if mode_name != "upgrade":
-        canister.certified_data = b""
-        canister.engine = {}
-        if mode_name == "reinstall":
-            canister.logs = []
     canister.last_install_ns = call.now_ns
     canister.version += 1
     call.record_change(canister, {"code_deployment": {

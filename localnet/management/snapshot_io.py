@@ -10,7 +10,9 @@ from ..errors import reject
 from .snapshots import find_snapshot, new_snapshot_id, prefix
 
 MAX_SLICE = 2_000_000
+PAGE = 65536
 _BLOB_OF_KIND = {"wasm_module": "wasm", "wasm_memory": "heap", "stable_memory": "stable"}
+_SIZE_FIELD = {"heap": "wasm_memory_size", "stable": "stable_memory_size"}
 _KIND_TEXT = {"wasm_module": "wasm module", "wasm_memory": "main memory",
               "stable_memory": "stable memory"}
 
@@ -24,7 +26,43 @@ def _readable(call, canister_id):
 
 
 def _blob(call, canister, snap, name):
+    """A snapshot blob; memories are read whole (see ``_memory``)."""
+    if name in _SIZE_FIELD:
+        return _memory(call, canister, snap, name)
     return call.tx.read_blob(canister.id, prefix(snap["id"]) + name) or b""
+
+
+def _memory(call, canister, snap, name):
+    # Memories are a blob ``name`` or 64 KiB pages ``name.<6-digit index>`` (missing pages
+    # are zeros), sized by the record's size field: the layout docs/internals.md describes.
+    size = snap[_SIZE_FIELD[name]]
+    base = prefix(snap["id"]) + name
+    whole = call.tx.read_blob(canister.id, base)
+    data = bytearray(size)
+    if whole:
+        data[:len(whole)] = whole[:size]
+    for page_name in call.tx.blob_names(canister.id, base + "."):
+        index = page_name[len(base) + 1:]
+        if index.isdigit() and int(index) * PAGE < size:
+            start = int(index) * PAGE
+            page = call.tx.read_blob(canister.id, page_name) or b""
+            data[start:start + len(page)] = page[:size - start]
+    return bytes(data)
+
+
+def _write_pages(call, canister, snap, name, offset, chunk):
+    base = prefix(snap["id"]) + name
+    first, last = offset // PAGE, (offset + len(chunk) - 1) // PAGE
+    for index in range(first, last + 1):
+        page_name = f"{base}.{index:06d}"
+        page = bytearray(call.tx.read_blob(canister.id, page_name) or bytes(PAGE))
+        lo = max(offset, index * PAGE)
+        hi = min(offset + len(chunk), (index + 1) * PAGE)
+        page[lo - index * PAGE:hi - index * PAGE] = chunk[lo - offset:hi - offset]
+        call.tx.write_blob(canister.id, page_name, bytes(page))
+        short = page_name[len(prefix(snap["id"])):]
+        if short not in snap["blobs"]:
+            snap["blobs"].append(short)
 
 
 def _globals(call, canister, snap):
@@ -93,12 +131,11 @@ def upload_canister_snapshot_metadata(call, args):
     snapshot_id = new_snapshot_id(canister)
     sizes = {"wasm": args["wasm_module_size"], "heap": args["wasm_memory_size"],
              "stable": args["stable_memory_size"]}
-    for name, size in sizes.items():
-        call.tx.write_blob(canister.id, prefix(snapshot_id) + name, bytes(size))
+    call.tx.write_blob(canister.id, prefix(snapshot_id) + "wasm", bytes(sizes["wasm"]))
     timer = args.get("global_timer") or {}
     canister.snapshots.append({
         "id": snapshot_id, "taken_at_timestamp": call.now_ns, "total_size": sum(sizes.values()),
-        "canister_version": canister.version, "blobs": ["wasm", "heap", "stable"],
+        "canister_version": canister.version, "blobs": ["wasm"],
         "source": "metadata_upload", "uploaded_globals": [next(iter(g.values()))
                                                           for g in args["globals"]],
         "module_hash": None, "wasm_binary_size": sizes["wasm"], "metadata": {},
@@ -125,11 +162,16 @@ def upload_canister_snapshot_data(call, args):
             snap["blobs"].append("chunk:" + digest.hex())
         return
     name = _BLOB_OF_KIND[kind]
-    data = bytearray(_blob(call, canister, snap, name))
     offset = where["offset"]
-    if len(chunk) > MAX_SLICE or offset + len(chunk) > len(data):
+    size = snap[_SIZE_FIELD[name]] if name in _SIZE_FIELD else snap["wasm_binary_size"]
+    if len(chunk) > MAX_SLICE or offset + len(chunk) > size:
         raise reject("IC0408", f"Invalid subslice into {_KIND_TEXT[kind]}: offset: {offset}, "
                                f"size: {len(chunk)}")
+    if name in _SIZE_FIELD:
+        if chunk:
+            _write_pages(call, canister, snap, name, offset, chunk)
+        return
+    data = bytearray(_blob(call, canister, snap, name))
     data[offset:offset + len(chunk)] = chunk
     call.tx.write_blob(canister.id, prefix(snap["id"]) + name, bytes(data))
     if name == "wasm":

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
+    CertificateError, ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.transport import OutcomeUnknown
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import (
     differences, from_definite, normalize, to_candid)
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event, now_iso
 from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download
 
+# The fields of canister_settings that the cycles ledger's create_canister accepts; the others
+# are applied with update_settings right after the creation.
+LEDGER_SETTINGS = ("controllers", "compute_allocation", "memory_allocation", "freezing_threshold",
+                   "reserved_cycles_limit", "log_visibility", "wasm_memory_limit",
+                   "wasm_memory_threshold", "environment_variables")
 REGISTRY_STATUS = {"running": "active", "stopping": "stopped", "stopped": "stopped"}
 
 
@@ -40,7 +45,8 @@ class CanisterLifecycle:
             if status is None:
                 canister_id, status = self._create(canister_id, entry)
                 created = True
-            else:
+            if status is not None:
+                # After a creation this applies what the creation could not carry.
                 status = self._converge_settings(canister_id, status)
             status = self._converge_run_state(canister_id, status)
             self._record(canister_id, status, entry, created)
@@ -77,9 +83,12 @@ class CanisterLifecycle:
         key = self._dedup_key(entry)
         self._save_entry(lambda e: self._creating_entry(e, key))
         try:
-            canister_id = self._create_call(key)
-        except (Reject, InputError) as exc:
-            # A definite refusal: nothing was created, so the next run may start afresh.
+            canister_id = self._create_repeatably(key)
+        except ICError as exc:
+            if isinstance(exc, (TransportError, CertificateError)):
+                raise  # the outcome is unknown: keep the entry and its key for the next run
+            # A definite refusal (a reject, a ledger error, bad input): nothing was created, so
+            # the next run may start afresh.
             self._save_entry(lambda e: self._failed_entry(e, exc))
             raise
         self._save_entry(lambda e: e.update(canister_id=canister_id))
@@ -124,6 +133,16 @@ class CanisterLifecycle:
             entry.pop(field, None)
         add_event(entry, "create", "failed", identity=self.caller_text(), error=str(exc))
 
+    def _create_repeatably(self, key):
+        """Create; after an unknown outcome ask once more with the same deduplication key, which
+        answers with the canister made the first time (or makes it now)."""
+        try:
+            return self._create_call(key)
+        except TransportError:
+            if not (key.get("created_at_time") or key.get("specified_id")):
+                raise
+        return self._create_call(key)
+
     def _create_call(self, key):
         settings = to_candid(self.wanted) if self.wanted else None
         cycles = self.params.get("cycles")
@@ -135,11 +154,9 @@ class CanisterLifecycle:
         try:
             reply = self.client.call("provisional_create_canister_with_cycles", arg,
                                      effective_canister_id=specified)
-        except (Reject, OutcomeUnknown) as exc:
-            # The same specified_id already existing after a lost reply is our own canister.
-            if specified is None or (isinstance(exc, Reject) and exc.error_code != "IC0205"):
-                raise
-            if self.canister_status(specified) is None:
+        except Reject as exc:
+            # The specified_id already existing after a lost reply is our own canister.
+            if specified is None or exc.error_code != "IC0205" or self.canister_status(specified) is None:
                 raise
             return specified.to_text()
         return Principal.coerce(reply["canister_id"]).to_text()
@@ -149,6 +166,8 @@ class CanisterLifecycle:
 
         if cycles is None:
             raise InputError("cycles", "required with funding=cycles_ledger")
+        if settings is not None:
+            settings = {k: v for k, v in settings.items() if v is not None and k in LEDGER_SETTINGS} or None
         subnet = self.params.get("subnet")
         ledger = CyclesLedger(self.agent)
         canister = ledger.create_canister(

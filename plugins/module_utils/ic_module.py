@@ -167,7 +167,8 @@ class ICModule:
                 instance.connect()
             instance.run()
         except Reject as exc:
-            instance.fail(str(exc), error=exc.as_dict())
+            # The replica's help text follows on further lines; it stays in error.message.
+            instance.fail(str(exc).splitlines()[0], error=exc.as_dict())
         except InputError as exc:
             instance.fail(str(exc))
         except CertificateError as exc:

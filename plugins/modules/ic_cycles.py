@@ -118,12 +118,13 @@ class ICCycles(ICModule):
             raise InputError("canister_id", f"canister {canister_id} does not exist")
         before = int(status["cycles"])
         add = self._amount(before)
+        if add:
+            self._check_source(add)
         self.result.update(canister_id=canister_id, balance_before=before, balance_after=before + add,
                            topped_up=add)
         self.diff.add("cycles", before, before + add)
         if add == 0:
             return
-        self._check_source(add)
         self.change(self._top_up, canister_id, add)
         if not self.check_mode:
             after = self.canister_status(canister_id)

@@ -1,6 +1,7 @@
 """icp-cli 1.5.0, unchanged, against localnet (canisters created through the JS agent)."""
 import hashlib
 import json
+import os
 
 from localnet.testing import MINIMAL_WASM, custom_section
 
@@ -108,3 +109,28 @@ def test_cycles_ledger_create_top_up_and_delete_with_recovery(net, icp):
     amount = int(recovered.split("Balance:")[1].split("cycles")[0].replace("_", ""))
     assert amount > left + 1_900_000_000_000
     assert cid not in {c["id"] for c in net.canisters()}
+
+
+def test_motoko_canister_snapshot_download_upload_restore(net, icp, tmp_path, run_node):
+    wasm = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "wasm", "user.wasm.gz")
+    cid = create(run_node, net, icp.alice)
+    icp.run("canister", "install", cid, "--wasm", wasm, "--args",
+            f'(record {{ owner = principal "{icp.alice}" }})')
+    icp.run("canister", "call", cid, "set_preference", '("k", "kept")')
+    icp.run("canister", "stop", cid)
+    made = icp.run("canister", "snapshot", "create", cid).stdout
+    snapshot_id = made.split("Created snapshot ", 1)[1].split()[0]
+    out = tmp_path / "snap"
+    icp.run("canister", "snapshot", "download", cid, snapshot_id, "--output", str(out))
+    assert (out / "wasm_memory.bin").stat().st_size > 0
+    uploaded = icp.run("canister", "snapshot", "upload", cid, "--input", str(out)).stdout
+    upload_id = uploaded.split("Snapshot ", 1)[1].split()[0]
+    icp.run("canister", "start", cid)
+    icp.run("canister", "call", cid, "set_preference", '("k", "changed")')
+    icp.run("canister", "stop", cid)
+    icp.run("canister", "snapshot", "restore", cid, upload_id)
+    icp.run("canister", "start", cid)
+    got = icp.run("canister", "call", cid, "get_preference", '("k")', "--query").stdout
+    assert '"kept"' in got
+    assert "ok" in icp.run("canister", "call", cid, "set_preference", '("k", "next")').stdout

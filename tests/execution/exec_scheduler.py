@@ -83,7 +83,8 @@ class Net:
                                                       refund=call.cycles), queue)
             return
         self.time_ns += 1000
-        result = self.engine.run(target, Message("update", call.method, call.arg, source,
+        kind = "query" if call.callback.call_context.composite else "update"
+        result = self.engine.run(target, Message(kind, call.method, call.arg, source,
                                                  cycles=call.cycles, time_ns=self.time_ns,
                                                  origin=("call", source, call)))
         queue.append((call.callee, result))

@@ -13,6 +13,8 @@ PRELUDE = """
   (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "ic0" "call_cycles_add128" (func $call_cycles (param i64 i64)))
   (import "ic0" "call_perform" (func $call_perform (result i32)))
+  (import "ic0" "call_on_cleanup" (func $on_cleanup (param i32 i32)))
+  (import "ic0" "msg_cycles_refunded128" (func $refunded (param i32)))
   (import "ic0" "canister_self_size" (func $self_size (result i32)))
   (import "ic0" "canister_self_copy" (func $self_copy (param i32 i32 i32)))
   (import "ic0" "is_controller" (func $is_controller (param i32 i32) (result i32)))
@@ -43,6 +45,26 @@ PRELUDE = """
     (call $append (i32.const 0) (call $arg_size))
     (call $reply))
 """
+
+
+# A composite query ``ask(callee)`` that calls ``callee.count`` and answers its reply,
+# changing its own counter on the way (which must not stick).
+COMPOSITE = '''
+  (table 2 funcref) (elem (i32.const 0) $got $failed)
+  (func $got (param i32)
+    (global.set $counter (i64.add (global.get $counter) (i64.const 1000)))
+    (call $reply_arg))
+  (func $failed (param i32) (call $reply_i64 (i64.const 99)))
+  (func (export "canister_composite_query ask")
+    (call $arg_copy (i32.const 100) (i32.const 0) (call $arg_size))
+    (i32.store (i32.const 200) (i32.const 0x6e756f63))
+    (i32.store8 (i32.const 204) (i32.const 0x74))
+    (global.set $counter (i64.const 555))
+    (call $call_new (i32.const 100) (call $arg_size) (i32.const 200) (i32.const 5)
+                    (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (drop (call $call_perform)))
+  (func (export "canister_query count") (call $reply_i64 (global.get $counter)))
+'''
 
 
 def canister(body):

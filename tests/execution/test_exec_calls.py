@@ -64,3 +64,22 @@ def test_callback_trap_answers_original_caller(engine, net, rust_build):
     assert not result.committed and result.error.error_code == "IC0513"
     assert result.response[0] == "reject" and result.response[3] == "IC0513"
     assert first.call_context.responded and first.call_context.outstanding == 0
+
+
+def test_composite_query_calls_a_query_and_discards_its_changes(engine, net):
+    from exec_wat import COMPOSITE, canister, le
+    from localnet.execution import CallResponse, Message
+    a, b = net.create(), net.create()
+    for state in (a, b):
+        assert net.install(state, canister(COMPOSITE)).committed
+    assert net.ingress(a, "ask", b.canister_id, kind="query") == ("reply", le(0))
+    assert (a.canister_id, b.canister_id, "count") in net.calls
+    assert net.ingress(a, "count", kind="query") == ("reply", le(0))
+    # While it waits for its call, the canister takes no other message.
+    first = engine.run(a, Message("query", "ask", b.canister_id))
+    assert first.response is None and len(first.calls) == 1
+    assert "one composite query per canister" in \
+        engine.run(a, Message("query", "count")).response[2]
+    done = engine.run_callback(a, first.calls[0].callback, CallResponse(reply=le(7)))
+    assert done.response == ("reply", le(7)) and not done.committed
+    assert engine.run(a, Message("query", "count")).response == ("reply", le(0))

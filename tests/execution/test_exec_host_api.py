@@ -224,3 +224,42 @@ def test_host_bug_still_rolls_back(engine, monkeypatch):
     assert not result.committed and "internal error in localnet" in result.response[2]
     monkeypatch.undo()
     assert call(engine, state, "count", kind="query").response == ("reply", le(0))
+
+
+def test_trapping_callback_runs_cleanup_and_refunds_stay(engine):
+    from localnet.execution import CallResponse
+    state = install(engine, '''
+      (table 3 funcref) (elem (i32.const 0) $bad_reply $on_reject $cleanup)
+      (func $bad_reply (param i32) (global.set $counter (i64.const 7)) unreachable)
+      (func $on_reject (param i32)
+        (call $refunded (i32.const 0)) (call $append (i32.const 0) (i32.const 16)) (call $reply))
+      (func $cleanup (param i32) (global.set $counter (i64.extend_i32_u (local.get 0))))
+      (func (export "canister_update go")
+        (call $call_new (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+                        (i32.const 0) (i32.const 1) (i32.const 1) (i32.const 2))
+        (call $on_cleanup (i32.const 2) (i32.const 42))
+        (call $call_cycles (i64.const 0) (i64.const 100))
+        (drop (call $call_perform)))
+      (func (export "canister_query count") (call $reply_i64 (global.get $counter)))''')
+    first = call(engine, state, "go")
+    assert first.committed and first.response is None and state.cycles == 900
+    result = engine.run_callback(state, first.calls[0].callback, CallResponse(reply=b"", refund=60))
+    assert state.cycles == 960 and result.error.error_code == "IC0502"
+    assert result.response[:2] == ("reject", 5) and "Canister trapped: unreachable" in \
+        result.response[2]
+    assert call(engine, state, "count", kind="query").response == ("reply", le(42))
+
+    second = call(engine, state, "go")
+    result = engine.run_callback(state, second.calls[0].callback,
+                                 CallResponse(reject_code=3, reject_message="gone", refund=100))
+    assert result.committed and result.response == ("reply", le(100, 16))
+    assert state.cycles == 960
+
+
+def test_unreachable_and_stack_overflow_texts(engine):
+    state = install(engine, '''
+      (func (export "canister_update u") unreachable)
+      (func $deep (call $deep))
+      (func (export "canister_update deep") (call $deep))''')
+    assert "Canister trapped: unreachable.\n" in call(engine, state, "u").response[2]
+    assert "Canister trapped: stack overflow.\n" in call(engine, state, "deep").response[2]

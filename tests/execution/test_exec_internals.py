@@ -68,3 +68,72 @@ def test_snapshot_round_trip_preserves_everything():
     assert copy.stable.pages == 2 and state.stable.pages == 1
     engine.uninstall(state)
     assert state.is_empty and state.stable.pages == 0 and state.heap() == b""
+
+
+SCRIBBLE = '''
+  (func (export "canister_init") (drop (memory.grow (i32.const 3))))
+  (func (export "canister_update scribble")
+    (local $i i32) (local $n i32) (local $op i32) (local $addr i32) (local $val i32)
+    (local $trap i32)
+    (local.set $n (call $arg_size))
+    (call $arg_copy (i32.const 65536) (i32.const 0) (local.get $n))
+    (local.set $trap (i32.load8_u (i32.const 65536)))
+    (local.set $i (i32.const 1))
+    (block $done (loop $next
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 9)) (local.get $n)))
+      (local.set $op (i32.load8_u (i32.add (i32.const 65536) (local.get $i))))
+      (local.set $addr (i32.load (i32.add (i32.const 65537) (local.get $i))))
+      (local.set $val (i32.load (i32.add (i32.const 65541) (local.get $i))))
+      (if (i32.eq (local.get $op) (i32.const 0))
+        (then (i32.store8 (local.get $addr) (local.get $val))))
+      (if (i32.eq (local.get $op) (i32.const 1))
+        (then (i32.store16 offset=3 (local.get $addr) (local.get $val))))
+      (if (i32.eq (local.get $op) (i32.const 2))
+        (then (i32.store offset=4093 (local.get $addr) (local.get $val))))
+      (if (i32.eq (local.get $op) (i32.const 3))
+        (then (i64.store offset=1 (local.get $addr) (i64.extend_i32_u (local.get $val)))))
+      (if (i32.eq (local.get $op) (i32.const 4))
+        (then (f64.store (local.get $addr) (f64.convert_i32_u (local.get $val)))))
+      (if (i32.eq (local.get $op) (i32.const 5))
+        (then (memory.fill (local.get $addr) (local.get $val) (i32.const 5000))))
+      (if (i32.eq (local.get $op) (i32.const 6))
+        (then (memory.copy (local.get $addr) (i32.const 65536) (i32.const 100))))
+      (local.set $i (i32.add (local.get $i) (i32.const 9)))
+      (br $next)))
+    (if (local.get $trap) (then unreachable))
+    (call $reply))
+  (func (export "canister_query peek") (call $reply))
+'''
+writes = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 190_000),
+                            st.integers(0, 2**32 - 1)), max_size=8)
+
+
+def _ops(trap, ops):
+    return bytes([trap]) + b"".join(bytes([op]) + a.to_bytes(4, "little") +
+                                    v.to_bytes(4, "little") for op, a, v in ops)
+
+
+@settings(max_examples=40, deadline=None)
+@given(writes, writes, writes)
+def test_dirty_tracking_rolls_back_exactly(first, second, third):
+    engine = _ENGINE
+    state = CanisterState(b"\x09" * 10)
+    assert engine.install(state, canister(SCRIBBLE)).committed
+    assert state._live.dirty is not None
+    assert engine.run(state, Message("update", "scribble", _ops(0, first))).committed
+    committed = state.heap()
+    assert not engine.run(state, Message("update", "scribble", _ops(1, second))).committed
+    assert state.heap() == committed
+    engine.run(state, Message("query", "peek"))
+    assert engine.run(state, Message("update", "scribble", _ops(0, third))).committed
+    after = state.heap()
+    assert not engine.run(state, Message("update", "scribble", _ops(1, first + second))).committed
+    assert state.heap() == after
+
+
+_ENGINE = ExecutionEngine()
+
+
+def test_real_canisters_are_tracked(engine, motoko_builds, rust_build):
+    for wasm in list(motoko_builds.values()) + [rust_build]:
+        assert engine.runtime.compiled(engine.validate(wasm)).dirty is not None

@@ -132,3 +132,15 @@ def test_snapshot_load_and_cache_eviction(node, motoko_builds):
            [{"canister_id": a, "snapshot_id": taken[0]["id"]}])
     assert query(node, a, "get") == [12] and query(node, b, "get") == [22]
     assert decode(update(node, a, "add", nat(1))) == [13]
+
+
+def test_composite_query_through_the_node(node):
+    from exec_wat import COMPOSITE, canister, le
+    a = create_and_install(node, canister(COMPOSITE), b"")
+    b = create_and_install(node, canister(COMPOSITE), b"")
+    outcome = canisters.run_query(node, node.store.transaction(), canisters.Message(
+        a, "ask", b.raw, Principal(STRANGER), kind="query"))
+    assert outcome.reply == le(0)
+    outcome = canisters.run_query(node, node.store.transaction(), canisters.Message(
+        a, "count", b"", Principal(STRANGER), kind="query"))
+    assert outcome.reply == le(0)

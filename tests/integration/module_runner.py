@@ -25,19 +25,21 @@ def collection_tree(base):
     return base
 
 
-def write_identity(path, seed):
-    """Write an Ed25519 PKCS#8 PEM (dfx's format) from a 32-byte seed; return its principal text."""
+def write_identity(path, seed, password=None):
+    """Write an Ed25519 PKCS#8 PEM (dfx's format; encrypted when ``password`` is given) from a
+    32-byte seed; return its principal text."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from ic.identity import load_identity_file
 
     key = Ed25519PrivateKey.from_private_bytes(seed)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
+                  else serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     with open(path, "wb") as handle:
         handle.write(pem)
-    return load_identity_file(path).sender.to_text()
+    return load_identity_file(path, password).sender.to_text()
 
 
 def ansible_env(collections_base, extra=None):

@@ -9,8 +9,6 @@ import pytest
 from module_runner import collection_tree, run_target, write_identity
 from wasm_fixtures import write_all
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def net():
@@ -31,6 +29,7 @@ def world(net, tmp_path_factory):
     collections = collection_tree(str(base / "collections"))
     owner = write_identity(str(base / "owner.pem"), bytes(range(32)))
     other = write_identity(str(base / "other.pem"), bytes(range(1, 33)))
+    write_identity(str(base / "owner_encrypted.pem"), bytes(range(32)), password="s3cret")
     wasm = write_all(str(base / "wasm"))
     extra = {
         "icp_network": net.url,
@@ -39,6 +38,8 @@ def world(net, tmp_path_factory):
         "icp_principal": owner,
         "icp_other_identity": str(base / "other.pem"),
         "icp_other_principal": other,
+        "icp_identity_encrypted": str(base / "owner_encrypted.pem"),
+        "icp_identity_password": "s3cret",
     }
     for name, (path, sha) in wasm.items():
         extra[f"wasm_{name}"] = path

@@ -1,4 +1,5 @@
-"""Crash recovery of ic_canister with a registry, and ansible-doc rendering of every module.
+"""Crash recovery of ic_canister with a registry, its last snapshot on delete, and ansible-doc
+rendering of every module.
 
 A crash between "the canister exists" and "the registry knows its id" is simulated by creating
 the canister directly and leaving the registry entry in ``creating`` with its dedup key; the
@@ -106,7 +107,6 @@ def test_ansible_doc_renders(module, tmp_path):
         assert heading in proc.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="localnet does not serve read_canister_snapshot_metadata/data yet (IC0407)")
 def test_delete_keeps_a_last_snapshot_on_disk(net, tmp_path):
     """state=absent with last_snapshot_dir downloads the module before the canister goes."""
     import hashlib

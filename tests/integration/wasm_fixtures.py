@@ -93,6 +93,8 @@ def write_all(directory):
         "trap_upgrade": build("v9", trap_on_upgrade=True),
         "no_version": build("v0", with_version_method=False),
         "big": build("big", padding=2 * 1024 * 1024 + 300_000),
+        "eop_v1": build("e1", eop=True),
+        "eop_v2": build("e2", eop=True),
     }
     out = {}
     for name, data in modules.items():

@@ -112,10 +112,12 @@ def test_install_upgrade_reinstall_uninstall(mgmt, agent, canister, user_wasm_gz
     assert text_reply(agent.query(canister, "version", b"DIDL\x00\x00"))
     assert candid.decode(agent.update(canister, "whoami", b"DIDL\x00\x00"),
                          [candid.Principal_])[0] == agent.sender
-    mgmt.install_code(canister, user_wasm_gz, user_init_arg(agent.sender), mode="upgrade")
+    with pytest.raises(Reject) as info:  # Motoko EOP needs wasm_memory_persistence = keep
+        mgmt.install_code(canister, user_wasm_gz, user_init_arg(agent.sender), mode="upgrade")
+    assert info.value.error_code == "IC0504"
     mgmt.install_code(canister, user_wasm_gz, user_init_arg(agent.sender),
                       mode={"upgrade": {"skip_pre_upgrade": None,
-                                        "wasm_memory_persistence": None}})
+                                        "wasm_memory_persistence": "keep"}})
     mgmt.install_code(canister, user_wasm_gz, user_init_arg(agent.sender), mode="reinstall")
     with pytest.raises(Reject) as info:
         mgmt.install_code(canister, user_wasm_gz, user_init_arg(agent.sender))

@@ -84,7 +84,7 @@ persistent actor class AiAssistant(init : {
 
   func reserve(bytes : Nat) : ?Text {
     if (bytesUsed + bytes > limit("max_total_bytes")) {
-      return ?("storage quota exceeded: " # debug_show bytesUsed # " of " # debug_show limit("max_total_bytes") # " bytes used, this write needs " # debug_show bytes);
+      return ?("storage quota exceeded: " # Nat.toText(bytesUsed) # " of " # Nat.toText(limit("max_total_bytes")) # " bytes used, this write needs " # Nat.toText(bytes));
     };
     null;
   };
@@ -113,7 +113,7 @@ persistent actor class AiAssistant(init : {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "create conversations");
     switch (Validate.text("title", title, MAX_TITLE_BYTES)) { case (?e) return #err(e); case null {} };
     if (conversations.size() >= limit("max_conversations")) {
-      return #err("conversation limit reached (max_conversations = " # debug_show limit("max_conversations") # ")");
+      return #err("conversation limit reached (max_conversations = " # Nat.toText(limit("max_conversations")) # ")");
     };
     switch (reserve(Validate.bytes(title))) { case (?e) return #err(e); case null {} };
     let id = nextConversationId;
@@ -126,10 +126,10 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func append_message(conversation : Nat, role : Role, content : Text) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "append messages");
-    let ?c = conversations.get(conversation) else return #err("no conversation " # debug_show conversation);
+    let ?c = conversations.get(conversation) else return #err("no conversation " # Nat.toText(conversation));
     switch (Validate.nonEmptyText("content", content, limit("max_message_bytes"))) { case (?e) return #err(e); case null {} };
     if (c.messages.size() >= limit("max_messages_per_conversation")) {
-      return #err("message limit reached for this conversation (max_messages_per_conversation = " # debug_show limit("max_messages_per_conversation") # ")");
+      return #err("message limit reached for this conversation (max_messages_per_conversation = " # Nat.toText(limit("max_messages_per_conversation")) # ")");
     };
     let size = Validate.bytes(content);
     switch (reserve(size)) { case (?e) return #err(e); case null {} };
@@ -156,7 +156,7 @@ persistent actor class AiAssistant(init : {
   /// Messages oldest first; page with offset/limit (at most 100 per call).
   public shared query ({ caller }) func get_messages(conversation : Nat, offset : Nat, limit : Nat) : async Result.Result<Page.Page<Message>, Text> {
     if (not Access.canRead(owner, readers, caller)) throw Access.denied(caller, "read this canister");
-    let ?c = conversations.get(conversation) else return #err("no conversation " # debug_show conversation);
+    let ?c = conversations.get(conversation) else return #err("no conversation " # Nat.toText(conversation));
     #ok(Page.of(c.messages.values(), c.messages.size(), offset, limit));
   };
 
@@ -182,11 +182,11 @@ persistent actor class AiAssistant(init : {
   public shared ({ caller }) func add_note(content : Text, tags : [Text]) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "add notes");
     switch (Validate.nonEmptyText("content", content, limit("max_note_bytes"))) { case (?e) return #err(e); case null {} };
-    if (tags.size() > limit("max_tags_per_note")) return #err("too many tags: " # debug_show tags.size() # " (max_tags_per_note = " # debug_show limit("max_tags_per_note") # ")");
+    if (tags.size() > limit("max_tags_per_note")) return #err("too many tags: " # Nat.toText(tags.size()) # " (max_tags_per_note = " # Nat.toText(limit("max_tags_per_note")) # ")");
     for (tag in tags.values()) {
       switch (Validate.nonEmptyText("tag", tag, MAX_TAG_BYTES)) { case (?e) return #err(e); case null {} };
     };
-    if (notes.size() >= limit("max_notes")) return #err("note limit reached (max_notes = " # debug_show limit("max_notes") # ")");
+    if (notes.size() >= limit("max_notes")) return #err("note limit reached (max_notes = " # Nat.toText(limit("max_notes")) # ")");
     let id = nextNoteId;
     let note = { id; content; tags; created_at = Time.now() };
     switch (reserve(noteBytes(note))) { case (?e) return #err(e); case null {} };

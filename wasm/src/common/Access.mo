@@ -3,6 +3,7 @@
 import Principal "mo:core/Principal";
 import Set "mo:core/Set";
 import Error "mo:core/Error";
+import Nat "mo:core/Nat";
 
 module {
   public type Readers = Set.Set<Principal>;
@@ -31,7 +32,7 @@ module {
     if (who.isAnonymous()) return ?"cannot grant read access to the anonymous principal";
     if (who == owner) return ?"the owner can always read; no grant needed";
     if (not readers.contains(who) and readers.size() >= maxReaders) {
-      return ?("reader limit reached (max_readers = " # debug_show maxReaders # ")");
+      return ?("reader limit reached (max_readers = " # Nat.toText(maxReaders) # ")");
     };
     null;
   };

@@ -2,6 +2,7 @@
 /// Kept as a map so that a new version can add a limit (it gets its default on upgrade) and so
 /// that `admin_set_limit` works the same way in every template.
 import Map "mo:core/Map";
+import Nat "mo:core/Nat";
 import Text "mo:core/Text";
 import Runtime "mo:core/Runtime";
 
@@ -51,7 +52,7 @@ module {
     for (spec in specs.values()) {
       if (spec.name == name) {
         if (value < spec.min or value > spec.max) {
-          return ?(name # " must be between " # debug_show spec.min # " and " # debug_show spec.max # ", got " # debug_show value);
+          return ?(name # " must be between " # Nat.toText(spec.min) # " and " # Nat.toText(spec.max) # ", got " # Nat.toText(value));
         };
         return null;
       };

@@ -1,4 +1,5 @@
 /// Size checks on caller-supplied data, measured in UTF-8 bytes (what the memory holds).
+import Nat "mo:core/Nat";
 import Text "mo:core/Text";
 import Principal "mo:core/Principal";
 import Runtime "mo:core/Runtime";
@@ -8,7 +9,7 @@ module {
 
   public func text(field : Text, value : Text, maxBytes : Nat) : ?Text {
     let size = bytes(value);
-    if (size > maxBytes) ?(field # " is " # debug_show size # " bytes; the limit is " # debug_show maxBytes) else null;
+    if (size > maxBytes) ?(field # " is " # Nat.toText(size) # " bytes; the limit is " # Nat.toText(maxBytes)) else null;
   };
 
   public func nonEmptyText(field : Text, value : Text, maxBytes : Nat) : ?Text {

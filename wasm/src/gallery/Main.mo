@@ -84,11 +84,11 @@ persistent actor class Gallery(init : {
     switch (Validate.text("mime_type", photo.mime_type, MAX_MIME_BYTES)) { case (?e) return #err(e); case null {} };
     if (not photo.mime_type.startsWith(#text "image/")) return #err("mime_type must be an image type (image/...), got " # photo.mime_type);
     if (photo.size == 0) return #err("size must be at least 1 byte");
-    if (photo.size > limit("max_photo_bytes")) return #err("photo is " # debug_show photo.size # " bytes; the limit is " # debug_show limit("max_photo_bytes") # " (max_photo_bytes)");
-    if (photos.size() >= limit("max_photos")) return #err("photo limit reached (max_photos = " # debug_show limit("max_photos") # ")");
-    if (pendingUploads() >= limit("max_pending_uploads")) return #err("too many unfinished uploads (max_pending_uploads = " # debug_show limit("max_pending_uploads") # "); finish or delete one");
+    if (photo.size > limit("max_photo_bytes")) return #err("photo is " # Nat.toText(photo.size) # " bytes; the limit is " # Nat.toText(limit("max_photo_bytes")) # " (max_photo_bytes)");
+    if (photos.size() >= limit("max_photos")) return #err("photo limit reached (max_photos = " # Nat.toText(limit("max_photos")) # ")");
+    if (pendingUploads() >= limit("max_pending_uploads")) return #err("too many unfinished uploads (max_pending_uploads = " # Nat.toText(limit("max_pending_uploads")) # "); finish or delete one");
     if (bytesReserved + photo.size > limit("max_total_bytes")) {
-      return #err("storage quota exceeded: " # debug_show bytesReserved # " of " # debug_show limit("max_total_bytes") # " bytes used, this photo needs " # debug_show photo.size);
+      return #err("storage quota exceeded: " # Nat.toText(bytesReserved) # " of " # Nat.toText(limit("max_total_bytes")) # " bytes used, this photo needs " # Nat.toText(photo.size));
     };
     let id = nextPhotoId;
     nextPhotoId += 1;
@@ -101,15 +101,15 @@ persistent actor class Gallery(init : {
   /// bytes succeeds, so a client may retry a call whose reply it lost. Returns bytes received.
   public shared ({ caller }) func upload_chunk(id : Nat, index : Nat, data : Blob) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "upload photos");
-    let ?p = photos.get(id) else return #err("no photo " # debug_show id);
+    let ?p = photos.get(id) else return #err("no photo " # Nat.toText(id));
     if (index < p.chunks.size()) {
-      return if (p.chunks.at(index) == data) #ok(p.received) else #err("chunk " # debug_show index # " was already uploaded with different bytes");
+      return if (p.chunks.at(index) == data) #ok(p.received) else #err("chunk " # Nat.toText(index) # " was already uploaded with different bytes");
     };
-    if (p.complete) return #err("photo " # debug_show id # " is already complete");
-    if (index != p.chunks.size()) return #err("expected chunk " # debug_show p.chunks.size() # ", got " # debug_show index);
+    if (p.complete) return #err("photo " # Nat.toText(id) # " is already complete");
+    if (index != p.chunks.size()) return #err("expected chunk " # Nat.toText(p.chunks.size()) # ", got " # Nat.toText(index));
     if (data.size() == 0) return #err("chunk must not be empty");
-    if (data.size() > MAX_CHUNK_BYTES) return #err("chunk is " # debug_show data.size() # " bytes; the limit is " # debug_show MAX_CHUNK_BYTES # " (1.9 MiB)");
-    if (p.received + data.size() > p.size) return #err("chunk exceeds the declared size: " # debug_show (p.received + data.size()) # " > " # debug_show p.size);
+    if (data.size() > MAX_CHUNK_BYTES) return #err("chunk is " # Nat.toText(data.size()) # " bytes; the limit is " # Nat.toText(MAX_CHUNK_BYTES) # " (1.9 MiB)");
+    if (p.received + data.size() > p.size) return #err("chunk exceeds the declared size: " # Nat.toText(p.received + data.size()) # " > " # Nat.toText(p.size));
     p.chunks.add(data);
     p.received += data.size();
     #ok(p.received);
@@ -117,8 +117,8 @@ persistent actor class Gallery(init : {
 
   public shared ({ caller }) func finish_upload(id : Nat) : async Result.Result<PhotoInfo, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "upload photos");
-    let ?p = photos.get(id) else return #err("no photo " # debug_show id);
-    if (p.received != p.size) return #err("incomplete upload: received " # debug_show p.received # " of " # debug_show p.size # " bytes");
+    let ?p = photos.get(id) else return #err("no photo " # Nat.toText(id));
+    if (p.received != p.size) return #err("incomplete upload: received " # Nat.toText(p.received) # " of " # Nat.toText(p.size) # " bytes");
     p.complete := true;
     #ok(infoOf(p));
   };
@@ -149,11 +149,11 @@ persistent actor class Gallery(init : {
 
   public shared query ({ caller }) func get_chunk(id : Nat, index : Nat) : async Result.Result<Blob, Text> {
     if (not Access.canRead(owner, readers, caller)) throw Access.denied(caller, "read this canister");
-    let ?p = photos.get(id) else return #err("no photo " # debug_show id);
-    if (not p.complete) return #err("photo " # debug_show id # " is still uploading");
+    let ?p = photos.get(id) else return #err("no photo " # Nat.toText(id));
+    if (not p.complete) return #err("photo " # Nat.toText(id) # " is still uploading");
     switch (p.chunks.get(index)) {
       case (?chunk) #ok(chunk);
-      case null #err("photo " # debug_show id # " has " # debug_show p.chunks.size() # " chunks; no chunk " # debug_show index);
+      case null #err("photo " # Nat.toText(id) # " has " # Nat.toText(p.chunks.size()) # " chunks; no chunk " # Nat.toText(index));
     };
   };
 

@@ -80,7 +80,7 @@ persistent actor class FamilyMemories(init : {
 
   func reserve(bytes : Nat) : ?Text {
     if (bytesUsed + bytes > limit("max_total_bytes")) {
-      return ?("storage quota exceeded: " # debug_show bytesUsed # " of " # debug_show limit("max_total_bytes") # " bytes used, this write needs " # debug_show bytes);
+      return ?("storage quota exceeded: " # Nat.toText(bytesUsed) # " of " # Nat.toText(limit("max_total_bytes")) # " bytes used, this write needs " # Nat.toText(bytes));
     };
     null;
   };
@@ -105,7 +105,7 @@ persistent actor class FamilyMemories(init : {
     switch (members.get(who)) {
       case (?m) members.add(who, { m with role });
       case null {
-        if (members.size() >= limit("max_readers")) return #err("member limit reached (max_readers = " # debug_show limit("max_readers") # ")");
+        if (members.size() >= limit("max_readers")) return #err("member limit reached (max_readers = " # Nat.toText(limit("max_readers")) # ")");
         members.add(who, { member = who; role; added_at = Time.now() });
       };
     };
@@ -148,7 +148,7 @@ persistent actor class FamilyMemories(init : {
     if (not canContribute(caller)) throw Access.denied(caller, "add memories (owner and contributors only)");
     switch (Validate.nonEmptyText("content", memory.content, limit("max_content_bytes"))) { case (?e) return #err(e); case null {} };
     if (not Date.isValid(memory.date)) return #err("date must be YYYY-MM-DD, got \"" # memory.date # "\"");
-    if (memories.size() >= limit("max_memories")) return #err("memory limit reached (max_memories = " # debug_show limit("max_memories") # ")");
+    if (memories.size() >= limit("max_memories")) return #err("memory limit reached (max_memories = " # Nat.toText(limit("max_memories")) # ")");
     let size = Validate.bytes(memory.content) + Validate.bytes(memory.date);
     switch (reserve(size)) { case (?e) return #err(e); case null {} };
     let id = nextMemoryId;
@@ -161,8 +161,8 @@ persistent actor class FamilyMemories(init : {
   /// The owner deletes any memory; a contributor deletes the memories they added.
   public shared ({ caller }) func delete_memory(id : Nat) : async Result.Result<(), Text> {
     if (not canContribute(caller)) throw Access.denied(caller, "delete memories");
-    let ?m = memories.get(id) else return #err("no memory " # debug_show id);
-    if (caller != owner and caller != m.author) return #err("only the owner or the author can delete memory " # debug_show id);
+    let ?m = memories.get(id) else return #err("no memory " # Nat.toText(id));
+    if (caller != owner and caller != m.author) return #err("only the owner or the author can delete memory " # Nat.toText(id));
     memories.remove(id);
     release(memoryBytes(m));
     #ok;
@@ -183,9 +183,9 @@ persistent actor class FamilyMemories(init : {
 
   public shared ({ caller }) func add_comment(memory : Nat, content : Text) : async Result.Result<Nat, Text> {
     if (not canRead(caller)) throw Access.denied(caller, "comment");
-    let ?m = memories.get(memory) else return #err("no memory " # debug_show memory);
+    let ?m = memories.get(memory) else return #err("no memory " # Nat.toText(memory));
     switch (Validate.nonEmptyText("content", content, limit("max_comment_bytes"))) { case (?e) return #err(e); case null {} };
-    if (m.comments.size() >= limit("max_comments_per_memory")) return #err("comment limit reached for this memory (max_comments_per_memory = " # debug_show limit("max_comments_per_memory") # ")");
+    if (m.comments.size() >= limit("max_comments_per_memory")) return #err("comment limit reached for this memory (max_comments_per_memory = " # Nat.toText(limit("max_comments_per_memory")) # ")");
     let size = Validate.bytes(content);
     switch (reserve(size)) { case (?e) return #err(e); case null {} };
     let id = m.nextCommentId;
@@ -198,8 +198,8 @@ persistent actor class FamilyMemories(init : {
   /// The owner deletes any comment; a member deletes their own.
   public shared ({ caller }) func delete_comment(memory : Nat, comment : Nat) : async Result.Result<(), Text> {
     if (not canRead(caller)) throw Access.denied(caller, "delete comments");
-    let ?m = memories.get(memory) else return #err("no memory " # debug_show memory);
-    let ?c = m.comments.get(comment) else return #err("no comment " # debug_show comment # " on memory " # debug_show memory);
+    let ?m = memories.get(memory) else return #err("no memory " # Nat.toText(memory));
+    let ?c = m.comments.get(comment) else return #err("no comment " # Nat.toText(comment) # " on memory " # Nat.toText(memory));
     if (caller != owner and caller != c.author) return #err("only the owner or the author can delete this comment");
     m.comments.remove(comment);
     release(Validate.bytes(c.content));
@@ -209,7 +209,7 @@ persistent actor class FamilyMemories(init : {
   /// Comments on a memory, oldest first.
   public shared query ({ caller }) func list_comments(memory : Nat, offset : Nat, limit : Nat) : async Result.Result<Page.Page<Comment>, Text> {
     if (not canRead(caller)) throw Access.denied(caller, "read this canister");
-    let ?m = memories.get(memory) else return #err("no memory " # debug_show memory);
+    let ?m = memories.get(memory) else return #err("no memory " # Nat.toText(memory));
     #ok(Page.of(m.comments.values(), m.comments.size(), offset, limit));
   };
 

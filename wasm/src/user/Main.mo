@@ -3,6 +3,7 @@
 /// the data migration from 0.1.0 (wasm/user-0.1.0.wasm.gz).
 import Map "mo:core/Map";
 import Set "mo:core/Set";
+import Nat "mo:core/Nat";
 import Text "mo:core/Text";
 import Iter "mo:core/Iter";
 import Principal "mo:core/Principal";
@@ -77,7 +78,7 @@ persistent actor class User(init : {
   public shared ({ caller }) func set_profile(p : Profile) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change the profile");
     let size = Validate.bytes(p.display_name) + Validate.bytes(p.bio);
-    if (size > limit("max_profile_bytes")) return #err("profile is " # debug_show size # " bytes; the limit is " # debug_show limit("max_profile_bytes"));
+    if (size > limit("max_profile_bytes")) return #err("profile is " # Nat.toText(size) # " bytes; the limit is " # Nat.toText(limit("max_profile_bytes")));
     profile := ?p;
     profileUpdatedAt := ?Time.now();
     #ok;
@@ -94,7 +95,7 @@ persistent actor class User(init : {
     switch (Validate.nonEmptyText("key", key, limit("max_key_bytes"))) { case (?e) return #err(e); case null {} };
     switch (Validate.text("value", value, limit("max_value_bytes"))) { case (?e) return #err(e); case null {} };
     if (not preferences.containsKey(key) and preferences.size() >= limit("max_preferences")) {
-      return #err("preference limit reached (max_preferences = " # debug_show limit("max_preferences") # ")");
+      return #err("preference limit reached (max_preferences = " # Nat.toText(limit("max_preferences")) # ")");
     };
     preferences.add(key, { value; updated_at = Time.now() });
     #ok;
