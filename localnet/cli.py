@@ -1,5 +1,6 @@
 """Command line: ``serve``, ``status`` and ``stop`` for a state directory."""
 import argparse
+import fcntl
 import json
 import logging
 import os
@@ -12,6 +13,22 @@ import urllib.request
 from . import VERSION
 
 INFO_FILE = "localnet.json"
+LOCK_FILE = "localnet.lock"
+
+
+def _lock(state_dir):
+    """An exclusive lock on the state dir (held while serving), or None if it is taken.
+
+    The OS drops it when the process dies, even by SIGKILL, so it tells a running server
+    from a stale ``localnet.json``.
+    """
+    handle = open(os.path.join(state_dir, LOCK_FILE), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 def _serve(args):
@@ -20,6 +37,11 @@ def _serve(args):
     logging.basicConfig(level=getattr(logging, args.log_level.upper()),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.makedirs(args.state_dir, exist_ok=True)
+    lock = _lock(args.state_dir)
+    if lock is None:
+        print(f"localnet: {args.state_dir} is in use by another running localnet",
+              file=sys.stderr)
+        return 1
     node = Node(args.state_dir, clean=args.clean)
     try:
         server = Server(node, args.host, args.port)
@@ -93,11 +115,16 @@ def _stop(args):
     if info is None:
         print(f"localnet is not running in {args.state_dir}")
         return 0
+    lock = _lock(args.state_dir)
+    if lock is not None:  # nobody holds it: the info file is stale, its pid may be reused
+        lock.close()
+        os.remove(os.path.join(args.state_dir, INFO_FILE))
+        print("localnet was not running (stale state removed)")
+        return 0
     try:
         os.kill(info["pid"], signal.SIGTERM)
     except ProcessLookupError:
-        os.remove(os.path.join(args.state_dir, INFO_FILE))
-        print("localnet was not running (stale state removed)")
+        print("localnet exited already")
         return 0
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _info(args.state_dir) is not None:

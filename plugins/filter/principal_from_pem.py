@@ -43,12 +43,13 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
-    load_identity, load_identity_file)
 
 
 def principal_from_pem(value, password=None):
     """PEM text or a PEM file path -> principal text."""
+    # identity needs the cryptography package; load it only when the filter is used.
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
+        load_identity, load_identity_file)
     try:
         if isinstance(value, (bytes, bytearray)) or "-----BEGIN" in value:
             identity = load_identity(value, password)

@@ -136,6 +136,9 @@ def test_serve_status_and_stop_commands(tmp_path):
         out = subprocess.run(cmd + ["status", "--state-dir", str(tmp_path)], cwd=net_cwd(),
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 0 and net.url in out.stdout
+        second = subprocess.run(cmd + ["serve", "--port", "0", "--state-dir", str(tmp_path)],
+                                cwd=net_cwd(), capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1 and "in use" in second.stderr
         out = subprocess.run(cmd + ["stop", "--state-dir", str(tmp_path)], cwd=net_cwd(),
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 0
@@ -145,6 +148,19 @@ def test_serve_status_and_stop_commands(tmp_path):
         assert out.returncode == 1
     finally:
         net.stop()
+
+
+def test_stop_after_kill_9_only_cleans_up(tmp_path):
+    import subprocess
+    import sys
+    net = LocalnetProcess(state_dir=str(tmp_path))
+    net.kill()
+    assert (tmp_path / "localnet.json").exists()  # stale: the process died without cleanup
+    out = subprocess.run([sys.executable, "-m", "localnet", "stop", "--state-dir",
+                          str(tmp_path)], cwd=net_cwd(), capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0 and "stale" in out.stdout
+    assert not (tmp_path / "localnet.json").exists()
 
 
 def net_cwd():

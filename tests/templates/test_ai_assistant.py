@@ -96,3 +96,15 @@ def test_access(assistant, callers):
     assistant.rejects(reader, "delete_note", 0)
     counts = dict(assistant.call(callers.operator, "admin_stats")["info"]["counts"])
     assert counts["conversations"] == 1 and counts["notes"] == 2
+
+
+def test_upgrade_keeps_conversations_settings_and_notes(assistant, callers):
+    owner = callers.owner
+    conversation = assistant.call(owner, "list_conversations", 0, 1)["items"][0]["id"]
+    before = (ok(assistant.call(owner, "get_messages", conversation, 100, 100)), assistant.call(owner, "get_settings"),
+              assistant.call(owner, "list_notes", 0, 10), assistant.call(owner, "get_info")["bytes_used"])
+    assistant.upgrade("ai_assistant")
+    after = (ok(assistant.call(owner, "get_messages", conversation, 100, 100)), assistant.call(owner, "get_settings"),
+             assistant.call(owner, "list_notes", 0, 10), assistant.call(owner, "get_info")["bytes_used"])
+    assert after == before
+    assert assistant.call(callers.reader, "get_settings")["model"] == "qwen"  # the grant survived too

@@ -92,3 +92,10 @@ def test_access(gallery, callers):
     assert gallery.call(reader, "list_photos", 0, 10)["total"] == 3
     assert len(ok(gallery.call(reader, "get_chunk", 0, 0))) == CHUNK
     assert gallery.call(callers.operator, "admin_stats")["info"]["bytes_used"] > 4 * MIB
+
+
+def test_upgrade_keeps_photos(gallery, callers):
+    before = gallery.call(callers.owner, "list_photos", 0, 10)
+    gallery.upgrade("gallery")
+    assert gallery.call(callers.owner, "list_photos", 0, 10) == before
+    assert len(ok(gallery.call(callers.reader, "get_chunk", 0, 2))) > 0

@@ -64,6 +64,13 @@ def test_contributors_add_memories_viewers_read_and_comment(family, callers, con
     assert family.call(owner, "get_memory", first) is None
 
 
+def test_upgrade_keeps_members_memories_and_comments(family, callers):
+    owner = callers.owner
+    before = (family.call(owner, "list_members"), family.call(owner, "list_memories", 0, 10))
+    family.upgrade("memory")
+    assert (family.call(owner, "list_members"), family.call(owner, "list_memories", 0, 10)) == before
+
+
 def test_owner_removes_members_and_memories(family, callers, contributor):
     owner = callers.owner
     remaining = family.call(owner, "list_memories", 0, 10)["items"][0]["id"]

@@ -4,7 +4,7 @@ Only ``.py`` files ship to the hosts Ansible runs modules on, so the interface d
 string constant; ``management.py`` parses it once, on first use. The text below is the public
 ``ic.did`` of the IC Interface Specification 0.66.0 (dfinity/developer-docs,
 public/references/ic.did at commit bc436e702a2910f28b07336851db1dbbf390e3ea), with its own
-header comments.
+header comments; only trailing whitespace was removed.
 """
 
 IC_DID = r"""// IC management canister (aaaaa-aa) Candid interface -- verbatim copy, body unmodified.
@@ -40,7 +40,7 @@ type status_visibility = variant {
 };
 
 type environment_variable = record {
-    name: text; 
+    name: text;
     value: text;
 };
 
@@ -87,7 +87,7 @@ type change_origin = variant {
 type change_details = variant {
     creation : record {
         controllers : vec principal;
-        environment_variables_hash : opt blob; 
+        environment_variables_hash : opt blob;
     };
     code_uninstall;
     code_deployment : record {

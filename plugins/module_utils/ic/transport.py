@@ -213,4 +213,3 @@ class Transport:
         """POST CBOR ``body`` to ``path`` with retries (see ``request``)."""
         return self.request("POST", path, body, resend_after_send=resend_after_send,
                             deadline=deadline)
-
