@@ -128,8 +128,9 @@ def _apply_faults(node, endpoint, target, request):
     """``(refusal Response or None, drop the answer?)`` from the first matching fault."""
     if not node.faults.active:
         return None, False
-    rule = node.faults.take(endpoint, str(request.canister_id or target),
-                            request.method_name, str(request.sender))
+    called = (str(target),) if request.canister_id is None else \
+        (str(request.canister_id), str(target))
+    rule = node.faults.take(endpoint, called, request.method_name, str(request.sender))
     if rule is None:
         return None, False
     action = rule["action"]

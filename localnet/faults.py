@@ -1,8 +1,9 @@
 """Fault injection for tests (``POST /_/faults``): fail, slow down or drop matching requests.
 
 A rule is ``{"match": {...}, "action": ..., "count": n}``. ``match`` may name ``method``,
-``canister`` (principal text), ``endpoint`` (``call``, ``query``, ``read_state``, ``status``)
-and ``sender``; an absent key matches anything. ``action`` is ``http_503``, ``http_429``,
+``canister`` (principal text: the called canister or the effective canister id),
+``endpoint`` (``call``, ``query``, ``read_state``) and ``sender``; an absent key matches
+anything. ``action`` is ``http_503``, ``http_429``,
 ``delay_ms`` (with ``"ms": n``) or ``drop_response`` (execute, then close the connection
 without answering). ``count`` is how many requests the rule hits (default 1; ``null`` = no
 limit).
@@ -57,14 +58,19 @@ class Faults:
         with self._lock:
             return [dict(r) for r in self._rules]
 
-    def take(self, endpoint, canister=None, method=None, sender=None):
-        """The first matching rule (its count used up by one), or None."""
+    def take(self, endpoint, canisters=(), method=None, sender=None):
+        """The first matching rule (its count used up by one), or None.
+
+        ``canisters`` are the texts a ``canister`` match may equal: the called canister and
+        the effective canister id (so a rule can name the target of an aaaaa-aa call).
+        """
         if not self._rules:
             return None
-        seen = {"endpoint": endpoint, "canister": canister, "method": method, "sender": sender}
+        seen = {"endpoint": endpoint, "method": method, "sender": sender}
         with self._lock:
             for rule in self._rules:
-                if all(seen.get(k) == v for k, v in rule["match"].items()):
+                if all(v in canisters if k == "canister" else seen.get(k) == v
+                       for k, v in rule["match"].items()):
                     if rule["count"] is not None:
                         rule["count"] -= 1
                         if rule["count"] == 0:

@@ -237,6 +237,10 @@ class ExecutionEngine:
         if message.kind in ("update", "query", "composite_query"):
             cc = CallContext(message.caller, message.method, message.cycles,
                              deadline=message.deadline, origin=message.origin)
+        elif message.kind in SYSTEM_TASKS:
+            # The callbacks of calls a timer or heartbeat makes need a call context; there is
+            # no caller to answer, as in the replica's system-task call origin.
+            cc = CallContext(b"", message.kind, responded=True, origin=message.origin)
         try:
             if state._open_query is not None:
                 raise user_error(state.canister_id, errors.CONTRACT_VIOLATION,

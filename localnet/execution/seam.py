@@ -19,6 +19,7 @@ from ic import cbor
 from ic.errors import Reject
 from ic.principal import Principal
 
+from . import fees
 from .engine import ExecutionEngine
 from .restore import from_snapshot
 from .state import RUNNING, STOPPED, STOPPING, CallResponse, CanisterSnapshot, Message
@@ -139,10 +140,36 @@ class LocalnetEngine:
         if not result.committed:
             raise _reject(result.error.error_code, result.error.message)
         self._save(tx, canister, state)
+        self._charge(tx, canister, fees.execution(result.instructions, _wasm64(state)))
+
+    def _charge(self, tx, canister, amount):
+        """Take ``amount`` cycles (never below zero); they count as consumed by the subnet."""
+        taken = min(amount, canister.cycles)
+        canister.cycles -= taken
+        tx.set_meta("consumed_cycles", tx.get_meta("consumed_cycles", 0) + taken)
+
+    def _prepay(self, tx, canister, message):
+        """Refuse (IC0207) a message the canister cannot pay the base fees of without falling
+        under its freezing limit; charge the induction of an ingress message. Returns a
+        reject Outcome or None."""
+        from .. import cycles
+        from ..requests import Outcome
+        induction = fees.ingress(message.method, message.arg) if message.ingress else 0
+        try:
+            cycles.check_not_frozen(canister, self.node.clock.canister_time_ns(),
+                                    cost=induction + fees.UPDATE_BASE_FEE)
+        except Reject as err:
+            return Outcome.of_reject(err)
+        self._charge(tx, canister, induction)
+        return None
 
     def execute(self, tx, canister, message):
         """An update (or a call from a canister); inter-canister calls run to completion."""
         from ..requests import Outcome
+        refused = self._prepay(tx, canister, message)
+        if refused is not None:
+            refused.refund = message.cycles
+            return refused
         now = self.node.clock.canister_time_ns()
         state = self._state(tx, canister)
         result = self.engine.run(state, Message(
@@ -159,6 +186,10 @@ class LocalnetEngine:
         self._log(canister, result, now)
         if result.committed:
             self._save(tx, canister, state)
+        cost = fees.execution(result.instructions, _wasm64(state))
+        if result.committed:
+            cost += fees.outgoing_calls(result.calls)
+        self._charge(tx, canister, cost)
 
     def _run_calls(self, tx, cid, state, first, now):
         """Deliver the calls of ``first`` and of their callbacks until all are answered.
@@ -351,6 +382,10 @@ def _write_chunks(tx, cid, name, data, previous):
     for chunk_name in _chunk_names(tx, cid, name):
         if int(chunk_name[len(name) + 1:]) >= count:
             tx.write_blob(cid, chunk_name, None)
+
+
+def _wasm64(state):
+    return state.module is not None and state.module.memory64
 
 
 def _outcome(outcome_cls, response):

@@ -62,6 +62,21 @@ def arg_types(did, method=None):
     return list(func.args)
 
 
+def init_types_from_args_metadata(found):
+    """Init argument types from ``candid:args`` metadata (``(visibility, bytes)`` or None).
+
+    The section holds just the argument list, such as ``(record { owner : principal })``; it is
+    read as the init arguments of an empty service. Anything unreadable gives None (untyped).
+    """
+    if not found:
+        return None
+    text = bytes(found[1]).decode("utf-8", "replace").strip()
+    try:
+        return candid.parse_did(f"service : {text} -> {{}}").init_args
+    except InputError:
+        return None
+
+
 def encode(params, types):
     """Return the Candid bytes for ``arg``/``arg_value``/``arg_hex``; ``types`` may be None."""
     if params.get("arg_hex") is not None:

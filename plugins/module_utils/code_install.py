@@ -35,13 +35,17 @@ class CodeInstall:
         did = candid_args.read_did(params["did"]) if params.get("did") else None
         if did is None and module.candid_service:
             did = candid_args.parse_service(module.candid_service, "wasm")
-        arg = candid_args.encode(params, candid_args.arg_types(did))
+        types = candid_args.arg_types(did)
+        if types is None:
+            types = candid_args.init_types_from_args_metadata(module.metadata("candid:args"))
+        arg = candid_args.encode(params, types)
         arg_sha = candid_args.sha256_hex(arg)
         canister_id, entry = self._locate()
-        status = self.canister_status(canister_id)
-        if status is None:
+        status = self.canister_status(canister_id) if canister_id else None
+        if status is None and not self.check_mode:
             raise InputError("canister_id", f"canister {canister_id} does not exist")
-        current = hex_or_none(status.get("module_hash"))
+        # In check mode a canister that an earlier task would create gets a predicted install.
+        current = hex_or_none(status.get("module_hash")) if status else None
         mode = self._decide(current, module.sha256_hex, arg_sha, entry)
         self.diff.add("module_hash", current, module.sha256_hex if mode != "none" else current)
         if entry is not None and entry.get("arg_sha256"):
@@ -73,6 +77,8 @@ class CodeInstall:
             return Principal.coerce(self.params["canister_id"], field="canister_id").to_text(), None
         entry = self.registry().read().get(self.params["name"])
         if not entry or not entry.get("canister_id") or entry.get("status") == "deleted":
+            if self.check_mode:
+                return None, entry
             raise InputError("name", f"no canister recorded as {self.params['name']!r} in {self.params['registry']}")
         return entry["canister_id"], entry
 

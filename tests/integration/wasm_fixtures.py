@@ -48,7 +48,7 @@ def _i32_const(n):
 
 
 def build(version="v1", trap_on_upgrade=False, with_version_method=True, padding=0,
-          eop=False):
+          eop=False, args=None):
     """Return the bytes of a module replying ``version`` to the ``version`` query."""
     reply = b"DIDL\x00\x01\x71" + _uleb(len(version)) + version.encode()
     types = _vec([b"\x60\x00\x00", b"\x60\x02\x7f\x7f\x00"])  # () -> (), (i32, i32) -> ()
@@ -75,6 +75,8 @@ def build(version="v1", trap_on_upgrade=False, with_version_method=True, padding
     module += _section(5, _vec([b"\x00\x01"])) + _section(7, _vec(exports))
     module += _section(10, code_section) + _section(11, data)
     module += _custom("icp:public candid:service", SERVICE.encode())
+    if args:
+        module += _custom("icp:public candid:args", args.encode())
     if eop:
         module += _custom("icp:private enhanced-orthogonal-persistence", b"")
     if padding:
@@ -94,6 +96,7 @@ def write_all(directory):
         "no_version": build("v0", with_version_method=False),
         "big": build("big", padding=2 * 1024 * 1024 + 300_000),
         "eop_v1": build("e1", eop=True),
+        "args": build("a1", args="(record { owner : principal; limit : nat })"),
         "eop_v2": build("e2", eop=True),
     }
     out = {}

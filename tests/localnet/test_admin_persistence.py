@@ -25,7 +25,7 @@ def test_faults_503_429_delay_and_drop(net, client):
     net.faults({"match": {"method": "canister_status"}, "action": "http_503", "count": 1})
     _, answer = client.call_raw(MGMT, "canister_status", status_arg(cid), ecid=cid)
     assert answer.status == 503
-    net.faults({"match": {"method": "canister_status"}, "action": "http_429"})
+    net.faults({"match": {"canister": str(cid), "endpoint": "call"}, "action": "http_429"})
     _, answer = client.call_raw(MGMT, "canister_status", status_arg(cid), ecid=cid)
     assert answer.status == 429
     _, answer = client.call_raw(MGMT, "canister_status", status_arg(cid), ecid=cid)

@@ -185,9 +185,10 @@ def test_uninstall_and_top_up(client):
     client.mgmt("uninstall_code", {"canister_id": cid, "sender_canister_version": None})
     st = status(client, cid)
     assert st["module_hash"] is None
-    client.mgmt("provisional_top_up_canister", {"canister_id": cid, "amount": 5})
-    assert status(client, cid)["cycles"] <= 10 ** 12 + 5
-    assert status(client, cid)["cycles"] > 10 ** 12 - 10 ** 6
+    before = st["cycles"]
+    client.mgmt("provisional_top_up_canister", {"canister_id": cid, "amount": 10 ** 9})
+    added = status(client, cid)["cycles"] - before
+    assert 10 ** 9 - 10 ** 4 <= added <= 10 ** 9  # less only the idle burn in between
 
 
 def test_snapshots_take_replace_load_list_delete_limit(client):
