@@ -91,6 +91,20 @@ def blast(host, port, path, bodies, threads):
     return len(bodies) / (time.perf_counter() - started), answers
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of process ``pid`` (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid, run):
+    """``run()`` → (rate, answers, server CPU seconds per request)."""
+    before = cpu_seconds(pid)
+    rate, answers = run()
+    return rate, answers, (cpu_seconds(pid) - before) / len(answers)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=1500)
@@ -119,10 +133,11 @@ def main():
                              query_bodies[:2000], args.threads)
         bare.shutdown()
 
-        update_rate, update_answers = blast(host, port, lambda i: f"/api/v4/canister/{cid}/call",
-                                            call_bodies, args.threads)
-        query_rate, query_answers = blast(host, port, lambda i: f"/api/v3/canister/{cid}/query",
-                                          query_bodies, args.threads)
+        pid = net.proc.pid
+        update_rate, update_answers, update_cpu = measured(pid, lambda: blast(
+            host, port, lambda i: f"/api/v4/canister/{cid}/call", call_bodies, args.threads))
+        query_rate, query_answers, query_cpu = measured(pid, lambda: blast(
+            host, port, lambda i: f"/api/v3/canister/{cid}/query", query_bodies, args.threads))
 
         assert all(status == 200 for status, _ in update_answers + query_answers)
         node_key = _node_key(client, cid, net.root_key_der)
@@ -135,7 +150,7 @@ def main():
         client.close()
 
     print(f"localnet benchmark ({os.cpu_count()} cores, {args.threads} client threads, "
-          "loopback, keep-alive)")
+          f"loopback, keep-alive, load average {os.getloadavg()[0]:.1f})")
     print(f"  bare stdlib HTTP round trips : {bare_rate:8.0f}/s")
     print(f"  certified updates (v4 call)  : {update_rate:8.0f}/s  = "
           f"{update_rate / UPDATE_TARGET:.2f}x the 300/s target, "
@@ -143,6 +158,11 @@ def main():
     print(f"  queries (v3, node-signed)    : {query_rate:8.0f}/s  = "
           f"{query_rate / QUERY_TARGET:.2f}x the 1000/s target, "
           f"{query_rate / bare_rate:.2f}x bare HTTP")
+    # Server CPU per request does not depend on what else runs on the machine.
+    print(f"  server CPU per update        : {update_cpu * 1e6:8.0f} us  -> "
+          f"{1 / update_cpu / UPDATE_TARGET:.2f}x the target on one core")
+    print(f"  server CPU per query         : {query_cpu * 1e6:8.0f} us  -> "
+          f"{1 / query_cpu / QUERY_TARGET:.2f}x the target on one core")
     return 0
 
 

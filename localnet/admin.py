@@ -5,12 +5,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from ic.errors import InputError
 
+from .api import json_response
 from .errors import HttpError
 
 
-def _json(value, status=200):
-    from .server import json_response
-    return json_response(value, status)
+_json = json_response
 
 
 def _payload(body):

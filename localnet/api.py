@@ -4,6 +4,7 @@
 bytes. Statuses, bodies and content types follow the replica (see
 /work/shared/reference/http-interface.md).
 """
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ def text(status, message):
 def cbor_response(value, status=200, tagged=True):
     """A CBOR response (with the self-describe tag unless ``tagged`` is false)."""
     return Response(status, cbor.dumps(value, self_describe=tagged), CBOR)
+
+
+def json_response(value, status=200):
+    """A JSON response (the admin surface)."""
+    return Response(status, json.dumps(value).encode(), "application/json")
 
 
 def status_response(node):

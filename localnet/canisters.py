@@ -8,6 +8,8 @@ rejects.
 """
 from dataclasses import dataclass
 
+from ic.errors import Reject
+
 from . import cycles, system_canisters
 from .errors import reject, with_help
 from .requests import Outcome
@@ -81,7 +83,6 @@ def inspect(node, canister, message):
 
 def deliver(node, tx, message):
     """Run an update message in transaction ``tx``; returns an Outcome (never raises Reject)."""
-    from ic.errors import Reject
     if system_canisters.is_system(message.canister_id):
         return system_canisters.deliver(node, tx, message)
     canister = tx.mutable(message.canister_id)
@@ -97,7 +98,6 @@ def deliver(node, tx, message):
 
 def run_query(node, tx, message):
     """Run a query against ``tx``'s view; the caller discards ``tx`` afterwards."""
-    from ic.errors import Reject
     if system_canisters.is_system(message.canister_id):
         return system_canisters.query(node, tx, message)
     canister = tx.mutable(message.canister_id)

@@ -32,6 +32,7 @@ def _lock(state_dir):
 
 
 def _serve(args):
+    # Imported here so that ``status`` and ``stop`` start without loading the network.
     from .node import Node
     from .server import Server
     logging.basicConfig(level=getattr(logging, args.log_level.upper()),

@@ -8,6 +8,8 @@ import http.client
 import os
 import time
 
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
 from ic import candid, cbor
 from ic.certificate import Certificate, verify_certificate
 from ic.errors import Reject
@@ -192,7 +194,6 @@ def _raise(code, message, error_code):
 
 def check_query_signature(body, request_id, node_key_der):
     """Verify a query response's node signature with the node's DER key."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
     sig = body["signatures"][0]
     if body["status"] == "replied":
         signed = {"status": "replied", "reply": body["reply"], "timestamp": sig["timestamp"],

@@ -3,6 +3,7 @@
 Every failure here is an ``HttpError`` (400 with the replica's wording) raised before the
 request can touch any state.
 """
+import datetime
 from dataclasses import dataclass
 
 from ic import cbor
@@ -130,7 +131,6 @@ def check_expiry_window(expiry, now_ns):
 
 
 def _ns_text(ns):
-    import datetime
     seconds, rest = divmod(ns, 1_000_000_000)
     try:
         stamp = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)

@@ -11,7 +11,7 @@ from ic import cbor
 from ic.errors import Reject
 from ic.principal import Principal
 
-from . import canisters, ledger, system_canisters
+from . import canisters, cycles, ledger, system_canisters
 from .certify import Certifier
 from .clock import Clock
 from .faults import Faults
@@ -186,7 +186,6 @@ class Node:
 
     def canister_list(self):
         """JSON-ready summaries of every canister."""
-        from . import cycles
         now = self.clock.canister_time_ns()
         with self.lock:
             return [{
@@ -200,7 +199,6 @@ class Node:
 
     def subnet_metrics(self):
         """CBOR value of ``/subnet/<sid>/metrics``."""
-        from . import cycles
         state_bytes = sum(cycles.memory_size(c) for c in self.store.canisters.values())
         consumed = self.store.get_meta("consumed_cycles", 0)
         return cbor.dumps({

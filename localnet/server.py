@@ -4,7 +4,6 @@ A small HTTP/1.1 reader of its own instead of ``http.server``'s: parsing headers
 email parser costs more than a query's whole IC work, and every answer goes out in one
 write (no Nagle stalls between headers and body).
 """
-import json
 import logging
 import socket
 import socketserver
@@ -184,7 +183,3 @@ class Server(socketserver.ThreadingTCPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
-
-def json_response(value, status=200):
-    """A JSON response for the admin surface."""
-    return api.Response(status, json.dumps(value).encode(), "application/json")

@@ -6,6 +6,7 @@ which is what the replica's pruned trees look like to a client.
 """
 from ic import cbor
 from ic.cbor import uleb128
+from ic.principal import Principal
 
 from .errors import HttpError
 
@@ -169,7 +170,6 @@ class ReadState:
         return _descend({path[1]: entry.tree()}, path[1:])
 
     def _canister(self, path):
-        from ic.principal import Principal
         if self.esid is not None:
             raise HttpError(403, "Invalid read state request: canister paths cannot be read "
                                  "through a subnet endpoint")

@@ -41,7 +41,8 @@ changes are counted by the management canister.
 
 ``create_engine(node)`` (seam.py) adapts all of this to localnet's execution seam
 (docs/internals.md): install / execute / query / inspect_message / uninstall /
-open_call_contexts, plus ``run_timers(tx)`` for due global timers.
+open_call_contexts, plus ``run_timers(tx)`` (one round of heartbeats and due global timers),
+charging cycles for execution as an application subnet does (fees.py).
 """
 from .engine import ExecutionEngine
 from .errors import ExecutionError

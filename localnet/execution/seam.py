@@ -11,6 +11,12 @@ are written, plus ``globals``; a fresh random token goes to ``canister.engine["t
 engine keeps each canister's live state (and the last saved bytes) in memory and reuses them
 only while the record carries the token they were saved under, so a discarded transaction (a
 query, a rejected nested call, a snapshot load) makes the next message reload the blobs.
+``canister.engine`` also keeps ``timer`` (the global timer, ns) and ``heartbeat`` (the module
+exports ``canister_heartbeat``), which ``run_timers`` reads without loading the canister.
+
+Cycles (fees.py): an ingress message pays its induction and every execution (update,
+callback, system task, install) its base fee plus instructions, also when it traps; a message
+whose base fees would take the canister under its freezing limit is refused with IC0207.
 """
 import os
 from collections import OrderedDict, deque
@@ -21,6 +27,7 @@ from ic.principal import Principal
 
 from . import fees
 from .engine import ExecutionEngine
+from .query_stats import QueryStats
 from .restore import from_snapshot
 from .state import RUNNING, STOPPED, STOPPING, CallResponse, CanisterSnapshot, Message
 
@@ -54,6 +61,7 @@ class LocalnetEngine:
             cache_dir=cache_dir, root_key=node.keys.root_key_der,
             subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
         self._cache = _Cache(self.engine, self.engine.max_live)
+        self.query_stats = QueryStats()
 
     # -- state sync -----------------------------------------------------------------------
     def _state(self, blobs, canister):
@@ -108,7 +116,8 @@ class LocalnetEngine:
         canister.stable_memory_size = len(snap.stable)
         canister.global_memory_size = 8 * len(snap.globals)
         token = os.urandom(8).hex()
-        canister.engine = dict(canister.engine, token=token, timer=state.global_timer)
+        canister.engine = dict(canister.engine, token=token, timer=state.global_timer,
+                               heartbeat=_exports(state, "canister_heartbeat"))
         self._cache.put(cid, token, state, {"heap": snap.heap, "stable": snap.stable})
 
     def _log(self, canister, result, now):
@@ -152,16 +161,18 @@ class LocalnetEngine:
         """Refuse (IC0207) a message the canister cannot pay the base fees of without falling
         under its freezing limit; charge the induction of an ingress message. Returns a
         reject Outcome or None."""
-        from .. import cycles
         from ..requests import Outcome
         induction = fees.ingress(message.method, message.arg) if message.ingress else 0
         try:
-            cycles.check_not_frozen(canister, self.node.clock.canister_time_ns(),
-                                    cost=induction + fees.UPDATE_BASE_FEE)
+            self._check_affordable(canister, induction + fees.UPDATE_BASE_FEE)
         except Reject as err:
             return Outcome.of_reject(err)
         self._charge(tx, canister, induction)
         return None
+
+    def _check_affordable(self, canister, cost):
+        from .. import cycles
+        cycles.check_not_frozen(canister, self.node.clock.canister_time_ns(), cost=cost)
 
     def execute(self, tx, canister, message):
         """An update (or a call from a canister); inter-canister calls run to completion."""
@@ -245,13 +256,18 @@ class LocalnetEngine:
             "query", message.method, message.arg, message.caller.raw, time_ns=now,
             replicated=False, data_certificate=certificate))
         response, pending = result.response, deque(result.calls)
+        instructions = result.instructions
         while pending:   # a composite query's calls: queries, answered at once
             call = pending.popleft()
             answer = self._query_call(tx, canister.id, call)
             result = self.engine.run_callback(state, call.callback, answer, now)
+            instructions += result.instructions
             response = response or result.response
             pending.extend(result.calls)
-        return _outcome(Outcome, response)
+        outcome = _outcome(Outcome, response)
+        self.query_stats.count(canister.id, instructions, len(message.arg),
+                               len(outcome.reply) if outcome.replied else 0)
+        return outcome
 
     def _query_call(self, tx, source, call):
         from .. import canisters
@@ -271,7 +287,10 @@ class LocalnetEngine:
                             reject_message=outcome.reject_message)
 
     def inspect_message(self, canister, message):
-        """Refuse ingress that canister_inspect_message does not accept."""
+        """Refuse ingress the canister cannot pay for (IC0207, as the replica does before
+        induction) or that canister_inspect_message does not accept."""
+        self._check_affordable(canister, fees.ingress(message.method, message.arg)
+                               + fees.UPDATE_BASE_FEE)
         # Ingress filtering runs outside the node's lock; the cached states need it.
         with self.node.lock:
             state = self._state(self.node.store, canister)
@@ -285,25 +304,43 @@ class LocalnetEngine:
                                              "rejected the message")
 
     def run_timers(self, tx):
-        """Run the global timer of every running canister whose timer is due; return how many.
-
-        Nothing in the seam calls this yet: the node should call it periodically (under
-        ``node.lock``, then commit ``tx``) for ``ic0.global_timer_set`` to work.
-        """
+        """One round of system tasks: the heartbeat of every running canister that exports
+        ``canister_heartbeat`` and the global timer of those whose timer is due (frozen
+        canisters run nothing); also brings the records' query_stats up to date. Returns how
+        many records it changed or tasks it ran (the node then commits ``tx``)."""
+        from .. import cycles
         now = self.node.clock.canister_time_ns()
-        ran = 0
-        for record in tx.all_canisters():
-            timer = record.engine.get("timer", 0)
-            if record.is_empty or record.status != "running" or not timer or timer > now:
+        ran = self.query_stats.flush(tx)
+        for cid in [c.id for c in tx.all_canisters()]:
+            record = tx.get(cid)   # an earlier task of this round may have changed or deleted it
+            if record is None:
                 continue
-            canister = tx.mutable(record.id)
-            state = self._state(tx, canister)
-            result = self.engine.run(state, Message("global_timer", time_ns=now))
+            timer = record.engine.get("timer", 0)
+            due = bool(timer) and timer <= now
+            beats = bool(record.engine.get("heartbeat"))
+            if record.is_empty or record.status != "running" or not (due or beats):
+                continue
+            try:
+                cycles.check_not_frozen(record, now, cost=fees.UPDATE_BASE_FEE)
+            except Reject:
+                continue
+            canister = tx.mutable(cid)
+            cycles.settle_idle_burn(canister, now)
+            if beats:
+                self._system_task(tx, canister, "heartbeat", now)
+                ran += 1
+            if due and tx.get(cid) is not None:
+                self._system_task(tx, tx.mutable(cid), "global_timer", now)
+                ran += 1
+        return ran
+
+    def _system_task(self, tx, canister, kind, now):
+        state = self._state(tx, canister)
+        result = self.engine.run(state, Message(kind, time_ns=now))
+        if kind == "global_timer":
             # The timer is off once the task starts, even if the task traps.
             canister.engine = dict(canister.engine, timer=state.global_timer)
-            self._run_calls(tx, canister.id, state, result, now)
-            ran += 1
-        return ran
+        self._run_calls(tx, canister.id, state, result, now)
 
     def uninstall(self, tx, canister):
         """Drop the in-memory state; the management canister clears the blobs."""
@@ -382,6 +419,10 @@ def _write_chunks(tx, cid, name, data, previous):
     for chunk_name in _chunk_names(tx, cid, name):
         if int(chunk_name[len(name) + 1:]) >= count:
             tx.write_blob(cid, chunk_name, None)
+
+
+def _exports(state, name):
+    return state.module is not None and name in state.module.system_exports
 
 
 def _wasm64(state):

@@ -8,8 +8,9 @@ from ic.errors import Reject
 from ic.principal import Principal
 
 from ..errors import HttpError, reject
+from ..requests import Outcome
 from . import code, info, interface, lifecycle, snapshot_io, snapshots
-from .context import Call
+from .context import Call, visible_to
 
 # Methods a user may send as ingress, and who may (the replica's should_accept_ingress_message).
 CONTROLLER_METHODS = frozenset({
@@ -42,16 +43,6 @@ def target_of(method, args):
         return args.get("target_canister")
     value = args.get("canister_id")
     return value if isinstance(value, Principal) else None
-
-
-def visible_to(canister, setting, sender):
-    """True when ``sender`` may use a method governed by the visibility ``setting``."""
-    if sender in canister.controllers:
-        return True
-    visibility = canister.settings.get(setting) or {}
-    if "public" in visibility:
-        return True
-    return sender in (visibility.get("allowed_viewers") or [])
 
 
 class Management:
@@ -130,7 +121,6 @@ class Management:
         (only create_canister and deposit_cycles take any) come back as the refund. On a
         reject nothing the call did is kept (it runs in a nested transaction).
         """
-        from ..requests import Outcome
         inner = tx.nested()
         try:
             args = self.decode(method, arg)

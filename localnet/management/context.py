@@ -69,3 +69,13 @@ class Call:
         })
         canister.total_changes += 1
         del canister.history[:-limits.HISTORY_KEPT]
+
+
+def visible_to(canister, setting, sender):
+    """True when ``sender`` may use a method governed by the visibility ``setting``."""
+    if sender in canister.controllers:
+        return True
+    visibility = canister.settings.get(setting) or {}
+    if "public" in visibility:
+        return True
+    return sender in (visibility.get("allowed_viewers") or [])

@@ -1,12 +1,12 @@
 """Reading canisters: status, info, logs, metrics, metadata, and raw_rand."""
 import os
 
-from .. import cycles
+from .. import VERSION, cycles
 from ..errors import reject
+from .context import visible_to
 
 
 def _visible(call, canister, setting):
-    from . import visible_to
     if call.caller == canister.id or visible_to(canister, setting, call.caller):
         return
     call.require_controller(canister, allow_self=True)
@@ -92,7 +92,6 @@ def raw_rand(call, args):
 
 def subnet_info(call, args):
     """Replica and registry version of this subnet."""
-    from .. import VERSION
     return {"replica_version": VERSION, "registry_version": 1}
 
 

@@ -7,6 +7,7 @@ from ic.errors import InputError
 
 from .. import limits
 from ..errors import reject
+from .context import visible_to
 from .snapshots import find_snapshot, new_snapshot_id, prefix
 
 MAX_SLICE = 2_000_000
@@ -18,7 +19,6 @@ _KIND_TEXT = {"wasm_module": "wasm module", "wasm_memory": "main memory",
 
 
 def _readable(call, canister_id):
-    from . import visible_to
     canister = call.view(canister_id)
     if not visible_to(canister, "snapshot_visibility", call.caller):
         call.require_controller(canister, allow_self=True)

@@ -11,6 +11,7 @@ from ic.principal import Principal
 from .. import cycles, limits
 from ..errors import reject
 from .code import code_blob_names, uninstall
+from .context import visible_to
 
 _FIELDS = ("module_hash", "wasm_binary_size", "metadata", "certified_data", "wasm_memory_size",
            "stable_memory_size", "global_memory_size", "chunk_hashes", "engine")
@@ -131,7 +132,6 @@ def _pair_globals(call, canister, snap):
 def list_canister_snapshots(call, args):
     """The canister's snapshots (per snapshot_visibility)."""
     canister = call.view(args["canister_id"])
-    from . import visible_to
     if not visible_to(canister, "snapshot_visibility", call.caller):
         call.require_controller(canister, allow_self=True)
     return [{"id": s["id"], "taken_at_timestamp": s["taken_at_timestamp"],

@@ -34,6 +34,10 @@ try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
         AnonymousIdentity, load_identity, load_identity_file)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
+    # ic.candid loads these lazily through importlib, which AnsiballZ cannot see; naming them
+    # here packs them with every module (every management call encodes and decodes Candid).
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid import (  # noqa: F401 pylint: disable=unused-import
+        decoder, did, encoder, printer, pyvalues, textvalue)
     CLIENT_IMPORT_ERROR = None
 except ImportError:
     CLIENT_IMPORT_ERROR = traceback.format_exc()

@@ -46,3 +46,12 @@ def test_factory_creates_installs_and_calls_a_child(net, icp, tmp_path):
     assert refused.returncode != 0
     assert "IC0503" in refused.stderr and "only the owner may spawn" in refused.stderr
     assert len(net.canisters()) == count
+
+    # Everything survives a restart: the child's memory, the factory's list, the balances.
+    balances = {cid: cycles_of(net, cid) for cid in (factory, child)}
+    net.restart()
+    assert "7" in icp.run("canister", "call", child, "get", "()", "--query").stdout
+    last = call_hex(icp, factory, "lastChild", [], [], [T.Opt(T.Principal_)], query=True)
+    assert last[0].to_text() == child
+    for cid, cycles in balances.items():
+        assert cycles - 10_000_000 < cycles_of(net, cid) <= cycles

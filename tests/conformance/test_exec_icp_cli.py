@@ -3,6 +3,7 @@ install with an init argument, call, top up, balances, delete with cycle recover
 and a failed upgrade through the management canister over HTTP."""
 import json
 import os
+import time
 
 from exec_support import cycles_of, net, write_wasm  # noqa: F401
 from localnet.execution import fees
@@ -26,6 +27,16 @@ def status_cycles(icp, cid):
     return int(out["cycles"].replace("_", ""))
 
 
+def wait_for_query_stats(icp, cid, timeout=5.0):
+    """canister_status' query_stats once they count something (they trail the queries)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = json.loads(icp.run("canister", "status", cid, "--json").stdout)["query_stats"]
+        if stats["num_calls_total"] != "0" or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.2)
+
+
 def test_template_lifecycle_through_the_cycles_ledger(net, icp):
     net.mint(icp.alice, 10_000_000_000_000)
     assert balance(icp) == 10_000_000_000_000
@@ -44,6 +55,11 @@ def test_template_lifecycle_through_the_cycles_ledger(net, icp):
     info = icp.run("canister", "call", cid, "get_info", "()", "--query").stdout
     assert icp.alice in info and '"user"' in info
     called = status_cycles(icp, cid)
+    stats = wait_for_query_stats(icp, cid)
+    assert int(stats["num_calls_total"].replace("_", "")) == 2
+    assert int(stats["num_instructions_total"].replace("_", "")) > 0
+    assert int(stats["request_payload_bytes_total"].replace("_", "")) > 0
+    assert int(stats["response_payload_bytes_total"].replace("_", "")) > 0
     # The update paid induction, the base fee and its instructions; the query was free.
     assert called < installed - fees.UPDATE_BASE_FEE - fees.INGRESS_RECEPTION_FEE
     assert called > installed - 2_000_000_000
@@ -75,6 +91,8 @@ def test_owner_only_methods_and_failed_upgrade_keep_old_code(net, icp, tmp_path)
     assert refused.returncode != 0
     assert "IC0503" in refused.stderr and "only the owner may reset" in refused.stderr
     assert "(7 : nat)" in icp.run("canister", "call", cid, "get", "()", "--query").stdout
+    logs = icp.run("canister", "logs", cid).stdout  # Debug.print and the trap, in order
+    assert logs.index("add 2 -> 7") < logs.index("only the owner may reset")
 
     v2 = write_wasm(tmp_path, "Counter.v2")
     failed = icp.run("canister", "install", cid, "--wasm", v2, "--mode", "upgrade",

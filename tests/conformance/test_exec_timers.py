@@ -3,17 +3,22 @@ the node fires the timer, and queries get a certificate of the data (icp-cli ins
 calls; the collection's agent checks the certificate)."""
 import time
 
-from exec_support import net, write_wasm  # noqa: F401
+from exec_support import cycles_of, net, write_wasm  # noqa: F401
 from ic import candid
 from ic.agent import Agent
 from ic.candid import types as T
 from ic.certificate import verify_certificate
 from ic.principal import Principal
+from localnet.execution import fees
+
+
+def nat_query(icp, cid, method):
+    out = icp.run("canister", "call", cid, method, "()", "--query").stdout
+    return int(out.strip().strip("()").split(":")[0].strip().replace("_", ""))
 
 
 def ticks(icp, cid):
-    out = icp.run("canister", "call", cid, "getTicks", "()", "--query").stdout
-    return int(out.strip().strip("()").split(":")[0].strip().replace("_", ""))
+    return nat_query(icp, cid, "getTicks")
 
 
 def wait_for_tick(icp, cid, timeout=10.0):
@@ -51,3 +56,22 @@ def test_timer_and_certified_data_from_init(net, icp, tmp_path):
     assert wait_for_tick(icp, cid) == 1
     time.sleep(0.6)
     assert ticks(icp, cid) == 1  # one-shot: it does not fire again
+
+
+def test_heartbeats_run_every_round_and_cost_cycles(net, icp, tmp_path):
+    net.mint(icp.alice, 5_000_000_000_000)
+    cid = icp.run("canister", "create", "--detached", "-q").stdout.split()[-1]
+    icp.run("canister", "install", cid, "--wasm", write_wasm(tmp_path, "Ticker"))
+    first, cycles_first = nat_query(icp, cid, "getBeats"), cycles_of(net, cid)
+    time.sleep(1.0)
+    second, cycles_second = nat_query(icp, cid, "getBeats"), cycles_of(net, cid)
+    assert second > first + 1
+    # Every heartbeat pays at least the base execution fee (idle burn alone is far less); one
+    # beat may fall between reading the counter and reading the balance.
+    assert cycles_first - cycles_second >= (second - first - 1) * fees.UPDATE_BASE_FEE
+
+    # A frozen canister runs no system tasks: only the idle burn goes on.
+    icp.run("canister", "settings", "update", cid, "--freezing-threshold", str(2 ** 63))
+    frozen = cycles_of(net, cid)
+    time.sleep(1.0)
+    assert frozen - cycles_of(net, cid) < fees.UPDATE_BASE_FEE

@@ -8,6 +8,7 @@ import hashlib
 import struct
 
 from .errors import InputError
+from .leb128 import leb as uleb128, sleb as sleb128
 from .principal import Principal
 
 SELF_DESCRIBE_TAG = 55799
@@ -171,14 +172,14 @@ class _Decoder:
                 while not self.at_break():
                     items.append(self.item(depth + 1))
                 return items
-            return [self.item(depth + 1) for _ in range(self.count(self.argument(info), 1))]
+            return [self.item(depth + 1) for _i in range(self.count(self.argument(info), 1))]
         if major == 5:
             result = {}
             if info == 31:
                 while not self.at_break():
                     self.map_entry(result, depth)
             else:
-                for _ in range(self.count(self.argument(info), 2)):
+                for _i in range(self.count(self.argument(info), 2)):
                     self.map_entry(result, depth)
             return result
         if major == 6:
@@ -237,31 +238,6 @@ def loads(data):
     if decoder.pos != len(data):
         decoder.fail(f"{len(data) - decoder.pos} trailing bytes after the CBOR item")
     return value
-
-
-def uleb128(n):
-    """Unsigned LEB128 encoding of a non-negative integer."""
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def sleb128(n):
-    """Signed LEB128 encoding of an integer."""
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if (n == 0 and not byte & 0x40) or (n == -1 and byte & 0x40):
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
 
 
 def _hash_value(value, field):

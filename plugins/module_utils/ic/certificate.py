@@ -8,11 +8,10 @@ import functools
 import hashlib
 import time
 
-from py_arkworks_bls12381 import G1Point, G2Point, GT, Scalar
-
 from . import cbor
+from .deps import BLS, load
 from .errors import CertificateError, InputError
-from .hashtree import (  # noqa: F401  (re-exported API)
+from .hashtree import (  # noqa: F401  pylint: disable=unused-import  (re-exported API)
     LookupResult, build_tree, from_cbor, list_labels, list_paths, lookup_path,
     lookup_subtree, prune, reconstruct)
 from .principal import Principal
@@ -25,7 +24,16 @@ MAINNET_ROOT_KEY_DER = BLS_DER_PREFIX + bytes.fromhex(
     "814c0e6ec71fab583b08bd81373c255c3c371b2e84863c98a4f1e08b74235d14fb5d9c0cd546d968"
     "5f913a0c0b2cc5341583bf4b4392e467db96d65b9bb4cb717112f8472e0d5a4d14505ffd7484b012"
     "91091c5f87b98883463f98091a0baaae")
-_G2 = G2Point()
+_bls = None
+
+
+def _arkworks():
+    """``py_arkworks_bls12381``, imported on first use, and the G2 generator."""
+    global _bls
+    if _bls is None:
+        module = load("py_arkworks_bls12381", BLS)
+        _bls = (module, module.G2Point())
+    return _bls
 
 
 def root_key_der_from_raw(raw96):
@@ -51,21 +59,22 @@ def bls_verify(public_key_raw, signature, message):
     Cached on the exact (key, signature, message) triple: a cache hit never skips a check
     for any other key, which lets a repeated subnet delegation cost one pairing only.
     """
+    bls, g2 = _arkworks()
     try:
-        key = G2Point.from_compressed_bytes(bytes(public_key_raw))
-        sig = G1Point.from_compressed_bytes(bytes(signature))
+        key = bls.G2Point.from_compressed_bytes(bytes(public_key_raw))
+        sig = bls.G1Point.from_compressed_bytes(bytes(signature))
     except (ValueError, TypeError, OverflowError):
         return False
-    if key == G2Point.identity() or sig == G1Point.identity():
+    if key == bls.G2Point.identity() or sig == bls.G1Point.identity():
         return False
-    digest = G1Point.hash_to_curve(bytes(message), DST)
-    return GT.pairing_check([sig, -digest], [_G2, key])
+    digest = bls.G1Point.hash_to_curve(bytes(message), DST)
+    return bls.GT.pairing_check([sig, -digest], [g2, key])
 
 
 def _secret_scalar(secret_key_bytes):
     if not isinstance(secret_key_bytes, (bytes, bytearray)) or len(secret_key_bytes) != 32:
         raise InputError("secret_key", "expected a 32-byte BLS secret key")
-    scalar = Scalar.from_be_bytes(bytes(secret_key_bytes))
+    scalar = _arkworks()[0].Scalar.from_be_bytes(bytes(secret_key_bytes))
     if scalar.is_zero():
         raise InputError("secret_key", "BLS secret key must not be zero")
     return scalar
@@ -74,21 +83,23 @@ def _secret_scalar(secret_key_bytes):
 def bls_keypair(seed):
     """(secret 32 bytes big-endian, public key raw 96 bytes) derived from ``seed`` bytes."""
     wide = hashlib.sha512(b"ic-bls12381-keygen" + bytes(seed)).digest()
-    scalar = Scalar.from_be_bytes_mod_order(wide)
+    bls, g2 = _arkworks()
+    scalar = bls.Scalar.from_be_bytes_mod_order(wide)
     if scalar.is_zero():
         raise InputError("seed", "derived a zero key; use another seed")
-    return scalar.to_be_bytes(), (_G2 * scalar).to_compressed_bytes()
+    return scalar.to_be_bytes(), (g2 * scalar).to_compressed_bytes()
 
 
 def bls_public_key_der(secret):
     """DER public key (133 bytes) of a 32-byte secret key."""
-    return root_key_der_from_raw((_G2 * _secret_scalar(secret)).to_compressed_bytes())
+    return root_key_der_from_raw((_arkworks()[1] * _secret_scalar(secret)).to_compressed_bytes())
 
 
 def bls_sign(secret_key_bytes, message):
     """48-byte min-sig BLS signature over ``message``."""
     scalar = _secret_scalar(secret_key_bytes)
-    return (G1Point.hash_to_curve(bytes(message), DST) * scalar).to_compressed_bytes()
+    digest = _arkworks()[0].G1Point.hash_to_curve(bytes(message), DST)
+    return (digest * scalar).to_compressed_bytes()
 
 
 def sign_certificate(tree, secret_key_bytes, delegation=None):

@@ -1,27 +1,21 @@
 """Client of the cycles ledger (``um5iw-rqaaa-aaaaq-qaaba-cai``): balances, canister creation
 paid in cycles, withdrawing cycles to a canister (top-up) and deposits."""
-import threading
 import time
 
 from .errors import ICError
+from .management import parsed_once, service_method
 from .principal import Principal
 
 CYCLES_LEDGER_ID = "um5iw-rqaaa-aaaaq-qaaba-cai"
 
-_did_lock = threading.Lock()
-_did = None
+
+def _ledger_did():
+    from .cycles_ledger_did import CYCLES_LEDGER_DID
+    return CYCLES_LEDGER_DID
 
 
-def ledger_interface():
-    """The parsed cycles-ledger interface (parsed once per process, on first use)."""
-    global _did
-    if _did is None:
-        with _did_lock:
-            if _did is None:
-                from .candid import parse_did
-                from .cycles_ledger_did import CYCLES_LEDGER_DID
-                _did = parse_did(CYCLES_LEDGER_DID)
-    return _did
+ledger_interface = parsed_once(_ledger_did)
+ledger_interface.__doc__ = "The parsed cycles-ledger interface (parsed once per process, on first use)."
 
 
 class LedgerError(ICError):
@@ -57,7 +51,6 @@ class CyclesLedger:
 
     def _call(self, method, *args):
         from .candid import decode, encode, from_python
-        from .management import service_method
         func = service_method(ledger_interface(), method)
         values = [from_python(t, v, method) for t, v in zip(func.args, args)]
         arg = encode(list(func.args), values)

@@ -4,17 +4,11 @@ Keys load from PEM text or files (dfx and icp-cli formats, including icp-cli's
 password-encrypted PKCS#8) and from the dfx and icp-cli identity stores by name.
 Error messages never include key material.
 """
-import json
 import os
 import re
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature, encode_dss_signature)
-
 from . import keyfile
+from .keyfile import crypto
 from .errors import InputError
 from .principal import Principal
 
@@ -25,10 +19,26 @@ _ORDERS = {
     "secp256k1": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
     "p256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
 }
-_CURVES = {"secp256k1": ec.SECP256K1, "p256": ec.SECP256R1}
+_CURVES = {"secp256k1": "SECP256K1", "p256": "SECP256R1"}
 _PREFIXES = {"secp256k1": SECP256K1_DER_PREFIX, "p256": P256_DER_PREFIX}
 _FIELD = "identity"
 _NAME_RE = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
+
+
+def _ed25519():
+    return crypto("hazmat.primitives.asymmetric.ed25519")
+
+
+def _ec():
+    return crypto("hazmat.primitives.asymmetric.ec")
+
+
+def _curve(kind):
+    return getattr(_ec(), _CURVES[kind])()
+
+
+def _ecdsa_sha256():
+    return _ec().ECDSA(crypto("hazmat.primitives.hashes").SHA256())
 
 
 class Identity:
@@ -69,21 +79,19 @@ class Ed25519Identity(Identity):
 
     def __init__(self, private_key):
         self._key = private_key
-        raw = private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self._der = ED25519_DER_PREFIX + raw
+        self._der = ED25519_DER_PREFIX + keyfile.ed25519_public_raw(private_key)
 
     @classmethod
     def generate(cls):
         """A fresh random Ed25519 identity."""
-        return cls(ed25519.Ed25519PrivateKey.generate())
+        return cls(_ed25519().Ed25519PrivateKey.generate())
 
     @classmethod
     def from_seed(cls, seed):
         """The Ed25519 identity of a 32-byte seed (the RFC 8032 private key)."""
         if not isinstance(seed, (bytes, bytearray)) or len(seed) != 32:
             raise InputError("seed", "expected 32 bytes")
-        return cls(ed25519.Ed25519PrivateKey.from_private_bytes(bytes(seed)))
+        return cls(_ed25519().Ed25519PrivateKey.from_private_bytes(bytes(seed)))
 
     @property
     def public_key_der(self):
@@ -99,8 +107,10 @@ class EcdsaIdentity(Identity):
     def __init__(self, private_key, kind):
         self._key = private_key
         self.kind = kind
-        point = private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        # The X9.62 uncompressed point, built from the coordinates: cryptography's
+        # serialization module costs more to import than the rest of the signing path.
+        numbers = private_key.public_key().public_numbers()
+        point = b"\x04" + numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
         self._der = _PREFIXES[kind] + point
 
     @classmethod
@@ -108,21 +118,22 @@ class EcdsaIdentity(Identity):
         """A fresh random key on ``kind`` (``secp256k1`` or ``p256``)."""
         if kind not in _CURVES:
             raise InputError("kind", "expected 'secp256k1' or 'p256'")
-        return cls(ec.generate_private_key(_CURVES[kind]()), kind)
+        return cls(_ec().generate_private_key(_curve(kind)), kind)
 
     @classmethod
     def from_scalar(cls, scalar, kind):
         """The identity of private scalar ``scalar`` on curve ``kind``."""
         if not 0 < scalar < _ORDERS[kind]:
             raise InputError(_FIELD, f"{kind} private key is out of range")
-        return cls(ec.derive_private_key(scalar, _CURVES[kind]()), kind)
+        return cls(_ec().derive_private_key(scalar, _curve(kind)), kind)
 
     @property
     def public_key_der(self):
         return self._der
 
     def sign(self, message):
-        r, s = decode_dss_signature(self._key.sign(bytes(message), ec.ECDSA(hashes.SHA256())))
+        utils = crypto("hazmat.primitives.asymmetric.utils")
+        r, s = utils.decode_dss_signature(self._key.sign(bytes(message), _ecdsa_sha256()))
         order = _ORDERS[self.kind]
         if s > order // 2:
             s = order - s
@@ -153,7 +164,7 @@ def load_identity(pem, password=None):
             raise InputError(_FIELD, "legacy OpenSSL-encrypted PEM is not supported; convert "
                              "it with 'openssl pkcs8 -topk8' or decrypt it first")
         if label == "EC PARAMETERS":
-            tag, oid, _ = keyfile.read_tlv(der)
+            tag, oid, _end = keyfile.read_tlv(der)
             curve_oid = oid if tag == 0x06 else None
         elif label == "PRIVATE KEY":
             return _from_private_key_info(*keyfile.parse_pkcs8(der))
@@ -167,7 +178,7 @@ def load_identity(pem, password=None):
                 raise InputError(_FIELD, "the key is encrypted; give its password")
             plain = keyfile.decrypt_pkcs8(der, password)
             return _from_private_key_info(*keyfile.parse_pkcs8(plain))
-    labels = ", ".join(label for label, _, _ in blocks)
+    labels = ", ".join(label for label, _der, _legacy in blocks)
     raise InputError(_FIELD, f"unsupported PEM block ({labels}); expected an Ed25519, "
                      "secp256k1 or P-256 private key")
 
@@ -229,6 +240,8 @@ def icp_cli_identity(name, password=None, home=None):
     _check_name(name)
     directory = icp_cli_identity_dir(home)
     list_path = os.path.join(directory, "identity_list.json")
+    import json
+
     try:
         with open(list_path, encoding="utf-8") as handle:
             listing = json.load(handle)
@@ -261,22 +274,24 @@ def icp_cli_identity(name, password=None, home=None):
 def verify_signature(public_key_der, message, signature):
     """True if ``signature`` over ``message`` verifies under the DER key (Ed25519/ECDSA)."""
     key_der, message, signature = bytes(public_key_der), bytes(message), bytes(signature)
+    invalid = crypto("exceptions").InvalidSignature
     try:
         if key_der.startswith(ED25519_DER_PREFIX) and len(key_der) == 44:
             if len(signature) != 64:
                 return False
-            ed25519.Ed25519PublicKey.from_public_bytes(key_der[12:]).verify(signature, message)
+            _ed25519().Ed25519PublicKey.from_public_bytes(key_der[12:]).verify(signature, message)
             return True
         for kind, prefix in _PREFIXES.items():
             if key_der.startswith(prefix) and len(key_der) == len(prefix) + 65:
                 if len(signature) != 64:
                     return False
-                key = ec.EllipticCurvePublicKey.from_encoded_point(
-                    _CURVES[kind](), key_der[len(prefix):])
-                der_sig = encode_dss_signature(int.from_bytes(signature[:32], "big"),
-                                               int.from_bytes(signature[32:], "big"))
-                key.verify(der_sig, message, ec.ECDSA(hashes.SHA256()))
+                key = _ec().EllipticCurvePublicKey.from_encoded_point(
+                    _curve(kind), key_der[len(prefix):])
+                utils = crypto("hazmat.primitives.asymmetric.utils")
+                der_sig = utils.encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                                     int.from_bytes(signature[32:], "big"))
+                key.verify(der_sig, message, _ecdsa_sha256())
                 return True
-    except (InvalidSignature, ValueError):
+    except (invalid, ValueError):
         return False
     return False

@@ -8,13 +8,7 @@ supported key type").
 import base64
 import re
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, padding, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
+from .deps import CRYPTOGRAPHY, load
 from .errors import InputError
 
 OID_ED25519 = bytes.fromhex("2b6570")
@@ -39,6 +33,21 @@ _PEM_RE = re.compile(
 
 def _bad(message):
     return InputError(_FIELD, message)
+
+
+def crypto(name):
+    """The module ``cryptography.<name>``, imported on first use (see ``deps``)."""
+    return load("cryptography." + name, CRYPTOGRAPHY)
+
+
+def ed25519_public_raw(private_key):
+    """The raw 32-byte public key of a ``cryptography`` Ed25519 private key."""
+    public = private_key.public_key()
+    if hasattr(public, "public_bytes_raw"):
+        return public.public_bytes_raw()
+    # cryptography < 40; its serialization module costs more to import than the key itself.
+    serialization = crypto("hazmat.primitives.serialization")
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def read_tlv(data, pos=0):
@@ -97,7 +106,7 @@ def parse_sec1(der, curve_oid=None):
     scalar = int.from_bytes(items[1][1], "big")
     for tag, value in items[2:]:
         if tag == 0xA0:
-            oid_tag, oid, _ = read_tlv(value)
+            oid_tag, oid, _end = read_tlv(value)
             if oid_tag == 0x06:
                 curve_oid = oid
     if curve_oid is None:
@@ -117,7 +126,7 @@ def parse_pkcs8(der):
         raise _bad("PRIVATE KEY has no algorithm identifier")
     oid = alg[0][1]
     if oid == OID_ED25519:
-        tag, seed, _ = read_tlv(items[2][1])
+        tag, seed, _end = read_tlv(items[2][1])
         if tag != 0x04 or len(seed) != 32:
             raise _bad("Ed25519 PRIVATE KEY does not hold a 32-byte seed")
         _check_embedded_ed25519(seed, items[3:])
@@ -137,11 +146,11 @@ def _check_embedded_ed25519(seed, extra_items):
     for tag, value in extra_items:
         if tag in (0x81, 0xA1):
             if tag == 0xA1:
-                inner_tag, value, _ = read_tlv(value)
+                inner_tag, value, _end = read_tlv(value)
                 if inner_tag != 0x03:
                     raise _bad("Ed25519 PRIVATE KEY has a malformed public key field")
-            public = ed25519.Ed25519PrivateKey.from_private_bytes(seed).public_key()
-            raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            ed25519 = crypto("hazmat.primitives.asymmetric.ed25519")
+            raw = ed25519_public_raw(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
             if value != b"\x00" + raw:
                 raise _bad("the public key inside the Ed25519 key file does not match its "
                            "private key; the file is corrupt")
@@ -160,13 +169,15 @@ def _derive_key(kdf_oid, params, key_len, password):
         n, r, p = (_int(params[i], "scrypt parameter") for i in (1, 2, 3))
         if n > 2 ** 20 or r > 32 or p > 16:
             raise _bad("encrypted key: scrypt cost parameters are unreasonably large")
-        return Scrypt(salt=params[0][1], length=key_len, n=n, r=r, p=p).derive(password)
+        scrypt = crypto("hazmat.primitives.kdf.scrypt")
+        return scrypt.Scrypt(salt=params[0][1], length=key_len, n=n, r=r, p=p).derive(password)
     if kdf_oid == _OID_PBKDF2:
         if len(params) < 2 or params[0][0] != 0x04:
             raise _bad("encrypted key: bad PBKDF2 parameters")
         iterations = _int(params[1], "PBKDF2 iteration count")
         if iterations > 10_000_000:
             raise _bad("encrypted key: PBKDF2 iteration count is unreasonably large")
+        hashes = crypto("hazmat.primitives.hashes")
         prf = hashes.SHA1()
         for tag, value in params[2:]:
             if tag == 0x30:
@@ -175,8 +186,9 @@ def _derive_key(kdf_oid, params, key_len, password):
                     prf = hashes.SHA256()
                 elif prf_oid != _OID_HMAC_SHA1:
                     raise _bad("encrypted key: unsupported PBKDF2 hash; use HMAC-SHA256")
-        return PBKDF2HMAC(algorithm=prf, length=key_len, salt=params[0][1],
-                          iterations=iterations).derive(password)
+        pbkdf2 = crypto("hazmat.primitives.kdf.pbkdf2")
+        return pbkdf2.PBKDF2HMAC(algorithm=prf, length=key_len, salt=params[0][1],
+                                 iterations=iterations).derive(password)
     raise _bad("encrypted key: unsupported key derivation; use scrypt or PBKDF2")
 
 
@@ -208,12 +220,17 @@ def decrypt_pkcs8(der, password):
     key = _derive_key(kdf_oid, kdf_params, key_len, password.encode("utf-8"))
     if not ciphertext or len(ciphertext) % 16:
         raise _bad("encrypted key: ciphertext length is not a multiple of the block size")
+    cipher = crypto("hazmat.primitives.ciphers").Cipher
+    aes = crypto("hazmat.primitives.ciphers.algorithms").AES
+    cbc = crypto("hazmat.primitives.ciphers.modes").CBC
+    padding = crypto("hazmat.primitives.padding")
+    unsupported = crypto("exceptions").UnsupportedAlgorithm
     try:
-        decryptor = Cipher(algorithms.AES(key), modes.CBC(enc_items[1][1])).decryptor()
+        decryptor = cipher(aes(key), cbc(enc_items[1][1])).decryptor()
         padded = decryptor.update(ciphertext) + decryptor.finalize()
         unpadder = padding.PKCS7(128).unpadder()
         plain = unpadder.update(padded) + unpadder.finalize()
         read_sequence(plain)
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, unsupported):
         raise _bad("wrong password for the encrypted key (decryption failed)") from None
     return plain

@@ -45,20 +45,30 @@ CHUNK_THRESHOLD = 2 * 1024 * 1024
 CHUNK_SIZE = 1024 * 1024
 INSTALL_MODES = ("install", "reinstall", "upgrade")
 
-_did_lock = threading.Lock()
-_did = None
+
+def parsed_once(load_text):
+    """A function returning the ``DidFile`` of the text ``load_text()`` gives, parsed on its
+    first call (once per process: the embedded interfaces are fixed)."""
+    lock = threading.Lock()
+    parsed = []
+
+    def interface():
+        if not parsed:
+            with lock:
+                if not parsed:
+                    from .candid import parse_did
+                    parsed.append(parse_did(load_text()))
+        return parsed[0]
+    return interface
 
 
-def management_interface():
-    """The parsed ``ic.did`` (parsed once per process, on first use)."""
-    global _did
-    if _did is None:
-        with _did_lock:
-            if _did is None:
-                from .candid import parse_did
-                from .management_did import IC_DID
-                _did = parse_did(IC_DID)
-    return _did
+def _ic_did():
+    from .management_did import IC_DID
+    return IC_DID
+
+
+management_interface = parsed_once(_ic_did)
+management_interface.__doc__ = "The parsed ``ic.did`` (parsed once per process, on first use)."
 
 
 def service_method(did, name):

@@ -8,6 +8,7 @@ refuse any reply whose signature does not verify under one of them.
 import time
 
 from . import cbor
+from .deps import CRYPTOGRAPHY, load
 from .errors import CertificateError
 from .principal import Principal
 
@@ -127,14 +128,14 @@ def response_map(response, request_id, timestamp):
 
 
 def _ed25519_verify(der, signature, message):
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    invalid = load("cryptography.exceptions", CRYPTOGRAPHY).InvalidSignature
+    public_key = load("cryptography.hazmat.primitives.asymmetric.ed25519", CRYPTOGRAPHY).Ed25519PublicKey
 
     if len(der) != 44 or not der.startswith(ED25519_DER_PREFIX):
         raise CertificateError("node public key is not a 44-byte DER Ed25519 key")
     try:
-        Ed25519PublicKey.from_public_bytes(der[12:]).verify(signature, message)
-    except (InvalidSignature, ValueError):
+        public_key.from_public_bytes(der[12:]).verify(signature, message)
+    except (invalid, ValueError):
         return False
     return True
 

@@ -117,7 +117,7 @@ def _check_icp_sections(sections):
     icp = {n: v for n, v in sections.items() if n.startswith("icp:")}
     seen = {}
     for name in icp:
-        visibility, _, meta = name[4:].partition(" ")
+        visibility, _space, meta = name[4:].partition(" ")
         if visibility not in ("public", "private") or not meta:
             raise InputError(_FIELD, f"custom section {name!r} must be named 'icp:public "
                              "<name>' or 'icp:private <name>'")

@@ -6,7 +6,7 @@ import pytest
 from ic.candid import (Bool, Empty, Float32, Func, Int, Nat, Nat8, Nat64, Null, Opt, Principal_,
                        Rec, Record, Reserved, Service, Some, Text, Variant, Vec, decode,
                        decode_typed, encode, parse_types)
-from ic.candid.leb128 import leb, sleb
+from ic.leb128 import leb, sleb
 from ic.errors import CandidError
 from ic.principal import Principal
 

@@ -18,17 +18,26 @@ Main entry points::
     arg = encode(did.arg_types("canister_status"), [{"canister_id": principal}])
     reply, = decode(reply_bytes, did.ret_types("canister_status"))
 """
+import importlib
+
 from . import types
-from .decoder import decode, decode_typed
-from .did import DidFile, parse_did
-from .encoder import encode
-from .printer import format_args, format_type, format_value
-from .pyvalues import from_python, to_json
-from .textvalue import parse_args_text, parse_value_text
 from .types import (Bool, Empty, Field, Float32, Float64, Func, Int, Int8, Int16, Int32,
                     Int64, Nat, Nat8, Nat16, Nat32, Nat64, Null, Opt, Principal_, Rec,
                     Record, Reserved, Service, Text, Type, Variant, Vec, idl_hash)
 from .values import Some
+
+# The codec, the parsers and the printer load when first used: a client that only encodes
+# and decodes never compiles the text parser or the printer.
+_LAZY = {
+    "decode": "decoder", "decode_typed": "decoder", "DidFile": "did", "parse_did": "did",
+    "encode": "encoder", "format_args": "printer", "format_type": "printer",
+    "format_value": "printer", "from_python": "pyvalues", "to_json": "pyvalues",
+    "parse_args_text": "textvalue", "parse_value_text": "textvalue",
+}
+_SUBMODULES = frozenset((
+    "decoder", "did", "encoder", "lexer", "printer", "pyvalues", "subtype",
+    "textvalue", "typeparser", "types", "values", "wire",
+))
 
 __all__ = [
     "types", "decode", "decode_typed", "DidFile", "parse_did", "encode", "format_args",
@@ -40,18 +49,37 @@ __all__ = [
 ]
 
 
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
+
 def encode_text(text, types=None, env=None):
     """Encode Candid text arguments such as ``(record { a = 1 : nat })``.
 
     ``types`` (a list of types) types the values; without it each value gets its default type
     (numbers without annotation are ``int``).
     """
+    from .encoder import encode
+    from .textvalue import parse_args_text
     arg_types, values = parse_args_text(text, types, env)
     return encode(arg_types, values)
 
 
 def decode_to_text(data, types=None):
     """Decode a Candid message to Candid text (at ``types`` if given, else its own types)."""
+    from .decoder import decode_typed
+    from .printer import format_args
     arg_types, values = decode_typed(data, types)
     return format_args(arg_types, values)
 
@@ -61,7 +89,7 @@ def parse_types(text, env=None):
     from .lexer import Tokens
     from .typeparser import TypeParser
     tk = Tokens(text)
-    items, _ = TypeParser(tk, env or {}).tuple()
+    items, _names = TypeParser(tk, env or {}).tuple()
     if tk.peek()[0] != "eof":
         raise tk.error("unexpected text after the types")
     return items

@@ -4,24 +4,14 @@ from ..errors import CandidError
 from . import types as T
 from .subtype import is_subtype
 from .values import wrap_opt
-from .wire import F32, F64, FIXED_SIZES, MAX_DEPTH, OPT_LIKE, Mismatch, Reader
+from .wire import F32, F64, FIXED_SIZES, OPT_LIKE, Mismatch, Reader
 
 __all__ = ["decode", "decode_typed", "read_header", "Mismatch"]
 
 
 def decode(data, types=None):
     """Decode a Candid message; with ``types``, read each argument at that type."""
-    if isinstance(data, (bytearray, memoryview)):
-        data = bytes(data)
-    if not isinstance(data, bytes):
-        raise CandidError("data", f"expected bytes, got {type(data).__name__}")
-    reader = Decoder(data)
-    try:
-        return reader.message(types)
-    except IndexError:
-        raise CandidError(f"byte {len(data)}", "message ends too early") from None
-    except RecursionError:
-        raise CandidError(f"byte {reader.pos}", "value or type is nested too deeply") from None
+    return decode_typed(data, types)[1]
 
 
 def decode_typed(data, types=None):
@@ -77,12 +67,7 @@ class Decoder(Reader):
 
     def value(self, w, e):
         """Read a value of wire type ``w`` as expected type ``e``."""
-        self.cost += 1
-        if self.cost > self.budget:
-            self.charge(0)
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.fail("value is nested too deeply")
+        self.enter()
         w = w.resolve()
         e = e.resolve()
         reader = _READERS.get(e.code)
@@ -213,7 +198,7 @@ def _r_vec(r, w, e):
     if ec == T.NAT8 and wi.resolve().code == T.NAT8:
         return r.take(n)
     value = r.value
-    return [value(wi, ei) for _ in range(n)]
+    return [value(wi, ei) for _i in range(n)]
 
 
 def _r_record(r, w, e):

@@ -8,9 +8,9 @@ import math
 import struct
 
 from ..errors import CandidError
+from ..leb128 import write_leb, write_sleb
 from ..principal import Principal
 from . import types as T
-from .leb128 import write_leb, write_sleb
 from .values import Some
 
 MAGIC = b"DIDL"
@@ -50,7 +50,7 @@ class TypeTable:
                 write_leb(out, f.id)
                 self.write_ref(out, f.type)
         elif code == T.SERVICE:
-            for _, mt in actual.methods:
+            for _name, mt in actual.methods:
                 self.build(mt)
             write_sleb(out, code)
             write_leb(out, len(actual.methods))
@@ -201,7 +201,7 @@ def _w_int(out, t, v):
 def _w_fixed(out, t, v):
     bits, signed = T.FIXED_INTS[t.code]
     _int(v, t)
-    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    lo, hi = T.INT_RANGES[t.code]
     if not lo <= v <= hi:
         raise CandidError("", f"{v} is out of range for {t.name} ({lo}..{hi})")
     out += v.to_bytes(bits // 8, "little", signed=signed)

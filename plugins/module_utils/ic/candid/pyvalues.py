@@ -47,8 +47,7 @@ def _to_int(t, v, path):
     if code == T.NAT and v < 0:
         raise CandidError(path, f"not a nat: {v} is negative")
     if code in T.FIXED_INTS:
-        bits, signed = T.FIXED_INTS[code]
-        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        lo, hi = T.INT_RANGES[code]
         if not lo <= v <= hi:
             raise CandidError(path, f"{v} is out of range for {t.name}; use {lo}..{hi}")
     return v

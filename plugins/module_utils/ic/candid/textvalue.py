@@ -45,7 +45,7 @@ def _parse_args(text, types, env):
         raise tk.error("unexpected text after the arguments")
     if types is None:
         inferred = [infer(node, f"args[{i}]") for i, node in enumerate(nodes)]
-        return [t for t, _ in inferred], [v for _, v in inferred]
+        return [t for t, _v in inferred], [v for _t, v in inferred]
     types = list(types)
     if len(nodes) > len(types):
         raise CandidError("args", f"got {len(nodes)} values for {len(types)} argument types")
@@ -198,7 +198,7 @@ def _record(tk, env, start):
         if not tk.accept(";"):
             tk.expect("}")
             break
-    ids = [_label_id(label) for label, _ in fields]
+    ids = [_label_id(label) for label, _value in fields]
     if len(set(ids)) != len(ids):
         raise tk.error("duplicate field in record", start)
     return ("record", fields)
@@ -295,8 +295,7 @@ def _num(n, t, path):
     if code == T.INT:
         return n
     if code in T.FIXED_INTS:
-        bits, signed = T.FIXED_INTS[code]
-        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        lo, hi = T.INT_RANGES[code]
         if not lo <= n <= hi:
             raise CandidError(path, f"{n} is out of range for {t.name} ({lo}..{hi})")
         return n
@@ -353,12 +352,12 @@ def infer(node, path=""):
     if kind == "vec":
         if not node[1]:
             return T.Vec(T.Empty), []
-        t, _ = infer(node[1][0], f"{path}[0]")
+        t, _value = infer(node[1][0], f"{path}[0]")
         return T.Vec(t), annotate(node, T.Vec(t), path)
     if kind == "record":
         typed = [(label, infer(sub, _join(path, label))) for label, sub in node[1]]
-        rt = T.Record([T.Field(label, t) for label, (t, _) in typed])
-        values = {label: v for label, (_, v) in typed}
+        rt = T.Record([T.Field(label, t) for label, (t, _value) in typed])
+        values = {label: v for label, (_t, v) in typed}
         if rt.is_tuple:
             return rt, tuple(values[f.label] for f in rt.fields)
         return rt, {f.label: values[f.label] for f in rt.fields}

@@ -93,6 +93,9 @@ PRIMITIVE_BY_CODE = {t.code: t for t in PRIMITIVES.values()}
 # (bits, signed) of the fixed-width integer types
 FIXED_INTS = {NAT8: (8, False), NAT16: (16, False), NAT32: (32, False), NAT64: (64, False),
               INT8: (8, True), INT16: (16, True), INT32: (32, True), INT64: (64, True)}
+# (lowest, highest) value of each fixed-width integer type
+INT_RANGES = {code: (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed
+              else (0, (1 << bits) - 1) for code, (bits, signed) in FIXED_INTS.items()}
 
 
 def _primitive(name):
@@ -131,30 +134,33 @@ def _check_type(t, what):
     return t
 
 
-class Opt(_Composite):
+class _Container(_Composite):
+    """A type of one inner type, ``.inner``; ``keyword`` names it in errors."""
+
+    __slots__ = ("inner",)
+    keyword = ""
+
+    def __init__(self, inner):
+        self.inner = _check_type(inner, self.keyword)
+
+    def _key(self):
+        return (self.inner,)
+
+
+class Opt(_Container):
     """``opt t``."""
 
-    __slots__ = ("inner",)
+    __slots__ = ()
     code = OPT
-
-    def __init__(self, inner):
-        self.inner = _check_type(inner, "opt")
-
-    def _key(self):
-        return (self.inner,)
+    keyword = "opt"
 
 
-class Vec(_Composite):
+class Vec(_Container):
     """``vec t`` (``blob`` is ``Vec(Nat8)``)."""
 
-    __slots__ = ("inner",)
+    __slots__ = ()
     code = VEC
-
-    def __init__(self, inner):
-        self.inner = _check_type(inner, "vec")
-
-    def _key(self):
-        return (self.inner,)
+    keyword = "vec"
 
 
 class Field:

@@ -128,6 +128,15 @@ class Reader:
         if self.cost > self.budget:
             self.fail("message needs too much work to decode (zero-sized data bomb?)")
 
+    def enter(self):
+        """Start reading one value: one unit of work, one level deeper (``depth -= 1`` after)."""
+        self.cost += 1
+        if self.cost > self.budget:
+            self.charge(0)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail("value is nested too deeply")
+
     # -- header --
 
     def header(self):
@@ -137,7 +146,7 @@ class Reader:
         self.pos = 4
         count = self.length(1)
         raw = [self.entry(i) for i in range(count)]
-        arg_refs = [self.sleb() for _ in range(self.length(1))]
+        arg_refs = [self.sleb() for _i in range(self.length(1))]
         key = self.data[4:self.pos]
         cached = _HEADERS.get(key)
         if cached is not None:
@@ -179,7 +188,7 @@ class Reader:
             n = self.length(2)
             fields = []
             last = -1
-            for _ in range(n):
+            for _i in range(n):
                 fid = self.leb()
                 if fid > T.MAX_FIELD_ID:
                     self.fail(f"field id {fid} is larger than 32 bits")
@@ -189,10 +198,10 @@ class Reader:
                 fields.append((fid, self.sleb()))
             return code, fields
         if code == T.FUNC:
-            args = [self.sleb() for _ in range(self.length(1))]
-            rets = [self.sleb() for _ in range(self.length(1))]
+            args = [self.sleb() for _i in range(self.length(1))]
+            rets = [self.sleb() for _i in range(self.length(1))]
             modes = []
-            for _ in range(self.length(1)):
+            for _i in range(self.length(1)):
                 mode = T.MODE_NAMES.get(self.leb())
                 if mode is None:
                     self.fail("unknown function annotation")
@@ -201,7 +210,7 @@ class Reader:
         if code == T.SERVICE:
             methods = []
             last = None
-            for _ in range(self.length(2)):
+            for _i in range(self.length(2)):
                 raw = self.take(self.length(1))
                 try:
                     name = raw.decode("utf-8")
@@ -256,12 +265,7 @@ class Reader:
 
     def skip(self, w):
         """Read and discard a value of wire type ``w``."""
-        self.cost += 1
-        if self.cost > self.budget:
-            self.charge(0)
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.fail("value is nested too deeply")
+        self.enter()
         w = w.resolve()
         code = w.code
         if code in (T.NULL, T.RESERVED):
@@ -295,7 +299,7 @@ class Reader:
             if ic in (T.NAT8, T.INT8):
                 self.take(n)
             else:
-                for _ in range(n):
+                for _i in range(n):
                     self.skip(inner)
         elif code == T.RECORD:
             for f in w.fields:

@@ -1,4 +1,5 @@
-"""LEB128 and signed LEB128 integer encoding (the Candid binary format's integers)."""
+"""LEB128 and signed LEB128 integers: the Candid binary format's numbers, and the IC's
+numbers in certified state and request ids."""
 
 
 def write_leb(out, n):
