@@ -11,7 +11,7 @@ import time
 from . import cbor
 from .deps import BLS, load
 from .errors import CertificateError, InputError
-from .hashtree import (  # noqa: F401  pylint: disable=unused-import  (re-exported API)
+from .hashtree import (  # noqa: F401  re-exported API; pylint: disable=unused-import
     LookupResult, build_tree, from_cbor, list_labels, list_paths, lookup_path,
     lookup_subtree, prune, reconstruct)
 from .principal import Principal

@@ -8,12 +8,10 @@ refuse any reply whose signature does not verify under one of them.
 import time
 
 from . import cbor
-from .deps import CRYPTOGRAPHY, load
 from .errors import CertificateError
 from .principal import Principal
 
 RESPONSE_DOMAIN = b"\x0bic-response"
-ED25519_DER_PREFIX = bytes.fromhex("302a300506032b6570032100")
 # The JS agent allows 5 minutes either way, agent-rs the ingress expiry window in the past.
 MAX_SIGNATURE_AGE_NS = 5 * 60 * 1_000_000_000
 MAX_SIGNATURE_SKEW_NS = 5 * 60 * 1_000_000_000
@@ -128,16 +126,11 @@ def response_map(response, request_id, timestamp):
 
 
 def _ed25519_verify(der, signature, message):
-    invalid = load("cryptography.exceptions", CRYPTOGRAPHY).InvalidSignature
-    public_key = load("cryptography.hazmat.primitives.asymmetric.ed25519", CRYPTOGRAPHY).Ed25519PublicKey
+    from .identity import ED25519_DER_PREFIX, verify_signature
 
     if len(der) != 44 or not der.startswith(ED25519_DER_PREFIX):
         raise CertificateError("node public key is not a 44-byte DER Ed25519 key")
-    try:
-        public_key.from_public_bytes(der[12:]).verify(signature, message)
-    except (invalid, ValueError):
-        return False
-    return True
+    return verify_signature(der, message, signature)
 
 
 def verify_query_response(response, request_id, subnet, now_ns=None,

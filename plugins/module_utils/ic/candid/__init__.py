@@ -39,6 +39,8 @@ _SUBMODULES = frozenset((
     "textvalue", "typeparser", "types", "values", "wire",
 ))
 
+# Names listed here but not defined yet are the lazy ones, served by __getattr__.
+# pylint: disable=undefined-all-variable
 __all__ = [
     "types", "decode", "decode_typed", "DidFile", "parse_did", "encode", "format_args",
     "format_type", "format_value", "from_python", "to_json", "parse_args_text",
@@ -47,6 +49,7 @@ __all__ = [
     "Int64", "Nat", "Nat8", "Nat16", "Nat32", "Nat64", "Null", "Opt", "Principal_", "Rec",
     "Record", "Reserved", "Service", "Text", "Type", "Variant", "Vec",
 ]
+# pylint: enable=undefined-all-variable
 
 
 def __getattr__(name):

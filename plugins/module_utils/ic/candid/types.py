@@ -214,17 +214,18 @@ def _fields(spec, what):
     return tuple(fields)
 
 
-class Record(_Composite):
-    """``record {...}``: ``Record({"a": Nat})``, ``Record([Nat, Text])`` for a tuple."""
+class _Fielded(_Composite):
+    """A record or variant type: ``.fields``, a tuple of ``Field`` sorted by id."""
 
-    __slots__ = ("fields", "_by_id", "is_tuple")
-    code = RECORD
+    __slots__ = ("fields", "_by_id")
+    keyword = ""
 
     def __init__(self, fields=()):
-        self.fields = _fields(fields, "record")
+        self.fields = _fields(fields, self.keyword)
+        self._indexes()
+
+    def _indexes(self):
         self._by_id = None
-        self.is_tuple = bool(self.fields) and all(
-            f.label == i for i, f in enumerate(self.fields))
 
     def _key(self):
         return self.fields
@@ -234,10 +235,22 @@ class Record(_Composite):
         """Build from fields already sorted by strictly increasing id (the decoder's case)."""
         self = cls.__new__(cls)
         self.fields = tuple(fields)
+        self._indexes()
+        return self
+
+
+class Record(_Fielded):
+    """``record {...}``: ``Record({"a": Nat})``, ``Record([Nat, Text])`` for a tuple."""
+
+    __slots__ = ("is_tuple",)
+    code = RECORD
+    keyword = "record"
+
+    def _indexes(self):
+        fields = self.fields
         self._by_id = None
         self.is_tuple = bool(fields) and fields[-1].id == len(fields) - 1 and all(
             f.label == i for i, f in enumerate(fields))
-        return self
 
     def field_by_id(self):
         """Return ``{id: Field}``."""
@@ -246,28 +259,16 @@ class Record(_Composite):
         return self._by_id
 
 
-class Variant(_Composite):
+class Variant(_Fielded):
     """``variant {...}``: ``Variant({"ok": Nat, "err": Text})``."""
 
-    __slots__ = ("fields", "_by_id", "_by_label")
+    __slots__ = ("_by_label",)
     code = VARIANT
+    keyword = "variant"
 
-    def __init__(self, fields=()):
-        self.fields = _fields(fields, "variant")
+    def _indexes(self):
         self._by_id = None
         self._by_label = None
-
-    def _key(self):
-        return self.fields
-
-    @classmethod
-    def from_sorted(cls, fields):
-        """Build from fields already sorted by strictly increasing id (the decoder's case)."""
-        self = cls.__new__(cls)
-        self.fields = tuple(fields)
-        self._by_id = None
-        self._by_label = None
-        return self
 
     def field_by_id(self):
         """Return ``{id: (index, Field)}``."""
