@@ -9,7 +9,8 @@ matters is client CPU per call (the client process's CPU time; localnet runs in 
 process), with wall time beside it. ic-py polls with a fixed delay, which we set to 10 ms;
 its query result check needs a one-line shim with the installed cbor2 (see ICPY_WORKER).
 
-Start-up, each figure the min and median over fresh interpreters, as a ratio to ic-py:
+Start-up, wall and CPU time of the client process (min and median over fresh interpreters),
+each as a ratio to ic-py:
 - import: ``import ic.agent, ic.management`` (ours) against ``import ic`` (ic-py);
 - first call: from before the import to the decoded reply of the first update call: import,
   Ed25519 key, agent, one ``provisional_top_up_canister`` with the same argument bytes (ours
@@ -85,21 +86,20 @@ print(json.dumps({"update": measure(update, cfg["calls"]),
                   "query": measure(query, cfg["calls"])}))
 """
 
-# Start-up scripts: each prints the milliseconds from ``t`` (set before the first import of a
-# client module) to the point it stands for; ``{path}`` is where our ``ic`` package is.
+# Start-up scripts: each prints the wall and the CPU milliseconds from ``START`` (before the
+# first import of a client module) to the point it stands for (``STOP``); ``{path}`` is where
+# our ``ic`` package is. CPU time is the steadier figure on a loaded machine.
+START = "t, c = time.perf_counter(), time.process_time()\n"
+STOP = "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)\n"
 OURS_PATH = "import sys; sys.path.insert(0, {path!r})\nimport json, time\n"
 FIRST_UPDATE = """
 cfg = json.loads(sys.argv[1])
-t = time.perf_counter()
-{body}
-print((time.perf_counter() - t) * 1000)
-"""
+""" + START + """{body}
+""" + STOP
 STARTUP = {
     "import": {
-        "ours": OURS_PATH + "t = time.perf_counter()\nimport ic.agent, ic.management\n"
-                "print((time.perf_counter() - t) * 1000)\n",
-        "icpy": "import time\nt = time.perf_counter()\nimport ic\n"
-                "print((time.perf_counter() - t) * 1000)\n",
+        "ours": OURS_PATH + START + "import ic.agent, ic.management\n" + STOP,
+        "icpy": "import time\n" + START + "import ic\n" + STOP,
     },
     "first call": {
         "ours": OURS_PATH + FIRST_UPDATE.format(body="""
@@ -141,7 +141,8 @@ def run_python(code, *args, cwd, env=None):
 
 
 def startup_ms(cfg, runs, scratch):
-    """{bytecode mode: {figure: {client: (min, median)}}} over ``runs`` fresh interpreters."""
+    """{bytecode mode: {figure: {client: {"wall"|"cpu": (min, median)}}}} over ``runs`` fresh
+    interpreters."""
     source_copy = os.path.join(scratch, "source")
     shutil.copytree(os.path.join(MODULE_UTILS, "ic"), os.path.join(source_copy, "ic"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -162,11 +163,13 @@ def startup_ms(cfg, runs, scratch):
             # first round only fills the bytecode cache.
             for attempt in range(runs + 1):
                 for client, code in codes.items():
-                    value = float(run_python(code, json.dumps(cfg), cwd=scratch, env=env))
+                    out = run_python(code, json.dumps(cfg), cwd=scratch, env=env)
                     if attempt:
-                        times[client].append(value)
-            results[mode][figure] = {client: (min(v), statistics.median(v))
-                                     for client, v in times.items()}
+                        times[client].append([float(x) for x in out.split()])
+            results[mode][figure] = {
+                client: {kind: (min(v[i] for v in samples), statistics.median(v[i] for v in samples))
+                         for i, kind in enumerate(("wall", "cpu"))}
+                for client, samples in times.items()}
     return results
 
 
@@ -220,15 +223,19 @@ def main():
               f"{o['cpu_ms'] / p['cpu_ms']:7.2f} {o['wall_ms']:8.2f}ms {p['wall_ms']:9.2f}ms "
               f"{o['wall_ms'] / p['wall_ms']:7.2f}")
     print("(ours verifies certificates and query signatures; ic-py verifies nothing)")
-    print(f"start-up ms, min and median of {args.imports} fresh interpreters; ratio = min / "
+    print(f"start-up ms, min / median of {args.imports} fresh interpreters; ratio = min / "
           "ic-py's min")
+    print(f"    {'':11} {'':20} {'wall':>15} {'ratio':>6} {'cpu':>15} {'ratio':>6}")
     for mode, figures in startup.items():
         print(f"  {mode}:")
         for figure, clients in figures.items():
-            peer = clients["icpy"][0]
-            for client, (low, mid) in clients.items():
+            row = []
+            for client, kinds in clients.items():
                 label = "ic-py" if client == "icpy" else client
-                print(f"    {figure:11} {label:20} {low:7.1f} {mid:7.1f}  ratio {low / peer:.2f}")
+                cells = "".join(f" {low:7.1f}/{mid:7.1f} {low / clients['icpy'][kind][0]:6.2f}"
+                                for kind, (low, mid) in kinds.items())
+                row.append(f"    {figure:11} {label:20}{cells}")
+            print("\n".join(row))
     print(json.dumps({"calls": results, "startup_ms": startup}))
 
 

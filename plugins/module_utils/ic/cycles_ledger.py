@@ -3,18 +3,19 @@ paid in cycles, withdrawing cycles to a canister (top-up) and deposits."""
 import time
 
 from .errors import ICError
-from .management import parsed_once, service_method
+from .management import once, service_method
 from .principal import Principal
 
 CYCLES_LEDGER_ID = "um5iw-rqaaa-aaaaq-qaaba-cai"
 
 
-def _ledger_did():
+def _parse_ledger_did():
+    from .candid import parse_did
     from .cycles_ledger_did import CYCLES_LEDGER_DID
-    return CYCLES_LEDGER_DID
+    return parse_did(CYCLES_LEDGER_DID)
 
 
-ledger_interface = parsed_once(_ledger_did)
+ledger_interface = once(_parse_ledger_did)
 ledger_interface.__doc__ = "The parsed cycles-ledger interface (parsed once per process, on first use)."
 
 

@@ -46,29 +46,37 @@ CHUNK_SIZE = 1024 * 1024
 INSTALL_MODES = ("install", "reinstall", "upgrade")
 
 
-def parsed_once(load_text):
-    """A function returning the ``DidFile`` of the text ``load_text()`` gives, parsed on its
-    first call (once per process: the embedded interfaces are fixed)."""
+def once(make):
+    """A function that returns ``make()``, made on its first call only (thread-safe): the
+    embedded interfaces are fixed, so each process parses them at most once."""
     lock = threading.Lock()
-    parsed = []
+    made = []
 
-    def interface():
-        if not parsed:
+    def get():
+        if not made:
             with lock:
-                if not parsed:
-                    from .candid import parse_did
-                    parsed.append(parse_did(load_text()))
-        return parsed[0]
-    return interface
+                if not made:
+                    made.append(make())
+        return made[0]
+    return get
 
 
-def _ic_did():
+def _parse_ic_did():
+    from .candid import parse_did
     from .management_did import IC_DID
-    return IC_DID
+    return parse_did(IC_DID)
 
 
-management_interface = parsed_once(_ic_did)
-management_interface.__doc__ = "The parsed ``ic.did`` (parsed once per process, on first use)."
+def _ic_did_on_demand():
+    from .candid.did import OnDemandDid
+    from .management_did import IC_DID
+    return OnDemandDid(IC_DID)
+
+
+management_interface = once(_parse_ic_did)
+management_interface.__doc__ = "The whole parsed ``ic.did`` (parsed once per process, on first use)."
+# What the client itself uses: each method's types, parsed when the method is first called.
+_ic_methods = once(_ic_did_on_demand)
 
 
 def service_method(did, name):
@@ -112,7 +120,7 @@ class Management:
 
     def method_type(self, method):
         """The ``Func`` type of a management method from ``ic.did``."""
-        func = service_method(management_interface(), method)
+        func = _ic_methods().method(method)
         if func is None:
             raise InputError("method", f"{method!r} is not a management canister method")
         return func

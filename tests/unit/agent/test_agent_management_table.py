@@ -72,3 +72,25 @@ def test_bad_argument_names_the_field():
 def test_canister_only_methods_are_refused_before_sending():
     with pytest.raises(InputError, match="cannot be called by ingress"):
         Management(None).call("raw_rand", {})
+
+
+def test_methods_parsed_on_demand_equal_the_whole_parse():
+    """Management types each method from its own signature and the definitions it reaches
+    (candid.did.OnDemandDid); that must give the types the checking parser gives."""
+    from ic.candid.did import OnDemandDid
+    from ic.candid.encoder import header
+    from ic.management_did import IC_DID
+
+    full = management_interface().service
+    on_demand = OnDemandDid(IC_DID)
+    for name, want in full.items():
+        have = on_demand.method(name)
+        assert have is on_demand.method(name)
+        for kind in ("args", "rets"):
+            assert header(list(getattr(have, kind))) == header(list(getattr(want, kind))), name
+            assert [candid.format_type(t) for t in getattr(have, kind)] == \
+                [candid.format_type(t) for t in getattr(want, kind)], name
+        assert (have.modes, have.arg_names, have.ret_names) == \
+            (want.modes, want.arg_names, want.ret_names), name
+    assert on_demand.method("no_such_method") is None
+    assert set(on_demand._env) == set(management_interface().types)

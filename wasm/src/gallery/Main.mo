@@ -61,6 +61,15 @@ persistent actor class Gallery(init : {
   var nextPhotoId = 0;
   // Declared sizes of all photos, finished or not: what the quota is measured against.
   var bytesReserved = 0;
+  // Photos not yet finished (complete = false), kept in step with `photos` by begin_upload,
+  // finish_upload and delete_photo so that no call has to scan every photo. The initialiser
+  // counts them from `photos`: it sets the count when an upgrade from a version without this
+  // field installs it (and, were it run again on a later upgrade, would recount the same number).
+  var pendingUploadCount : Nat = do {
+    var n = 0;
+    for (p in photos.values()) if (not p.complete) n += 1;
+    n;
+  };
 
   func limit(name : Text) : Nat = Limits.get(limits, name);
 
@@ -68,13 +77,14 @@ persistent actor class Gallery(init : {
     { id = p.id; title = p.title; mime_type = p.mime_type; size = p.size; created_at = p.created_at; chunk_count = p.chunks.size(); complete = p.complete };
   };
 
-  func pendingUploads() : Nat {
-    var n = 0;
-    for (p in photos.values()) if (not p.complete) n += 1;
-    n;
+  func pendingUploads() : Nat = pendingUploadCount;
+
+  /// An unfinished upload was finished or deleted. Never below zero (a trap here would lose the call).
+  func uploadEnded() {
+    if (pendingUploadCount > 0) pendingUploadCount -= 1;
   };
 
-  func completeCount() : Nat = photos.size() - pendingUploads();
+  func completeCount() : Nat = photos.size() - Nat.min(pendingUploads(), photos.size());
 
   // ---- uploads ----
 
@@ -94,6 +104,7 @@ persistent actor class Gallery(init : {
     nextPhotoId += 1;
     photos.add(id, { id; title = photo.title; mime_type = photo.mime_type; size = photo.size; created_at = Time.now(); chunks = List.empty<Blob>(); var received = 0; var complete = false });
     bytesReserved += photo.size;
+    pendingUploadCount += 1;
     #ok(id);
   };
 
@@ -119,7 +130,10 @@ persistent actor class Gallery(init : {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "upload photos");
     let ?p = photos.get(id) else return #err("no photo " # Nat.toText(id));
     if (p.received != p.size) return #err("incomplete upload: received " # Nat.toText(p.received) # " of " # Nat.toText(p.size) # " bytes");
-    p.complete := true;
+    if (not p.complete) {
+      p.complete := true;
+      uploadEnded();
+    };
     #ok(infoOf(p));
   };
 
@@ -127,7 +141,11 @@ persistent actor class Gallery(init : {
   public shared ({ caller }) func delete_photo(id : Nat) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "delete photos");
     switch (photos.take(id)) {
-      case (?p) { bytesReserved -= Nat.min(p.size, bytesReserved); true };
+      case (?p) {
+        bytesReserved -= Nat.min(p.size, bytesReserved);
+        if (not p.complete) uploadEnded();
+        true;
+      };
       case null false;
     };
   };
@@ -184,7 +202,7 @@ persistent actor class Gallery(init : {
 
   func info() : Info.Info {
     let pending = pendingUploads();
-    Info.info(owner, "gallery", VERSION, [("photos", photos.size() - pending), ("pending_uploads", pending), ("readers", readers.size())], bytesReserved);
+    Info.info(owner, "gallery", VERSION, [("photos", completeCount()), ("pending_uploads", pending), ("readers", readers.size())], bytesReserved);
   };
 
   public shared query ({ caller }) func get_info() : async Info.Info {

@@ -1,4 +1,7 @@
 """``.did`` interface files: type definitions and the service (actor) description."""
+import re
+import threading
+
 from ..errors import CandidError
 from . import types as T
 from .lexer import Tokens, error
@@ -47,6 +50,64 @@ class DidFile:
         if t is None:
             raise CandidError("type", f"{name!r} is not defined in the .did file")
         return t
+
+
+_DEFINITION = re.compile(r"^type[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*=", re.M)
+_SERVICE = re.compile(r"^service\b[^{]*\{", re.M)
+_METHOD = re.compile(r"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(.*)$", re.M)
+
+
+class OnDemandDid:
+    """A large, known-good ``.did`` text (the embedded ``ic.did``) whose methods are parsed
+    one at a time: ``method(name)`` parses that method's signature and only the definitions
+    it reaches, so a client that calls three methods does not parse a hundred types.
+
+    The text must put each ``type`` definition at the start of a line and each method on one
+    line of the ``service ... : { ... }`` block; ``parse_did`` is the checking parser (the
+    tests hold the two to the same types).
+    """
+
+    def __init__(self, text):
+        service = _SERVICE.search(text)
+        end = service.start() if service else len(text)
+        starts = list(_DEFINITION.finditer(text, 0, end))
+        self._definitions = {
+            m.group(1): text[m.end():nxt.start() if nxt is not None else end]
+            for m, nxt in zip(starts, starts[1:] + [None])}
+        self._signatures = dict(_METHOD.findall(text, service.end())) if service else {}
+        self._env = {}
+        self._methods = {}
+        self._lock = threading.Lock()
+
+    def method(self, name):
+        """The resolved ``Func`` of method ``name``, or None when the service has none."""
+        func = self._methods.get(name)
+        if func is None and name in self._signatures:
+            with self._lock:
+                func = self._methods.get(name)
+                if func is None:
+                    func = self._methods[name] = self._parse_method(name)
+        return func
+
+    def _parse_method(self, name):
+        tk = Tokens(self._signatures[name])
+        parser = TypeParser(tk, self._env, forward=True)
+        mtype = parser.typ() if tk.peek()[0] == "id" else parser.func()
+        tk.accept(";")
+        if tk.peek()[0] != "eof":
+            raise tk.error("expected the end of the method")
+        missing = [n for n, ref in self._env.items() if ref.target is None]
+        while missing:
+            for type_name in missing:
+                if type_name not in self._definitions:
+                    raise CandidError(type_name, "type is used but never defined")
+                parser.tk = tk = Tokens(self._definitions[type_name])
+                self._env[type_name].define(parser.typ())
+                tk.accept(";")
+                if tk.peek()[0] != "eof":
+                    raise tk.error(f"expected the end of the definition of {type_name}")
+            missing = [n for n, ref in self._env.items() if ref.target is None]
+        return mtype.resolve()
 
 
 def parse_did(text):
