@@ -214,6 +214,8 @@ class LocalnetEngine:
             call = pending.popleft()
             response = self._deliver(tx, state.canister_id, state.version, call)
             now = self.node.clock.canister_time_ns()
+            if tx.get(cid) is None:   # a callee deleted it: no callback is left to run
+                break
             state = self._state(tx, tx.mutable(cid))
             result = self.engine.run_callback(state, call.callback, response, now)
             self._step(tx, cid, state, result, now)
