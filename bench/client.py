@@ -225,7 +225,8 @@ def main():
     print("(ours verifies certificates and query signatures; ic-py verifies nothing)")
     print(f"start-up ms, min / median of {args.imports} fresh interpreters; ratio = min / "
           "ic-py's min")
-    print(f"    {'':11} {'':20} {'wall':>15} {'ratio':>6} {'cpu':>15} {'ratio':>6}")
+    print(f"    {'':11} {'':20}" + "".join(f" {kind + ' min/median':>15} {'ratio':>6}"
+                                            for kind in ("wall", "cpu")))
     for mode, figures in startup.items():
         print(f"  {mode}:")
         for figure, clients in figures.items():

@@ -74,7 +74,10 @@ class _Emitter:
     def mark_range_body(self):
         """Body of ``(func (param start I) (param len I))`` marking every page in range."""
         ext = b"" if self.m64 else bytes([0xAD])       # i64.extend_i32_u
-        get = lambda i: bytes([0x20, i])                 # noqa: E731 - tiny local helper
+
+        def get(i):                                       # local.get i
+            return bytes([0x20, i])
+
         end, idx = 2, 3                                   # i64 locals after the 2 params
         code = get(1) + ext + bytes([0x50, 0x04, 0x40, 0x0F, 0x0B])          # len == 0
         code += get(0) + ext + get(1) + ext + bytes([0x7C, 0x21, end])         # end = s + n
@@ -111,10 +114,10 @@ def _memarg(r):
 def _rewrite_body(body, n_params, emit, mark_func):
     """Instrument one function body (locals + expression)."""
     r = _Reader(body)
-    groups = [(r.uleb(), r.valtype()) for _ in range(r.uleb())]
-    if any(vt not in _VT_BYTE and vt != "v128" for _, vt in groups):
+    groups = [(r.uleb(), r.valtype()) for _group in range(r.uleb())]
+    if any(vt not in _VT_BYTE and vt != "v128" for _count, vt in groups):
         raise Unsupported("reference-typed locals")
-    base = n_params + sum(count for count, _ in groups)
+    base = n_params + sum(count for count, _vt in groups)
     width = "i64" if emit.m64 else "i32"
     extra = {"a": base, "b": base + 1, "n": base + 2}      # address-width temporaries
     for k, vt in enumerate(_LOCAL_TYPES):
@@ -153,8 +156,12 @@ def _rewrite_body(body, n_params, emit, mark_func):
 
 def _bulk_prefix(sub, extra, width, emit, mark_func):
     """Save the operands of memory.init/copy/fill, mark the destination range, restore."""
-    get = lambda k: bytes([0x20]) + uleb_bytes(extra[k])   # noqa: E731
-    put = lambda k: bytes([0x21]) + uleb_bytes(extra[k])   # noqa: E731
+    def get(k):     # local.get
+        return bytes([0x20]) + uleb_bytes(extra[k])
+
+    def put(k):     # local.set
+        return bytes([0x21]) + uleb_bytes(extra[k])
+
     if sub == 8:    # memory.init: (dst: I, src: i32, len: i32)
         code = put("i32b") + put("i32") + put("a") + get("a") + get("i32b")
         if emit.m64:
@@ -176,10 +183,10 @@ def _skip_immediates(r, op):
         r.uleb()
         r.uleb()
     elif op == 0x0E:
-        for _ in range(r.uleb() + 1):
+        for _target in range(r.uleb() + 1):
             r.uleb()
     elif op == 0x1C:
-        for _ in range(r.uleb()):
+        for _result in range(r.uleb()):
             r.valtype()
     elif 0x28 <= op <= 0x35:
         _memarg(r)

@@ -79,7 +79,7 @@ class ExecutionEngine:
         self._hot[id(state)] = state
         self._hot.move_to_end(id(state))
         while len(self._hot) > self.max_live:
-            _, cold = self._hot.popitem(last=False)
+            _key, cold = self._hot.popitem(last=False)
             cold.detach()
 
     def evict(self, state):
@@ -334,7 +334,7 @@ class ExecutionEngine:
         """Install (or reinstall) ``wasm``: fresh instance, start, canister_init(arg)."""
         with self.lock:
             return lifecycle.install(self, state, wasm, arg, caller, time_ns, mode,
-                           instruction_limit or INSTALL_LIMIT)
+                                     instruction_limit or INSTALL_LIMIT)
 
     def upgrade(self, state, wasm, arg=b"", caller=b"", time_ns=0, wasm_memory_persistence=None,
                 skip_pre_upgrade=False, instruction_limit=None):
@@ -342,7 +342,7 @@ class ExecutionEngine:
         all or nothing. ``wasm_memory_persistence`` is None, "keep" or "replace"."""
         with self.lock:
             return lifecycle.upgrade(self, state, wasm, arg, caller, time_ns, wasm_memory_persistence,
-                           skip_pre_upgrade, instruction_limit or INSTALL_LIMIT)
+                                     skip_pre_upgrade, instruction_limit or INSTALL_LIMIT)
 
     def uninstall(self, state):
         """Remove code, main and stable memory, certified data and the timer."""

@@ -268,7 +268,7 @@ class LiveInstance:
                                     dirty.GLOBAL_SLOT * len(self.globals))
         ctx = self.store._context()
         out = []
-        for _, g in self.globals:
+        for _name, g in self.globals:
             raw = wasmtime_ffi.wasmtime_val_t()
             wasmtime_ffi.wasmtime_global_get(ctx, ctypes.byref(g._global), ctypes.byref(raw))
             out.append(raw)
@@ -283,7 +283,7 @@ class LiveInstance:
             self._restore(self.store)
             return
         ctx = self.store._context()
-        for (_, g), raw in zip(self.globals, raws):
+        for (_name, g), raw in zip(self.globals, raws):
             error = wasmtime_ffi.wasmtime_global_set(ctx, ctypes.byref(g._global),
                                                      ctypes.byref(raw))
             if error:

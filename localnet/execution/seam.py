@@ -53,8 +53,8 @@ class LocalnetEngine:
     def __init__(self, node):
         self.node = node
         # Compiled modules are shareable between state dirs (tests start many nodes).
-        cache_dir = os.environ.get("LOCALNET_WASM_CACHE") or os.path.join(node.state_dir,
-                                                                           "wasm-cache")
+        cache_dir = (os.environ.get("LOCALNET_WASM_CACHE")
+                     or os.path.join(node.state_dir, "wasm-cache"))
         # Each cached canister holds its heap up to three times (live memory, rollback copy,
         # last saved bytes), so the cache stays small; others reload from their blobs.
         self.engine = ExecutionEngine(
@@ -98,7 +98,7 @@ class LocalnetEngine:
             cycles=0, controllers=[], version=0, status=RUNNING, env_vars={},
             wasm_memory_limit=0)
         return from_snapshot(snapshot, self.engine), {"heap": snapshot.heap,
-                                                       "stable": snapshot.stable}
+                                                      "stable": snapshot.stable}
 
     def _save(self, tx, canister, state):
         """Write a committed state into ``tx``: blobs, record fields and a new token."""
@@ -124,7 +124,7 @@ class LocalnetEngine:
         records = result.canister_logs
         if not records:
             return
-        for _, content in records:
+        for _idx, content in records:
             canister.logs.append({"idx": canister.next_log_idx, "timestamp_nanos": now,
                                   "content": bytes(content)})
             canister.next_log_idx += 1
@@ -381,7 +381,7 @@ class _Cache:
         self.items[cid] = (token, state, saved)
         self.items.move_to_end(cid)
         while len(self.items) > self.size:
-            _, (_, cold, _) = self.items.popitem(last=False)
+            _cid, (_token, cold, _saved) = self.items.popitem(last=False)
             self.engine.forget(cold)
 
     def drop(self, cid):

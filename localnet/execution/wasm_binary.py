@@ -94,17 +94,12 @@ class _Reader:
                 raise WasmDecodeError("LEB128 integer too long")
 
     def sleb(self):
-        result = shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                if b & 0x40:
-                    result -= 1 << shift
-                return result
-            if shift > 70:
-                raise WasmDecodeError("LEB128 integer too long")
+        # The same groups as uleb; the sign bit is bit 6 of the last byte.
+        start = self.pos
+        result = self.uleb()
+        if self.data[self.pos - 1] & 0x40:
+            result -= 1 << (7 * (self.pos - start))
+        return result
 
     def take(self, n):
         if self.pos + n > self.end:
@@ -207,15 +202,15 @@ def _decode_section(mod, sid, r):
         name = r.name()
         mod.custom.append((name, r.take(r.end - r.pos)))
     elif sid == 1:
-        for _ in range(r.uleb()):
+        for _index in range(r.uleb()):
             form = r.byte()
             if form != 0x60:
                 raise WasmDecodeError(f"unsupported type form 0x{form:02x}")
-            params = tuple(r.valtype() for _ in range(r.uleb()))
-            results = tuple(r.valtype() for _ in range(r.uleb()))
+            params = tuple(r.valtype() for _param in range(r.uleb()))
+            results = tuple(r.valtype() for _result in range(r.uleb()))
             mod.types.append((params, results))
     elif sid == 2:
-        for _ in range(r.uleb()):
+        for _index in range(r.uleb()):
             module, name, kind = r.name(), r.name(), r.byte()
             if kind == 0x00:
                 mod.imports.append(Import(module, name, "func", r.uleb()))
@@ -237,9 +232,9 @@ def _decode_section(mod, sid, r):
             else:
                 raise WasmDecodeError(f"unknown import kind {kind}")
     elif sid == 3:
-        mod.functions = [r.uleb() for _ in range(r.uleb())]
+        mod.functions = [r.uleb() for _index in range(r.uleb())]
     elif sid == 4:
-        for _ in range(r.uleb()):
+        for _index in range(r.uleb()):
             if r.data[r.pos] == 0x40:  # table with an explicit initialiser
                 r.take(2)
                 r.valtype()
@@ -249,15 +244,15 @@ def _decode_section(mod, sid, r):
                 r.valtype()
                 mod.tables.append(r.limits())
     elif sid == 5:
-        mod.memories.extend(r.limits() for _ in range(r.uleb()))
+        mod.memories.extend(r.limits() for _index in range(r.uleb()))
     elif sid == 6:
-        for _ in range(r.uleb()):
+        for _index in range(r.uleb()):
             vt = r.valtype()
             mutable = r.byte() == 1
             r.skip_const_expr()
             mod.globals.append(Global(vt, mutable))
     elif sid == 7:
-        for _ in range(r.uleb()):
+        for _index in range(r.uleb()):
             name = r.name()
             kind = r.byte()
             mod.exports.append(Export(name, kind, r.uleb()))
