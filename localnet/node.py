@@ -207,4 +207,3 @@ class Node:
             "consumed_cycles_total": {0: consumed & (2 ** 64 - 1), 1: consumed >> 64 or None},
             "update_transactions_total": self.metrics.update_calls,
         })
-

@@ -182,4 +182,3 @@ class Server(socketserver.ThreadingTCPServer):
         """The base URL clients use."""
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
-

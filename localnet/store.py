@@ -239,4 +239,3 @@ class Transaction:
         parent.blobs.update(self.blobs)
         parent.balances.update(self.balances)
         parent.meta.update(self.meta)
-

@@ -67,7 +67,7 @@ def _write_pages(call, canister, snap, name, offset, chunk):
 
 def _globals(call, canister, snap):
     raw = _blob(call, canister, snap, "globals")
-    values = [value for _, value in cbor.loads(raw)] if raw else snap.get("uploaded_globals", [])
+    values = [value for _name, value in cbor.loads(raw)] if raw else snap.get("uploaded_globals", [])
     out = []
     for value in values:
         if isinstance(value, float):

@@ -123,7 +123,7 @@ def _pair_globals(call, canister, snap):
     current = call.tx.read_blob(canister.id, "globals")
     if values is None or current is None:
         return None
-    names = [name for name, _ in cbor.loads(current)]
+    names = [name for name, _value in cbor.loads(current)]
     if len(names) != len(values):
         return None
     return cbor.dumps([[name, value] for name, value in zip(names, values)])
