@@ -11,7 +11,7 @@ STAMP_VENV := $(VENV)/.stamp-$(shell cat requirements.txt requirements-dev.txt c
 STAMP_NODE := node_modules/.stamp-$(shell sha256sum package-lock.json | cut -c1-16)
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv node debs wasm wasm-check unit localnet-tests integration sanity molecule bench clean
+.PHONY: demo test venv node debs wasm wasm-check sanity bench clean
 
 venv: $(STAMP_VENV)
 $(STAMP_VENV): requirements.txt requirements-dev.txt constraints.txt
