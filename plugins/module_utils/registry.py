@@ -34,6 +34,9 @@ import tempfile
 try:
     import yaml
     HAS_YAML = True
+    # libyaml parses and writes a big registry several times faster than the pure Python code.
+    SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 except ImportError:
     # Modules that need the registry report the missing library themselves.
     HAS_YAML = False
@@ -72,14 +75,19 @@ def check_name(name):
             "not starting with '.' or '-')")
 
 
+_DUMPER = []
+
+
 def _dumper():
     """A block-style YAML dumper that keeps our key order (built on first use)."""
-    class Dumper(yaml.SafeDumper):
-        """SafeDumper writing dicts in insertion order."""
+    if not _DUMPER:
+        class Dumper(SafeDumper):  # pylint: disable=too-many-ancestors
+            """SafeDumper writing dicts in insertion order."""
 
-    Dumper.add_representer(dict, lambda dumper, data: dumper.represent_mapping(
-        "tag:yaml.org,2002:map", data.items()))
-    return Dumper
+        Dumper.add_representer(dict, lambda dumper, data: dumper.represent_mapping(
+            "tag:yaml.org,2002:map", data.items()))
+        _DUMPER.append(Dumper)
+    return _DUMPER[0]
 
 
 def _ordered(entry):
@@ -194,7 +202,7 @@ class Registry:
         except FileNotFoundError:
             return RegistryData()
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=SafeLoader)  # a safe loader: libyaml's when present
         except yaml.YAMLError as exc:
             raise RegistryError(f"{self.path}: not valid YAML: {exc}") from exc
         return RegistryData.from_document(doc, self.path)
@@ -212,11 +220,10 @@ class Registry:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
                 data = self.read()
-                before = self._dump(data)
+                before = (copy.deepcopy(data.entries), copy.deepcopy(data.extra_groups))
                 yield data
-                after = self._dump(data)
-                if write and after != before:
-                    self._write(after)
+                if write and (data.entries, data.extra_groups) != before:
+                    self._write(self._dump(data))
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 

@@ -70,20 +70,22 @@ def test_snapshot_round_trip_preserves_everything():
     assert state.is_empty and state.stable.pages == 0 and state.heap() == b""
 
 
+# The argument is copied to 200000, above every address the generated writes can reach
+# (writes stop below 196000), so a write never rewrites the operations still to run.
 SCRIBBLE = '''
   (func (export "canister_init") (drop (memory.grow (i32.const 3))))
   (func (export "canister_update scribble")
     (local $i i32) (local $n i32) (local $op i32) (local $addr i32) (local $val i32)
     (local $trap i32)
     (local.set $n (call $arg_size))
-    (call $arg_copy (i32.const 65536) (i32.const 0) (local.get $n))
-    (local.set $trap (i32.load8_u (i32.const 65536)))
+    (call $arg_copy (i32.const 200000) (i32.const 0) (local.get $n))
+    (local.set $trap (i32.load8_u (i32.const 200000)))
     (local.set $i (i32.const 1))
     (block $done (loop $next
       (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 9)) (local.get $n)))
-      (local.set $op (i32.load8_u (i32.add (i32.const 65536) (local.get $i))))
-      (local.set $addr (i32.load (i32.add (i32.const 65537) (local.get $i))))
-      (local.set $val (i32.load (i32.add (i32.const 65541) (local.get $i))))
+      (local.set $op (i32.load8_u (i32.add (i32.const 200000) (local.get $i))))
+      (local.set $addr (i32.load (i32.add (i32.const 200001) (local.get $i))))
+      (local.set $val (i32.load (i32.add (i32.const 200005) (local.get $i))))
       (if (i32.eq (local.get $op) (i32.const 0))
         (then (i32.store8 (local.get $addr) (local.get $val))))
       (if (i32.eq (local.get $op) (i32.const 1))
@@ -97,7 +99,7 @@ SCRIBBLE = '''
       (if (i32.eq (local.get $op) (i32.const 5))
         (then (memory.fill (local.get $addr) (local.get $val) (i32.const 5000))))
       (if (i32.eq (local.get $op) (i32.const 6))
-        (then (memory.copy (local.get $addr) (i32.const 65536) (i32.const 100))))
+        (then (memory.copy (local.get $addr) (i32.const 200000) (i32.const 100))))
       (local.set $i (i32.add (local.get $i) (i32.const 9)))
       (br $next)))
     (if (local.get $trap) (then unreachable))

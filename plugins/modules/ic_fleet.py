@@ -1,0 +1,319 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ic_fleet
+short_description: Converge many canisters in one module run - create or find, settings, Wasm, cycles band, registry
+version_added: 0.1.0
+description:
+  - The batch path of the C(canister) role. For every item of O(canisters) it does what the role does
+    for one inventory host - create the canister or find it through its registry entry, converge its
+    settings and run state, install or upgrade the Wasm module (mode auto), top it up into the
+    cycles band, and leave the registry entry C(active) - with the same code as
+    M(icp.canister_factory.ic_canister) and M(icp.canister_factory.ic_code).
+  - The canisters are handled concurrently by O(workers) threads that share one agent, identity and
+    root key, so a fleet costs one module run instead of several per canister.
+  - When the install fails on a canister created by this run, the canister is deleted (unless
+    O(canisters[].keep_failed)), and its registry entry is marked C(failed) with the error and without
+    the canister id. The other canisters go on; the task fails at the end and lists the failures.
+  - Registry changes are written by group commit under the registry lock. A C(creating) entry with its
+    deduplication key is on disk before its create call, and a canister id as soon as it is known, so a
+    crash never loses a canister; other changes go with the next write or at the end of the run.
+  - Reads use C(canister_status) as a query, so a converged fleet makes no update calls and does not
+    rewrite the registry.
+author:
+  - icp.canister_factory maintainers (@icp-canister-factory)
+extends_documentation_fragment:
+  - icp.canister_factory.ic
+  - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.ACTIONGROUP_IC
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  registry:
+    description:
+      - Path of the registry file (a YAML inventory) where the canisters are recorded by name.
+    type: path
+    required: true
+  workers:
+    description:
+      - How many canisters are converged at the same time (threads).
+    type: int
+    default: 8
+  canisters:
+    description:
+      - The canisters to converge, one item per canister.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Registry name of the canister (unique in the list).
+        type: str
+        required: true
+      template:
+        description: Template recorded in the entry; puts the host into group C(<template>_canisters).
+        type: str
+      owner:
+        description: Owner principal (text), recorded in the entry.
+        type: str
+        required: true
+      wasm:
+        description: Path of the module, C(.wasm) or gzipped C(.wasm.gz).
+        type: path
+        required: true
+      wasm_version:
+        description: Version label recorded in the entry.
+        type: str
+      arg:
+        description: Init (and upgrade) argument as Candid text.
+        type: str
+      arg_value:
+        description:
+          - Init argument as data, typed by O(canisters[].did) or the module's C(candid:service) metadata.
+          - Wins over O(canisters[].arg).
+        type: raw
+      arg_default:
+        description:
+          - The template's default argument. An O(canisters[].arg) equal to it is not recorded in the
+            entry (it follows from the recorded owner); any other argument is recorded as C(init_arg)
+            or C(init_value), as the C(canister) role does.
+        type: str
+      did:
+        description: Candid file whose init arguments type O(canisters[].arg_value).
+        type: path
+      settings:
+        description:
+          - Settings to converge; only the keys given are managed (see M(icp.canister_factory.ic_canister)).
+          - O(canisters[].settings.controllers) must include the calling identity.
+        type: dict
+        suboptions:
+          controllers:
+            description: Principals that control the canister (at most 10).
+            type: list
+            elements: str
+          compute_allocation:
+            description: Compute allocation in percent (0-100).
+            type: int
+          memory_allocation:
+            description: Memory allocation in bytes.
+            type: int
+          freezing_threshold:
+            description: Freezing threshold in seconds.
+            type: int
+          reserved_cycles_limit:
+            description: Upper limit of reserved cycles.
+            type: int
+          minimum_incoming_canister_call_cycles:
+            description: Cycles that inter-canister calls from other canisters must carry at least.
+            type: int
+          wasm_memory_limit:
+            description: Wasm heap limit in bytes (at most 2^48).
+            type: int
+          wasm_memory_threshold:
+            description: Free heap below which C(canister_on_low_wasm_memory) runs.
+            type: int
+          log_visibility:
+            description: V(controllers), V(public), or a list of allowed viewer principals.
+            type: raw
+          snapshot_visibility:
+            description: V(controllers), V(public), or a list of allowed viewer principals.
+            type: raw
+          status_visibility:
+            description: V(controllers), V(public), or a list of allowed viewer principals.
+            type: raw
+          environment_variables:
+            description: Environment variables as a mapping of name to value (converged exactly).
+            type: dict
+      state:
+        description: Run state to leave the canister in; V(present) leaves it alone.
+        type: str
+        choices: [present, running, stopped]
+        default: running
+      funding:
+        description: How a new canister is paid for (see M(icp.canister_factory.ic_canister) O(funding)).
+        type: str
+        choices: [provisional, cycles_ledger]
+        default: provisional
+      cycles:
+        description: Cycles a new canister is created with.
+        type: int
+      cycles_min:
+        description: Balance below which the canister is topped up; no top-up when not set.
+        type: int
+      cycles_target:
+        description: Balance a top-up brings the canister to (O(canisters[].cycles_min) when not set).
+        type: int
+      cycles_source:
+        description: Where top-up cycles come from.
+        type: str
+        choices: [provisional, cycles_ledger]
+        default: provisional
+      keep_failed:
+        description: Keep a canister created by this run whose install failed, instead of deleting it.
+        type: bool
+        default: false
+"""
+
+EXAMPLES = r"""
+- name: Two user canisters in one module run
+  icp.canister_factory.ic_fleet:
+    registry: registry.yml
+    workers: 8
+    canisters:
+      - name: alice-user
+        template: user
+        owner: "{{ alice_principal }}"
+        wasm: wasm/user.wasm.gz
+        arg: '(record { owner = principal "{{ alice_principal }}" })'
+        arg_default: '(record { owner = principal "{{ alice_principal }}" })'
+        cycles: 1000000000000
+        cycles_min: 300000000000
+        cycles_target: 1000000000000
+        settings:
+          freezing_threshold: 2592000
+      - name: bob-user
+        template: user
+        owner: "{{ bob_principal }}"
+        wasm: wasm/user.wasm.gz
+        arg_value:
+          owner: "{{ bob_principal }}"
+        did: wasm/user.did
+  register: fleet
+
+- name: Show what happened
+  ansible.builtin.debug:
+    msg: "{{ fleet.counts }}"
+"""
+
+RETURN = r"""
+canisters:
+  description: One result per item of O(canisters), in the same order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The item's name.
+      type: str
+    canister_id:
+      description: Principal text of the canister; null when it does not exist (check mode, rollback).
+      type: str
+    changed:
+      description: Whether the canister or its entry changed (in check mode, would change).
+      type: bool
+    failed:
+      description: Whether converging this canister failed.
+      type: bool
+    msg:
+      description: The failure, prefixed by the step (C(create or find), C(install), C(top up)).
+      type: str
+      returned: when failed
+    error:
+      description: C(reject_code), C(error_code) and C(message) of the IC's refusal.
+      type: dict
+      returned: when the IC refused a call
+    created:
+      description: Whether this run created the canister (in check mode, would create it).
+      type: bool
+    mode:
+      description: V(install), V(upgrade) or V(none).
+      type: str
+      returned: when the install step ran
+    module_hash:
+      description: Hex module hash after the task.
+      type: str
+      returned: when the install step ran
+    installed_now:
+      description: Whether code was installed by this run.
+      type: bool
+      returned: when the install step ran
+    status:
+      description: Run status after the task.
+      type: str
+      returned: when the canister was found or created
+    cycles:
+      description: Cycle balance after the task.
+      type: int
+      returned: when the canister exists
+    topped_up:
+      description: Cycles added to bring the canister into its band.
+      type: int
+      returned: when a top-up was (or would be) made
+    rolled_back:
+      description: Whether a canister created by this run was deleted after its install failed.
+      type: bool
+      returned: when the install failed
+counts:
+  description: How many canisters were handled, by outcome.
+  returned: always
+  type: dict
+  contains:
+    total:
+      description: Items in O(canisters).
+      type: int
+    ok:
+      description: Canisters that converged.
+      type: int
+    failed:
+      description: Canisters that failed.
+      type: int
+    changed:
+      description: Canisters that changed.
+      type: int
+    created:
+      description: Canisters created.
+      type: int
+    installed:
+      description: Canisters whose module was installed.
+      type: int
+    upgraded:
+      description: Canisters whose module was upgraded.
+      type: int
+    topped_up:
+      description: Canisters topped up.
+      type: int
+    rolled_back:
+      description: New canisters deleted after a failed install.
+      type: int
+  sample: {total: 50, ok: 50, failed: 0, changed: 50, created: 50, installed: 50, upgraded: 0, topped_up: 0, rolled_back: 0}
+failed_names:
+  description: Names of the canisters that failed.
+  returned: always
+  type: list
+  elements: str
+seconds:
+  description: Wall time of the converge, in seconds.
+  returned: always
+  type: float
+"""
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils.fleet import Fleet, spec_argument_spec
+
+
+class ICFleet(Fleet, ICModule):
+    """ic_fleet: the canister role's converge for many canisters, in threads."""
+
+    argument_spec = {
+        "registry": {"type": "path", "required": True},
+        "workers": {"type": "int", "default": 8},
+        "canisters": {"type": "list", "elements": "dict", "required": True, "options": spec_argument_spec()},
+    }
+
+
+def main():
+    ICFleet.main()
+
+
+if __name__ == "__main__":
+    main()
