@@ -5,7 +5,9 @@
 Both sides create N user canisters through the cycles ledger and install wasm/user.wasm.gz with
 the owner's init argument: icp-cli as a bash loop (`icp canister create` + `icp canister
 install` per canister), the factory as `playbooks/provision.yml` on an inventory of N hosts (it
-also converges settings and records every canister in the registry). Then provision.yml runs a
+also converges settings and records every canister in the registry). provision.yml takes its
+default batch path (one ic_fleet module run for the fleet); `--per-host` also measures the
+per-host role path (`-e icp_batch=false`) on a second fleet of N. Then provision.yml runs a
 second time on the converged fleet. Prints wall and CPU time of each and the ratios the design
 aims at: playbook <= 1.0x the icp-cli loop, rerun < 25% of the first run.
 """
@@ -64,6 +66,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--canisters", type=int, default=50)
     parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--per-host", action="store_true",
+                        help="also measure the per-host role path (-e icp_batch=false), for comparison")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-provision-") as workdir, LocalnetProcess() as net:
         factory = Factory(net, workdir)
@@ -92,6 +96,14 @@ def main():
               f"(changed={again.total('changed')}, update calls={factory.update_calls() - calls})")
         print(f"  ratio playbook / icp-cli loop: {pb_wall / cli_wall:.2f}x wall (aim <= 1.0x)")
         print(f"  ratio rerun / first run:       {re_wall / pb_wall:.0%} wall (aim < 25%)")
+        if args.per_host:
+            hosts = factory.inventory("bench-per-host.yml", users(n, prefix="p"))
+            slow, ph_wall, ph_cpu = measured(lambda: factory.play(
+                "provision.yml", hosts, dict(extra, icp_batch=False), args.forks))
+            if slow.rc != 0:
+                sys.exit(f"provision.yml -e icp_batch=false failed: {slow.explain()}")
+            print(f"  per-host path        {ph_wall:7.1f} s wall {ph_cpu:7.1f} s CPU  "
+                  f"({ph_wall / cli_wall:.2f}x the icp-cli loop)")
 
 
 if __name__ == "__main__":
