@@ -140,7 +140,7 @@ options:
         choices: [present, running, stopped]
         default: running
       funding:
-        description: How a new canister is paid for (see M(icp.canister_factory.ic_canister) O(funding)).
+        description: How a new canister is paid for (see O(icp.canister_factory.ic_canister#module:funding)).
         type: str
         choices: [provisional, cycles_ledger]
         default: provisional
