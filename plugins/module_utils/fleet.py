@@ -84,6 +84,8 @@ def describe(exc, url):
 # ----- registry ---------------------------------------------------------------------------
 
 DURABLE_STATUSES = ("creating", "failed", "deleted")
+# install_code's refusal of a canister that has code.
+NOT_EMPTY = "IC0514"
 
 
 def _durable_key(entry):
@@ -305,7 +307,15 @@ class Fleet:
         else:
             code = CodeStep(self, dict(self._common(), **self._code_params(spec)))
             try:
-                code.run()
+                try:
+                    code.run()
+                except Reject as exc:
+                    if exc.error_code != NOT_EMPTY or code.result.get("mode") != "install":
+                        raise
+                    # An install still running from an interrupted earlier run finished after
+                    # our status read: read again and decide again, once.
+                    code = CodeStep(self, dict(self._common(), **self._code_params(spec)))
+                    code.run()
             except (ICError, RegistryError) as exc:
                 self._merge(item, code)
                 msg, error = describe(exc, code.network_url())
