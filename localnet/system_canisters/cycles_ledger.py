@@ -6,7 +6,7 @@ accounts. Fee 100M cycles per operation; ``created_at_time`` deduplicates within
 import hashlib
 
 from ic import candid, cbor
-from .ledger_did import CYCLES_LEDGER_FULL_DID as CYCLES_LEDGER_DID
+from ic.cycles_ledger_did import CYCLES_LEDGER_DID
 from ic.principal import Principal
 
 from .. import cycles, ledger, limits

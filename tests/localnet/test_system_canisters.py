@@ -4,7 +4,7 @@ import time
 import pytest
 
 from ic import candid
-from localnet.system_canisters.ledger_did import CYCLES_LEDGER_FULL_DID as CYCLES_LEDGER_DID
+from ic.cycles_ledger_did import CYCLES_LEDGER_DID
 from ic.errors import Reject
 from ic.principal import Principal
 from localnet.system_canisters import CMC, CYCLES_LEDGER
