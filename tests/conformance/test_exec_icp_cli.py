@@ -27,12 +27,13 @@ def status_cycles(icp, cid):
     return int(out["cycles"].replace("_", ""))
 
 
-def wait_for_query_stats(icp, cid, timeout=5.0):
-    """canister_status' query_stats once they count something (they trail the queries)."""
+def wait_for_query_stats(icp, cid, calls, timeout=10.0):
+    """canister_status' query_stats once they count ``calls`` queries (they trail the queries,
+    each recorded by localnet's timer loop; giving up at the deadline lets the assert report)."""
     deadline = time.monotonic() + timeout
     while True:
         stats = json.loads(icp.run("canister", "status", cid, "--json").stdout)["query_stats"]
-        if stats["num_calls_total"] != "0" or time.monotonic() > deadline:
+        if int(stats["num_calls_total"].replace("_", "")) >= calls or time.monotonic() > deadline:
             return stats
         time.sleep(0.2)
 
@@ -55,7 +56,7 @@ def test_template_lifecycle_through_the_cycles_ledger(net, icp):
     info = icp.run("canister", "call", cid, "get_info", "()", "--query").stdout
     assert icp.alice in info and '"user"' in info
     called = status_cycles(icp, cid)
-    stats = wait_for_query_stats(icp, cid)
+    stats = wait_for_query_stats(icp, cid, calls=2)
     assert int(stats["num_calls_total"].replace("_", "")) == 2
     assert int(stats["num_instructions_total"].replace("_", "")) > 0
     assert int(stats["request_payload_bytes_total"].replace("_", "")) > 0
