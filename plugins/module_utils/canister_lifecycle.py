@@ -104,12 +104,8 @@ class CanisterLifecycle:
                 raise InputError("name", f"an earlier creation of {params['name']!r} has an unknown "
                                  "outcome and no deduplication key; check the network and record its "
                                  "canister_id with ic_registry, or remove the entry")
-        if params["funding"] == "cycles_ledger":
-            if params.get("specified_id"):
-                raise InputError("specified_id", "only with funding=provisional")
+        if params["funding"] == "cycles_ledger":  # validation.canister checked the pairs
             return {"funding": "cycles_ledger", "created_at_time": time.time_ns()}
-        if params.get("subnet"):
-            raise InputError("subnet", "only with funding=cycles_ledger")
         key = {"funding": "provisional"}
         if params.get("specified_id"):
             key["specified_id"] = Principal.coerce(params["specified_id"], field="specified_id").to_text()
@@ -164,8 +160,6 @@ class CanisterLifecycle:
     def _create_with_ledger(self, key, settings, cycles):
         from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
 
-        if cycles is None:
-            raise InputError("cycles", "required with funding=cycles_ledger")
         if settings is not None:
             settings = {k: v for k, v in settings.items() if v is not None and k in LEDGER_SETTINGS} or None
         subnet = self.params.get("subnet")

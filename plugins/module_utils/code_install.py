@@ -9,8 +9,8 @@ Mixed into an ``ICModule`` subclass.
 
 from __future__ import annotations
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid, wasm as wasm_lib
+from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args, validation
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none
@@ -28,17 +28,7 @@ class CodeInstall:
     def run(self):
         """Converge the installed module of one canister."""
         params = self.params
-        module = wasm_lib.load(params["wasm"])
-        if params.get("wasm_sha256") and params["wasm_sha256"].lower() != module.sha256_hex:
-            raise InputError("wasm_sha256", f"{params['wasm']} has SHA-256 {module.sha256_hex}, "
-                             f"not {params['wasm_sha256'].lower()}")
-        did = candid_args.read_did(params["did"]) if params.get("did") else None
-        if did is None and module.candid_service:
-            did = candid_args.parse_service(module.candid_service, "wasm")
-        types = candid_args.arg_types(did)
-        if types is None:
-            types = candid_args.init_types_from_args_metadata(module.metadata("candid:args"))
-        arg = candid_args.encode(params, types)
+        module, arg = validation.code(params)
         arg_sha = candid_args.sha256_hex(arg)
         canister_id, entry = self._locate()
         status = self.canister_status(canister_id) if canister_id else None
@@ -85,8 +75,6 @@ class CodeInstall:
     def _decide(self, current, wanted, arg_sha, entry):
         params = self.params
         mode = params["mode"]
-        if mode == "reinstall" and not params["allow_data_loss"]:
-            raise InputError("allow_data_loss", "mode=reinstall wipes the canister's state; set allow_data_loss: true")
         same = current == wanted
         if same and entry is not None and entry.get("arg_sha256") and entry["arg_sha256"] != arg_sha:
             same = False

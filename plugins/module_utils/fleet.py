@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -231,13 +230,7 @@ class Fleet:
 
     def run(self):
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
-        specs = self.params["canisters"]
-        names = [s["name"] for s in specs]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
-        if self.params["workers"] < 1:
-            raise InputError("workers", "must be at least 1")
+        specs = self.params["canisters"]  # checked whole by validation.fleet before this runs
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         self._wasm_hashes = {}
         started = time.monotonic()
@@ -287,10 +280,6 @@ class Fleet:
         name = spec["name"]
         item = {"name": name, "changed": False, "failed": False, "created": False, "canister_id": None}
         item["_diff"] = {"before": {}, "after": {}}
-        try:
-            self._check_spec(spec)
-        except InputError as exc:
-            return self._failed(item, f"{exc}", None)
         canister = CanisterStep(self, dict(self._common(), **self._canister_params(spec)))
         try:
             canister.run()
@@ -363,12 +352,6 @@ class Fleet:
         item["_diff"]["before"].update(part["before"])
         item["_diff"]["after"].update(part["after"])
 
-    @staticmethod
-    def _check_spec(spec):
-        Principal.coerce(spec["owner"], field=f"canisters[{spec['name']}].owner")
-        if not os.path.isfile(spec["wasm"]):
-            raise InputError(f"canisters[{spec['name']}].wasm", f"no file {spec['wasm']}")
-
     def _canister_params(self, spec):
         return {"canister_id": None, "name": spec["name"], "registry": self.params["registry"],
                 "template": spec.get("template"), "owner": spec["owner"], "state": spec["state"],
@@ -392,8 +375,6 @@ class Fleet:
             return
         balance = item.get("cycles") or 0
         target = spec.get("cycles_target") or minimum
-        if minimum < 0 or target < minimum:
-            raise InputError(f"canisters[{spec['name']}].cycles_target", "must be at least cycles_min")
         if balance >= minimum:
             return
         add = target - balance

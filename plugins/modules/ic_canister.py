@@ -213,6 +213,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.canister_sett
 class ICCanister(CanisterLifecycle, ICModule):
     """ic_canister: find or create, converge settings, start/stop, delete."""
 
+    input_checks = "ic_canister"
+
     argument_spec = {
         "canister_id": {"type": "str"},
         "name": {"type": "str"},

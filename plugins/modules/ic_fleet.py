@@ -304,6 +304,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.fleet import 
 class ICFleet(Fleet, ICModule):
     """ic_fleet: the canister role's converge for many canisters, in threads."""
 
+    input_checks = "ic_fleet"
+
     argument_spec = {
         "registry": {"type": "path", "required": True},
         "workers": {"type": "int", "default": 8},

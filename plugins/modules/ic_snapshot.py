@@ -133,6 +133,8 @@ def _public(snapshot):
 class ICSnapshot(ICModule):
     """ic_snapshot: one class, one method per state."""
 
+    input_checks = "ic_snapshot"
+
     argument_spec = {
         "canister_id": {"type": "str"},
         "name": {"type": "str"},
