@@ -107,6 +107,13 @@ def template(value, field="template"):
     return name(value, field)
 
 
+def status(value, field="status"):
+    """A registry status."""
+    if value not in STATUSES:
+        raise InputError(field, f"{value!r} is not a registry status; use one of {', '.join(STATUSES)}")
+    return value
+
+
 def sha256_hex(value, field):
     """64 hex digits."""
     if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
@@ -379,8 +386,7 @@ def entry_fields(fields, prefix=""):
         elif key == "template":
             template(value, field)
         elif key == "status":
-            if value not in STATUSES:
-                raise InputError(field, f"{value!r} is not one of {', '.join(STATUSES)}")
+            status(value, field)
         elif key in ("cycles_balance", "cycles"):
             nat(value, field)
         elif key in ("module_hash", "arg_sha256"):
