@@ -219,7 +219,7 @@ class ICModule:
             instance.fail(one_line(str(exc)), error=as_dict() if as_dict else None)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # Not an error we foresaw: one line for the user, the traceback only under -vvv.
-            details = {"exception": traceback.format_exc()} if module._verbosity >= 3 else {}
+            details = {"traceback": traceback.format_exc()} if module._verbosity >= 3 else {}
             instance.fail(unexpected_message(module, exc), **details)
         instance.exit()
 

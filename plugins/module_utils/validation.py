@@ -446,7 +446,9 @@ def fleet(params):
         raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
     common = {k: params.get(k) for k in ("network",) if k in params}
     for index, spec in enumerate(specs):
-        label = spec.get("name") if isinstance(spec.get("name"), str) and spec.get("name") else index
+        label = spec.get("name")
+        if not isinstance(label, str) or not label.strip() or not label.isprintable():
+            label = index
         prefix = f"canisters[{label}]."
         name(spec.get("name"), prefix + "name")
         for field in ("cycles_min", "cycles_target"):
@@ -455,9 +457,11 @@ def fleet(params):
         if spec.get("cycles_source") == "provisional" and spec.get("cycles_min") is not None and _mainnet(params):
             raise InputError(prefix + "cycles_source", "provisional top-ups do not exist on mainnet; "
                              "use cycles_ledger")
-        canister(dict(common, **{k: v for k, v in spec.items() if k != "name"}), prefix)
-        code(dict(common, **{k: v for k, v in spec.items() if k != "name"},
-                  arg=spec.get("arg") if spec.get("arg_value") is None else None), prefix)
+        own = dict(common, **{k: v for k, v in spec.items() if k != "name"})
+        canister(own, prefix)
+        if own.get("arg_value") is not None:
+            own["arg"] = None  # data wins over text, as in the role
+        code(own, prefix)
 
 
 CHECKS = {
