@@ -45,14 +45,14 @@ class Reclaim:
         """What the receiving end keeps: the ledger's deposit fee, nothing for deposit_cycles."""
         return 0 if self.target else LEDGER_FEE
 
-    def call(self):
-        """``(callee raw bytes, method, Candid payload)`` of the drain's one call."""
+    def call(self, client):
+        """``(callee raw bytes, method, Candid payload)`` of the drain's one call; ``client`` is
+        the Management client (it encodes management arguments)."""
         from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
         from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import ledger_interface
-        from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import encode_arg
 
         if self.target is not None:
-            return b"", "deposit_cycles", encode_arg("deposit_cycles", {"canister_id": self.target})
+            return b"", "deposit_cycles", client.encode_arg("deposit_cycles", {"canister_id": self.target})
         func = ledger_interface().method("deposit")
         arg = {"to": {"owner": self.caller, "subaccount": None}, "memo": None}
         return Principal.from_text(LEDGER_ID).raw, "deposit", candid.encode(list(func.args), [arg])
@@ -74,7 +74,7 @@ def drain(op, canister_id, status, reclaim):
     op.mgmt("update_settings", {"canister_id": principal, "sender_canister_version": None, "settings": {
         "freezing_threshold": 0, "compute_allocation": 0, "memory_allocation": 0}})
     if status.get("module_hash") != DRAIN_HASH:
-        callee, method, payload = reclaim.call()
+        callee, method, payload = reclaim.call(op.client)
         op.mgmt("install_code", {"mode": {"reinstall": None}, "canister_id": principal,
                                  "wasm_module": DRAIN_WASM, "arg": install_arg(callee, method, payload),
                                  "sender_canister_version": None})
