@@ -95,6 +95,7 @@ class CanisterLifecycle:
             if outcome_unknown(exc):
                 raise  # keep the entry and its key: the next run asks again with the same key
             if resumed and getattr(exc, "variant", None) == "TooOld":
+                self.result["changed"] = False
                 raise InputError("name", too_old_message(params["name"], key)) from None
             # A definite refusal (a reject, a ledger error, bad input): nothing was created, so
             # the next run may start afresh and this run changed nothing on the network.
