@@ -33,6 +33,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
 from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
+from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import RegistryError, add_event
 
 
@@ -50,7 +51,7 @@ def spec_argument_spec():
         "did": {"type": "path"},
         "settings": {"type": "dict", "options": settings_argument_spec()},
         "state": {"type": "str", "default": "running", "choices": ["present", "running", "stopped"]},
-        "funding": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "funding": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
         "cycles": {"type": "int"},
         "cycles_min": {"type": "int"},
         "cycles_target": {"type": "int"},
@@ -357,7 +358,7 @@ class Fleet:
                 "template": spec.get("template"), "owner": spec["owner"], "state": spec["state"],
                 "settings": spec.get("settings"), "allow_lockout": False, "funding": spec["funding"],
                 "cycles": spec.get("cycles"), "specified_id": None, "subnet": None,
-                "last_snapshot_dir": None, "wait_timeout": 300}
+                "last_snapshot_dir": None, "reclaim_to": None, "wait_timeout": 300}
 
     def _code_params(self, spec):
         arg, value = _arg(spec)
@@ -429,11 +430,12 @@ class Fleet:
             remover = CanisterStep(self, dict(self._common(), **{
                 "canister_id": item["canister_id"], "name": None, "registry": None, "template": None,
                 "owner": None, "state": "absent", "settings": None, "allow_lockout": False,
-                "funding": "provisional", "cycles": None, "specified_id": None, "subnet": None,
-                "last_snapshot_dir": None, "wait_timeout": 300}))
+                "funding": "auto", "cycles": None, "specified_id": None, "subnet": None,
+                "last_snapshot_dir": None, "reclaim_to": None, "wait_timeout": 300}))
             try:
                 remover.run()
                 deleted = True
+                item["cycles_reclaimed"] = remover.result.get("cycles_reclaimed", 0)
             except (ICError, RegistryError) as exc:
                 msg = f"{msg}; deleting the new canister failed too: {describe(exc, remover.network_url())[0]}"
         item.update(rolled_back=deleted)

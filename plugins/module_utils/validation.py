@@ -251,6 +251,19 @@ def _mainnet(params):
     return network_url(params.get("network"))[2]
 
 
+def _funding(params, prefix):
+    """The funding a creation would use (``auto`` resolved for the network); provisional on
+    mainnet is refused here, before any call."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import resolve_funding
+
+    if "network" not in params or params.get("state") == "absent":
+        return params.get("funding") or "provisional"
+    try:
+        return resolve_funding(params.get("funding"), params.get("network"))
+    except InputError as exc:
+        raise InputError(prefix + exc.field, exc.message) from None
+
+
 # ----- one pass per module -----------------------------------------------------------------
 
 def canister(params, prefix=""):
@@ -266,7 +279,7 @@ def canister(params, prefix=""):
         template(params["template"], prefix + "template")
     optional_nat(params, "cycles", prefix)
     normalize(params.get("settings"), prefix=prefix + "settings")
-    funding = params.get("funding") or "provisional"
+    funding = _funding(params, prefix)
     if funding == "cycles_ledger":
         if params.get("specified_id"):
             raise InputError(prefix + "specified_id", "only with funding=provisional; remove it or "
@@ -274,13 +287,9 @@ def canister(params, prefix=""):
         if params.get("cycles") is None and params.get("state") != "absent":
             raise InputError(prefix + "cycles", "required with funding=cycles_ledger (the amount "
                              "to spend on the new canister)")
-    else:
-        if params.get("subnet"):
-            raise InputError(prefix + "subnet", "only with funding=cycles_ledger; remove it or "
-                             "set funding: cycles_ledger")
-        if _mainnet(params) and params.get("state") != "absent":
-            raise InputError(prefix + "funding", "provisional creation does not exist on mainnet; "
-                             "use funding: cycles_ledger")
+    elif params.get("subnet"):
+        raise InputError(prefix + "subnet", "only with funding=cycles_ledger; remove it or "
+                         "set funding: cycles_ledger")
     if params.get("last_snapshot_dir"):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
     if params.get("wait_timeout") is not None:
