@@ -12,12 +12,11 @@ from __future__ import annotations
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args, validation
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event
 
-# icp-cli's threshold: module plus argument above this go through the chunk store.
-CHUNK_THRESHOLD = 2 * 1024 * 1024
 MAX_SNAPSHOTS = 10
 EOP_METADATA = "enhanced-orthogonal-persistence"
 
@@ -40,7 +39,7 @@ class CodeInstall:
         self.diff.add("module_hash", current, module.sha256_hex if mode != "none" else current)
         if entry is not None and entry.get("arg_sha256"):
             self.diff.add("arg_sha256", entry.get("arg_sha256"), arg_sha if mode != "none" else entry["arg_sha256"])
-        chunked = len(module.bytes_installed) + len(arg) > CHUNK_THRESHOLD
+        chunked = needs_chunks(module.bytes_installed, arg)
         self.result.update(previous_module_hash=current, mode=mode, arg_sha256=arg_sha,
                            installed_now=False, chunked=chunked and mode != "none",
                            module_hash=module.sha256_hex if mode != "none" else current,
