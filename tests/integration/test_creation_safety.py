@@ -242,3 +242,24 @@ def test_delete_can_send_the_cycles_to_another_canister(world, net):
     gained = _mine(net, world["principal"])[keeper]["cycles"] - before
     assert balance - DRAIN_KEEP - 10 ** 9 <= deleted["cycles_reclaimed"] <= balance
     assert abs(gained - deleted["cycles_reclaimed"]) < 10 ** 8  # the keeper's own idle burn
+
+
+def test_ledger_creation_lookup_finds_the_burn_and_a_refund(world, net):
+    """ic_canister_info ledger_creation reads the ledger's blocks: a creation that made a canister
+    shows its burn without refund; one the CMC refused shows the refund."""
+    net.mint(world["principal"], 10 ** 13)
+    made = _run(world, net, [_canister_task(world, "b1", funding="cycles_ledger", cycles=10 ** 12)])
+    key = _entries(world)["b1"]
+    assert not made.get("failed"), made
+    # Too few cycles for the CMC: the ledger burns, then refunds.
+    refused = _run(world, net, [_canister_task(world, "b2", funding="cycles_ledger", cycles=10 ** 9)])
+    assert refused["failed"] and "FailedToCreate" in refused["msg"]
+    events = [e for e in _entries(world)["b2"].get("events", []) if e["action"] == "create"]
+    assert events[-1]["result"] == "failed"
+    found = _run(world, net, [{"icp.canister_factory.ic_canister_info": {"ledger_creation": {
+        "created_at_time": key["created_at_time"], "cycles": key["creation_cycles"]}}}])
+    assert found["creation"]["found"] and found["creation"]["canister_exists"], found
+    assert found["creation"]["refund_block"] is None
+    missing = _run(world, net, [{"icp.canister_factory.ic_canister_info": {"ledger_creation": {
+        "created_at_time": key["created_at_time"] + 1, "cycles": key["creation_cycles"]}}}])
+    assert missing["creation"] == dict(missing["creation"], found=False, canister_exists=False)
