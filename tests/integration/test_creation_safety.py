@@ -263,3 +263,21 @@ def test_ledger_creation_lookup_finds_the_burn_and_a_refund(world, net):
     missing = _run(world, net, [{"icp.canister_factory.ic_canister_info": {"ledger_creation": {
         "created_at_time": key["created_at_time"] + 1, "cycles": key["creation_cycles"]}}}])
     assert missing["creation"] == dict(missing["creation"], found=False, canister_exists=False)
+
+
+def test_fleet_rollback_gives_the_cycles_back(world, net):
+    """ic_fleet deletes a canister whose install failed and reports what its drain returned."""
+    from module_runner import ROOT
+
+    account = _balance(net, world["principal"])
+    net.faults({"match": {"method": "install_code"}, "action": "http_503", "count": 4})
+    spec = {"name": "f1", "template": "user", "owner": world["principal"],
+            "wasm": os.path.join(ROOT, "wasm", "user.wasm.gz"),
+            "arg": f'(record {{ owner = principal "{world["principal"]}" }})', "cycles": 10 ** 12}
+    result = _run(world, net, [{"icp.canister_factory.ic_fleet": {"registry": world["registry"],
+                                                                  "canisters": [spec]}}])
+    net.faults(clear=True)
+    item = result["canisters"][0]
+    assert item["rolled_back"] and item["cycles_reclaimed"] > 0, item
+    assert _balance(net, world["principal"]) - account == item["cycles_reclaimed"]
+    assert _mine(net, world["principal"]) == {}
