@@ -281,3 +281,22 @@ def test_fleet_rollback_gives_the_cycles_back(world, net):
     assert item["rolled_back"] and item["cycles_reclaimed"] > 0, item
     assert _balance(net, world["principal"]) - account == item["cycles_reclaimed"]
     assert _mine(net, world["principal"]) == {}
+
+
+def test_a_delete_interrupted_after_the_drain_counts_the_cycles_once(world, net):
+    """The deletion fails after the drain (delete_canister refused); the next run deletes without
+    draining again and reports the total once, equal to what the ledger account received."""
+    created = _run(world, net, [_canister_task(world, "r1", cycles=2 * 10 ** 12)])
+    account = _balance(net, world["principal"])
+    net.faults({"match": {"method": "delete_canister"}, "action": "http_503", "count": None})
+    first = _run(world, net, [_canister_task(world, "r1", state="absent")])
+    net.faults(clear=True)
+    assert first["failed"] and created["canister_id"] in _mine(net, world["principal"]), first
+    drained = _balance(net, world["principal"]) - account
+    assert _entries(world)["r1"]["cycles_reclaimed"] == drained > 10 ** 12
+    drains = net.metrics()["by_method"].get(f"{created['canister_id']}.drain", 0)
+    second = _run(world, net, [_canister_task(world, "r1", state="absent")])
+    assert not second.get("failed"), second
+    assert second["cycles_reclaimed"] == drained == _balance(net, world["principal"]) - account
+    assert net.metrics()["by_method"].get(f"{created['canister_id']}.drain", 0) == drains
+    assert created["canister_id"] not in _mine(net, world["principal"])
