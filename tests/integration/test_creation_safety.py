@@ -300,3 +300,30 @@ def test_a_delete_interrupted_after_the_drain_counts_the_cycles_once(world, net)
     assert second["cycles_reclaimed"] == drained == _balance(net, world["principal"]) - account
     assert net.metrics()["by_method"].get(f"{created['canister_id']}.drain", 0) == drains
     assert created["canister_id"] not in _mine(net, world["principal"])
+
+
+def test_provision_killed_four_times_then_run_leaves_no_orphan(net, tmp_path):
+    """The issue's operator test: provision.yml (default funding, batch path) with its whole
+    process tree SIGKILLed at random moments four times, then a full run."""
+    from factory.harness import Factory, users
+
+    factory = Factory(net, tmp_path, identity_seed=os.urandom(32))
+    inventory = factory.inventory("sixteen.yml", users(16, prefix="pk"))
+    rng = random.Random(5)
+    # Creations answer slowly, so that most kills land while one is in flight (the window the
+    # old code lost canisters in).
+    net.faults({"match": {"method": "provisional_create_canister_with_cycles"}, "action": "delay_ms",
+                "ms": 1500, "count": None})
+    for _attempt in range(4):
+        proc = factory.start("provision.yml", inventory, forks=10)
+        time.sleep(rng.uniform(3.0, 8.0))
+        _kill_tree(proc.pid)
+        proc.wait()
+    net.faults(clear=True)
+    run = factory.play("provision.yml", inventory, forks=10)
+    assert run.rc == 0, run.explain()
+    entries = factory.entries()
+    assert len(entries) == 16 and all(e["status"] == "active" and e["module_hash"] for e in entries.values())
+    ids = {e["canister_id"] for e in entries.values()}
+    assert len(ids) == 16
+    assert {c["id"] for c in factory.canisters()} == ids, "a canister outside the registry (orphan)"
