@@ -57,7 +57,7 @@ options:
   ledger_creation:
     description:
       - Look up what became of a cycles-ledger creation whose answer was lost and whose key the
-        ledger no longer deduplicates (C(TooOld)): the burn block of the caller's account with
+        ledger no longer deduplicates (C(TooOld)); it reads the burn block of the caller's account with
         this C(created_at_time) and amount (the registry entry's C(created_at_time) and
         C(creation_cycles)), and a refund block after it if the CMC refused.
       - Returned as RV(creation); reads blocks with C(icrc3_get_blocks) queries only.
