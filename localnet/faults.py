@@ -79,7 +79,9 @@ class Faults:
         seen = {"endpoint": endpoint, "method": method, "sender": sender}
         with self._lock:
             for rule in self._rules:
-                if rule["action"] in actions and all(v in canisters if k == "canister" else seen.get(k) == v
+                if rule["action"] not in actions:
+                    continue
+                if all(v in canisters if k == "canister" else seen.get(k) == v
                        for k, v in rule["match"].items()):
                     if rule["count"] is not None:
                         rule["count"] -= 1

@@ -104,7 +104,7 @@ creation:
       type: int
     canister_exists:
       description: True when the cycles were burnt and not refunded, so a canister controlled by
-        the caller (or the creation's controllers) was created around O(creation.burned_at).
+        the caller (or the creation's controllers) was created around RV(creation.burned_at).
       type: bool
     scanned:
       description: How many blocks were read.
