@@ -220,6 +220,7 @@ FILTER_CASES = [
     ("pem-garbage-text", "principal_from_pem", ("-----BEGIN nonsense",), {}, "principal_from_pem:"),
     ("pem-missing-file", "principal_from_pem", ("{missing}",), {}, "principal_from_pem:"),
     ("encode-nested-5000", "candid_encode", (NESTED,), {}, "candid_encode:"),
+    ("encode-type-nested-5000", "candid_encode", ("(null)",), {"type": "opt " * 5000 + "nat"}, "candid_encode:"),
     ("encode-5000-digits", "candid_encode", (DIGITS,), {}, "candid_encode:"),
     ("encode-nat-negative", "candid_encode", ("(-1 : nat)",), {}, "candid_encode:"),
     ("encode-data-untyped", "candid_encode", ({"a": 1},), {}, "candid_encode: value:"),
