@@ -220,6 +220,17 @@ def _short(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def error_line(source, exc):
+    """One line for an error raised in ``source`` (a filter or plugin name): the client's own
+    one-line text for its errors, the kind of failure and what to do for anything unforeseen."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+    if isinstance(exc, ICError):
+        text = " ".join(str(exc).split())
+        return f"{source}: {text}"
+    kind = "input nested too deeply" if isinstance(exc, RecursionError) else "input it cannot handle"
+    return f"{source}: value: {kind} ({type(exc).__name__}); check the value and its type"
+
+
 # ----- options shared by several modules ---------------------------------------------------
 
 def _common(params):
@@ -285,6 +296,8 @@ def canister(params, prefix=""):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
     if params.get("wait_timeout") is not None:
         seconds(params["wait_timeout"], prefix + "wait_timeout")
+    if params.get("install_check") and params.get("state") != "absent":
+        code(dict(params["install_check"]), prefix + "install_check.")
 
 
 def code(params, prefix=""):

@@ -239,9 +239,14 @@ INVENTORY_CASES = [
     ("inventory-status-filter-bogus", {"registries": ["{registry}"], "statuses": ["alive"]}, "statuses[0]:"),
 ]
 
-# (id, inventory host vars of one canister for provision.yml, text the error must contain)
+# (id, inventory host vars of one canister for provision.yml, text the error must contain, extra
+# vars): the batch path (ic_fleet) and the per-host path (the template roles, icp_batch=false).
+PER_HOST = {"icp_batch": False}
 PLAYBOOK_CASES = [
-    ("provision-owner-anonymous", {"owner": ANONYMOUS}, "owner:"),
-    ("provision-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:"),
-    ("provision-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "arg:"),
+    ("provision-owner-anonymous", {"owner": ANONYMOUS}, "owner:", {}),
+    ("provision-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", {}),
+    ("provision-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "arg:", {}),
+    ("per-host-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "install_check.arg:", PER_HOST),
+    ("per-host-owner-anonymous", {"owner": ANONYMOUS}, "owner:", PER_HOST),
+    ("per-host-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", PER_HOST),
 ]
