@@ -193,16 +193,29 @@ def wasm(path, field="wasm"):
     return _WASM_CACHE[key]
 
 
-def init_arg(params, module, field_prefix=""):
-    """The Candid bytes of the init argument, typed by ``did`` or the module's metadata."""
-    try:
+_TYPES_CACHE = {}
+
+
+def _init_types(params, module):
+    """The init argument types from ``did`` or the module's metadata, parsed once per module."""
+    key = (id(module), params.get("did"))
+    if key not in _TYPES_CACHE:
         did = candid_args.read_did(params["did"]) if params.get("did") else None
         if did is None and module.candid_service:
             did = candid_args.parse_service(module.candid_service, "wasm")
         types = candid_args.arg_types(did)
         if types is None:
             types = candid_args.init_types_from_args_metadata(module.metadata("candid:args"))
-        return candid_args.encode(params, types)
+        if len(_TYPES_CACHE) > 64:
+            _TYPES_CACHE.clear()
+        _TYPES_CACHE[key] = (module, types)  # the module is kept so that its id stays its own
+    return _TYPES_CACHE[key][1]
+
+
+def init_arg(params, module, field_prefix=""):
+    """The Candid bytes of the init argument, typed by ``did`` or the module's metadata."""
+    try:
+        return candid_args.encode(params, _init_types(params, module))
     except InputError as exc:
         if field_prefix:
             raise InputError(field_prefix + exc.field, exc.message) from None
@@ -303,6 +316,12 @@ def canister(params, prefix=""):
 def code(params, prefix=""):
     """ic_code (and each fleet spec's code part): returns ``(module, arg_bytes)``."""
     _target(params, prefix)
+    return code_payload(params, prefix)
+
+
+def code_payload(params, prefix=""):
+    """The module and init argument of an install, checked: ``(module, arg_bytes)``. Cheap to call
+    again (the module and its types are cached), so the install itself uses it too."""
     module = wasm(params.get("wasm"), prefix + "wasm")
     if params.get("wasm_sha256"):
         wanted = sha256_hex(params["wasm_sha256"], prefix + "wasm_sha256")
