@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import wasm as wasm_lib
@@ -175,22 +176,25 @@ def registry_file(path, field="registry"):
 
 
 _WASM_CACHE = {}
+_WASM_LOCK = threading.Lock()
 
 
 def wasm(path, field="wasm"):
-    """The loaded module at ``path`` (magic bytes, gzip integrity, size), cached per file version."""
+    """The loaded module at ``path`` (magic bytes, gzip integrity, size), cached per file version
+    (the fleet's threads ask for the same file at once: it is decoded once)."""
     readable_file(path, field)
     stat = os.stat(path)
     key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _WASM_CACHE:
-        try:
-            module = wasm_lib.load(path)
-        except InputError as exc:
-            raise InputError(field, exc.message) from None
-        if len(_WASM_CACHE) > 16:
-            _WASM_CACHE.clear()
-        _WASM_CACHE[key] = module
-    return _WASM_CACHE[key]
+    with _WASM_LOCK:
+        if key not in _WASM_CACHE:
+            try:
+                module = wasm_lib.load(path)
+            except InputError as exc:
+                raise InputError(field, exc.message) from None
+            if len(_WASM_CACHE) > 16:
+                _WASM_CACHE.clear()
+            _WASM_CACHE[key] = module
+        return _WASM_CACHE[key]
 
 
 _TYPES_CACHE = {}
