@@ -62,6 +62,15 @@ CANISTER_CASES = [
                                           "last_snapshot_dir": "{a_file}/snapshots"}, "last_snapshot_dir:"),
     _canister("wait-timeout-zero", {"wait_timeout": 0}, "wait_timeout:"),
     ("canister-id-absent", "ic_canister", {"canister_id": CANISTER}, "canister_id:"),
+    # Option types that AnsibleModule itself refuses: said the same way, field first.
+    _canister("cycles-not-a-number", {"cycles": "abc"}, "cycles:"),
+    _canister("cycles-5000-digit-text", {"cycles": "9" * 5000}, "cycles:"),
+    _canister("freezing-5000-digit-text", {"settings": {"freezing_threshold": "9" * 5000}},
+              "settings.freezing_threshold:"),
+    _canister("timeout-not-a-number", {"timeout": "soon"}, "timeout:"),
+    _canister("state-unknown", {"state": "gone"}, "state:"),
+    _canister("allow-lockout-not-bool", {"allow_lockout": "maybe"}, "allow_lockout:"),
+    _canister("compute-allocation-text", {"settings": {"compute_allocation": "x"}}, "settings.compute_allocation:"),
 ]
 
 
@@ -202,6 +211,7 @@ FLEET_CASES = [
     _fleet("fleet-name-newline", [_spec("f9\n")], "canisters[0].name:"),
     _fleet("fleet-good-and-bad", [_spec("good1"), _spec("bad1", owner=ANONYMOUS)], "canisters[bad1].owner:"),
     _fleet("fleet-registry-below-file", [_spec("f10")], "registry:", registry="{a_file}/r.yml"),
+    _fleet("fleet-cycles-text", [_spec("f12", cycles="many")], "canisters.cycles:"),
     _fleet("fleet-settings-bound", [_spec("f11", settings={"compute_allocation": 500})],
            "canisters[f11].settings.compute_allocation:"),
 ]
