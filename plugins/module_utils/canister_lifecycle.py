@@ -291,7 +291,7 @@ class CanisterLifecycle:
             data.put(self.params["name"], entry)
 
     def _record(self, canister_id, status, entry, created):
-        if self.check_mode or status is None or not self.params.get("name"):
+        if status is None or not self.params.get("name"):
             return
         wanted = {"canister_id": canister_id, "status": REGISTRY_STATUS[run_status(status)],
                   "module_hash": hex_or_none(status.get("module_hash"))}
@@ -300,6 +300,12 @@ class CanisterLifecycle:
                 wanted[field] = self.params[field]
         stale = {k: v for k, v in wanted.items() if (entry or {}).get(k) != v}
         if not stale and not created and not self.result["changed"]:
+            return
+        if stale and not created:
+            # Rewriting the entry is a change too: reported, and predicted in check mode.
+            self.result["changed"] = True
+            self.diff.add("registry", {k: (entry or {}).get(k) for k in stale}, stale)
+        if self.check_mode:
             return
 
         def update(e):
