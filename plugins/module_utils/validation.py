@@ -320,6 +320,8 @@ def canister(params, prefix=""):
                          "set funding: cycles_ledger")
     if params.get("last_snapshot_dir"):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
+    if params.get("reclaim_to"):
+        canister_id(params["reclaim_to"], prefix + "reclaim_to")
     if params.get("wait_timeout") is not None:
         seconds(params["wait_timeout"], prefix + "wait_timeout")
     if params.get("install_check") and params.get("state") != "absent":
@@ -393,6 +395,10 @@ def canister_info(params):
     if params.get("canister_ids") is not None and not params["canister_ids"]:
         raise InputError("canister_ids", "is empty; give at least one canister id")
     optional_nat(params, "logs_since", maximum=NAT64_MAX)
+    lookup = params.get("ledger_creation")
+    if lookup:
+        nat(lookup["created_at_time"], "ledger_creation.created_at_time", maximum=NAT64_MAX)
+        nat(lookup["cycles"], "ledger_creation.cycles")
     if params.get("workers") is not None:
         nat(params["workers"], "workers", minimum=1, maximum=256)
     for index, value in enumerate(params.get("metadata") or []):
