@@ -14,6 +14,14 @@ query, a rejected nested call, a snapshot load) makes the next message reload th
 ``canister.engine`` also keeps ``timer`` (the global timer, ns) and ``heartbeat`` (the module
 exports ``canister_heartbeat``), which ``run_timers`` reads without loading the canister.
 
+Calls: a call and its callbacks run at once, inside the message that makes it, while their
+answers come at once. ``raw_rand`` is answered a round later (as on the replica, which takes
+the randomness of the next round), so a canister awaiting it, and every canister awaiting
+that one, keeps its call context open across messages: its caller (``Message.reply_to``, or
+the callback of a calling canister) is answered from the round that closes it.
+``open_call_contexts`` counts them, so ``stop_canister`` leaves such a canister ``stopping``.
+They live in memory only: after a restart none are open (their callers get no answer).
+
 Cycles (fees.py): an ingress message pays its induction and every execution (update,
 callback, system task, install) its base fee plus instructions, also when it traps; a message
 whose base fees would take the canister under its freezing limit is refused with IC0207.
@@ -36,6 +44,8 @@ CHUNK = 65536
 MAX_CACHED = 32
 _ZERO = bytes(CHUNK)
 _INSPECT_REJECTED = "IC0406"
+# Management methods the replica answers in a later round.
+_NEXT_ROUND = {"raw_rand"}
 
 
 def create_engine(node):
@@ -45,6 +55,18 @@ def create_engine(node):
 
 def _reject(code, message):
     return Reject(int(code[3]), message, code)
+
+
+class _Answer:
+    """Where a call context's answer goes (the engine's ``CallContext.origin``): kept in
+    ``value`` while the message that opened the context runs; after it, ``late(tx, outcome)``
+    (the caller's continuation) receives it."""
+
+    __slots__ = ("late", "value")
+
+    def __init__(self):
+        self.late = None
+        self.value = None
 
 
 class LocalnetEngine:
@@ -62,6 +84,8 @@ class LocalnetEngine:
             subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
         self._cache = _Cache(self.engine, self.engine.max_live)
         self.query_stats = QueryStats()
+        self._open = {}              # canister id -> {id(cc): cc} of call contexts left open
+        self._next_round = deque()   # (caller id, call) answered in the next round
 
     # -- state sync -----------------------------------------------------------------------
     def _state(self, blobs, canister):
@@ -175,7 +199,9 @@ class LocalnetEngine:
         cycles.check_not_frozen(canister, self.node.clock.canister_time_ns(), cost=cost)
 
     def execute(self, tx, canister, message):
-        """An update (or a call from a canister); inter-canister calls run to completion."""
+        """An update (or a call from a canister). Its calls run at once while their answers
+        come at once; when one is answered in a later round, the message's answer comes then
+        too, through ``message.reply_to`` (an Outcome with ``pending`` is returned now)."""
         from ..requests import Outcome
         refused = self._prepay(tx, canister, message)
         if refused is not None:
@@ -183,12 +209,20 @@ class LocalnetEngine:
             return refused
         now = self.node.clock.canister_time_ns()
         state = self._state(tx, canister)
+        answer = _Answer()
         result = self.engine.run(state, Message(
             "update", message.method, message.arg, message.caller.raw, cycles=message.cycles,
-            time_ns=now))
-        answer = self._run_calls(tx, canister.id, state, result, now)
-        outcome = _outcome(Outcome, answer[0])
-        outcome.refund = answer[1]
+            time_ns=now, origin=answer))
+        self._run_calls(tx, canister.id, state, result, now)
+        reply_to = getattr(message, "reply_to", None)
+        if answer.value is None and reply_to is not None and _is_open(result.call_context):
+            answer.late = reply_to
+            return Outcome.later()
+        if answer.value is None:
+            text = result.error.message if result.error else "no response"
+            answer.value = (("reject", 5, text, "IC0506"), 0)
+        outcome = _outcome(Outcome, answer.value[0])
+        outcome.refund = answer.value[1]
         return outcome
 
     def _step(self, tx, cid, state, result, now):
@@ -203,45 +237,94 @@ class LocalnetEngine:
         self._charge(tx, canister, cost)
 
     def _run_calls(self, tx, cid, state, first, now):
-        """Deliver the calls of ``first`` and of their callbacks until all are answered.
-
-        Returns ``(response, refund)`` for the original caller.
-        """
+        """Record ``first``, then deliver its calls and those of their callbacks (in the order
+        they were made) while their answers come at once; a call answered later goes on in
+        ``_resume``."""
         self._step(tx, cid, state, first, now)
-        answer = (first.response, first.refund) if first.response is not None else None
-        pending = deque(first.calls)
-        while pending:
-            call = pending.popleft()
-            response = self._deliver(tx, state.canister_id, state.version, call)
-            now = self.node.clock.canister_time_ns()
-            if tx.get(cid) is None:   # a callee deleted it: no callback is left to run
-                break
-            state = self._state(tx, tx.mutable(cid))
-            result = self.engine.run_callback(state, call.callback, response, now)
-            self._step(tx, cid, state, result, now)
-            if result.response is not None and answer is None:
-                answer = (result.response, result.refund)
-            pending.extend(result.calls)
-        if answer is None:
-            text = first.error.message if first.error else "no response"
-            answer = (("reject", 5, text, "IC0506"), 0)
-        return answer
+        self._settled(tx, cid, first)
+        self._drain(tx, deque((cid, call) for call in first.calls))
 
-    def _deliver(self, tx, source, version, call):
+    def _drain(self, tx, pending):
+        while pending:
+            cid, call = pending.popleft()
+            if tx.get(cid) is None:   # a callee deleted the caller: its calls go nowhere
+                continue
+            response = self._deliver(tx, cid, call)
+            if response is not None:
+                self._callback(tx, cid, call, response, pending)
+
+    def _callback(self, tx, cid, call, response, pending):
+        if tx.get(cid) is None:   # a callee deleted it: no callback is left to run
+            return
+        now = self.node.clock.canister_time_ns()
+        state = self._state(tx, tx.mutable(cid))
+        result = self.engine.run_callback(state, call.callback, response, now)
+        self._step(tx, cid, state, result, now)
+        self._settled(tx, cid, result)
+        pending.extend((cid, c) for c in result.calls)
+
+    def _resume(self, tx, cid, call, outcome, refund):
+        """The answer to a call of ``cid`` came in a later round: run its callback and go on."""
+        pending = deque()
+        self._callback(tx, cid, call, _response(outcome, refund), pending)
+        self._drain(tx, pending)
+
+    def _settled(self, tx, cid, result):
+        """Pass on the answer a step gave its call context; track the context while open."""
+        from ..requests import Outcome
+        cc = result.call_context
+        if cc is None:
+            return
+        origin = cc.origin
+        if result.response is not None and isinstance(origin, _Answer):
+            if origin.late is not None:
+                outcome = _outcome(Outcome, result.response)
+                outcome.refund = result.refund
+                origin.late(tx, outcome)
+            elif origin.value is None:
+                origin.value = (result.response, result.refund)
+        if _is_open(cc):
+            self._open.setdefault(cid, {})[id(cc)] = cc
+            return
+        contexts = self._open.get(cid)
+        if contexts and contexts.pop(id(cc), None) is not None and not contexts:
+            del self._open[cid]
+            self.node.management.call_contexts_closed(tx, cid)
+
+    def _deliver(self, tx, cid, call):
+        """Send one call of canister ``cid``; its CallResponse, or None when it comes later."""
         from .. import canisters
-        caller = Principal(source)
+        if call.callee == b"" and call.method in _NEXT_ROUND:
+            self._next_round.append((cid, call))
+            return None
         if call.callee == b"":
             outcome, refund = self.node.management.call_from_canister(
-                tx, caller, call.method, call.arg, cycles=call.cycles, caller_version=version)
+                tx, cid, call.method, call.arg, cycles=call.cycles,
+                caller_version=_version(tx, cid),
+                reply_to=lambda later_tx, late: self._resume(later_tx, cid, call, late,
+                                                             call.cycles))
         else:
             outcome = canisters.deliver(self.node, tx, canisters.Message(
-                Principal(call.callee), call.method, call.arg, caller, cycles=call.cycles,
-                ingress=False))
+                Principal(call.callee), call.method, call.arg, cid, cycles=call.cycles,
+                ingress=False,
+                reply_to=lambda later_tx, late: self._resume(
+                    later_tx, cid, call, late, getattr(late, "refund", call.cycles))))
             refund = getattr(outcome, "refund", call.cycles)
-        if outcome.replied:
-            return CallResponse(reply=outcome.reply, refund=refund)
-        return CallResponse(reject_code=outcome.reject_code,
-                            reject_message=outcome.reject_message, refund=refund)
+        if outcome.pending:
+            return None
+        return _response(outcome, refund)
+
+    def run_next_round(self, tx):
+        """Answer the calls waiting for this round (raw_rand); returns how many."""
+        waiting, self._next_round = self._next_round, deque()
+        for cid, call in waiting:
+            if tx.get(cid) is None:
+                continue
+            outcome, refund = self.node.management.call_from_canister(
+                tx, cid, call.method, call.arg, cycles=call.cycles,
+                caller_version=_version(tx, cid))
+            self._resume(tx, cid, call, outcome, refund)
+        return len(waiting)
 
     def query(self, tx, canister, message):
         """A query: run on the current state, nothing kept."""
@@ -311,8 +394,9 @@ class LocalnetEngine:
         canisters run nothing); also brings the records' query_stats up to date. Returns how
         many records it changed or tasks it ran (the node then commits ``tx``)."""
         from .. import cycles
+        ran = self.run_next_round(tx)
         now = self.node.clock.canister_time_ns()
-        ran = self.query_stats.flush(tx)
+        ran += self.query_stats.flush(tx)
         for cid in [c.id for c in tx.all_canisters()]:
             record = tx.get(cid)   # an earlier task of this round may have changed or deleted it
             if record is None:
@@ -345,12 +429,20 @@ class LocalnetEngine:
         self._run_calls(tx, canister.id, state, result, now)
 
     def uninstall(self, tx, canister):
-        """Drop the in-memory state; the management canister clears the blobs."""
+        """Drop the in-memory state (the management canister clears the blobs); every call
+        context still waiting for its answer is rejected (CANISTER_REJECT)."""
+        from ..requests import Outcome
         self._cache.drop(canister.id)
+        for cc in self._open.pop(canister.id, {}).values():
+            origin = cc.origin
+            if not cc.responded and isinstance(origin, _Answer) and origin.late is not None:
+                origin.late(tx, Outcome(reject_code=4, reject_message=(
+                    f"Canister {canister.id} has been uninstalled.")))
+            cc.responded = True
 
     def open_call_contexts(self, canister):
-        """Calls run to completion inside one message, so none stay open."""
-        return 0
+        """How many call contexts of the canister wait for answers to its calls."""
+        return len(self._open.get(canister.id, ()))
 
 
 class _Cache:
@@ -429,6 +521,24 @@ def _exports(state, name):
 
 def _wasm64(state):
     return state.module is not None and state.module.memory64
+
+
+def _version(tx, cid):
+    record = tx.get(cid)
+    return record.version if record is not None else None
+
+
+def _is_open(cc):
+    """Whether a call context still waits: unanswered, or with calls not yet answered."""
+    return cc is not None and not (cc.responded and cc.outstanding == 0)
+
+
+def _response(outcome, refund):
+    """The CallResponse a callback gets for an Outcome."""
+    if outcome.replied:
+        return CallResponse(reply=outcome.reply, refund=refund)
+    return CallResponse(reject_code=outcome.reject_code,
+                        reject_message=outcome.reject_message, refund=refund)
 
 
 def _outcome(outcome_cls, response):
