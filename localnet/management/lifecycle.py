@@ -114,14 +114,18 @@ def update_settings(call, args):
 
 def start_canister(call, args):
     """Running again; the version goes up when the status changes. Stop calls still waiting
-    for the canister to stop are rejected (IC0511)."""
+    for the canister to stop are rejected (IC0511 to users, CANISTER_REJECT to canisters)."""
     canister = call.controlled(args["canister_id"])
     if canister.status != "running":
         canister.status = "running"
         canister.version += 1
-    for reply_to, _deadline in call.node.management.stop_waiters.pop(canister.id, []):
-        reply_to(call.tx, Outcome(reject_code=5, error_code="IC0511", reject_message=(
-            f"Canister {canister.id}'s stop request was cancelled: the canister was started.")))
+    for reply_to, _deadline, ingress in call.node.management.stop_waiters.pop(canister.id, []):
+        if ingress:
+            reply_to(call.tx, Outcome(reject_code=5, error_code="IC0511", reject_message=(
+                f"Canister {canister.id}'s stop request was cancelled.")))
+        else:
+            reply_to(call.tx, Outcome(reject_code=4, reject_message=(
+                f"Canister {canister.id}'s stop request cancelled")))
 
 
 def stop_canister(call, args):
@@ -142,7 +146,7 @@ def stop_canister(call, args):
     if call.reply_to is None:
         return None
     call.node.management.stop_waiters.setdefault(canister.id, []).append(
-        (call.reply_to, call.now_ns + STOP_TIMEOUT_NS))
+        (call.reply_to, call.now_ns + STOP_TIMEOUT_NS, call.ingress))
     return LATER
 
 
@@ -153,27 +157,24 @@ def finish_stopping(management, tx, canister_id):
         return
     canister.status = "stopped"
     reply = interface.encode_reply("stop_canister", None)
-    for reply_to, _deadline in management.stop_waiters.pop(canister_id, []):
+    for reply_to, _deadline, _ingress in management.stop_waiters.pop(canister_id, []):
         reply_to(tx, Outcome(reply=reply))
 
 
 def expire_stops(management, tx, now_ns):
-    """Reject (IC0206) the stop calls older than the replica's timeout; the canister stays
-    ``stopping``. Returns how many were rejected."""
+    """Reject (SYS_TRANSIENT, IC0206) the stop calls older than the replica's timeout; the
+    canister stays ``stopping``. Returns how many were rejected."""
     expired = 0
     for canister_id in list(management.stop_waiters):
-        waiting = management.stop_waiters[canister_id]
-        keep = [(r, d) for r, d in waiting if d > now_ns]
-        for reply_to, deadline in waiting:
-            if deadline <= now_ns:
-                reply_to(tx, Outcome(reject_code=2, error_code="IC0206", reject_message=(
-                    f"Stop canister request timed out: canister {canister_id} is still "
-                    "stopping.")))
-                expired += 1
-        if keep:
-            management.stop_waiters[canister_id] = keep
-        else:
-            del management.stop_waiters[canister_id]
+        waiting = management.stop_waiters.pop(canister_id)
+        for reply_to, deadline, ingress in waiting:
+            if deadline > now_ns:
+                management.stop_waiters.setdefault(canister_id, []).append(
+                    (reply_to, deadline, ingress))
+                continue
+            reply_to(tx, Outcome(reject_code=2, reject_message="Stop canister request timed out",
+                                 error_code="IC0206" if ingress else None))
+            expired += 1
     return expired
 
 

@@ -4,7 +4,9 @@ answered only once the context closes; start cancels a waiting stop; a stop that
 long is rejected while the canister stays ``stopping``."""
 import pytest
 
+from ic import candid
 from ic.errors import Reject
+from localnet.client import DID
 from localnet.testing import wait_until
 from tests.fixtures.holder_canister import EMPTY_ARGS, holder_wasm
 
@@ -31,11 +33,12 @@ def _request_status(client, ecid, request_id):
     return status.decode() if status else None
 
 
+def _stop_arg(canister_id):
+    return candid.encode(DID.arg_types("stop_canister"), [{"canister_id": canister_id}])
+
+
 def _stop_request(client, canister_id):
-    from localnet.client import DID
-    from ic import candid
-    arg = candid.encode(DID.arg_types("stop_canister"), [{"canister_id": canister_id}])
-    return _submit(client, "aaaaa-aa", "stop_canister", arg, ecid=canister_id)
+    return _submit(client, "aaaaa-aa", "stop_canister", _stop_arg(canister_id), ecid=canister_id)
 
 
 def _status(client, canister_id):
@@ -92,6 +95,8 @@ def test_start_cancels_a_waiting_stop(client, held):
     assert wait_until(lambda: _request_status(client, waiter, stop_id) == "rejected", timeout=10)
     cert = client.read_state(waiter, [[b"request_status", stop_id]])
     assert cert.lookup([b"request_status", stop_id, b"error_code"]) == b"IC0511"
+    assert cert.lookup([b"request_status", stop_id, b"reject_message"]) == \
+        f"Canister {waiter}'s stop request was cancelled.".encode()
     client.call(holder, "release", b"")
     assert wait_until(lambda: _request_status(client, waiter, wait_id) == "replied", timeout=20)
     assert _status(client, waiter) == "running"
@@ -106,6 +111,9 @@ def test_a_stop_that_waits_too_long_is_rejected_and_the_canister_stays_stopping(
     assert wait_until(lambda: _request_status(client, waiter, stop_id) == "rejected", timeout=10)
     cert = client.read_state(waiter, [[b"request_status", stop_id]])
     assert cert.lookup([b"request_status", stop_id, b"error_code"]) == b"IC0206"
+    assert cert.lookup([b"request_status", stop_id, b"reject_code"]) == b"\x02"
+    assert cert.lookup([b"request_status", stop_id, b"reject_message"]) == \
+        b"Stop canister request timed out"
     assert _status(client, waiter) == "stopping"
     client.call(holder, "release", b"")
     # No stop is waiting any more, but the canister still stops once its context closes.
@@ -116,3 +124,25 @@ def test_a_canister_without_open_calls_stops_at_once(client):
     cid = _install(client)
     client.mgmt("stop_canister", {"canister_id": cid})
     assert _status(client, cid) == "stopped"
+
+
+def test_a_canister_calling_stop_is_answered_when_the_other_has_stopped(client, held):
+    waiter, holder, _ = held
+    stopper = _install(client)
+    client.mgmt("update_settings", {"canister_id": waiter, "settings": {
+        "controllers": [client.identity.sender, stopper]}, "sender_canister_version": None})
+    stop_id = _submit(client, stopper, "stop_other", _stop_arg(waiter))
+    assert wait_until(lambda: _status(client, waiter) == "stopping", timeout=10)
+    assert _request_status(client, stopper, stop_id) == "processing"
+
+    client.mgmt("start_canister", {"canister_id": waiter})   # cancels the canister's stop
+    assert wait_until(lambda: _request_status(client, stopper, stop_id) == "rejected", timeout=10)
+    cert = client.read_state(stopper, [[b"request_status", stop_id]])
+    assert cert.lookup([b"request_status", stop_id, b"reject_message"]) == \
+        f"Canister {waiter}'s stop request cancelled".encode()
+
+    stop_id = _submit(client, stopper, "stop_other", _stop_arg(waiter))
+    assert wait_until(lambda: _status(client, waiter) == "stopping", timeout=10)
+    client.call(holder, "release", b"")
+    assert wait_until(lambda: _request_status(client, stopper, stop_id) == "replied", timeout=20)
+    assert _status(client, waiter) == "stopped"
