@@ -14,13 +14,8 @@ query, a rejected nested call, a snapshot load) makes the next message reload th
 ``canister.engine`` also keeps ``timer`` (the global timer, ns) and ``heartbeat`` (the module
 exports ``canister_heartbeat``), which ``run_timers`` reads without loading the canister.
 
-Calls: a call and its callbacks run at once, inside the message that makes it, while their
-answers come at once. ``raw_rand`` is answered a round later (as on the replica, which takes
-the randomness of the next round), so a canister awaiting it, and every canister awaiting
-that one, keeps its call context open across messages: its caller (``Message.reply_to``, or
-the callback of a calling canister) is answered from the round that closes it.
-``open_call_contexts`` counts them, so ``stop_canister`` leaves such a canister ``stopping``.
-They live in memory only: after a restart none are open (their callers get no answer).
+Calls between canisters, answers that come in a later round and the call contexts left open
+meanwhile are in routing.py (``CallRouting``).
 
 Cycles (fees.py): an ingress message pays its induction and every execution (update,
 callback, system task, install) its base fee plus instructions, also when it traps; a message
@@ -37,15 +32,14 @@ from . import fees
 from .engine import ExecutionEngine
 from .query_stats import QueryStats
 from .restore import from_snapshot
-from .state import RUNNING, STOPPED, STOPPING, CallResponse, CanisterSnapshot, Message
+from .routing import Answer, CallRouting, call_response, is_open, outcome_of
+from .state import RUNNING, STOPPED, STOPPING, CanisterSnapshot, Message
 
 _STATUS = {"running": RUNNING, "stopping": STOPPING, "stopped": STOPPED}
 CHUNK = 65536
 MAX_CACHED = 32
 _ZERO = bytes(CHUNK)
 _INSPECT_REJECTED = "IC0406"
-# Management methods the replica answers in a later round.
-_NEXT_ROUND = {"raw_rand"}
 
 
 def create_engine(node):
@@ -57,19 +51,7 @@ def _reject(code, message):
     return Reject(int(code[3]), message, code)
 
 
-class _Answer:
-    """Where a call context's answer goes (the engine's ``CallContext.origin``): kept in
-    ``value`` while the message that opened the context runs; after it, ``late(tx, outcome)``
-    (the caller's continuation) receives it."""
-
-    __slots__ = ("late", "value")
-
-    def __init__(self):
-        self.late = None
-        self.value = None
-
-
-class LocalnetEngine:
+class LocalnetEngine(CallRouting):
     """install / execute / query / inspect_message / uninstall for localnet's node."""
 
     def __init__(self, node):
@@ -84,8 +66,7 @@ class LocalnetEngine:
             subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
         self._cache = _Cache(self.engine, self.engine.max_live)
         self.query_stats = QueryStats()
-        self._open = {}              # canister id -> {id(cc): cc} of call contexts left open
-        self._next_round = deque()   # (caller id, call) answered in the next round
+        self.init_routing()
 
     # -- state sync -----------------------------------------------------------------------
     def _state(self, blobs, canister):
@@ -209,19 +190,19 @@ class LocalnetEngine:
             return refused
         now = self.node.clock.canister_time_ns()
         state = self._state(tx, canister)
-        answer = _Answer()
+        answer = Answer()
         result = self.engine.run(state, Message(
             "update", message.method, message.arg, message.caller.raw, cycles=message.cycles,
             time_ns=now, origin=answer))
         self._run_calls(tx, canister.id, state, result, now)
         reply_to = getattr(message, "reply_to", None)
-        if answer.value is None and reply_to is not None and _is_open(result.call_context):
+        if answer.value is None and reply_to is not None and is_open(result.call_context):
             answer.late = reply_to
             return Outcome.later()
         if answer.value is None:
             text = result.error.message if result.error else "no response"
             answer.value = (("reject", 5, text, "IC0506"), 0)
-        outcome = _outcome(Outcome, answer.value[0])
+        outcome = outcome_of(answer.value[0])
         outcome.refund = answer.value[1]
         return outcome
 
@@ -235,96 +216,6 @@ class LocalnetEngine:
         if result.committed:
             cost += fees.outgoing_calls(result.calls)
         self._charge(tx, canister, cost)
-
-    def _run_calls(self, tx, cid, state, first, now):
-        """Record ``first``, then deliver its calls and those of their callbacks (in the order
-        they were made) while their answers come at once; a call answered later goes on in
-        ``_resume``."""
-        self._step(tx, cid, state, first, now)
-        self._settled(tx, cid, first)
-        self._drain(tx, deque((cid, call) for call in first.calls))
-
-    def _drain(self, tx, pending):
-        while pending:
-            cid, call = pending.popleft()
-            if tx.get(cid) is None:   # a callee deleted the caller: its calls go nowhere
-                continue
-            response = self._deliver(tx, cid, call)
-            if response is not None:
-                self._callback(tx, cid, call, response, pending)
-
-    def _callback(self, tx, cid, call, response, pending):
-        if tx.get(cid) is None:   # a callee deleted it: no callback is left to run
-            return
-        now = self.node.clock.canister_time_ns()
-        state = self._state(tx, tx.mutable(cid))
-        result = self.engine.run_callback(state, call.callback, response, now)
-        self._step(tx, cid, state, result, now)
-        self._settled(tx, cid, result)
-        pending.extend((cid, c) for c in result.calls)
-
-    def _resume(self, tx, cid, call, outcome, refund):
-        """The answer to a call of ``cid`` came in a later round: run its callback and go on."""
-        pending = deque()
-        self._callback(tx, cid, call, _response(outcome, refund), pending)
-        self._drain(tx, pending)
-
-    def _settled(self, tx, cid, result):
-        """Pass on the answer a step gave its call context; track the context while open."""
-        from ..requests import Outcome
-        cc = result.call_context
-        if cc is None:
-            return
-        origin = cc.origin
-        if result.response is not None and isinstance(origin, _Answer):
-            if origin.late is not None:
-                outcome = _outcome(Outcome, result.response)
-                outcome.refund = result.refund
-                origin.late(tx, outcome)
-            elif origin.value is None:
-                origin.value = (result.response, result.refund)
-        if _is_open(cc):
-            self._open.setdefault(cid, {})[id(cc)] = cc
-            return
-        contexts = self._open.get(cid)
-        if contexts and contexts.pop(id(cc), None) is not None and not contexts:
-            del self._open[cid]
-            self.node.management.call_contexts_closed(tx, cid)
-
-    def _deliver(self, tx, cid, call):
-        """Send one call of canister ``cid``; its CallResponse, or None when it comes later."""
-        from .. import canisters
-        if call.callee == b"" and call.method in _NEXT_ROUND:
-            self._next_round.append((cid, call))
-            return None
-        if call.callee == b"":
-            outcome, refund = self.node.management.call_from_canister(
-                tx, cid, call.method, call.arg, cycles=call.cycles,
-                caller_version=_version(tx, cid),
-                reply_to=lambda later_tx, late: self._resume(later_tx, cid, call, late,
-                                                             call.cycles))
-        else:
-            outcome = canisters.deliver(self.node, tx, canisters.Message(
-                Principal(call.callee), call.method, call.arg, cid, cycles=call.cycles,
-                ingress=False,
-                reply_to=lambda later_tx, late: self._resume(
-                    later_tx, cid, call, late, getattr(late, "refund", call.cycles))))
-            refund = getattr(outcome, "refund", call.cycles)
-        if outcome.pending:
-            return None
-        return _response(outcome, refund)
-
-    def run_next_round(self, tx):
-        """Answer the calls waiting for this round (raw_rand); returns how many."""
-        waiting, self._next_round = self._next_round, deque()
-        for cid, call in waiting:
-            if tx.get(cid) is None:
-                continue
-            outcome, refund = self.node.management.call_from_canister(
-                tx, cid, call.method, call.arg, cycles=call.cycles,
-                caller_version=_version(tx, cid))
-            self._resume(tx, cid, call, outcome, refund)
-        return len(waiting)
 
     def query(self, tx, canister, message):
         """A query: run on the current state, nothing kept."""
@@ -349,7 +240,7 @@ class LocalnetEngine:
             instructions += result.instructions
             response = response or result.response
             pending.extend(result.calls)
-        outcome = _outcome(Outcome, response)
+        outcome = outcome_of(response)
         self.query_stats.count(canister.id, instructions, len(message.arg),
                                len(outcome.reply) if outcome.replied else 0)
         return outcome
@@ -366,10 +257,7 @@ class LocalnetEngine:
                 outcome = Outcome.of_reject(err)
         else:
             outcome = canisters.run_query(self.node, tx, message)
-        if outcome.replied:
-            return CallResponse(reply=outcome.reply)
-        return CallResponse(reject_code=outcome.reject_code,
-                            reject_message=outcome.reject_message)
+        return call_response(outcome)
 
     def inspect_message(self, canister, message):
         """Refuse ingress the canister cannot pay for (IC0207, as the replica does before
@@ -429,20 +317,10 @@ class LocalnetEngine:
         self._run_calls(tx, canister.id, state, result, now)
 
     def uninstall(self, tx, canister):
-        """Drop the in-memory state (the management canister clears the blobs); every call
-        context still waiting for its answer is rejected (CANISTER_REJECT)."""
-        from ..requests import Outcome
+        """Drop the in-memory state (the management canister clears the blobs); call contexts
+        still waiting for their answers are rejected."""
         self._cache.drop(canister.id)
-        for cc in self._open.pop(canister.id, {}).values():
-            origin = cc.origin
-            if not cc.responded and isinstance(origin, _Answer) and origin.late is not None:
-                origin.late(tx, Outcome(reject_code=4, reject_message=(
-                    f"Canister {canister.id} has been uninstalled.")))
-            cc.responded = True
-
-    def open_call_contexts(self, canister):
-        """How many call contexts of the canister wait for answers to its calls."""
-        return len(self._open.get(canister.id, ()))
+        self.reject_open_contexts(tx, canister)
 
 
 class _Cache:
@@ -521,28 +399,3 @@ def _exports(state, name):
 
 def _wasm64(state):
     return state.module is not None and state.module.memory64
-
-
-def _version(tx, cid):
-    record = tx.get(cid)
-    return record.version if record is not None else None
-
-
-def _is_open(cc):
-    """Whether a call context still waits: unanswered, or with calls not yet answered."""
-    return cc is not None and not (cc.responded and cc.outstanding == 0)
-
-
-def _response(outcome, refund):
-    """The CallResponse a callback gets for an Outcome."""
-    if outcome.replied:
-        return CallResponse(reply=outcome.reply, refund=refund)
-    return CallResponse(reject_code=outcome.reject_code,
-                        reject_message=outcome.reject_message, refund=refund)
-
-
-def _outcome(outcome_cls, response):
-    if response[0] == "reply":
-        return outcome_cls(reply=response[1])
-    return outcome_cls(reject_code=response[1], reject_message=response[2],
-                       error_code=response[3])
