@@ -13,6 +13,7 @@ from factory.harness import Factory, PlaybookRun
 from ic.agent import Agent
 from ic.identity import load_identity_file
 from ic.management import Management
+from localnet.api import SYNC_WAIT_SECONDS as SYNC_CALL_WAIT
 from localnet.testing import LocalnetProcess, wait_until
 from tests.fixtures.holder_canister import holder_wasm
 
@@ -123,7 +124,9 @@ def test_state_stopped_waits_until_the_canister_is_stopped(net, tmp_path):
     waiter, holder, waiting = op.held_canister("held")
     proc, result_file = op.start_stop("held", 120)
     assert wait_until(lambda: op.run_status(waiter) == "stopping", timeout=60)
-    time.sleep(3)
+    # Longer than a replica holds a synchronous call (10 s) before answering 202, so a task that
+    # does not wait for the stop's answer has returned by now.
+    time.sleep(SYNC_CALL_WAIT + 3)
     assert proc.poll() is None, "ic_canister returned while the canister was still stopping"
     released_at = time.monotonic()
     op.agent.update(holder, "release", b"DIDL\x00\x00")
