@@ -223,8 +223,10 @@ class CanisterLifecycle:
         self.diff.add("status", current, wanted)
         if current == wanted:
             return status
-        method = "start_canister" if wanted == "running" else "stop_canister"
-        self.change(self.mgmt, method, {"canister_id": Principal.from_text(canister_id)})
+        if wanted == "stopped":
+            stopped = self.change(self.stop_and_wait, canister_id)
+            return status if self.check_mode else stopped
+        self.change(self.mgmt, "start_canister", {"canister_id": Principal.from_text(canister_id)})
         if self.check_mode:
             return status
         return self.wait_for_status(canister_id, wanted, self.params["wait_timeout"])
@@ -245,8 +247,7 @@ class CanisterLifecycle:
             return status
         principal = Principal.from_text(canister_id)
         if run_status(status) != "stopped":
-            self.mgmt("stop_canister", {"canister_id": principal})
-            status = self.wait_for_status(canister_id, "stopped", self.params["wait_timeout"])
+            status = self.stop_and_wait(canister_id)
         if self.params.get("last_snapshot_dir"):
             self._last_snapshot(principal, status)
         reclaimed = drain(self, canister_id, status, Reclaim(self.caller_text(), self.params.get("reclaim_to")))

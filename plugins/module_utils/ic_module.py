@@ -38,6 +38,7 @@ try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
         AnonymousIdentity, load_identity, load_identity_file)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.polling import PollTimeout
     # ic.candid loads these lazily through importlib, which AnsiballZ cannot see; naming them
     # here packs them with every module (every management call encodes and decodes Candid).
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid import (  # noqa: F401 pylint: disable=unused-import
@@ -410,9 +411,10 @@ class ICModule:
                 return None
             raise
 
-    def wait_for_status(self, canister_id, wanted, timeout):
-        """Poll canister_status until its run status is ``wanted``; return the last status."""
-        deadline = time.monotonic() + timeout
+    def wait_for_status(self, canister_id, wanted, timeout, deadline=None):
+        """Poll canister_status until its run status is ``wanted`` (until ``deadline``, a
+        ``time.monotonic()`` value, else ``timeout`` s from now); return the last status."""
+        deadline = time.monotonic() + timeout if deadline is None else deadline
         delay = 0.05
         while True:
             status = self.canister_status(canister_id)
@@ -424,6 +426,22 @@ class ICModule:
                                  f"after {timeout} s (wanted {wanted})")
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    def stop_and_wait(self, canister_id):
+        """Stop a canister and wait until it is stopped, ``wait_timeout`` seconds in all.
+
+        The IC answers stop_canister only once the canister has stopped: it stays ``stopping``
+        while calls it made are unanswered. An answer that is not there in time is no error by
+        itself (the stop stays in effect); the status decides. Returns the stopped status."""
+        timeout = self.params["wait_timeout"]
+        deadline = time.monotonic() + timeout
+        waiting = Management(self.agent.waiting_at_most(timeout))
+        try:
+            waiting.call("stop_canister",
+                         {"canister_id": Principal.coerce(canister_id, field="canister_id")})
+        except PollTimeout:
+            pass
+        return self.wait_for_status(canister_id, "stopped", timeout, deadline=deadline)
 
     def registry(self, option="registry"):
         """Return the Registry named by option ``option`` or None."""

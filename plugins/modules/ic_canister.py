@@ -156,6 +156,9 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for a start or stop to finish.
+      - A canister whose calls to other canisters are still unanswered stays V(stopping) until
+        they are answered; the IC answers the stop only then. Past this time the task fails
+        naming this option, and the stop stays in effect (run the task again to wait more).
     type: int
     default: 300
   install_check:
