@@ -28,7 +28,7 @@ import Sha256 "Sha256";
 import Drain "Drain";
 import Fleet "Fleet";
 
-persistent actor class Factory(init : Types.InitArgs) = self {
+persistent actor class Factory(init : { admins : [Principal]; backup_controllers : [Principal] }) = self {
   type Err = Types.FactoryError;
   type Child = Types.Child;
 
