@@ -52,12 +52,20 @@ options:
     default: false
   compare_templates:
     description:
-      - Template versions wanted, each C({template, version, wasm_sha256, current}); the ones the
-        factory does not hold with that hash (or not as current when C(current) is true) are
-        returned in C(templates_missing).
+      - Template versions wanted, each C({template, version, wasm_sha256, current, wasm}); the ones the
+        factory does not hold with that hash (or not as current when C(current) is true), and those
+        without C(wasm_sha256), are returned in C(templates_missing).
+      - An entry with C(wasm) has its file checked first (a Wasm module, matching C(wasm_sha256)), so
+        that a bad file fails the check before anything changes.
     type: list
     elements: dict
     default: []
+  missing_ok:
+    description:
+      - When the factory is not recorded in O(registry) or has no module installed, return
+        C(exists=false) (with every compared template missing) instead of failing.
+    type: bool
+    default: false
   compare_policy:
     description:
       - The options of M(icp.canister_factory.ic_factory_policy) (C(admins), C(backup_controllers),
@@ -81,10 +89,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 factory:
-  description: Canister id of the factory.
+  description: Canister id of the factory (null when O(missing_ok) found none).
   returned: always
   type: str
   sample: bkyz2-fmaaa-aaaaa-qaaaq-cai
+exists:
+  description: Whether the factory exists with its module installed (false only with O(missing_ok)).
+  returned: always
+  type: bool
+  sample: true
 canister:
   description: The factory's own canister status (as M(icp.canister_factory.ic_canister_info) gives it) or null.
   returned: always
@@ -161,7 +174,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.factory_clien
 from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
     FactoryModule, factory_argument_spec)
 from ansible_collections.icp.canister_factory.plugins.module_utils.factory_policy import plan
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_templates import find_version, summary_view
+from ansible_collections.icp.canister_factory.plugins.module_utils.factory_templates import (
+    check_template_name, find_version, load_module, summary_view)
 
 
 class ICFactoryInfo(FactoryModule):
@@ -172,17 +186,24 @@ class ICFactoryInfo(FactoryModule):
         "children": {"type": "bool", "default": False},
         "compare_templates": {"type": "list", "elements": "dict", "default": []},
         "compare_policy": {"type": "dict"},
+        "missing_ok": {"type": "bool", "default": False},
     })
 
     def run(self):
-        """Gather the facts."""
+        """Check the compared template files, then gather the facts."""
         if self.params["events"] < 0:
             raise InputError("events", "must be zero or more")
+        self._check_template_files()
+        if self.params["missing_ok"] and not self._factory_exists():
+            self.result.update(factory=None, exists=False, canister=None,
+                               templates_missing=list(self.params["compare_templates"]), policy_changes=["all"])
+            return
         factory = self.factory
         templates = {name: summary_view(t) for name, t in factory.templates().items()}
         progress = factory.query("fleet_upgrade_progress")
         self.result.update(
             factory=self.factory_id,
+            exists=True,
             canister=self._canister(),
             version=factory.query("version"),
             metrics=_metrics(factory.query("get_metrics")),
@@ -210,15 +231,29 @@ class ICFactoryInfo(FactoryModule):
                 "module_hash": hex_or_none(status.get("module_hash")), "cycles": int(status["cycles"]),
                 "settings": from_definite(status["settings"])}
 
-    def _templates_missing(self, templates):
-        missing = []
+    def _check_template_files(self):
         for i, wanted in enumerate(self.params["compare_templates"]):
-            for key in ("template", "version", "wasm_sha256"):
+            for key in ("template", "version"):
                 if not wanted.get(key):
                     raise InputError(f"compare_templates[{i}].{key}", "is required")
+            check_template_name(wanted["template"])
+            if wanted.get("wasm"):
+                load_module(wanted["wasm"], wanted.get("wasm_sha256"))
+
+    def _factory_exists(self):
+        """Whether the factory is recorded (or given by id) and runs a module."""
+        try:
+            factory_id = self.factory_id
+        except InputError:
+            return False
+        return self.agent.module_hash(factory_id) is not None
+
+    def _templates_missing(self, templates):
+        missing = []
+        for wanted in self.params["compare_templates"]:
             view = templates.get(wanted["template"])
             held = find_version(view, wanted["version"])
-            if (held is None or held["wasm_sha256"] != str(wanted["wasm_sha256"]).lower()
+            if (held is None or not wanted.get("wasm_sha256") or held["wasm_sha256"] != str(wanted["wasm_sha256"]).lower()
                     or (wanted.get("current", True) and view["current"] != wanted["version"])):
                 missing.append(wanted)
         return missing
