@@ -103,7 +103,7 @@ created:
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.factory_client import child_vars, variant_tag
 from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
@@ -156,7 +156,14 @@ class ICFactoryCanister(FactoryModule):
             cid = Principal.coerce(self.params["canister_id"], field="canister_id")
             info = self.factory.query("get_canister_info", cid)
             return info if info is not None and variant_tag(info["status"]) != "Deleted" else None
-        for info in self.factory.query("list_user_canisters", owner):
+        try:
+            owned = self.factory.query("list_user_canisters", owner)
+        except Reject as exc:
+            if owner == self.identity.sender:
+                raise
+            raise InputError("owner", f"{self.caller_text()} is no admin of the factory and may ask only for its own "
+                             f"canisters, not {owner.to_text()}'s ({exc.reject_message.splitlines()[0]})") from None
+        for info in owned:
             if info["canister_type"] == self.params["template"] and variant_tag(info["status"]) != "Deleted":
                 return info
         return None
