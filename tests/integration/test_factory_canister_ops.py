@@ -81,7 +81,8 @@ def test_deploy_from_nothing_then_rerun_is_idle(world):
     assert (entry["template"], entry["status"], entry["owner"]) == ("factory", "active", op.principal)
     world["state"]["factory"] = entry["canister_id"]
     run = idle(op, "deploy_factory.yml", extra_vars={"factory_templates": ["user-0.1.0", "gallery"]})
-    assert run.stats["localhost"]["ok"] <= 3, "a converged factory costs the probe only"
+    # argument spec, two asserts and the probe; every other task skipped
+    assert run.stats["localhost"]["ok"] == 4 and run.stats["localhost"]["skipped"] == 3, run.stats
 
 
 def test_check_mode_predicts_changes_exactly(world):
