@@ -50,6 +50,7 @@ class Node:
         self.management = Management(self)
         self.engine = canisters.load_engine(self)
         system_canisters.ensure(self.store, self.clock.canister_time_ns())
+        system_canisters.finish_held(self)
         self._calls_since_prune = 0
         self._stopping = threading.Event()
         self._timers = None
@@ -111,6 +112,8 @@ class Node:
         self.metrics.update(request.canister_id, request.method_name)
         try:
             outcome = self.execute(message)
+            while getattr(outcome, "resume", None) is not None:
+                outcome = self._resume(outcome)
         except BaseException:
             self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
                                                reject_message="internal error in localnet"))
@@ -133,6 +136,17 @@ class Node:
                 return Outcome(reply=reply)
             outcome = canisters.deliver(self, tx, message)
             # Execution decides what a failed message still leaves behind (cycles, logs).
+            tx.commit()
+            return outcome
+
+    def _resume(self, held):
+        """Finish a message whose execution waits (fault ``hold_cmc``); the call stays
+        ``processing`` meanwhile and other messages run."""
+        if self._stopping.wait(held.resume_after):
+            raise RuntimeError("localnet stopped while a call was held")
+        with self.lock:
+            tx = self.store.transaction()
+            outcome = held.resume(tx)
             tx.commit()
             return outcome
 

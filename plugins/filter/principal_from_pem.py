@@ -50,6 +50,9 @@ def principal_from_pem(value, password=None):
     # identity needs the cryptography package; load it only when the filter is used.
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
         load_identity, load_identity_file)
+    if not isinstance(value, (str, bytes, bytearray)) or not value:
+        raise AnsibleFilterError(f"principal_from_pem: value: expected PEM text or the path of a PEM "
+                                 f"file, got {type(value).__name__ if value else 'nothing'}")
     try:
         if isinstance(value, (bytes, bytearray)) or "-----BEGIN" in value:
             identity = load_identity(value, password)

@@ -127,6 +127,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ..module_utils import validation
+from ..module_utils.ic.errors import InputError
 from ..module_utils.registry import Registry, RegistryError, template_group
 
 CANISTERS_GROUP = "canisters"
@@ -146,13 +148,44 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        self._check_options()
         base = os.path.dirname(os.path.abspath(path))
         entries = self._filtered(self._read_registries(base))
         if self.get_option("live"):
+            self._check_entries(entries)
             live = self._cached_live(path, cache, entries)
             for name, state in live.items():
                 entries[name].update(state)
         self._populate(entries)
+
+    def _check_options(self):
+        """The options, checked by the modules' validation functions before anything is read."""
+        try:
+            for index, owner in enumerate(self.get_option("owners") or []):
+                validation.principal(owner, f"owners[{index}]")
+            for index, status in enumerate(self.get_option("statuses") or []):
+                validation.status(status, f"statuses[{index}]")
+            if self.get_option("live"):
+                validation.network_url(self.get_option("network"))
+                validation.seconds(self.get_option("timeout"), "timeout")
+                validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
+                if self.get_option("root_key") not in (None, "", "fetch"):
+                    validation.hex_bytes(self.get_option("root_key"), "root_key")
+                if self.get_option("identity"):
+                    validation.readable_file(self.get_option("identity"), "identity")
+        except InputError as exc:
+            raise AnsibleParserError(f"registry inventory: {exc}") from None
+
+    @staticmethod
+    def _check_entries(entries):
+        """Live mode asks the network about each recorded canister id: each must be one."""
+        try:
+            for name, entry in entries.items():
+                if entry.get("canister_id") is not None:
+                    validation.canister_id(entry["canister_id"], f"{name}.canister_id")
+        except InputError as exc:
+            raise AnsibleParserError(f"registry inventory: {exc} (in the registry file; fix it with "
+                                     "ic_registry)") from None
 
     def _read_registries(self, base):
         """Merge the entries of every registry file; a later file wins for a repeated name."""

@@ -25,6 +25,7 @@ try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
     from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
         Registry, RegistryError)
+    from ansible_collections.icp.canister_factory.plugins.module_utils import validation
     IMPORT_ERROR = None
 except ImportError:
     IMPORT_ERROR = traceback.format_exc()
@@ -63,9 +64,16 @@ def common_argument_spec():
 def resolve_network(value):
     """Map ``local``/``ic``/URL to ``(url, is_loopback, is_mainnet)``; raise InputError if bad."""
     url = NETWORKS.get(value or "local", value)
-    parsed = urlparse(url)
+    wanted = "give 'local', 'ic' or an http(s) URL such as http://127.0.0.1:4943"
+    if not isinstance(url, str):
+        raise InputError("network", f"is a {type(url).__name__}; {wanted}")
+    try:
+        parsed = urlparse(url)
+        parsed.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
+    except ValueError as exc:
+        raise InputError("network", f"{value!r} is not a valid URL ({exc}); {wanted}") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InputError("network", f"{value!r} is not 'local', 'ic' or an http(s) URL")
+        raise InputError("network", f"{value!r} is not 'local', 'ic' or an http(s) URL; {wanted}")
     host = parsed.hostname
     loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
     mainnet = host in MAINNET_HOSTS
@@ -90,9 +98,28 @@ def resolve_root_key(value, network_value, loopback, mainnet):
         raise InputError("root_key", "not hex; give the DER root key as hex or 'fetch'") from None
 
 
-def principal_text(value, field):
-    """Return the canonical text of a principal given as text (InputError naming ``field``)."""
-    return Principal.coerce(value, field=field).to_text()
+def one_line(text):
+    """The first line of ``text`` (further lines of a replica's help text stay out of ``msg``)."""
+    return (str(text).strip().splitlines() or [""])[0]
+
+
+def unexpected_message(module, exc):
+    """The one line for an exception no check foresaw: where, what kind, and what to do."""
+    name = getattr(module, "_name", None) or "module"
+    kind = {RecursionError: "input nested too deeply", MemoryError: "input too large to handle",
+            KeyboardInterrupt: "interrupted"}.get(type(exc), "unexpected internal error")
+    return (f"{name}: {kind} ({type(exc).__name__}); nothing was changed after this point - "
+            "check the options, and rerun with -vvv for the traceback to report it")
+
+
+def certificate_message(exc, params):
+    """The certificate failure, worded for its likely cause: a root key of another network."""
+    text = one_line(str(exc))
+    if "signature" in text and "verify" in text:
+        return (f"root_key: the root key does not match this network ({text}); for a local network "
+                "leave root_key unset (it is fetched) or give the key that network prints at start "
+                "(icp network status / dfx ping); for mainnet leave it unset")
+    return f"certificate check failed: {text}"
 
 
 class DiffTracker:
@@ -126,6 +153,8 @@ class ICModule:
     """Base class: subclasses set ``argument_spec`` (and the other AnsibleModule rules), implement ``run``."""
 
     argument_spec = {}
+    # The name of this module's pass in validation.CHECKS (run before the first IC call).
+    input_checks = None
     mutually_exclusive = []
     required_if = []
     required_one_of = []
@@ -166,6 +195,8 @@ class ICModule:
                              exception=CLIENT_IMPORT_ERROR)
         instance = cls(module)
         try:
+            # Every option is checked before the first IC call and the first registry write.
+            validation.check(cls.input_checks, module.params)
             if cls.needs_client:
                 # Bad network, root key or identity options fail here, before any change.
                 instance.connect()
@@ -176,7 +207,7 @@ class ICModule:
         except InputError as exc:
             instance.fail(str(exc))
         except CertificateError as exc:
-            instance.fail(f"certificate check failed: {exc}")
+            instance.fail(certificate_message(exc, instance.params))
         except TransportError as exc:
             where = "cannot reach" if exc.status is None else "error from"
             instance.fail(f"{where} {instance.network_url()}: {exc}",
@@ -185,7 +216,11 @@ class ICModule:
             instance.fail(str(exc))
         except ICError as exc:
             as_dict = getattr(exc, "as_dict", None)
-            instance.fail(str(exc), error=as_dict() if as_dict else None)
+            instance.fail(one_line(str(exc)), error=as_dict() if as_dict else None)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Not an error we foresaw: one line for the user, the traceback only under -vvv.
+            details = {"traceback": traceback.format_exc()} if module._verbosity >= 3 else {}
+            instance.fail(unexpected_message(module, exc), **details)
         instance.exit()
 
     def run(self):

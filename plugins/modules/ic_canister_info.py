@@ -159,6 +159,8 @@ def _ints(record):
 class ICCanisterInfo(ICModule):
     """ic_canister_info: facts only."""
 
+    input_checks = "ic_canister_info"
+
     argument_spec = {
         "canister_id": {"type": "str"},
         "canister_ids": {"type": "list", "elements": "str"},

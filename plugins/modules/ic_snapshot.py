@@ -196,6 +196,8 @@ def _public(snapshot):
 class ICSnapshot(SnapshotBackup, ICModule):
     """ic_snapshot: one class, one method per state."""
 
+    input_checks = "ic_snapshot"
+
     argument_spec = {
         "canister_id": {"type": "str"},
         "name": {"type": "str"},

@@ -387,12 +387,14 @@ def certificate_subnet_id(cert, root_key_der):
 
 def subnet_info(cert, root_key_der):
     """SubnetInfo for the subnet that signed a verified ``subnet`` read_state certificate;
-    with a delegation, ranges come from the delegation's certificate (as agent-rs does)."""
+    with a delegation, ranges come from the delegation's certificate only (as agent-rs)."""
     from .certificate import Certificate
 
     sid = certificate_subnet_id(cert, root_key_der)
     info = SubnetInfo.from_tree(cert.tree, sid)
-    if cert.delegation is not None and not info.ranges:
+    if cert.delegation is not None:
+        # Only the root-signed delegation says which canisters a subnet may speak for; the
+        # subnet's own tree could claim any range.
         parent = Certificate.decode(cert.delegation["certificate"])
         info.ranges = SubnetInfo.ranges_from_tree(parent.tree, sid)
     return info
