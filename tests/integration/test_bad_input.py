@@ -95,8 +95,23 @@ class World:
                 path = os.path.join(directory, name)
                 with open(path, "rb") as handle:
                     hashes[os.path.relpath(path, self.base)] = hashlib.sha256(handle.read()).hexdigest()
-        canisters = sorted(json.dumps(c, sort_keys=True) for c in self.net.canisters())
-        return canisters, hashes
+        listed = self.net.canisters()
+        canisters = sorted(json.dumps({k: v for k, v in c.items() if k != "cycles"}, sort_keys=True)
+                           for c in listed)
+        return canisters, hashes, Balances({c["id"]: c["cycles"] for c in listed})
+
+
+class Balances(dict):
+    """Cycles per canister, equal when no balance moved by more than what idle burn takes while
+    a case runs (a top-up or a created canister moves far more)."""
+
+    IDLE_BURN_ALLOWANCE = 10**9
+
+    def __eq__(self, other):
+        return self.keys() == other.keys() and all(
+            abs(self[key] - other[key]) <= self.IDLE_BURN_ALLOWANCE for key in self)
+
+    __hash__ = None
 
 
 def _mainnet_root_key_hex():
