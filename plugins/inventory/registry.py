@@ -13,6 +13,8 @@ description:
   - Reads one or more canister registry files written by M(icp.canister_factory.ic_registry)
     and adds every recorded canister as a host in group C(canisters) and in its template group
     C(<template>_canisters).
+  - A canister with shards (entries with C(shard_of) naming it, made by C(scale.yml)) and its
+    shards are also in group C(<template>_shards_<owner>), the owner's principal with C(_) for C(-).
   - Host variables are the registry entry (C(canister_id), C(template), C(owner), C(status),
     C(module_hash), C(wasm_version), C(cycles_balance), C(events), ...) plus
     C(ansible_connection=local), because every task for a canister runs on the controller.
@@ -340,12 +342,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Add hosts, the contract groups, and the constructed groups and variables."""
         self.inventory.add_group(CANISTERS_GROUP)
         strict = self.get_option("strict")
+        sharded = {e.get("shard_of") for e in entries.values() if e.get("shard_of")}
         for name in sorted(entries):
             hostvars = entries[name]
             self.inventory.add_host(name, group=CANISTERS_GROUP)
             if hostvars.get("template"):
                 group = self.inventory.add_group(template_group(hostvars["template"]))
                 self.inventory.add_child(group, name)
+                if (hostvars.get("shard_of") or name in sharded) and hostvars.get("owner"):
+                    self.inventory.add_child(self.inventory.add_group(shards_group(hostvars)), name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
                 self.inventory.set_variable(name, var, value)
@@ -363,6 +368,12 @@ class _Entries:
     def get(self, name):
         """The entry ``name`` or None."""
         return self.entries.get(name)
+
+
+def shards_group(hostvars):
+    """``<template>_shards_<owner>`` of a sharded canister (the owner's dashes as underscores)."""
+    owner = "".join(c if c.isalnum() else "_" for c in str(hostvars["owner"]))
+    return f"{hostvars['template']}_shards_{owner}"
 
 
 def _live_state(management, canister_id):
