@@ -415,8 +415,6 @@ def snapshot(params):
         hex_bytes(params["replace"], "replace")
     for field in ("if_older_than", "older_than", "keep"):
         optional_nat(params, field, maximum=NAT64_MAX)
-    if params.get("state") == "restored" and not params.get("snapshot_id"):
-        raise InputError("snapshot_id", "required with state=restored")
     if params.get("wait_timeout") is not None:
         seconds(params["wait_timeout"], "wait_timeout")
 
