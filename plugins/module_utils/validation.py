@@ -526,5 +526,3 @@ def check(kind, params):
     checker = CHECKS.get(kind)
     if checker is not None:
         checker(params)
-
-

@@ -46,13 +46,13 @@ METHODS = {
 INGRESS_LIMIT = 2 * 1024 * 1024
 ENVELOPE_ROOM = 16 * 1024
 CHUNK_THRESHOLD = INGRESS_LIMIT - ENVELOPE_ROOM
+CHUNK_SIZE = 1024 * 1024
+INSTALL_MODES = ("install", "reinstall", "upgrade")
 
 
 def needs_chunks(wasm_module, arg, chunk_threshold=CHUNK_THRESHOLD):
     """True when module plus arg are too big for one ``install_code`` message."""
     return len(wasm_module) + len(arg) > chunk_threshold
-CHUNK_SIZE = 1024 * 1024
-INSTALL_MODES = ("install", "reinstall", "upgrade")
 
 
 def once(make):
