@@ -21,13 +21,13 @@ ledger_interface.__doc__ = "The parsed cycles-ledger interface (parsed once per 
 
 class LedgerError(ICError):
     """The ledger answered ``Err``: ``.variant`` is the error's tag (``InsufficientFunds``,
-    ``TooOld``, ...), ``.details`` its payload."""
+    ``TooOld``, ...), ``.details`` its payload; ``message`` replaces the default text."""
 
-    def __init__(self, method, variant, details):
+    def __init__(self, method, variant, details, message=None):
         self.method = method
         self.variant = variant
         self.details = details
-        super().__init__(f"{method}: {variant}" + (f" {details}" if details else ""))
+        super().__init__(message or f"{method}: {variant}" + (f" {details}" if details else ""))
 
     def as_dict(self):
         """Module-result form, shaped like ``Reject.as_dict()``."""
@@ -43,10 +43,10 @@ class CreationPending(LedgerError):
 
     def __init__(self, duplicate_of):
         self.duplicate_of = duplicate_of
-        ICError.__init__(self, f"create_canister: the cycles ledger recorded this creation in block "
-                               f"{duplicate_of} but names no canister yet (the CMC has not answered); "
-                               "the outcome is unknown, so the deduplication key is kept: run again later")
-        self.method, self.variant, self.details = "create_canister", "Duplicate", {"duplicate_of": duplicate_of}
+        super().__init__("create_canister", "Duplicate", {"duplicate_of": duplicate_of},
+                         message=f"create_canister: the cycles ledger recorded this creation in block "
+                                 f"{duplicate_of} but names no canister yet (the CMC has not answered); "
+                                 "the outcome is unknown, so the deduplication key is kept: run again later")
 
 
 def _account(owner, subaccount=None):
