@@ -51,7 +51,11 @@ def test_dom_lists_every_canister_with_its_figures(report):
         assert name in dom
         if entry["status"] == "active":
             assert entry["canister_id"] in dom
-    assert 'id="kpi-canisters">3<' in dom, "three canisters exist; the failed one was deleted"
+    # The fault refuses every install_code, the rollback's drain too: a canister whose cycles
+    # cannot be drained is kept (nothing burnt), so the failed entry keeps its canister.
+    live = {c["id"] for c in factory.canisters()}
+    assert entries["dave-user"]["status"] == "failed" and entries["dave-user"]["canister_id"] in live
+    assert len(live) == 4 and f'id="kpi-canisters">{len(live)}<' in dom, "the page counts every live canister"
     assert "Fleet by template and status" in dom and "Days left" in dom
     assert "503" in dom, "the failure's error is not on the page"
 
