@@ -315,3 +315,39 @@ def test_upgrading_the_factory_keeps_everything(factory, callers):
     assert after == before
     assert factory.call(jo, "create_user_canister", jo.sender) == {"Ok": made}
     assert factory.admin("is_admin", callers.reader.sender)
+
+
+def test_owners_stop_start_and_refresh_their_children(factory, callers):
+    lee = Ed25519Identity.generate()
+    made = ok(factory.call(lee, "create_user_canister", lee.sender))
+    assert factory.call(lee, "stop_child", made) == {"Ok": None}
+    assert status_of(callers, made)["status"] == {"stopped": None}
+    assert factory.call(lee, "get_canister_info", made)["status"] == {"Stopped": None}
+    assert err(factory.call(callers.stranger, "start_child", made)) == {"NotAuthorized": None}
+    assert factory.call(lee, "start_child", made) == {"Ok": None}
+    refreshed = factory.call(lee, "refresh_canister", made)
+    assert refreshed["status"] == {"Active": None}
+    assert refreshed["cycles_balance"] == status_of(callers, made)["cycles"] or refreshed["cycles_balance"] > 0.99 * T
+    assert factory.call(callers.stranger, "refresh_canister", made) is None
+
+
+def test_new_backup_controllers_reach_existing_children(factory, callers):
+    mo = Ed25519Identity.generate()
+    made = ok(factory.call(mo, "create_user_canister", mo.sender))
+    backups = [callers.operator.sender, callers.reader.sender]
+    assert factory.admin("set_backup_controllers", backups) == {"Ok": None}
+    try:
+        newer = ok(factory.admin("create_user_canister", Ed25519Identity.generate().sender))
+        assert set(status_of(callers, newer)["settings"]["controllers"]) == {factory.id, *backups}
+        total = 0
+        while True:
+            synced = ok(factory.admin("sync_child_controllers", 20))
+            total += synced["updated"]
+            if synced["remaining"] == 0:
+                break
+        assert total >= 1
+        assert set(status_of(callers, made)["settings"]["controllers"]) == {factory.id, *backups}
+        assert ok(factory.admin("sync_child_controllers", 20)) == {"updated": 0, "remaining": 0}
+        assert "anonymous" in factory.admin("set_backup_controllers", [callers.anonymous.sender])["Err"]["InvalidArgument"]
+    finally:
+        assert factory.admin("set_backup_controllers", [callers.operator.sender]) == {"Ok": None}
