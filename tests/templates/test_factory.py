@@ -351,3 +351,23 @@ def test_new_backup_controllers_reach_existing_children(factory, callers):
         assert "anonymous" in factory.admin("set_backup_controllers", [callers.anonymous.sender])["Err"]["InvalidArgument"]
     finally:
         assert factory.admin("set_backup_controllers", [callers.operator.sender]) == {"Ok": None}
+
+
+def test_a_delete_that_cannot_finish_loses_nothing_and_can_be_retried(factory, callers, net):
+    nan = Ed25519Identity.generate()
+    made = ok(factory.call(nan, "create_user_canister", nan.sender))
+    assert child(callers, made).call(nan, "set_preference", "keep", "me") == {"ok": None}
+    # An operator (backup controller) took the factory off the child's controllers by mistake.
+    callers.management().update_settings(made, {"controllers": [callers.operator.sender]})
+    refused = err(factory.call(nan, "delete_canister", made))
+    assert "delete failed" in refused["InvalidArgument"]
+    info = factory.call(nan, "get_canister_info", made)
+    assert info["status"] == {"Active": None} and "delete failed" in info["last_error"]
+    assert str(made) in live_ids(net)
+    assert child(callers, made).call(nan, "get_preference", "keep") == "me"
+    # Put back, the delete goes through and the cycles come home.
+    callers.management().update_settings(made, {"controllers": [factory.id, callers.operator.sender]})
+    before = factory.balance()
+    assert factory.call(nan, "delete_canister", made) == {"Ok": None}
+    assert factory.balance() - before > 0.99 * T - 5 * 10**9
+    assert str(made) not in live_ids(net)

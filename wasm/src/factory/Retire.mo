@@ -18,7 +18,8 @@ module {
   let DRAIN_KEEPS : [Nat] = [2_000_000_000, 20_000_000_000, 100_000_000_000];
 
   /// Stops the child, installs the drain module, takes its cycles back and deletes it.
-  /// If its cycles cannot be taken back, the child is left stopped (nothing burnt) with last_error.
+  /// If a step fails, nothing is burnt: the child stays (as the IC reports it) with last_error,
+  /// and a later delete starts again.
   public func retire(ctx : Context.Ctx, child : Types.Child, caller : Principal) : async* Types.Done {
     let id = { canister_id = child.canister_id };
     try {
@@ -26,7 +27,7 @@ module {
       await Mgmt.ic.install_code({ mode = #reinstall; canister_id = child.canister_id; wasm_module = Drain.wasm; arg = ""; sender_canister_version = null });
       await Mgmt.ic.start_canister(id);
     } catch (e) {
-      return failRetire(ctx, child, caller, "preparing the drain: " # e.message());
+      return await* failRetire(ctx, child, caller, "preparing the drain: " # e.message());
     };
     var returned : ?Nat = null;
     var lastError = "";
@@ -36,13 +37,13 @@ module {
         break tries;
       } catch (e) { lastError := e.message() };
     };
-    let ?amount = returned else return failRetire(ctx, child, caller, "returning its cycles: " # lastError);
+    let ?amount = returned else return await* failRetire(ctx, child, caller, "returning its cycles: " # lastError);
     ctx.stats.cyclesReturned += amount;
     try {
       await Mgmt.ic.stop_canister(id);
       await Mgmt.ic.delete_canister(id);
     } catch (e) {
-      return failRetire(ctx, child, caller, "deleting: " # e.message());
+      return await* failRetire(ctx, child, caller, "deleting: " # e.message());
     };
     child.status := #Deleted;
     child.cycles_balance := 0;
@@ -51,8 +52,11 @@ module {
     #Ok;
   };
 
-  func failRetire(ctx : Context.Ctx, child : Types.Child, caller : Principal, message : Text) : Types.Done {
-    child.status := #Stopped;
+  func failRetire(ctx : Context.Ctx, child : Types.Child, caller : Principal, message : Text) : async* Types.Done {
+    try {
+      let s = await Mgmt.ic.canister_status({ canister_id = child.canister_id });
+      child.status := if (s.status == #running) #Active else #Stopped;
+    } catch (_) {}; // not a controller any more: the record keeps its last known status
     child.last_error := ?("delete failed: " # message);
     ctx.event(caller, "delete", ?child.canister_id, #Failed, ?message);
     #Err(#InvalidArgument("delete failed: " # message));
