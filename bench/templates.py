@@ -188,7 +188,8 @@ def template_subjects(owner, items, workers, gallery_item="chunk"):
         manifest = json.load(fh)
     subjects = []
     for entry in manifest["templates"]:
-        if entry["test_only"] or entry["out"] != entry["template"]:
+        # The factory canister is not a template a factory installs (it has no owner).
+        if entry["test_only"] or entry["out"] != entry["template"] or entry["template"] == "factory":
             continue
         name = entry["template"]
         module = wasm.load(os.path.join(WASM_DIR, f"{name}.wasm.gz"))
