@@ -22,7 +22,7 @@ def child(callers, canister_id, out):
 
 def progress_when_settled(factory):
     return wait_until(lambda: (lambda p: p if p and "Running" not in p["state"] else None)(
-        factory.admin("fleet_upgrade_progress")), timeout=120, interval=0.2)
+        factory.admin("fleet_upgrade_progress")), timeout=400, interval=0.5)
 
 
 def outcomes(factory):
