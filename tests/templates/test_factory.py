@@ -266,7 +266,7 @@ def test_the_timer_keeps_children_in_their_cycles_band(factory, callers):
     with Policies(factory) as p:
         p.set_template("user", band_min=2 * T, band_target=3 * T)
         p.set(maintenance_interval_seconds=1, low_balance_cycles=10**18)
-        wait_until(lambda: status_of(callers, made)["cycles"] >= 3 * T - 10**9, timeout=30, interval=0.5)
+        wait_until(lambda: status_of(callers, made)["cycles"] >= 3 * T - 10**9, timeout=90, interval=0.5)
         p.set(maintenance_interval_seconds=300)
     log = events(factory)
     assert any(e["action"] == "topup" and e["canister_id"] == made and e["outcome"] == {"Ok": None} for e in log)
