@@ -13,12 +13,18 @@ description:
   - Reads one or more canister registry files written by M(icp.canister_factory.ic_registry)
     and adds every recorded canister as a host in group C(canisters) and in its template group
     C(<template>_canisters).
+  - A canister with shards (entries with C(shard_of) naming it, made by C(scale.yml)) and its
+    shards are also in group C(<template>_shards_<owner>), the owner's principal with C(_) for C(-).
   - Host variables are the registry entry (C(canister_id), C(template), C(owner), C(status),
     C(module_hash), C(wasm_version), C(cycles_balance), C(events), ...) plus
     C(ansible_connection=local), because every task for a canister runs on the controller.
   - With O(live=true) it asks the network for each canister's status, cycles, memory and
     module hash (concurrently, one agent) and overrides the recorded values; the answer can be
     cached with the usual inventory cache options.
+  - With O(factory) it also reads the children of a factory canister (paging through its
+    C(list_canisters)) and merges them with the registry files - same host variables (with
+    C(source=factory)), same groups - as hosts named C(<template>-<canister id>). The identity must
+    be an admin of the factory. The listing is cached with the usual inventory cache options.
   - Uses a YAML configuration file whose name ends with C(icp_registry.yml) or
     C(icp_registry.yaml).
 extends_documentation_fragment:
@@ -88,6 +94,20 @@ options:
     description: How many canisters are asked about at once.
     type: int
     default: 8
+  factory:
+    description:
+      - A factory canister whose children are hosts too - its canister id, or its host name in the
+        registry files (C(factory), as playbooks/deploy_factory.yml records it).
+    type: str
+    env:
+      - name: ICP_FACTORY
+  factory_did:
+    description: The factory's Candid interface file; by default read from its C(candid:service) metadata.
+    type: path
+  factory_page_size:
+    description: Children read per query (at most 500).
+    type: int
+    default: 500
 """
 
 EXAMPLES = r"""
@@ -105,6 +125,15 @@ keyed_groups:
     prefix: template
   - key: status
     prefix: status
+
+# The canisters of the registry file and the children of its factory, cached for a minute.
+plugin: icp.canister_factory.registry
+registries: [build/registry.yml]
+factory: factory
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: build/inventory-cache
+cache_timeout: 60
 
 # Live cycles, cached for ten minutes; low balances get their own group.
 plugin: icp.canister_factory.registry
@@ -127,6 +156,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ..module_utils import validation
+from ..module_utils.ic.errors import InputError
 from ..module_utils.registry import Registry, RegistryError, template_group
 
 CANISTERS_GROUP = "canisters"
@@ -146,13 +177,47 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        self._check_options()
         base = os.path.dirname(os.path.abspath(path))
-        entries = self._filtered(self._read_registries(base))
+        entries = self._read_registries(base)
+        if self.get_option("factory"):
+            entries.update(self._cached_factory_children(path, cache, entries))
+        entries = self._filtered(entries)
         if self.get_option("live"):
+            self._check_entries(entries)
             live = self._cached_live(path, cache, entries)
             for name, state in live.items():
                 entries[name].update(state)
         self._populate(entries)
+
+    def _check_options(self):
+        """The options, checked by the modules' validation functions before anything is read."""
+        try:
+            for index, owner in enumerate(self.get_option("owners") or []):
+                validation.principal(owner, f"owners[{index}]")
+            for index, status in enumerate(self.get_option("statuses") or []):
+                validation.status(status, f"statuses[{index}]")
+            if self.get_option("live"):
+                validation.network_url(self.get_option("network"))
+                validation.seconds(self.get_option("timeout"), "timeout")
+                validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
+                if self.get_option("root_key") not in (None, "", "fetch"):
+                    validation.hex_bytes(self.get_option("root_key"), "root_key")
+                if self.get_option("identity"):
+                    validation.readable_file(self.get_option("identity"), "identity")
+        except InputError as exc:
+            raise AnsibleParserError(f"registry inventory: {exc}") from None
+
+    @staticmethod
+    def _check_entries(entries):
+        """Live mode asks the network about each recorded canister id: each must be one."""
+        try:
+            for name, entry in entries.items():
+                if entry.get("canister_id") is not None:
+                    validation.canister_id(entry["canister_id"], f"{name}.canister_id")
+        except InputError as exc:
+            raise AnsibleParserError(f"registry inventory: {exc} (in the registry file; fix it with "
+                                     "ic_registry)") from None
 
     def _read_registries(self, base):
         """Merge the entries of every registry file; a later file wins for a repeated name."""
@@ -208,6 +273,40 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._cache[key] = live
         return live
 
+    def _cached_factory_children(self, path, cache, entries):
+        """The factory's children as host entries, from the inventory cache when allowed and present."""
+        key = self.get_cache_key(path) + "_factory"
+        if self.get_option("cache") and cache:
+            try:
+                return self._cache[key]
+            except KeyError:
+                pass
+        children = self._factory_children(entries)
+        if self.get_option("cache"):
+            self._cache[key] = children
+        return children
+
+    def _factory_children(self, entries):
+        """Read every child of the factory (paged queries) as ``{host name: host vars}``."""
+        from ..module_utils.factory_client import FactoryClient, child_host_name, child_vars, resolve_factory_id
+
+        try:
+            factory_id = resolve_factory_id(self.get_option("factory"), lambda: _Entries(entries))
+            did_text = None
+            if self.get_option("factory_did"):
+                with open(self.get_option("factory_did"), "r", encoding="utf-8") as handle:
+                    did_text = handle.read()
+            agent = self._management().agent
+            client = FactoryClient(agent, factory_id, did_text)
+            children = {}
+            for info in client.canisters(page_size=max(1, min(500, self.get_option("factory_page_size")))):
+                hostvars = child_vars(info, agent.url)
+                hostvars["factory"] = factory_id
+                children[child_host_name(hostvars)] = hostvars
+        except Exception as exc:  # the whole source is unusable: say why in one line
+            raise AnsibleParserError(f"registry inventory: factory {self.get_option('factory')}: {exc}") from exc
+        return children
+
     def _fetch_live(self, entries):
         """Ask the network about every canister with a recorded id, several at once."""
         ids = {name: e["canister_id"] for name, e in entries.items() if e.get("canister_id")}
@@ -243,18 +342,38 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Add hosts, the contract groups, and the constructed groups and variables."""
         self.inventory.add_group(CANISTERS_GROUP)
         strict = self.get_option("strict")
+        sharded = {e.get("shard_of") for e in entries.values() if e.get("shard_of")}
         for name in sorted(entries):
             hostvars = entries[name]
             self.inventory.add_host(name, group=CANISTERS_GROUP)
             if hostvars.get("template"):
                 group = self.inventory.add_group(template_group(hostvars["template"]))
                 self.inventory.add_child(group, name)
+                if (hostvars.get("shard_of") or name in sharded) and hostvars.get("owner"):
+                    self.inventory.add_child(self.inventory.add_group(shards_group(hostvars)), name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
                 self.inventory.set_variable(name, var, value)
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+
+class _Entries:
+    """The merged registry entries, looked up like RegistryData (for the factory's host name)."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def get(self, name):
+        """The entry ``name`` or None."""
+        return self.entries.get(name)
+
+
+def shards_group(hostvars):
+    """``<template>_shards_<owner>`` of a sharded canister (the owner's dashes as underscores)."""
+    owner = "".join(c if c.isalnum() else "_" for c in str(hostvars["owner"]))
+    return f"{hostvars['template']}_shards_{owner}"
 
 
 def _live_state(management, canister_id):
