@@ -4,13 +4,15 @@ A rule is ``{"match": {...}, "action": ..., "count": n}``. ``match`` may name ``
 ``canister`` (principal text: the called canister or the effective canister id),
 ``endpoint`` (``call``, ``query``, ``read_state``) and ``sender``; an absent key matches
 anything. ``action`` is ``http_503``, ``http_429``,
-``delay_ms`` (with ``"ms": n``) or ``drop_response`` (execute, then close the connection
-without answering). ``count`` is how many requests the rule hits (default 1; ``null`` = no
-limit).
+``delay_ms`` (with ``"ms": n``), ``drop_response`` (execute, then close the connection
+without answering) or ``hold_processing`` (with ``"seconds": n``; calls only: accept the call,
+show it as ``processing`` and execute it only after ``n`` seconds, even past its ingress
+expiry, as a replica does with a message already inducted). ``count`` is how many requests
+the rule hits (default 1; ``null`` = no limit).
 """
 import threading
 
-ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response")
+ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response", "hold_processing")
 _MATCH_KEYS = ("method", "canister", "endpoint", "sender")
 
 
@@ -37,8 +39,13 @@ class Faults:
         ms = rule.get("ms", rule.get("delay_ms", 0))
         if action == "delay_ms" and (not isinstance(ms, (int, float)) or ms < 0):
             raise ValueError("ms: the delay in milliseconds must be a non-negative number")
+        seconds = rule.get("seconds", 0)
+        if action == "hold_processing" and (not isinstance(seconds, (int, float))
+                                            or isinstance(seconds, bool) or seconds <= 0):
+            raise ValueError("seconds: how long to hold the call in processing, a positive "
+                             "number")
         entry = {"match": {k: str(v) for k, v in match.items()}, "action": action,
-                 "count": count, "ms": ms}
+                 "count": count, "ms": ms, "seconds": seconds}
         with self._lock:
             self._rules.append(entry)
         return entry

@@ -81,11 +81,13 @@ class Node:
             self.store.close()
 
     # --- update calls ---------------------------------------------------------------------
-    def call(self, request, ecid):
+    def call(self, request, ecid, hold=0):
         """Accept an authenticated call; returns the history Entry once it has executed.
 
         Raises HttpError for requests the HTTP layer refuses and Reject for rejections
-        before execution (answered as ``non_replicated_rejection``).
+        before execution (answered as ``non_replicated_rejection``). ``hold`` (seconds, the
+        ``hold_processing`` fault) returns the entry at once, still ``processing``, and
+        executes the call that much later in the background.
         """
         to_management = request.canister_id == MANAGEMENT
         if to_management:
@@ -109,6 +111,13 @@ class Node:
             entry.done.wait(30)
             return entry
         self.metrics.update(request.canister_id, request.method_name)
+        if hold:
+            threading.Timer(hold, self._run_logged, args=(entry, message)).start()
+            return entry
+        self._run(entry, message)
+        return entry
+
+    def _run(self, entry, message):
         try:
             outcome = self.execute(message)
         except BaseException:
@@ -118,7 +127,12 @@ class Node:
         self.history.finish(entry, outcome)
         self.metrics.outcome("replied" if outcome.replied else "rejected")
         self._maybe_prune()
-        return entry
+
+    def _run_logged(self, entry, message):
+        try:
+            self._run(entry, message)
+        except Exception:  # noqa: BLE001 - a held call failing must not kill the timer thread
+            log.exception("executing a held call failed")
 
     def execute(self, message):
         """Run one update message in its own transaction; returns the Outcome."""
