@@ -31,7 +31,7 @@ log = logging.getLogger("localnet.node")
 class Node:
     """A single-node, single-subnet IC network over a state directory."""
 
-    def __init__(self, state_dir, clean=False):
+    def __init__(self, state_dir, clean=False, reply_shape="spec"):
         if clean:
             for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm",
                          "root_key.hex"):
@@ -39,11 +39,14 @@ class Node:
                 if os.path.exists(path):
                     os.remove(path)
         self.state_dir = state_dir
+        # The management replies' shape: an older replica's, the spec's or a newer one's.
+        self.reply_shape = reply_shape
         self.store = Store(state_dir)
         self.keys = Keys.load_or_create(self.store)
         self.clock = Clock(self.store.get_meta("clock_offset", 0))
         self.certifier = Certifier(self.keys, self.clock)
-        self.history = IngressHistory()
+        self.history = IngressHistory(self.store)
+        self.history.prune(self.clock.now_ns())
         self.metrics = Metrics()
         self.faults = Faults()
         self.lock = threading.RLock()
@@ -119,7 +122,7 @@ class Node:
 
     def _run(self, entry, message):
         try:
-            outcome = self.execute(message)
+            outcome = self.execute(message, entry)
         except BaseException:
             self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
                                                reject_message="internal error in localnet"))
@@ -134,19 +137,25 @@ class Node:
         except Exception:  # noqa: BLE001 - a held call failing must not kill the timer thread
             log.exception("executing a held call failed")
 
-    def execute(self, message):
-        """Run one update message in its own transaction; returns the Outcome."""
+    def execute(self, message, entry=None):
+        """Run one update message in its own transaction; returns the Outcome.
+
+        With the ingress history ``entry``, its answer is committed in the same transaction
+        as the state change (a rejected management call commits only the answer).
+        """
         with self.lock:
             tx = self.store.transaction()
             if message.canister_id == MANAGEMENT:
                 try:
-                    reply = self.management.call(tx, message)
+                    outcome = Outcome(reply=self.management.call(tx, message))
                 except Reject as err:
-                    return Outcome.of_reject(err)
-                tx.commit()
-                return Outcome(reply=reply)
-            outcome = canisters.deliver(self, tx, message)
-            # Execution decides what a failed message still leaves behind (cycles, logs).
+                    outcome = Outcome.of_reject(err)
+                    tx = self.store.transaction()
+            else:
+                # Execution decides what a failed message still leaves behind (cycles, logs).
+                outcome = canisters.deliver(self, tx, message)
+            if entry is not None:
+                self.history.record(tx, entry, outcome)
             tx.commit()
             return outcome
 

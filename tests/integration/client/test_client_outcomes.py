@@ -65,3 +65,30 @@ def test_hold_processing_needs_seconds(localnet):
     from localnet.testing import LocalnetError
     with pytest.raises(LocalnetError, match="seconds"):
         localnet.faults({"match": {"method": CREATE}, "action": "hold_processing"})
+
+
+def test_answered_request_survives_kill_9_of_localnet(tmp_path):
+    """The agent resends the same signed bytes after a lost reply. The IC keeps a request's
+    status until its expiry, so even after localnet is killed (-9) and restarted on its
+    state the resend must get the first answer, not make a second canister."""
+    from localnet.testing import LocalnetProcess
+    identity = Ed25519Identity.generate()
+    net = LocalnetProcess(state_dir=str(tmp_path / "state"))
+    try:
+        body, request_id, expiry = signed_create(identity, time.time_ns() + 120 * 10 ** 9)
+        agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+        first = candid.decode(agent._submit(str(MGMT), body, request_id, expiry),
+                              DID.ret_types(CREATE))[0]["canister_id"]
+        agent.close()
+        before = len(net.canisters())
+        net.kill()
+        net.start()
+        agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+        assert agent.request_status(MGMT, request_id)[0] == "replied"
+        again = candid.decode(agent._submit(str(MGMT), body, request_id, expiry),
+                              DID.ret_types(CREATE))[0]["canister_id"]
+        agent.close()
+        assert again == first
+        assert len(net.canisters()) == before, "the resend created a second canister"
+    finally:
+        net.kill()
