@@ -112,7 +112,11 @@ class Management:
                     self.node.clock.canister_time_ns(), ingress=message.ingress,
                     cycles=message.cycles, caller_version=caller_version)
         result = handler(call, args)
-        return interface.encode_reply(message.method, result)
+        return interface.encode_reply(message.method, result, self._shape(message))
+
+    def _shape(self, message):
+        # Users see the configured replica's shape; canisters (built against the spec) not.
+        return self.node.reply_shape if getattr(message, "ingress", True) else "spec"
 
     def call_from_canister(self, tx, caller, method, arg, cycles=0, caller_version=None):
         """A call from canister ``caller`` (inside its message, same transaction).
@@ -161,4 +165,4 @@ class Management:
         if not allowed:
             call.require_controller(canister)
         result = HANDLERS[message.method](call, args)
-        return interface.encode_reply(message.method, result)
+        return interface.encode_reply(message.method, result, self._shape(message))
