@@ -84,7 +84,11 @@ def normalize(settings, prefix="settings"):
 
 
 def from_definite(definite):
-    """Normal form of a ``definite_canister_settings`` value from canister_status."""
+    """Normal form of a ``definite_canister_settings`` value from canister_status.
+
+    A setting the replica does not report (an older replica's reply, decoded leniently as
+    None) is left out: unknown, never 0."""
+    definite = {k: v for k, v in definite.items() if v is not None}
     out = {"controllers": sorted(Principal.coerce(p).to_text() for p in definite.get("controllers", []))}
     for name in NAT_FIELDS:
         if name in definite:
