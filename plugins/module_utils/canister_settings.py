@@ -123,5 +123,14 @@ def to_candid(normal):
 
 
 def differences(wanted, current):
-    """Return the subset of ``wanted`` whose value differs from ``current``."""
+    """Return the subset of ``wanted`` whose value differs from ``current``.
+
+    A wanted setting the replica does not report (``current`` from ``from_definite`` lacks
+    it: an older replica version) can be neither set nor checked there, so it is refused
+    rather than sent again on every run."""
+    for name in wanted:
+        if name not in current:
+            raise InputError(f"settings.{name}", "this network's replica does not report this "
+                             "setting (an older replica version), so it can be neither set nor "
+                             "checked there; remove it from settings")
     return {k: v for k, v in wanted.items() if current.get(k) != v}
