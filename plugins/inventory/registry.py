@@ -264,8 +264,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             agent = self._management().agent
             client = FactoryClient(agent, factory_id, did_text)
             children = {}
+            labels = client.version_labels()
             for info in client.canisters(page_size=max(1, min(500, self.get_option("factory_page_size")))):
-                hostvars = child_vars(info, agent.url)
+                hostvars = child_vars(info, agent.url, labels)
                 hostvars["factory"] = factory_id
                 children[child_host_name(hostvars)] = hostvars
         except Exception as exc:  # the whole source is unusable: say why in one line

@@ -208,7 +208,8 @@ class ICFactoryInfo(FactoryModule):
             policy_changes=[c.key for c in plan(factory, self.params["compare_policy"] or {}, self.caller_text())],
         )
         if self.params["children"]:
-            self.result["children"] = [child_vars(c, self.network_url()) for c in factory.canisters()]
+            labels = factory.version_labels()
+            self.result["children"] = [child_vars(c, self.network_url(), labels) for c in factory.canisters()]
 
     def _canister(self):
         """The factory's own canister status; None when the caller may not read it."""
