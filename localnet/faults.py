@@ -7,10 +7,17 @@ anything. ``action`` is ``http_503``, ``http_429``,
 ``delay_ms`` (with ``"ms": n``) or ``drop_response`` (execute, then close the connection
 without answering). ``count`` is how many requests the rule hits (default 1; ``null`` = no
 limit).
+
+``hold_cmc`` (with ``"seconds": n``, match ``method: create_canister``) is not an HTTP action:
+the cycles ledger's ``create_canister`` burns the cycles and records the transaction, then its
+call to the CMC waits ``n`` seconds, as when the CMC is slow on the real network. Meanwhile the
+original call stays ``processing`` and a retry with the same key gets ``Duplicate`` without a
+canister id; a killed localnet finishes the creation when it starts again.
 """
 import threading
 
-ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response")
+HTTP_ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response")
+ACTIONS = HTTP_ACTIONS + ("hold_cmc",)
 _MATCH_KEYS = ("method", "canister", "endpoint", "sender")
 
 
@@ -37,8 +44,11 @@ class Faults:
         ms = rule.get("ms", rule.get("delay_ms", 0))
         if action == "delay_ms" and (not isinstance(ms, (int, float)) or ms < 0):
             raise ValueError("ms: the delay in milliseconds must be a non-negative number")
+        seconds = rule.get("seconds", 0)
+        if action == "hold_cmc" and (not isinstance(seconds, (int, float)) or seconds <= 0):
+            raise ValueError("seconds: how long the CMC step is held, a positive number")
         entry = {"match": {k: str(v) for k, v in match.items()}, "action": action,
-                 "count": count, "ms": ms}
+                 "count": count, "ms": ms, "seconds": seconds}
         with self._lock:
             self._rules.append(entry)
         return entry
@@ -58,8 +68,8 @@ class Faults:
         with self._lock:
             return [dict(r) for r in self._rules]
 
-    def take(self, endpoint, canisters=(), method=None, sender=None):
-        """The first matching rule (its count used up by one), or None.
+    def take(self, endpoint, canisters=(), method=None, sender=None, actions=HTTP_ACTIONS):
+        """The first matching rule with one of ``actions`` (its count used up by one), or None.
 
         ``canisters`` are the texts a ``canister`` match may equal: the called canister and
         the effective canister id (so a rule can name the target of an aaaaa-aa call).
@@ -69,7 +79,7 @@ class Faults:
         seen = {"endpoint": endpoint, "method": method, "sender": sender}
         with self._lock:
             for rule in self._rules:
-                if all(v in canisters if k == "canister" else seen.get(k) == v
+                if rule["action"] in actions and all(v in canisters if k == "canister" else seen.get(k) == v
                        for k, v in rule["match"].items()):
                     if rule["count"] is not None:
                         rule["count"] -= 1

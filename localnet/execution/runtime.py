@@ -95,9 +95,7 @@ class Runtime:
             return hit
         parsed = info.parsed or wasm_binary.parse(info.wasm)
         module, tracked = self._load(key, parsed)
-        first = parsed.imported_count("global")
-        globals_ = tuple(f"{GLOBAL_PREFIX}{first + i}"
-                         for i, g in enumerate(parsed.globals) if g.mutable)
+        globals_ = _global_names(parsed)
         compiled = Compiled(
             module=module, has_start=parsed.start is not None,
             table=wasm_binary.export_name(parsed, 1, TABLE_EXPORT) if parsed.tables else None,
@@ -162,6 +160,16 @@ class Runtime:
         store.set_fuel(10_000)  # instantiation runs no canister code (start is exported)
         instance = self._linkers[info.memory64].instantiate(store, compiled.module)
         return LiveInstance(store, instance, compiled)
+
+
+def _global_names(parsed):
+    first = parsed.imported_count("global")
+    return tuple(f"{GLOBAL_PREFIX}{first + i}" for i, g in enumerate(parsed.globals) if g.mutable)
+
+
+def global_names(wasm):
+    """The names the engine gives the mutable globals of a raw module (snapshot uploads)."""
+    return _global_names(wasm_binary.parse(wasm))
 
 
 class LiveInstance:

@@ -11,6 +11,7 @@ from ic.candid import encoder
 from ic.errors import CandidError
 from ic.management_did import IC_DID
 
+from .. import limits
 from ..errors import reject
 
 _PATCHES = (
@@ -40,6 +41,10 @@ _LAST = threading.local()
 _HEADERS = {}
 
 
+# Methods whose ``nat`` cycles amount the replica converts to u128.
+CYCLES_FIELDS = {"provisional_create_canister_with_cycles": "amount", "provisional_top_up_canister": "amount"}
+
+
 def decode_args(method, arg):
     """The decoded first argument of ``method`` (None for methods without one); IC0408.
 
@@ -55,6 +60,11 @@ def decode_args(method, arg):
     except (CandidError, ValueError, RecursionError):
         raise reject("IC0408", f"Failed to decode payload for ic00 method: {method}") from None
     value = values[0] if values else None
+    field = CYCLES_FIELDS.get(method)
+    if field is not None and isinstance(value, dict) and (value.get(field) or 0) > limits.MAX_U128:
+        # Cycles are u128 in the replica: a nat beyond it does not convert, like a bad payload.
+        raise reject("IC0408", f"Failed to decode payload for ic00 method: {method} "
+                               f"({field} does not fit in 128 bits)")
     _LAST.value = (method, arg, value)
     return value
 

@@ -12,6 +12,7 @@ from .. import cycles, limits
 from ..errors import reject
 from .code import code_blob_names, uninstall
 from .context import visible_to
+from ..execution.runtime import global_names
 
 _FIELDS = ("module_hash", "wasm_binary_size", "metadata", "certified_data", "wasm_memory_size",
            "stable_memory_size", "global_memory_size", "chunk_hashes", "engine")
@@ -90,7 +91,7 @@ def load_canister_snapshot(call, args):
                                f"{snapshot_id.hex()} belongs to can load it on canister "
                                f"{canister.id}. Sender: {call.caller}.")
     snap = find_snapshot(owner, snapshot_id)
-    uploaded_globals = _pair_globals(call, canister, snap)
+    uploaded_globals = _pair_globals(call, canister, owner, snap)
     for name in code_blob_names(call.tx, canister.id):
         call.tx.write_blob(canister.id, name, None)
     for digest in canister.chunk_hashes:
@@ -113,20 +114,31 @@ def load_canister_snapshot(call, args):
         "source": {snap.get("source", "taken_from_canister"): None}}})
 
 
-def _pair_globals(call, canister, snap):
+def _pair_globals(call, canister, owner, snap):
     """Globals blob for an uploaded snapshot, named after the canister's current globals.
 
     An upload carries global values without the engine's names; a snapshot is normally
     uploaded into a canister running the same module, whose globals have the same order.
     """
     values = snap.get("uploaded_globals")
-    current = call.tx.read_blob(canister.id, "globals")
-    if values is None or current is None:
+    if values is None:
         return None
-    names = [name for name, _value in cbor.loads(current)]
+    current = call.tx.read_blob(canister.id, "globals")
+    if current is not None:
+        names = [name for name, _value in cbor.loads(current)]
+    else:
+        # An empty canister (a restore into a new one): the names follow from the module.
+        names = _module_global_names(call.tx.read_blob(owner.id, prefix(snap["id"]) + "wasm"))
     if len(names) != len(values):
         return None
     return cbor.dumps([[name, value] for name, value in zip(names, values)])
+
+
+def _module_global_names(wasm):
+    try:
+        return global_names(wasm) if wasm else []
+    except Exception:  # pylint: disable=broad-except  # not a valid module: no globals to name
+        return []
 
 
 def list_canister_snapshots(call, args):

@@ -31,6 +31,17 @@ def ensure(store, now_ns):
     tx.commit()
 
 
+def finish_held(node):
+    """Run the CMC steps that were held when localnet stopped (the real CMC answers anyway)."""
+    names = cycles_ledger.held_names(node.store)
+    if not names:
+        return
+    tx = node.store.transaction()
+    for name in names:
+        cycles_ledger.finish_held(node, tx, name)
+    tx.commit()
+
+
 def is_system(canister_id):
     """True for the ids served by this package."""
     return canister_id in SYSTEM
@@ -57,6 +68,15 @@ def deliver(node, tx, message):
     except Reject as err:
         outcome = Outcome.of_reject(err)
         outcome.refund = message.cycles
+        return outcome
+    except cycles_ledger.Held as held:
+        # The burn is kept; the call's answer comes when the held CMC step has run.
+        inner.commit()
+        outcome = Outcome()
+        outcome.refund = 0
+        outcome.resume_after = held.seconds
+        key = held.key
+        outcome.resume = lambda later_tx: Outcome(reply=cycles_ledger.finish_held(node, later_tx, key))
         return outcome
     inner.commit()
     outcome = Outcome(reply=reply)

@@ -1,7 +1,13 @@
 """The cycles ledger (ICRC-1 token of cycles): balances, transfers, top-ups, canister creation.
 
 Balances live in the network's state (``localnet.ledger``), so ``/_/mint`` credits the same
-accounts. Fee 100M cycles per operation; ``created_at_time`` deduplicates within 24 hours.
+accounts. Fee 100M cycles per operation; ``created_at_time`` deduplicates within 24 hours plus
+60 s of permitted drift (older: ``TooOld``), as DFINITY's cycles ledger does.
+
+``create_canister`` works like the real one: the key hashes the sender's account, the amount
+and ``created_at_time`` (not the settings); the burn is recorded first with no canister id,
+and the id is filled in once the CMC step has answered. The ``hold_cmc`` fault holds that step
+(``Held``), so a retry in between gets ``Duplicate{duplicate_of, canister_id = null}``.
 """
 import hashlib
 
@@ -14,18 +20,29 @@ from ..errors import reject
 from ..management import settings as settings_mod
 from ..management.context import Call
 from ..management.lifecycle import create
+from . import ledger_blocks as blocks
 
 MODULE_HASH = hashlib.sha256(b"localnet cycles ledger").digest()
 DID = candid.parse_did(CYCLES_LEDGER_DID)
 FEE = 100_000_000
 WINDOW_NS = 24 * 3600 * 10 ** 9
-DRIFT_NS = 120 * 10 ** 9
+DRIFT_NS = 60 * 10 ** 9
 CMC_ID = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
 
 
 def metadata():
     """Public metadata sections of the canister."""
     return {"candid:service": {"public": True, "data": CYCLES_LEDGER_DID.encode()}}
+
+
+class Held(Exception):
+    """The CMC step of creation ``key`` waits ``seconds`` (fault ``hold_cmc``); the burn is
+    already recorded in the transaction."""
+
+    def __init__(self, key, seconds):
+        super().__init__(key)
+        self.key = key
+        self.seconds = seconds
 
 
 class _Failed(Exception):
@@ -53,14 +70,9 @@ def run(handler, node, tx, message):
     return candid.encode(DID.ret_types(message.method), [result]), refund
 
 
-def _next_block(tx):
-    index = tx.get_meta("ledger_blocks", 0)
-    tx.set_meta("ledger_blocks", index + 1)
-    return index
-
-
 def _dedup(node, tx, message, args, created_at_time):
-    """Check the time window; returns (key, earlier result or None)."""
+    """Check the time window; returns (key, earlier result or None). ``args`` is what the
+    transaction hash covers besides the method and the caller."""
     if created_at_time is None:
         return None, None
     now = node.clock.canister_time_ns()
@@ -109,7 +121,12 @@ def icrc1_transfer(node, tx, message, args):
     _debit(tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE)
     to = args["to"]
     ledger.credit(tx, to["owner"], to.get("subaccount"), args["amount"])
-    block = _next_block(tx)
+    # A transfer that names its fee carries it in the transaction, else the block says it.
+    block = blocks.append(node, tx, "xfer", args["amount"], fee=None if args.get("fee") is not None else FEE,
+                          tx_fee=args.get("fee"), memo=args.get("memo"),
+                          created_at_time=args.get("created_at_time"),
+                          **{"from": blocks.account(message.caller, args.get("from_subaccount")),
+                             "to": blocks.account(to["owner"], to.get("subaccount"))})
     _remember(node, tx, key, {"block": block})
     return block
 
@@ -125,7 +142,9 @@ def withdraw(node, tx, message, args):
     _debit(tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE)
     cycles.settle_idle_burn(target, node.clock.canister_time_ns())
     target.cycles += args["amount"]
-    block = _next_block(tx)
+    block = blocks.append(node, tx, "burn", args["amount"], fee=FEE, memo=args["to"].raw,
+                          created_at_time=args.get("created_at_time"),
+                          **{"from": blocks.account(message.caller, args.get("from_subaccount"))})
     _remember(node, tx, key, {"block": block})
     return block
 
@@ -139,7 +158,9 @@ def deposit(node, tx, message, args):
     to = args["to"]
     balance = ledger.credit(tx, to["owner"], to.get("subaccount"), message.cycles - FEE)
     _supply(tx, message.cycles - FEE)
-    return {"balance": balance, "block_index": _next_block(tx)}
+    block = blocks.append(node, tx, "mint", message.cycles - FEE, memo=args.get("memo"),
+                          to=blocks.account(to["owner"], to.get("subaccount")))
+    return {"balance": balance, "block_index": block}
 
 
 def _supply(tx, delta):
@@ -148,14 +169,59 @@ def _supply(tx, delta):
 
 def create_canister(node, tx, message, args):
     """Create a canister funded with ``amount`` (less the creation fee) from the account."""
-    key, earlier = _dedup(node, tx, message, args, args.get("created_at_time"))
+    hashed = {"from_subaccount": args.get("from_subaccount"), "amount": args["amount"],
+              "created_at_time": args.get("created_at_time")}
+    key, earlier = _dedup(node, tx, message, hashed, args.get("created_at_time"))
     if earlier is not None:
+        canister = earlier.get("canister")
         raise _Failed({"Duplicate": {"duplicate_of": earlier["block"],
-                                     "canister_id": Principal(earlier["canister"])}})
+                                     "canister_id": None if canister is None else Principal(canister)}})
     amount = args["amount"]
     _debit(tx, message.caller, args.get("from_subaccount"), amount + FEE)
-    block = _next_block(tx)
-    creation = args.get("creation_args") or {}
+    block = blocks.append(node, tx, "burn", amount, fee=FEE, memo=blocks.CREATE_CANISTER_MEMO,
+                          created_at_time=args.get("created_at_time"),
+                          **{"from": blocks.account(message.caller, args.get("from_subaccount"))})
+    pending = {"caller": message.caller.raw, "from_subaccount": args.get("from_subaccount"),
+               "amount": amount, "creation": _plain(args.get("creation_args") or {}), "block": block}
+    if key is not None:
+        _remember(node, tx, key, {"block": block, "canister": None})
+    hold = node.faults.take("call", (str(message.canister_id),), "create_canister",
+                            str(message.caller), actions=("hold_cmc",)) \
+        if node.faults.active and message.ingress else None
+    if hold is not None:
+        pending_all = dict(tx.get_meta("ledger_pending", {}))
+        name = key or f"block-{block}"
+        pending_all[name] = pending
+        tx.set_meta("ledger_pending", pending_all)
+        raise Held(name, hold["seconds"])
+    return _cmc_step(node, tx, key, pending)
+
+
+def finish_held(node, tx, name):
+    """Run the held CMC step of ``name``; returns the reply bytes of the original call."""
+    pending_all = dict(tx.get_meta("ledger_pending", {}))
+    pending = pending_all.pop(name, None)
+    tx.set_meta("ledger_pending", pending_all)
+    if pending is None:
+        raise KeyError(name)
+    key = None if name.startswith("block-") else name
+    try:
+        result = {"Ok": _cmc_step(node, tx, key, pending)}
+    except _Failed as failed:
+        result = {"Err": failed.value}
+    return candid.encode(DID.ret_types("create_canister"), [result])
+
+
+def held_names(view):
+    """Creations whose CMC step has not run yet (e.g. localnet was killed while holding)."""
+    return sorted(view.get_meta("ledger_pending", {}))
+
+
+def _cmc_step(node, tx, key, pending):
+    """What the CMC does for the ledger: create the canister, or refund (minus a fee)."""
+    caller = Principal(pending["caller"])
+    amount, block = pending["amount"], pending["block"]
+    creation = _principals(pending["creation"])
     selection = creation.get("subnet_selection") or {}
     wanted = (selection.get("Subnet") or {}).get("subnet")
     problem = None
@@ -166,23 +232,55 @@ def create_canister(node, tx, message, args):
                    f"deducted from the canister's initial balance but only {amount} cycles "
                    "were received with the create_canister request.")
     if problem is not None:
-        ledger.credit(tx, message.caller, args.get("from_subaccount"), amount - FEE)
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _next_block(tx),
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": problem}})
     settings = dict(creation.get("settings") or {})
     if settings.get("controllers") is None:
-        settings["controllers"] = [message.caller]
+        settings["controllers"] = [caller]
     call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
                 ingress=False, cycles=amount)
     try:
         settings_mod.validate(settings)
         canister_id = create(call, settings, amount - limits.CREATION_FEE)
     except Exception as err:  # noqa: BLE001 - reported to the caller as FailedToCreate
-        ledger.credit(tx, message.caller, args.get("from_subaccount"), amount - FEE)
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _next_block(tx),
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": str(err)}}) from None
-    _remember(node, tx, key, {"block": block, "canister": canister_id.raw})
+    if key is not None:
+        seen = dict(tx.get_meta("ledger_dedup", {}))
+        if key in seen:
+            seen[key] = dict(seen[key], canister=canister_id.raw)
+            tx.set_meta("ledger_dedup", seen)
     return {"block_id": block, "canister_id": canister_id}
+
+
+def _refund(node, tx, pending):
+    """Give a failed creation's amount back, less the fee of the refund block."""
+    caller, sub, amount = Principal(pending["caller"]), pending.get("from_subaccount"), pending["amount"] - FEE
+    ledger.credit(tx, caller, sub, amount)
+    return blocks.append(node, tx, "mint", amount, fee=0, memo=blocks.REFUND_MEMO, to=blocks.account(caller, sub))
+
+
+def icrc3_get_blocks(node, tx, message, ranges):
+    """Blocks of the log (ICRC-3); there is no archive."""
+    return blocks.get_blocks(tx, ranges)
+
+
+def _principals(value):
+    """Undo ``_plain`` for the creation arguments (principals are stored as raw bytes)."""
+    value = dict(value)
+    settings = dict(value.get("settings") or {})
+    if settings.get("controllers") is not None:
+        settings["controllers"] = [Principal(bytes(c)) for c in settings["controllers"]]
+    for name in ("log_visibility", "snapshot_visibility", "status_visibility"):
+        vis = settings.get(name)
+        if isinstance(vis, dict) and "allowed_viewers" in vis:
+            settings[name] = {"allowed_viewers": [Principal(bytes(p)) for p in vis["allowed_viewers"]]}
+    if value.get("settings") is not None:
+        value["settings"] = settings
+    selection = value.get("subnet_selection")
+    if isinstance(selection, dict) and isinstance(selection.get("Subnet"), dict):
+        value["subnet_selection"] = {"Subnet": {"subnet": Principal(bytes(selection["Subnet"]["subnet"]))}}
+    return value
 
 
 def icrc1_balance_of(node, tx, message, account):
@@ -213,6 +311,6 @@ UPDATES = {"icrc1_transfer": icrc1_transfer, "withdraw": withdraw, "deposit": de
 QUERIES = {"icrc1_balance_of": icrc1_balance_of, "icrc1_fee": _constant(FEE),
            "icrc1_decimals": _constant(12), "icrc1_name": _constant("Trillion Cycles"),
            "icrc1_symbol": _constant("TCYCLES"), "icrc1_total_supply": icrc1_total_supply,
-           "icrc1_metadata": icrc1_metadata, "icrc1_minting_account": _constant(None),
+           "icrc1_metadata": icrc1_metadata, "icrc3_get_blocks": icrc3_get_blocks, "icrc1_minting_account": _constant(None),
            "icrc1_supported_standards": _constant([
                {"name": "ICRC-1", "url": "https://github.com/dfinity/ICRC-1"}])}

@@ -42,7 +42,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 
 
 def principal_from_pem(value, password=None):
@@ -50,14 +50,18 @@ def principal_from_pem(value, password=None):
     # identity needs the cryptography package; load it only when the filter is used.
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
         load_identity, load_identity_file)
+    if not isinstance(value, (str, bytes, bytearray)) or not value:
+        raise AnsibleFilterError(f"principal_from_pem: value: expected PEM text or the path of a PEM "
+                                 f"file, got {type(value).__name__ if value else 'nothing'}")
     try:
         if isinstance(value, (bytes, bytearray)) or "-----BEGIN" in value:
             identity = load_identity(value, password)
         else:
             identity = load_identity_file(value, password)
         return identity.sender.to_text()
-    except ICError as exc:
-        raise AnsibleFilterError(f"principal_from_pem: {exc}") from None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # Whatever went wrong, the user reads one line naming the problem (no Python internals).
+        raise AnsibleFilterError(validation.error_line("principal_from_pem", exc)) from None
 
 
 class FilterModule:

@@ -13,6 +13,8 @@ description:
   - Reads one or more canister registry files written by M(icp.canister_factory.ic_registry)
     and adds every recorded canister as a host in group C(canisters) and in its template group
     C(<template>_canisters).
+  - A canister with shards (entries with C(shard_of) naming it, made by C(scale.yml)) and its
+    shards are also in group C(<template>_shards_<owner>), the owner's principal with C(_) for C(-).
   - Host variables are the registry entry (C(canister_id), C(template), C(owner), C(status),
     C(module_hash), C(wasm_version), C(cycles_balance), C(events), ...) plus
     C(ansible_connection=local), because every task for a canister runs on the controller.
@@ -155,6 +157,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ..module_utils import validation
+from ..module_utils.ic.errors import InputError
 from ..module_utils.registry import Registry, RegistryError, template_group
 
 CANISTERS_GROUP = "canisters"
@@ -174,16 +178,47 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        self._check_options()
         base = os.path.dirname(os.path.abspath(path))
         entries = self._read_registries(base)
         if self.get_option("factory"):
             entries.update(self._cached_factory_children(path, cache, entries))
         entries = self._filtered(entries)
         if self.get_option("live"):
+            self._check_entries(entries)
             live = self._cached_live(path, cache, entries)
             for name, state in live.items():
                 entries[name].update(state)
         self._populate(entries)
+
+    def _check_options(self):
+        """The options, checked by the modules' validation functions before anything is read."""
+        try:
+            for index, owner in enumerate(self.get_option("owners") or []):
+                validation.principal(owner, f"owners[{index}]")
+            for index, status in enumerate(self.get_option("statuses") or []):
+                validation.status(status, f"statuses[{index}]")
+            if self.get_option("live"):
+                validation.network_url(self.get_option("network"))
+                validation.seconds(self.get_option("timeout"), "timeout")
+                validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
+                if self.get_option("root_key") not in (None, "", "fetch"):
+                    validation.hex_bytes(self.get_option("root_key"), "root_key")
+                if self.get_option("identity"):
+                    validation.readable_file(self.get_option("identity"), "identity")
+        except InputError as exc:
+            raise AnsibleParserError(f"registry inventory: {exc}") from None
+
+    @staticmethod
+    def _check_entries(entries):
+        """Live mode asks the network about each recorded canister id: each must be one."""
+        try:
+            for name, entry in entries.items():
+                if entry.get("canister_id") is not None:
+                    validation.canister_id(entry["canister_id"], f"{name}.canister_id")
+        except InputError as exc:
+            raise AnsibleParserError(f"registry inventory: {exc} (in the registry file; fix it with "
+                                     "ic_registry)") from None
 
     def _read_registries(self, base):
         """Merge the entries of every registry file; a later file wins for a repeated name."""
@@ -309,12 +344,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Add hosts, the contract groups, and the constructed groups and variables."""
         self.inventory.add_group(CANISTERS_GROUP)
         strict = self.get_option("strict")
+        sharded = {e.get("shard_of") for e in entries.values() if e.get("shard_of")}
         for name in sorted(entries):
             hostvars = entries[name]
             self.inventory.add_host(name, group=CANISTERS_GROUP)
             if hostvars.get("template"):
                 group = self.inventory.add_group(template_group(hostvars["template"]))
                 self.inventory.add_child(group, name)
+                if (hostvars.get("shard_of") or name in sharded) and hostvars.get("owner"):
+                    self.inventory.add_child(self.inventory.add_group(shards_group(hostvars)), name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
                 self.inventory.set_variable(name, var, value)
@@ -332,6 +370,12 @@ class _Entries:
     def get(self, name):
         """The entry ``name`` or None."""
         return self.entries.get(name)
+
+
+def shards_group(hostvars):
+    """``<template>_shards_<owner>`` of a sharded canister (the owner's dashes as underscores)."""
+    owner = "".join(c if c.isalnum() else "_" for c in str(hostvars["owner"]))
+    return f"{hostvars['template']}_shards_{owner}"
 
 
 def _live_state(management, canister_id):

@@ -79,6 +79,14 @@ def init_types_from_args_metadata(found):
 
 def encode(params, types):
     """Return the Candid bytes for ``arg``/``arg_value``/``arg_hex``; ``types`` may be None."""
+    try:
+        return _encode(params, types)
+    except RecursionError:
+        field = "arg_value" if params.get("arg_value") is not None else "arg"
+        raise InputError(field, "nested too deeply for this client; flatten the value") from None
+
+
+def _encode(params, types):
     if params.get("arg_hex") is not None:
         try:
             return bytes.fromhex(params["arg_hex"].strip())

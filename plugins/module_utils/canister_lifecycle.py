@@ -20,6 +20,11 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.canister_sett
     differences, from_definite, normalize, to_candid)
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event, now_iso
 from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download
+from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import (
+    KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding)
+from ansible_collections.icp.canister_factory.plugins.module_utils.reclaim import Reclaim, drain
+from ansible_collections.icp.canister_factory.plugins.module_utils.unknown_outcomes import (
+    PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, too_old_message)
 
 # The fields of canister_settings that the cycles ledger's create_canister accepts; the others
 # are applied with update_settings right after the creation.
@@ -36,6 +41,8 @@ class CanisterLifecycle:
         """Converge one canister to the module's parameters."""
         self.wanted = normalize(self.params.get("settings"))
         self._check_lockout(self.wanted)
+        if self.params["state"] != "absent":
+            resolve_funding(self.params.get("funding"), self.network_url())  # before any call
         canister_id, entry = self._locate()
         status = self.canister_status(canister_id) if canister_id else None
         created = False
@@ -80,40 +87,40 @@ class CanisterLifecycle:
         self.result["changed"] = True
         if self.check_mode:
             return None, None
-        key = self._dedup_key(entry)
+        key, resumed = self._dedup_key(entry)
         self._save_entry(lambda e: self._creating_entry(e, key))
         try:
             canister_id = self._create_repeatably(key)
         except ICError as exc:
-            if isinstance(exc, (TransportError, CertificateError)):
-                raise  # the outcome is unknown: keep the entry and its key for the next run
+            if outcome_unknown(exc):
+                raise  # keep the entry and its key: the next run asks again with the same key
+            if resumed and getattr(exc, "variant", None) == "TooOld":
+                self.result["changed"] = False
+                raise InputError("name", too_old_message(params["name"], key)) from None
             # A definite refusal (a reject, a ledger error, bad input): nothing was created, so
-            # the next run may start afresh.
-            self._save_entry(lambda e: self._failed_entry(e, exc))
+            # the next run may start afresh and this run changed nothing on the network.
+            self._save_entry(lambda e: self._refused_entry(e, entry, exc))
+            self.result["changed"] = False
             raise
         self._save_entry(lambda e: e.update(canister_id=canister_id))
         return canister_id, self.canister_status(canister_id)
 
     def _dedup_key(self, entry):
-        """The key that makes creation repeatable: reuse the one of an unfinished creation."""
+        """``(key, resumed)``: the key that makes creation repeatable; an unfinished creation's
+        own key is reused (with the amount it was started with)."""
         params = self.params
         if entry and entry.get("status") == "creating":
-            if entry.get("created_at_time") or entry.get("specified_id"):
-                return {k: entry[k] for k in ("funding", "specified_id", "created_at_time") if entry.get(k)}
+            key = key_of_entry(entry)
+            if key is not None:
+                return key, True
             if entry.get("canister_id") is None:
                 raise InputError("name", f"an earlier creation of {params['name']!r} has an unknown "
                                  "outcome and no deduplication key; check the network and record its "
                                  "canister_id with ic_registry, or remove the entry")
-        if params["funding"] == "cycles_ledger":
-            if params.get("specified_id"):
-                raise InputError("specified_id", "only with funding=provisional")
-            return {"funding": "cycles_ledger", "created_at_time": time.time_ns()}
-        if params.get("subnet"):
-            raise InputError("subnet", "only with funding=cycles_ledger")
-        key = {"funding": "provisional"}
-        if params.get("specified_id"):
-            key["specified_id"] = Principal.coerce(params["specified_id"], field="specified_id").to_text()
-        return key
+        funding = resolve_funding(params.get("funding"), self.network_url())
+        key = new_key(funding, params.get("cycles"), params.get("specified_id"), params.get("subnet"),
+                      lambda: pick_free_specified_id(self.agent))
+        return key, False
 
     def _creating_entry(self, entry, key):
         params = self.params
@@ -127,27 +134,36 @@ class CanisterLifecycle:
                 entry[field] = params[field]
         add_event(entry, "create", "started", identity=self.caller_text())
 
-    def _failed_entry(self, entry, exc):
+    def _refused_entry(self, entry, before, exc):
+        """Put back the entry as it was; a new one stays as ``failed`` without a key."""
+        if before is not None:
+            entry.clear()
+            entry.update(before)
+            return
         entry["status"] = "failed"
-        for field in ("specified_id", "created_at_time"):
+        for field in KEY_FIELDS:
             entry.pop(field, None)
         add_event(entry, "create", "failed", identity=self.caller_text(), error=str(exc))
 
     def _create_repeatably(self, key):
-        """Create; after an unknown outcome ask once more with the same deduplication key, which
-        answers with the canister made the first time (or makes it now)."""
-        try:
-            return self._create_call(key)
-        except TransportError:
-            if not (key.get("created_at_time") or key.get("specified_id")):
-                raise
+        """Create; after an unknown outcome ask again with the same deduplication key, which
+        answers with the canister made the first time (or makes it now). A creation the ledger
+        still processes (``Duplicate`` without a canister id) is asked about a few times more."""
+        for delay in PENDING_RETRY_DELAYS:
+            try:
+                return self._create_call(key)
+            except TransportError:
+                pass
+            except CreationPending:
+                pass
+            time.sleep(delay)
         return self._create_call(key)
 
     def _create_call(self, key):
         settings = to_candid(self.wanted) if self.wanted else None
-        cycles = self.params.get("cycles")
         if key["funding"] == "cycles_ledger":
-            return self._create_with_ledger(key, settings, cycles)
+            return self._create_with_ledger(key, settings)
+        cycles = self.params.get("cycles")
         specified = Principal.from_text(key["specified_id"]) if key.get("specified_id") else None
         arg = {"amount": cycles, "settings": settings, "specified_id": specified,
                "sender_canister_version": None}
@@ -161,9 +177,11 @@ class CanisterLifecycle:
             return specified.to_text()
         return Principal.coerce(reply["canister_id"]).to_text()
 
-    def _create_with_ledger(self, key, settings, cycles):
+    def _create_with_ledger(self, key, settings):
         from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
 
+        # The ledger's deduplication hashes the amount too: a retry resends the recorded one.
+        cycles = key.get("creation_cycles", self.params.get("cycles"))
         if cycles is None:
             raise InputError("cycles", "required with funding=cycles_ledger")
         if settings is not None:
@@ -205,8 +223,10 @@ class CanisterLifecycle:
         self.diff.add("status", current, wanted)
         if current == wanted:
             return status
-        method = "start_canister" if wanted == "running" else "stop_canister"
-        self.change(self.mgmt, method, {"canister_id": Principal.from_text(canister_id)})
+        if wanted == "stopped":
+            stopped = self.change(self.stop_and_wait, canister_id)
+            return status if self.check_mode else stopped
+        self.change(self.mgmt, "start_canister", {"canister_id": Principal.from_text(canister_id)})
         if self.check_mode:
             return status
         return self.wait_for_status(canister_id, wanted, self.params["wait_timeout"])
@@ -227,13 +247,21 @@ class CanisterLifecycle:
             return status
         principal = Principal.from_text(canister_id)
         if run_status(status) != "stopped":
-            self.mgmt("stop_canister", {"canister_id": principal})
-            status = self.wait_for_status(canister_id, "stopped", self.params["wait_timeout"])
+            status = self.stop_and_wait(canister_id)
         if self.params.get("last_snapshot_dir"):
             self._last_snapshot(principal, status)
+        reclaimed = drain(self, canister_id, status, Reclaim(self.caller_text(), self.params.get("reclaim_to")))
+        if reclaimed:
+            # Counted once: a run killed before the deletion finds the total here.
+            self._save_entry(lambda e: e.update(cycles_reclaimed=int(e.get("cycles_reclaimed") or 0) + reclaimed))
+            status = self.canister_status(canister_id) or status
+        total = reclaimed
+        if self.params.get("name"):
+            total = int((self.registry().read().get(self.params["name"]) or {}).get("cycles_reclaimed") or 0)
         self.mgmt("delete_canister", {"canister_id": principal})
         self.result["cycles_freed"] = int(status["cycles"])
-        self._save_entry(lambda e: self._tombstone(e, int(status["cycles"])))
+        self.result["cycles_reclaimed"] = total
+        self._save_entry(lambda e: self._tombstone(e, int(status["cycles"]), total))
         return None
 
     def _last_snapshot(self, principal, status):
@@ -246,9 +274,10 @@ class CanisterLifecycle:
         path = snapshot_download.download(self.mgmt, principal, taken["id"], self.params["last_snapshot_dir"])
         self.result["last_snapshot"] = {"id": taken["id"].hex(), "path": path}
 
-    def _tombstone(self, entry, cycles):
+    def _tombstone(self, entry, cycles, reclaimed=0):
         entry["status"] = "deleted"
-        add_event(entry, "delete", "ok", identity=self.caller_text(), cycles_freed=cycles)
+        add_event(entry, "delete", "ok", identity=self.caller_text(), cycles_freed=cycles,
+                  cycles_reclaimed=reclaimed)
 
     # ----- registry and result ---------------------------------------------------------
 
@@ -263,7 +292,7 @@ class CanisterLifecycle:
             data.put(self.params["name"], entry)
 
     def _record(self, canister_id, status, entry, created):
-        if self.check_mode or status is None or not self.params.get("name"):
+        if status is None or not self.params.get("name"):
             return
         wanted = {"canister_id": canister_id, "status": REGISTRY_STATUS[run_status(status)],
                   "module_hash": hex_or_none(status.get("module_hash"))}
@@ -272,6 +301,12 @@ class CanisterLifecycle:
                 wanted[field] = self.params[field]
         stale = {k: v for k, v in wanted.items() if (entry or {}).get(k) != v}
         if not stale and not created and not self.result["changed"]:
+            return
+        if stale and not created:
+            # Rewriting the entry is a change too: reported, and predicted in check mode.
+            self.result["changed"] = True
+            self.diff.add("registry", {k: (entry or {}).get(k) for k in stale}, stale)
+        if self.check_mode:
             return
 
         def update(e):

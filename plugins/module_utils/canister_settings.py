@@ -20,7 +20,10 @@ NAT_FIELDS = (
 )
 VISIBILITY_FIELDS = ("log_visibility", "snapshot_visibility", "status_visibility")
 ALL_FIELDS = ("controllers",) + NAT_FIELDS + VISIBILITY_FIELDS + ("environment_variables",)
-LIMITS = {"compute_allocation": 100, "wasm_memory_limit": 2 ** 48, "wasm_memory_threshold": 2 ** 48}
+# The IC's bounds (management canister reference): nat64 and nat128 fields, percent, 2^48 bytes.
+LIMITS = {"compute_allocation": 100, "memory_allocation": 2 ** 64 - 1, "freezing_threshold": 2 ** 64 - 1,
+          "reserved_cycles_limit": 2 ** 128 - 1, "minimum_incoming_canister_call_cycles": 2 ** 128 - 1,
+          "wasm_memory_limit": 2 ** 48, "wasm_memory_threshold": 2 ** 48}
 MAX_CONTROLLERS = 10
 
 
@@ -68,9 +71,9 @@ def normalize(settings, prefix="settings"):
                 raise InputError(field, f"at most {MAX_CONTROLLERS} controllers")
         elif name in NAT_FIELDS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InputError(field, "must be a non-negative integer")
+                raise InputError(field, f"is {value!r}; give a whole number of at least 0")
             if name in LIMITS and value > LIMITS[name]:
-                raise InputError(field, f"must be at most {LIMITS[name]}")
+                raise InputError(field, f"is {value}; the IC allows at most {LIMITS[name]}")
             out[name] = value
         elif name in VISIBILITY_FIELDS:
             out[name] = _visibility(value, field)

@@ -9,15 +9,14 @@ Mixed into an ``ICModule`` subclass.
 
 from __future__ import annotations
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid, wasm as wasm_lib
+from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args, validation
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event
 
-# icp-cli's threshold: module plus argument above this go through the chunk store.
-CHUNK_THRESHOLD = 2 * 1024 * 1024
 MAX_SNAPSHOTS = 10
 EOP_METADATA = "enhanced-orthogonal-persistence"
 
@@ -28,17 +27,7 @@ class CodeInstall:
     def run(self):
         """Converge the installed module of one canister."""
         params = self.params
-        module = wasm_lib.load(params["wasm"])
-        if params.get("wasm_sha256") and params["wasm_sha256"].lower() != module.sha256_hex:
-            raise InputError("wasm_sha256", f"{params['wasm']} has SHA-256 {module.sha256_hex}, "
-                             f"not {params['wasm_sha256'].lower()}")
-        did = candid_args.read_did(params["did"]) if params.get("did") else None
-        if did is None and module.candid_service:
-            did = candid_args.parse_service(module.candid_service, "wasm")
-        types = candid_args.arg_types(did)
-        if types is None:
-            types = candid_args.init_types_from_args_metadata(module.metadata("candid:args"))
-        arg = candid_args.encode(params, types)
+        module, arg = validation.code_payload(params)  # checked already; cached
         arg_sha = candid_args.sha256_hex(arg)
         canister_id, entry = self._locate()
         status = self.canister_status(canister_id) if canister_id else None
@@ -50,7 +39,7 @@ class CodeInstall:
         self.diff.add("module_hash", current, module.sha256_hex if mode != "none" else current)
         if entry is not None and entry.get("arg_sha256"):
             self.diff.add("arg_sha256", entry.get("arg_sha256"), arg_sha if mode != "none" else entry["arg_sha256"])
-        chunked = len(module.bytes_installed) + len(arg) > CHUNK_THRESHOLD
+        chunked = needs_chunks(module.bytes_installed, arg)
         self.result.update(previous_module_hash=current, mode=mode, arg_sha256=arg_sha,
                            installed_now=False, chunked=chunked and mode != "none",
                            module_hash=module.sha256_hex if mode != "none" else current,
@@ -85,8 +74,6 @@ class CodeInstall:
     def _decide(self, current, wanted, arg_sha, entry):
         params = self.params
         mode = params["mode"]
-        if mode == "reinstall" and not params["allow_data_loss"]:
-            raise InputError("allow_data_loss", "mode=reinstall wipes the canister's state; set allow_data_loss: true")
         same = current == wanted
         if same and entry is not None and entry.get("arg_sha256") and entry["arg_sha256"] != arg_sha:
             same = False

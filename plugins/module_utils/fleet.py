@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import wasm as wasm_lib
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
     ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
@@ -34,7 +32,9 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
 from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
+from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import RegistryError, add_event
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 
 
 def spec_argument_spec():
@@ -51,7 +51,7 @@ def spec_argument_spec():
         "did": {"type": "path"},
         "settings": {"type": "dict", "options": settings_argument_spec()},
         "state": {"type": "str", "default": "running", "choices": ["present", "running", "stopped"]},
-        "funding": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "funding": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
         "cycles": {"type": "int"},
         "cycles_min": {"type": "int"},
         "cycles_target": {"type": "int"},
@@ -226,20 +226,11 @@ class Fleet:
 
     # The FleetRegistry of the run, shared by the steps.
     fleet_registry = None
-    _wasm_lock = threading.Lock()
-    _wasm_hashes = None
 
     def run(self):
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
-        specs = self.params["canisters"]
-        names = [s["name"] for s in specs]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
-        if self.params["workers"] < 1:
-            raise InputError("workers", "must be at least 1")
+        specs = self.params["canisters"]  # checked whole by validation.fleet before this runs
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
-        self._wasm_hashes = {}
         started = time.monotonic()
         try:
             if len(specs) <= 1 or self.params["workers"] == 1:
@@ -287,10 +278,6 @@ class Fleet:
         name = spec["name"]
         item = {"name": name, "changed": False, "failed": False, "created": False, "canister_id": None}
         item["_diff"] = {"before": {}, "after": {}}
-        try:
-            self._check_spec(spec)
-        except InputError as exc:
-            return self._failed(item, f"{exc}", None)
         canister = CanisterStep(self, dict(self._common(), **self._canister_params(spec)))
         try:
             canister.run()
@@ -351,10 +338,8 @@ class Fleet:
                 and all(entry.get(k) == v for k, v in _arg_record(spec).items()))
 
     def _wasm_hash(self, path):
-        with self._wasm_lock:
-            if path not in self._wasm_hashes:
-                self._wasm_hashes[path] = wasm_lib.load(path).sha256_hex
-            return self._wasm_hashes[path]
+        # The module the validation pass loaded (and checked) already.
+        return validation.wasm(path).sha256_hex
 
     @staticmethod
     def _merge(item, step):
@@ -363,18 +348,12 @@ class Fleet:
         item["_diff"]["before"].update(part["before"])
         item["_diff"]["after"].update(part["after"])
 
-    @staticmethod
-    def _check_spec(spec):
-        Principal.coerce(spec["owner"], field=f"canisters[{spec['name']}].owner")
-        if not os.path.isfile(spec["wasm"]):
-            raise InputError(f"canisters[{spec['name']}].wasm", f"no file {spec['wasm']}")
-
     def _canister_params(self, spec):
         return {"canister_id": None, "name": spec["name"], "registry": self.params["registry"],
                 "template": spec.get("template"), "owner": spec["owner"], "state": spec["state"],
                 "settings": spec.get("settings"), "allow_lockout": False, "funding": spec["funding"],
                 "cycles": spec.get("cycles"), "specified_id": None, "subnet": None,
-                "last_snapshot_dir": None, "wait_timeout": 300}
+                "last_snapshot_dir": None, "reclaim_to": None, "wait_timeout": 300}
 
     def _code_params(self, spec):
         arg, value = _arg(spec)
@@ -392,8 +371,6 @@ class Fleet:
             return
         balance = item.get("cycles") or 0
         target = spec.get("cycles_target") or minimum
-        if minimum < 0 or target < minimum:
-            raise InputError(f"canisters[{spec['name']}].cycles_target", "must be at least cycles_min")
         if balance >= minimum:
             return
         add = target - balance
@@ -448,11 +425,12 @@ class Fleet:
             remover = CanisterStep(self, dict(self._common(), **{
                 "canister_id": item["canister_id"], "name": None, "registry": None, "template": None,
                 "owner": None, "state": "absent", "settings": None, "allow_lockout": False,
-                "funding": "provisional", "cycles": None, "specified_id": None, "subnet": None,
-                "last_snapshot_dir": None, "wait_timeout": 300}))
+                "funding": "auto", "cycles": None, "specified_id": None, "subnet": None,
+                "last_snapshot_dir": None, "reclaim_to": None, "wait_timeout": 300}))
             try:
                 remover.run()
                 deleted = True
+                item["cycles_reclaimed"] = remover.result.get("cycles_reclaimed", 0)
             except (ICError, RegistryError) as exc:
                 msg = f"{msg}; deleting the new canister failed too: {describe(exc, remover.network_url())[0]}"
         item.update(rolled_back=deleted)

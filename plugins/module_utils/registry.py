@@ -50,7 +50,8 @@ KEY_ORDER = (
     "module_hash", "wasm_version", "arg_sha256", "cycles_balance", "funding", "specified_id",
     "created_at_time", "subnet", "init_arg", "init_value", "cycles", "settings", "events",
 )
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# Matched with fullmatch: '$' would also match before a trailing newline ("evil\n").
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class RegistryError(Exception):
@@ -69,10 +70,18 @@ def template_group(template):
 
 def check_name(name):
     """Raise RegistryError unless ``name`` is usable as an inventory host name."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise RegistryError(
             f"name: {name!r} is not a valid registry name (letters, digits, '_', '.', '-'; "
             "not starting with '.' or '-')")
+
+
+def yaml_error_line(path, exc):
+    """One line for a YAML parse error: ``<file>:<line>: not valid YAML: <problem>; fix ...``."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else path
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or "cannot be parsed"
+    return f"{where}: not valid YAML ({' '.join(str(problem).split())}); fix the file or restore it from its backup"
 
 
 _DUMPER = []
@@ -163,7 +172,7 @@ class RegistryData:
         if status is not None and status not in STATUSES:
             raise RegistryError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
         template = entry.get("template")
-        if template is not None and not _NAME_RE.match(str(template)):
+        if template is not None and not _NAME_RE.fullmatch(str(template)):
             raise RegistryError(f"template: {template!r} is not a valid group name part")
         events = entry.get("events")
         if events is not None:
@@ -204,7 +213,7 @@ class Registry:
         try:
             doc = yaml.load(text, Loader=SafeLoader)  # a safe loader: libyaml's when present
         except yaml.YAMLError as exc:
-            raise RegistryError(f"{self.path}: not valid YAML: {exc}") from exc
+            raise RegistryError(yaml_error_line(self.path, exc)) from None
         return RegistryData.from_document(doc, self.path)
 
     @contextlib.contextmanager

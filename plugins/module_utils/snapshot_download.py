@@ -7,8 +7,9 @@
 A snapshot lives inside its canister and is deleted with it, so a "last snapshot" is only worth
 something once it is on disk. Layout of ``<dir>/<canister_id>-<snapshot_id>/``:
 ``metadata.json`` (the read_canister_snapshot_metadata record, blobs as hex),
-``wasm_module.bin``, ``wasm_memory.bin``, ``stable_memory.bin`` and ``chunks/<hash>.bin``;
-the same layout ``upload_canister_snapshot_*`` needs to bring it back.
+``wasm_module.bin``, ``wasm_memory.bin``, ``stable_memory.bin``, ``chunks/<hash>.bin`` and
+``manifest.json`` (``snapshot_files``); the same layout ``upload_canister_snapshot_*`` needs to
+bring it back.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 
-# icp-cli and dfx read snapshot data in slices of about 2 MB.
-SLICE_BYTES = 2_000_000
+from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_files
+
+SLICE_BYTES = snapshot_files.SLICE_BYTES  # icp-cli and dfx read in slices of about 2 MB too
 
 
 def _jsonable(value):
@@ -42,12 +44,13 @@ def _read_section(call, canister, snapshot_id, kind, size, path):
             offset += length
 
 
-def download(call, canister, snapshot_id, directory):
+def download(call, canister, snapshot_id, directory, folder=None, **info):
     """Write snapshot ``snapshot_id`` of ``canister`` under ``directory``; return the folder path.
 
-    ``call(method, arg)`` is a management canister call (``Management.call``).
+    ``call(method, arg)`` is a management canister call (``Management.call``). The folder is
+    ``folder`` when given, else ``<canister_id>-<snapshot_id>``; ``info`` goes into the manifest.
     """
-    target = os.path.join(directory, f"{canister.to_text()}-{bytes(snapshot_id).hex()}")
+    target = os.path.join(directory, folder or f"{canister.to_text()}-{bytes(snapshot_id).hex()}")
     os.makedirs(os.path.join(target, "chunks"), exist_ok=True)
     meta = call("read_canister_snapshot_metadata", {"canister_id": canister, "snapshot_id": snapshot_id})
     _read_section(call, canister, snapshot_id, "wasm_module", int(meta["wasm_module_size"]),
@@ -64,4 +67,6 @@ def download(call, canister, snapshot_id, directory):
             handle.write(reply["chunk"])
     with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as handle:
         json.dump(_jsonable(meta), handle, indent=2, sort_keys=True)
+    snapshot_files.write_manifest(target, canister_id=canister.to_text(), snapshot_id=bytes(snapshot_id).hex(),
+                                  taken_at_timestamp=int(meta["taken_at_timestamp"]), **info)
     return target

@@ -100,6 +100,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal 
 class ICCall(ICModule):
     """ic_call: one call, reply decoded."""
 
+    input_checks = "ic_call"
+
     argument_spec = dict(candid_args.argument_spec(), **{
         "canister_id": {"type": "str", "required": True},
         "method": {"type": "str", "required": True},

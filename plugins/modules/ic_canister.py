@@ -55,7 +55,11 @@ options:
     description:
       - V(present) creates the canister if needed and converges its settings, leaving the run state alone.
       - V(running) and V(stopped) also start or stop it and wait until the transition is over.
-      - V(absent) stops and deletes it (the remaining cycles are burned and reported as RV(cycles_freed)).
+      - V(absent) stops and deletes it. Its cycles are first given back (RV(cycles_reclaimed)): the
+        canister is reinstalled with a small drain module that deposits its liquid balance, less
+        about 10B cycles for the call, to the caller's cycles-ledger account (less the ledger's
+        100M fee), or to O(reclaim_to). What is left is burnt (RV(cycles_freed)). A balance below
+        that margin is not drained.
     type: str
     choices: [present, running, stopped, absent]
     default: present
@@ -111,12 +115,21 @@ options:
   funding:
     description:
       - How a new canister is paid for.
-      - V(provisional) uses C(provisional_create_canister_with_cycles) (local networks only).
-      - V(cycles_ledger) spends the caller's balance on the cycles ledger; its C(created_at_time)
-        is recorded before the call so a retry after an unknown outcome returns the same canister.
+      - V(auto) is V(provisional) on a loopback (local) network and V(cycles_ledger) elsewhere.
+      - V(provisional) uses C(provisional_create_canister_with_cycles) (local networks only; on
+        mainnet the task fails before any call). Without O(specified_id) a free id in the
+        network's canister ranges is chosen and recorded before the call, so a killed run
+        resumes with that id and never leaves an orphan.
+      - V(cycles_ledger) spends the caller's balance on the cycles ledger. Its C(created_at_time)
+        (unique per process) and the amount are recorded before the call; a retry resends both
+        (even when O(cycles) changed meanwhile), so the ledger answers with the same canister.
+      - Unknown outcomes keep the entry C(creating) with its key and fail the task; run again.
+        A ledger C(Duplicate) without canister id (the CMC has not answered yet) is asked about
+        again a few times, then the task fails with the key kept. A key older than the ledger's
+        window (24 h + 60 s, C(TooOld)) is never retried; the message says how to find the canister.
     type: str
-    choices: [provisional, cycles_ledger]
-    default: provisional
+    choices: [auto, provisional, cycles_ledger]
+    default: auto
   cycles:
     description:
       - Cycles for a new canister. The network's default when not set.
@@ -135,11 +148,40 @@ options:
         this directory (as C(<canister_id>-<snapshot_id>/) with the module, heap, stable memory,
         chunk store and metadata) before deleting the canister, which deletes its snapshots too.
     type: path
+  reclaim_to:
+    description:
+      - With O(state=absent), the canister that receives the deleted canister's cycles (through the
+        management canister's C(deposit_cycles)) instead of the caller's cycles-ledger account.
+    type: str
   wait_timeout:
     description:
       - Seconds to wait for a start or stop to finish.
+      - A canister whose calls to other canisters are still unanswered stays V(stopping) until
+        they are answered; the IC answers the stop only then. Past this time the task fails
+        naming this option, and the stop stays in effect (run the task again to wait more).
     type: int
     default: 300
+  install_check:
+    description:
+      - The module and init argument that a following M(icp.canister_factory.ic_code) task will
+        install, checked (file, Wasm magic, gzip, size, argument against the module's
+        C(candid:args) or O(install_check.did)) before anything is created, so that no canister
+        is created for code that would be refused. Nothing is installed by this module.
+    type: dict
+    suboptions:
+      wasm:
+        description: Path of the C(.wasm) or C(.wasm.gz) file.
+        type: path
+        required: true
+      arg:
+        description: Init argument as Candid text.
+        type: str
+      arg_value:
+        description: Init argument as data typed by the module's init type.
+        type: raw
+      did:
+        description: C(.did) file giving the init type.
+        type: path
 """
 
 EXAMPLES = r"""
@@ -200,18 +242,29 @@ last_snapshot:
       description: Directory holding the downloaded snapshot.
       type: str
 cycles_freed:
-  description: Cycles the canister held when it was deleted.
+  description: Cycles the canister still held when it was deleted (burnt with it).
   returned: when O(state=absent) deleted a canister
   type: int
+  sample: 9998000000
+cycles_reclaimed:
+  description:
+    - Cycles given back before the deletion (received by the cycles-ledger account or O(reclaim_to)),
+      including what an earlier, interrupted run of the same registry entry moved.
+  returned: when O(state=absent) deleted a canister
+  type: int
+  sample: 2989900000000
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
 
 
 class ICCanister(CanisterLifecycle, ICModule):
     """ic_canister: find or create, converge settings, start/stop, delete."""
+
+    input_checks = "ic_canister"
 
     argument_spec = {
         "canister_id": {"type": "str"},
@@ -222,12 +275,16 @@ class ICCanister(CanisterLifecycle, ICModule):
         "state": {"type": "str", "default": "present", "choices": ["present", "running", "stopped", "absent"]},
         "settings": {"type": "dict", "options": settings_argument_spec()},
         "allow_lockout": {"type": "bool", "default": False},
-        "funding": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "funding": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
         "cycles": {"type": "int"},
         "specified_id": {"type": "str"},
         "subnet": {"type": "str"},
         "last_snapshot_dir": {"type": "path"},
+        "reclaim_to": {"type": "str"},
         "wait_timeout": {"type": "int", "default": 300},
+        "install_check": {"type": "dict", "options": {
+            "wasm": {"type": "path", "required": True}, "arg": {"type": "str"},
+            "arg_value": {"type": "raw"}, "did": {"type": "path"}}},
     }
     required_one_of = [["canister_id", "name", "specified_id"]]
     mutually_exclusive = [["canister_id", "name"]]

@@ -173,6 +173,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils import candid
 class ICCode(CodeInstall, ICModule):
     """ic_code: install, upgrade or reinstall a module idempotently."""
 
+    input_checks = "ic_code"
+
     argument_spec = dict(candid_args.argument_spec(), **{
         "canister_id": {"type": "str"},
         "name": {"type": "str"},

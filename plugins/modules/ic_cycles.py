@@ -87,7 +87,7 @@ topped_up:
 
 import time
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, resolve_network
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event
@@ -95,6 +95,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.registry impo
 
 class ICCycles(ICModule):
     """ic_cycles: top up from a provisional or cycles ledger source."""
+
+    input_checks = "ic_cycles"
 
     argument_spec = {
         "canister_id": {"type": "str"},
@@ -111,7 +113,6 @@ class ICCycles(ICModule):
 
     def run(self):
         """Top up when needed."""
-        self._amount(0)  # validates the amounts before anything is read
         canister_id = self._canister_id()
         status = self.canister_status(canister_id)
         if status is None:
@@ -142,20 +143,14 @@ class ICCycles(ICModule):
     def _amount(self, balance):
         params = self.params
         if params.get("amount") is not None:
-            if params["amount"] <= 0:
-                raise InputError("amount", "must be positive")
             return params["amount"]
         minimum = params["min_cycles"]
         target = params.get("target_cycles") or minimum
-        if minimum < 0 or target < minimum:
-            raise InputError("target_cycles", "must be at least min_cycles (and both non-negative)")
         return target - balance if balance < minimum else 0
 
     def _check_source(self, add):
         if self.params["source"] == "provisional":
-            if resolve_network(self.params.get("network"))[2]:
-                raise InputError("source", "provisional top-ups do not exist on mainnet; use cycles_ledger")
-            return
+            return  # validation.cycles refused it on mainnet
         ledger = self._ledger()
         try:
             fee = int(ledger.icrc1_fee())

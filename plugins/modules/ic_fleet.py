@@ -142,8 +142,8 @@ options:
       funding:
         description: How a new canister is paid for (see O(icp.canister_factory.ic_canister#module:funding)).
         type: str
-        choices: [provisional, cycles_ledger]
-        default: provisional
+        choices: [auto, provisional, cycles_ledger]
+        default: auto
       cycles:
         description: Cycles a new canister is created with.
         type: int
@@ -253,6 +253,10 @@ canisters:
       description: Whether a canister created by this run was deleted after its install failed.
       type: bool
       returned: when the install failed
+    cycles_reclaimed:
+      description: Cycles the rolled-back canister gave back to the caller's cycles-ledger account before its deletion.
+      type: int
+      returned: when a canister was rolled back
 counts:
   description: How many canisters were handled, by outcome.
   returned: always
@@ -303,6 +307,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.fleet import 
 
 class ICFleet(Fleet, ICModule):
     """ic_fleet: the canister role's converge for many canisters, in threads."""
+
+    input_checks = "ic_fleet"
 
     argument_spec = {
         "registry": {"type": "path", "required": True},

@@ -254,11 +254,12 @@ import tempfile
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
-    CLIENT_IMPORT_ERROR, ICModule, principal_text, resolve_network)
+    CLIENT_IMPORT_ERROR, ICModule, resolve_network)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
-    Registry, RegistryError, add_event, now_iso)
+    Registry, add_event, now_iso)
 
 FIELDS = ("canister_id", "template", "owner", "status", "module_hash", "wasm_version",
           "cycles_balance")
@@ -284,23 +285,6 @@ def _export(data, params):
     return len(live), text
 
 
-def _read_import(params):
-    try:
-        with open(params["import_path"], "r", encoding="utf-8") as handle:
-            doc = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise RegistryError(f"import_path: cannot read {params['import_path']}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise RegistryError("import_path: expected a JSON object of canister names")
-    ids = {}
-    for name, value in doc.items():
-        if params["import_format"] == "dfx":
-            value = value.get(params["dfx_network"]) if isinstance(value, dict) else None
-        if isinstance(value, str):
-            ids[name] = value
-    return ids
-
-
 def _write_file(path, text):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".export-")
@@ -311,6 +295,8 @@ def _write_file(path, text):
 
 class ICRegistry(ICModule):
     """ic_registry: the registry file only; no IC call."""
+
+    input_checks = "ic_registry"
 
     needs_client = False
     argument_spec = {
@@ -404,13 +390,10 @@ class ICRegistry(ICModule):
 
     def _wanted_fields(self):
         params = self.params
-        fields = {k: params[k] for k in FIELDS if params.get(k) is not None}
-        for key in ("canister_id", "owner"):
-            if key in fields:
-                fields[key] = principal_text(fields[key], key)
+        fields = validation.entry_fields({k: params[k] for k in FIELDS if params.get(k) is not None})
         if self._network is not None:
             fields["network"] = self._network
-        fields.update(params.get("vars") or {})
+        fields.update(validation.entry_fields(params.get("vars") or {}, prefix="vars."))
         return fields
 
     def _record(self, entry, automatic):
@@ -456,7 +439,7 @@ class ICRegistry(ICModule):
 
     def _import(self, data):
         added = []
-        for name, canister_id in sorted(_read_import(self.params).items()):
+        for name, canister_id in sorted(validation.import_ids(self.params).items()):
             if data.get(name) is None:
                 entry = {"canister_id": canister_id, "status": "active", "created_at": now_iso()}
                 add_event(entry, "import", "ok", identity=self._actor)

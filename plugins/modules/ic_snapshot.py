@@ -13,6 +13,15 @@ description:
   - V(present) takes a snapshot (of the canister's Wasm, heap, stable memory and chunk store).
   - V(absent) deletes one snapshot by id, or every snapshot older than a given age or beyond the newest few.
   - V(restored) loads a snapshot back; a running canister is stopped around the load and started again.
+  - V(downloaded) writes a backup to disk, as a folder in O(dest) holding the module, heap, stable
+    memory, chunk store, metadata and a C(manifest.json) with the SHA-256 of every file. It takes a
+    snapshot (the canister is stopped only while the snapshot is taken) unless O(snapshot_id) names
+    one, downloads it, and deletes the snapshot it took. With O(if_changed) a backup whose state
+    equals the newest one in O(dest) is not kept. O(keep) and O(older_than) then prune O(dest).
+  - V(uploaded) brings a backup folder back into this canister (the same one or another one). It
+    checks every file against the manifest, uploads it as a new snapshot, loads it (stopping a
+    running canister around the load) and deletes the uploaded snapshot. A run killed in the middle
+    resumes the same upload (its progress is kept in a hidden file in the folder).
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
@@ -29,7 +38,9 @@ attributes:
     details:
       - V(absent) is idempotent.
       - V(present) is idempotent with O(if_older_than); without it, each run takes a new snapshot.
-      - V(restored) loads the snapshot on every run.
+      - V(restored) and V(uploaded) load the snapshot on every run.
+      - V(downloaded) keeps no new backup of an unchanged canister with O(if_changed), but it
+        takes (and deletes) a snapshot to find that out.
 options:
   canister_id:
     description: Principal text of the canister.
@@ -43,11 +54,12 @@ options:
   state:
     description: What to do, see the description.
     type: str
-    choices: [present, absent, restored]
+    choices: [present, absent, restored, downloaded, uploaded]
     default: present
   snapshot_id:
     description:
       - Hex id of the snapshot to delete (V(absent)) or load (V(restored); default the newest).
+      - For V(downloaded), download this existing snapshot instead of taking one.
     type: str
   replace:
     description:
@@ -59,11 +71,40 @@ options:
       - For V(present), take a snapshot only when the newest one is older than this many seconds.
     type: int
   older_than:
-    description: For V(absent) without O(snapshot_id), delete every snapshot older than this many seconds.
+    description:
+      - For V(absent) without O(snapshot_id), delete every snapshot older than this many seconds.
+      - For V(downloaded), delete the backups in O(dest) older than this many seconds, except the newest.
     type: int
   keep:
-    description: For V(absent) without O(snapshot_id), delete all but the newest O(keep) snapshots.
+    description:
+      - For V(absent) without O(snapshot_id), delete all but the newest O(keep) snapshots.
+      - For V(downloaded), delete all but the newest O(keep) backups in O(dest) (at least one stays).
     type: int
+  dest:
+    description: For V(downloaded), the directory of this canister's backups (one folder per backup).
+    type: path
+  src:
+    description:
+      - For V(uploaded), a backup folder (with C(manifest.json)), or a directory of backup folders
+        whose newest one is used.
+    type: path
+  if_changed:
+    description: For V(downloaded), keep no new backup when the state equals the newest backup's.
+    type: bool
+    default: true
+  labels:
+    description: For V(downloaded), further keys for the manifest (for example C(template), C(wasm_version)).
+    type: dict
+  allowed_module_hashes:
+    description:
+      - For V(uploaded), the hex module hashes the target's template allows. A backup holding another
+        module is refused unless O(force=true). Empty means no check.
+    type: list
+    elements: str
+  force:
+    description: For V(uploaded), upload a module that O(allowed_module_hashes) does not list.
+    type: bool
+    default: false
   wait_timeout:
     description: Seconds to wait for the canister to stop or start around a restore.
     type: int
@@ -114,6 +155,29 @@ deleted:
   returned: when O(state=absent)
   type: list
   elements: str
+backup_path:
+  description: The backup folder written (or, when unchanged, the newest one) or uploaded.
+  returned: when O(state=downloaded) or O(state=uploaded), not in check mode for V(downloaded)
+  type: str
+  sample: /backups/alice/20261204T190000.000000000Z-1a2b3c4d
+backup_id:
+  description: The name of that folder.
+  returned: when O(state=downloaded) or O(state=uploaded), not in check mode for V(downloaded)
+  type: str
+  sample: 20261204T190000.000000000Z-1a2b3c4d
+unchanged:
+  description: Whether the state equalled the newest backup, so that no new one was kept.
+  returned: when O(state=downloaded), not in check mode
+  type: bool
+removed:
+  description: Backup folders that O(keep) and O(older_than) removed.
+  returned: when O(state=downloaded), not in check mode
+  type: list
+  elements: str
+module_hash:
+  description: Hex module hash of the canister after the upload.
+  returned: when O(state=uploaded), not in check mode
+  type: str
 """
 
 import time
@@ -121,8 +185,7 @@ import time
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-
-MAX_SNAPSHOTS = 10
+from ansible_collections.icp.canister_factory.plugins.module_utils.snapshot_backup import MAX_SNAPSHOTS, SnapshotBackup
 
 
 def _public(snapshot):
@@ -130,29 +193,40 @@ def _public(snapshot):
             "total_size": int(snapshot["total_size"])}
 
 
-class ICSnapshot(ICModule):
+class ICSnapshot(SnapshotBackup, ICModule):
     """ic_snapshot: one class, one method per state."""
+
+    input_checks = "ic_snapshot"
 
     argument_spec = {
         "canister_id": {"type": "str"},
         "name": {"type": "str"},
         "registry": {"type": "path"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent", "restored"]},
+        "state": {"type": "str", "default": "present",
+                  "choices": ["present", "absent", "restored", "downloaded", "uploaded"]},
         "snapshot_id": {"type": "str"},
         "replace": {"type": "str"},
         "if_older_than": {"type": "int"},
         "older_than": {"type": "int"},
         "keep": {"type": "int"},
         "wait_timeout": {"type": "int", "default": 300},
+        "dest": {"type": "path"},
+        "src": {"type": "path"},
+        "if_changed": {"type": "bool", "default": True},
+        "labels": {"type": "dict"},
+        "allowed_module_hashes": {"type": "list", "elements": "str"},
+        "force": {"type": "bool", "default": False},
     }
     required_one_of = [["canister_id", "name"]]
-    mutually_exclusive = [["canister_id", "name"], ["snapshot_id", "older_than", "keep"]]
+    mutually_exclusive = [["canister_id", "name"]]
     required_by = {"name": "registry"}
 
     def run(self):
         """Take, delete or load snapshots."""
         self.canister_id = self._canister_id()
         self.principal = Principal.from_text(self.canister_id)
+        if self.params["state"] == "uploaded":
+            self.check_upload_source()
         snapshots = self._list()
         self.result["canister_id"] = self.canister_id
         self.diff.before["snapshots"] = [s["id"] for s in snapshots]
@@ -207,6 +281,9 @@ class ICSnapshot(ICModule):
 
     def _absent(self, snapshots):
         params = self.params
+        given = [k for k in ("snapshot_id", "older_than", "keep") if params.get(k) is not None]
+        if len(given) > 1:
+            raise InputError(given[0], f"state=absent takes one of snapshot_id, older_than or keep, not {' and '.join(given)}")
         if params.get("snapshot_id"):
             wanted = self._snapshot_id().hex()
             doomed = [s["id"] for s in snapshots if s["id"] == wanted]

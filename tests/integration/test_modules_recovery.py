@@ -14,7 +14,7 @@ import yaml
 from module_runner import BIN, ansible_env, collection_tree, run_playbook, write_identity
 
 MODULES = ("ic_canister", "ic_code", "ic_cycles", "ic_snapshot", "ic_canister_info", "ic_call",
-           "ic_registry")
+           "ic_registry", "ic_monitor")
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ signs envelopes, ``certificate`` verifies certified state, ``query_signature`` c
 signatures on query replies, ``polling`` waits for asynchronous calls. This module decides
 which endpoint to use and what the answers mean.
 """
+import copy
 import threading
 import time
 
@@ -120,6 +121,14 @@ class Agent:
     def close(self):
         """Close pooled connections."""
         self.transport.close()
+
+    def waiting_at_most(self, seconds):
+        """This agent (same identity, connections and caches) waiting at most ``seconds`` for
+        an update's answer, for calls the IC may answer late (stop_canister is answered only
+        once the canister has stopped); past that the call raises ``polling.PollTimeout``."""
+        other = copy.copy(self)
+        other.poll_timeout = float(seconds)
+        return other
 
     # -- plain endpoints ------------------------------------------------------------------
 
@@ -387,12 +396,14 @@ def certificate_subnet_id(cert, root_key_der):
 
 def subnet_info(cert, root_key_der):
     """SubnetInfo for the subnet that signed a verified ``subnet`` read_state certificate;
-    with a delegation, ranges come from the delegation's certificate (as agent-rs does)."""
+    with a delegation, ranges come from the delegation's certificate only (as agent-rs)."""
     from .certificate import Certificate
 
     sid = certificate_subnet_id(cert, root_key_der)
     info = SubnetInfo.from_tree(cert.tree, sid)
-    if cert.delegation is not None and not info.ranges:
+    if cert.delegation is not None:
+        # Only the root-signed delegation says which canisters a subnet may speak for; the
+        # subnet's own tree could claim any range.
         parent = Certificate.decode(cert.delegation["certificate"])
         info.ranges = SubnetInfo.ranges_from_tree(parent.tree, sid)
     return info

@@ -51,8 +51,21 @@ def resolve_types(did=None, type=None, method=None, returns=False):
                          f"type: {exc}") from None
 
 
+def too_deep():
+    """InputError for input nested beyond the stack (never Python's RecursionError)."""
+    from .candid import too_deep as candid_too_deep
+    return candid_too_deep()
+
+
 def encode_args(value, did=None, type=None, method=None):
     """Encode Candid text, or YAML/JSON data typed by ``type``/``method``; return bytes."""
+    try:
+        return _encode_args(value, did, type, method)
+    except RecursionError:
+        raise too_deep() from None
+
+
+def _encode_args(value, did, type, method):  # pylint: disable=redefined-builtin
     from .candid import encode, from_python, parse_args_text
     types = resolve_types(did, type, method)
     if isinstance(value, str):
@@ -78,7 +91,10 @@ def decode_args(data, did=None, type=None, method=None, output="text"):
         except ValueError:
             raise InputError("value", "expected hex text of a Candid message") from None
     types = resolve_types(did, type, method, returns=True)
-    arg_types, values = decode_typed(bytes(data), types)
+    try:
+        arg_types, values = decode_typed(bytes(data), types)
+    except RecursionError:
+        raise too_deep() from None
     if output == "text":
         return format_args(arg_types, values)
     if output == "json":

@@ -24,6 +24,9 @@ MAINNET_ROOT_KEY_DER = BLS_DER_PREFIX + bytes.fromhex(
     "814c0e6ec71fab583b08bd81373c255c3c371b2e84863c98a4f1e08b74235d14fb5d9c0cd546d968"
     "5f913a0c0b2cc5341583bf4b4392e467db96d65b9bb4cb717112f8472e0d5a4d14505ffd7484b012"
     "91091c5f87b98883463f98091a0baaae")
+# agent-js accepts a subnet delegation for 30 days (DEFAULT_CERTIFICATE_DELEGATION_MAX_AGE):
+# the NNS re-certifies delegations far more often, so an older one is a replayed or stale key.
+MAX_DELEGATION_AGE_NS = 30 * 24 * 3600 * 1_000_000_000
 _bls = None
 
 
@@ -151,9 +154,21 @@ class Certificate:
         return cls(from_cbor(data.get("tree")), data["signature"], delegation)
 
     def lookup(self, path):
-        """The leaf value at ``path`` or None when absent, pruned or not a leaf."""
+        """The leaf value at ``path``, or None when the certificate proves it absent.
+
+        A pruned path is *unknown*, not absent, and a path to a subtree is malformed: both
+        raise CertificateError, as agent-rs does (``LookupPathUnknown`` / ``LookupPathError``).
+        """
         result = lookup_path(self.tree, path)
-        return result.value if result.status == "found" else None
+        if result.status == "found":
+            return result.value
+        if result.status == "absent":
+            return None
+        where = "/".join(_label_text(label) for label in path)
+        if result.status == "unknown":
+            raise CertificateError(f"the certificate prunes /{where}: its value is unknown, "
+                                   "not absent; ask again")
+        raise CertificateError(f"the certificate's /{where} is not a value")
 
     def lookup_result(self, path):
         """The full LookupResult (found / absent / unknown / error) for ``path``."""
@@ -180,6 +195,14 @@ class Certificate:
         return Principal(self.delegation["subnet_id"])
 
 
+def _label_text(label):
+    if isinstance(label, str):
+        return label
+    raw = bytes(label)
+    return raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() \
+        else raw.hex()
+
+
 def _ranges_contain(value, canister):
     try:
         ranges = cbor.loads(value)
@@ -203,7 +226,9 @@ def _check_ranges(parent, subnet_raw, canister):
             shard = lookup_path(shards.value, [label])
             if shard.status == "found" and _ranges_contain(shard.value, canister):
                 return
-    flat = parent.lookup(["subnet", subnet_raw, "canister_ranges"])
+    # Newer delegations carry only the sharded ranges; the flat path may then be pruned.
+    flat = parent.lookup_result(["subnet", subnet_raw, "canister_ranges"])
+    flat = flat.value if flat.status == "found" else None
     if flat is not None and _ranges_contain(flat, canister):
         return
     if shards.status != "found" and flat is None:
@@ -212,12 +237,14 @@ def _check_ranges(parent, subnet_raw, canister):
                            f"subnet's canister ranges")
 
 
-def _delegated_key(cert, root_key_raw, effective_canister_id, effective_subnet_id):
+def _delegated_key(cert, root_key_raw, effective_canister_id, effective_subnet_id, now_ns):
     subnet_raw = cert.delegation["subnet_id"]
     parent = Certificate.decode(cert.delegation["certificate"])
     if parent.delegation is not None:
         raise CertificateError("delegation certificate must not carry its own delegation")
     _check_signature(parent, root_key_raw, "delegation certificate")
+    if now_ns is not None:  # time checks on (agent-js disables both together)
+        _check_age(parent, MAX_DELEGATION_AGE_NS, now_ns, "delegation certificate")
     if effective_subnet_id is not None and \
             Principal.coerce(effective_subnet_id, "effective_subnet_id").raw != subnet_raw:
         raise CertificateError("delegation is for another subnet than the one requested")
@@ -247,7 +274,7 @@ def verify_certificate(cert_cbor_or_dict, root_key_der, effective_canister_id=No
     ``effective_canister_id`` (when given) must lie in its canister ranges (sharded
     ``/canister_ranges/<sid>/*`` or flat ``/subnet/<sid>/canister_ranges``) and
     ``effective_subnet_id`` (when given) must be the delegated subnet. With ``max_age_ns``,
-    /time must be at most that old.
+    /time must be at most that old and a delegation's certificate at most 30 days old.
     """
     try:
         root_key_raw = raw_from_root_key_der(root_key_der)
@@ -256,14 +283,21 @@ def verify_certificate(cert_cbor_or_dict, root_key_der, effective_canister_id=No
     cert = cert_cbor_or_dict if isinstance(cert_cbor_or_dict, Certificate) \
         else Certificate.decode(cert_cbor_or_dict)
     key_raw = root_key_raw
-    if cert.delegation is not None:
-        key_raw = _delegated_key(cert, root_key_raw, effective_canister_id, effective_subnet_id)
-    _check_signature(cert, key_raw, "certificate")
+    now = None
     if max_age_ns is not None:
         now = time.time_ns() if now_ns is None else now_ns
-        age = now - cert.time_ns
-        if age > max_age_ns:
-            raise CertificateError(f"certificate is stale: its time is {age / 1e9:.0f} s old "
-                                   f"(at most {max_age_ns / 1e9:.0f} s allowed); check the "
-                                   "clock or the replica")
+    if cert.delegation is not None:
+        key_raw = _delegated_key(cert, root_key_raw, effective_canister_id, effective_subnet_id,
+                                 now)
+    _check_signature(cert, key_raw, "certificate")
+    if max_age_ns is not None:
+        _check_age(cert, max_age_ns, now, "certificate")
     return cert
+
+
+def _check_age(cert, max_age_ns, now_ns, what):
+    age = now_ns - cert.time_ns
+    if age > max_age_ns:
+        raise CertificateError(f"{what} is stale: its time is {age / 1e9:.0f} s old "
+                               f"(at most {max_age_ns / 1e9:.0f} s allowed); check the "
+                               "clock or the replica")

@@ -34,6 +34,21 @@ class LedgerError(ICError):
         return {"reject_code": None, "error_code": self.variant, "message": str(self)}
 
 
+class CreationPending(LedgerError):
+    """``create_canister`` answered ``Duplicate`` without a canister id: the ledger burnt the
+    cycles for this key (block ``.duplicate_of``) and still waits for the CMC, or the CMC
+    refused and the ledger refunded. The outcome is unknown; ask again with the same key."""
+
+    outcome_unknown = True
+
+    def __init__(self, duplicate_of):
+        self.duplicate_of = duplicate_of
+        ICError.__init__(self, f"create_canister: the cycles ledger recorded this creation in block "
+                               f"{duplicate_of} but names no canister yet (the CMC has not answered); "
+                               "the outcome is unknown, so the deduplication key is kept: run again later")
+        self.method, self.variant, self.details = "create_canister", "Duplicate", {"duplicate_of": duplicate_of}
+
+
 def _account(owner, subaccount=None):
     return {"owner": Principal.coerce(owner, "owner"),
             "subaccount": None if subaccount is None else bytes(subaccount)}
@@ -85,8 +100,10 @@ class CyclesLedger:
         """Create a canister paid with ``amount`` cycles (plus the fee); return its id.
 
         ``created_at_time`` (ns; now when omitted) makes the request deduplicated by the
-        ledger: resending it answers ``Duplicate{canister_id}``, which means the canister
-        was created, and that id is returned.
+        ledger (together with ``amount`` and the caller): resending it answers
+        ``Duplicate{canister_id}``, which means the canister was created, and that id is
+        returned. ``Duplicate`` without a canister id raises ``CreationPending`` (outcome
+        unknown); an expired key answers ``TooOld`` (a ``LedgerError``).
         """
         creation_args = None
         if settings is not None or subnet is not None:
@@ -101,8 +118,10 @@ class CyclesLedger:
             return result["Ok"]["canister_id"]
         err = result["Err"]
         duplicate = err.get("Duplicate") if isinstance(err, dict) else None
-        if duplicate is not None and duplicate.get("canister_id") is not None:
-            return duplicate["canister_id"]
+        if duplicate is not None:
+            if duplicate.get("canister_id") is not None:
+                return duplicate["canister_id"]
+            raise CreationPending(duplicate.get("duplicate_of"))
         raise _error("create_canister", err)
 
     def withdraw(self, to, amount, created_at_time=None, from_subaccount=None):
@@ -113,12 +132,28 @@ class CyclesLedger:
             "to": Principal.coerce(to, "to"), "created_at_time": _now_ns(created_at_time)})
         return _ok_or_duplicate("withdraw", result, lambda d: d["duplicate_of"])
 
+    def icrc3_get_blocks(self, start, length):
+        """``(log_length, [(index, block)])`` with each block as plain Python (maps as dicts,
+        accounts as lists of bytes, numbers as int)."""
+        reply = self._call("icrc3_get_blocks", [{"start": int(start), "length": int(length)}])
+        return int(reply["log_length"]), [(int(b["id"]), icrc3_plain(b["block"])) for b in reply["blocks"]]
+
     def deposit(self, to_owner, to_subaccount=None, memo=None):
         """Credit the cycles attached to this call to an account; return ``{balance,
         block_index}``. Only a canister can attach cycles, so over ingress this is useful
         through a proxy canister's identity (the ledger refuses a deposit of nothing)."""
         return self._call("deposit", {"to": _account(to_owner, to_subaccount),
                                       "memo": memo})
+
+
+def icrc3_plain(value):
+    """An ICRC-3 ``Value`` as plain Python."""
+    (kind, data), = value.items()
+    if kind == "Map":
+        return {key: icrc3_plain(item) for key, item in data}
+    if kind == "Array":
+        return [icrc3_plain(item) for item in data]
+    return data
 
 
 def _ok_or_duplicate(method, result, duplicate_value):

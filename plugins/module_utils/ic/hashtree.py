@@ -78,11 +78,11 @@ def _flatten(tree, out):
 
 
 def _find_label(label, tree):
-    nodes = _flatten(tree, [])
+    # A leaf where labels are expected hides nothing, so the label is provably not there
+    # (agent-rs and agent-js answer Absent; only a pruned node makes a lookup unknown).
+    nodes = [node for node in _flatten(tree, []) if node[0] != LEAF]
     last = None
     for node in nodes:
-        if node[0] == LEAF:
-            return LookupResult("error")
         if node[0] == LABELED:
             if last is not None and node[1] <= last:
                 return LookupResult("error")
@@ -205,8 +205,8 @@ def _prune_node(node, trie):
     if trie is None or node[0] in (EMPTY, PRUNED):
         return node
     if node[0] == LEAF:
-        # The requested path continues below a leaf, so there is nothing to reveal.
-        return _pruned(node)
+        # The requested path continues below a leaf: the leaf itself proves it absent.
+        return node
     labels = list_labels(node)
     keep_label = set()
     for wanted in trie:

@@ -40,8 +40,17 @@ METHODS = {
     "upload_canister_snapshot_data": ("canister_id", UPDATE),
     "fetch_canister_logs": ("canister_id", QUERY),
 }
-# icp-cli's numbers: ingress messages are capped at 2 MiB, chunks are exactly 1 MiB.
-CHUNK_THRESHOLD = 2 * 1024 * 1024
+# Ingress messages are capped at 2 MiB *including* the Candid record and the signed envelope
+# (sender key, signature, delegations: an Internet Identity chain with a canister signature
+# is a few KiB), so one install_code is only safe well below the cap. Chunks are 1 MiB.
+INGRESS_LIMIT = 2 * 1024 * 1024
+ENVELOPE_ROOM = 16 * 1024
+CHUNK_THRESHOLD = INGRESS_LIMIT - ENVELOPE_ROOM
+
+
+def needs_chunks(wasm_module, arg, chunk_threshold=CHUNK_THRESHOLD):
+    """True when module plus arg are too big for one ``install_code`` message."""
+    return len(wasm_module) + len(arg) > chunk_threshold
 CHUNK_SIZE = 1024 * 1024
 INSTALL_MODES = ("install", "reinstall", "upgrade")
 
@@ -291,7 +300,7 @@ class Management:
         Returns ``{"chunked": bool, "chunks": n, "uploaded": k}``.
         """
         wasm_module, arg = bytes(wasm_module), bytes(arg)
-        if len(wasm_module) + len(arg) <= chunk_threshold:
+        if not needs_chunks(wasm_module, arg, chunk_threshold):
             self.install_code(canister_id, wasm_module, arg, mode)
             return {"chunked": False, "chunks": 0, "uploaded": 0}
         chunks = [wasm_module[i:i + chunk_size] for i in range(0, len(wasm_module), chunk_size)]

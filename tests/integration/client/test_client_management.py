@@ -151,6 +151,19 @@ def test_large_module_goes_through_the_chunk_store(mgmt, agent, canister, user_w
     assert mgmt.stored_chunks(canister) == []
 
 
+def test_module_just_under_2_mib_leaves_room_for_the_envelope(mgmt, agent, canister,
+                                                               user_wasm):
+    """Module + arg a little under 2 MiB: one install_code would exceed the 2 MiB ingress
+    limit once wrapped in Candid and the signed envelope, so it must go in chunks."""
+    arg = user_init_arg(agent.sender)
+    module = padded_module(user_wasm, 0)
+    module = padded_module(user_wasm, 2 * 1024 * 1024 - 200 - len(module) - len(arg) - 8)
+    assert 2 * 1024 * 1024 - 1024 < len(module) + len(arg) <= 2 * 1024 * 1024 - 200
+    result = mgmt.install(canister, module, arg)
+    assert result["chunked"] is True
+    assert agent.module_hash(canister) == hashlib.sha256(module).digest()
+
+
 def test_chunked_install_uploads_only_missing_chunks(mgmt, agent, canister, user_wasm):
     first = user_wasm[:64 * 1024]
     mgmt.upload_chunk(canister, first)

@@ -19,7 +19,8 @@ class FakeReplica:
     certificate, else 202), ``tamper_cert``, ``tamper_query``, ``cert_age_s``,
     ``drop_calls`` (answers to drop; ``execute_dropped`` says whether they ran first),
     ``reject`` (``None``, ``"certified"`` or ``"early"``), ``hold`` (calls stay
-    ``processing``)."""
+    ``processing``), ``certified_nodes`` (node id → DER key the subnet certificate lists;
+    None: the node that signs queries)."""
 
     def __init__(self, seed=b"fake"):
         self.secret, _ = bls_keypair(seed)
@@ -38,6 +39,7 @@ class FakeReplica:
         self.execute_dropped = True
         self.reject = None
         self.hold = False
+        self.certified_nodes = None
         self.status = {}
         self.executions = {}
         self.server = FaultServer([("handler",)], handler=self.handle)
@@ -58,10 +60,11 @@ class FakeReplica:
         now = time.time_ns() - self.cert_age_s * 10**9
         ranges = cbor.dumps([[Principal.from_canister_index(0).raw,
                               Principal.from_canister_index(1000).raw]])
+        nodes = self.certified_nodes or {self.node_id: self.node_der}
         mapping = {b"time": cbor.uleb128(now), b"request_status": self.status,
                    b"subnet": {self.subnet.raw: {
                        b"public_key": self.root_key, b"canister_ranges": ranges,
-                       b"node": {self.node_id: {b"public_key": self.node_der}}}}}
+                       b"node": {nid: {b"public_key": der} for nid, der in nodes.items()}}}}
         mapping.update(extra)
         cert = sign_certificate(build_tree(mapping), self.secret)
         if self.tamper_cert:

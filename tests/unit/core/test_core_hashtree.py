@@ -31,7 +31,9 @@ def test_lookup_found_absent(spec_tree):
     assert lookup_path(spec_tree, ["z"]).status == "absent"
     assert lookup_path(spec_tree, ["c"]).status == "absent"  # labeled Empty
     assert lookup_path(spec_tree, ["a"]).status == "error"  # a subtree, not a leaf
-    assert lookup_path(spec_tree, ["b", "deeper"]).status == "error"
+    # Below a leaf nothing can hide: Absent, as agent-rs and agent-js answer.
+    assert lookup_path(spec_tree, ["b", "deeper"]).status == "absent"
+    assert lookup_path((3, b"v"), ["x"]).status == "absent"  # a single-leaf tree
 
 
 def test_lookup_with_pruned_nodes_is_unknown(spec_tree):

@@ -28,7 +28,7 @@ import Sha256 "Sha256";
 import Drain "Drain";
 import Fleet "Fleet";
 
-persistent actor class Factory(init : Types.InitArgs) = self {
+persistent actor class Factory(init : { admins : [Principal]; backup_controllers : [Principal] }) = self {
   type Err = Types.FactoryError;
   type Child = Types.Child;
 
@@ -174,13 +174,14 @@ persistent actor class Factory(init : Types.InitArgs) = self {
       var controllers_epoch = controllersEpoch;
     };
     Registry.add(registry, child);
-    creating.remove(key);
+    // `key` stays marked until the install is over: callers for it wait for the outcome.
     try {
       await ic.install_code({ mode = #install; canister_id = id; wasm_module = version.wasm; arg; sender_canister_version = null });
       child.status := #Active;
       child.version := ?version.version;
       child.module_hash := ?version.wasm_sha256;
       creations += 1;
+      creating.remove(key);
       event(caller, "create", ?id, #Ok, null);
       #Ok(id);
     } catch (e) {
@@ -191,6 +192,7 @@ persistent actor class Factory(init : Types.InitArgs) = self {
       busy.add(id);
       ignore await* retire(child, caller);
       busy.remove(id);
+      creating.remove(key);
       #Err(#InstallFailed(message));
     };
   };
@@ -305,7 +307,11 @@ persistent actor class Factory(init : Types.InitArgs) = self {
 
   func noteStatus(child : Child, s : Mgmt.Status) {
     child.cycles_balance := s.cycles;
-    child.module_hash := s.module_hash;
+    if (s.module_hash != child.module_hash) {
+      // Changed outside the factory (an operator's direct upgrade): name it by its hash.
+      child.module_hash := s.module_hash;
+      restoreVersion(child);
+    };
     if (not busy.contains(child.canister_id) and child.status != #Creating and child.status != #Upgrading) {
       child.status := switch (s.status) { case (#running) #Active; case (_) #Stopped };
     };

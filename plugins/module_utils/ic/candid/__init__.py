@@ -75,16 +75,28 @@ def encode_text(text, types=None, env=None):
     """
     from .encoder import encode
     from .textvalue import parse_args_text
-    arg_types, values = parse_args_text(text, types, env)
-    return encode(arg_types, values)
+    try:
+        arg_types, values = parse_args_text(text, types, env)
+        return encode(arg_types, values)
+    except RecursionError:
+        raise too_deep() from None
 
 
 def decode_to_text(data, types=None):
     """Decode a Candid message to Candid text (at ``types`` if given, else its own types)."""
     from .decoder import decode_typed
     from .printer import format_args
-    arg_types, values = decode_typed(data, types)
-    return format_args(arg_types, values)
+    try:
+        arg_types, values = decode_typed(data, types)
+        return format_args(arg_types, values)
+    except RecursionError:
+        raise too_deep() from None
+
+
+def too_deep():
+    """The error for a value or type nested beyond Python's stack (instead of RecursionError)."""
+    from ..errors import CandidError
+    return CandidError("value", "nested too deeply for this client; flatten the value or type")
 
 
 def parse_types(text, env=None):

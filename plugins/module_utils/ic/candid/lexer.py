@@ -193,10 +193,13 @@ class Tokens:
 def describe(tok):
     """Short text for a token in error messages."""
     if tok[0] == "text":
-        return '"' + tok[1].decode("utf-8", "replace") + '"'
-    if tok[0] == "bool":
-        return "true" if tok[1] else "false"
-    return str(tok[1])
+        text = '"' + tok[1].decode("utf-8", "replace") + '"'
+    elif tok[0] == "bool":
+        text = "true" if tok[1] else "false"
+    else:
+        text = str(tok[1])
+    # An error message stays one readable line, however long the token.
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def decode_utf8(tokens, tok):

@@ -78,10 +78,17 @@ def _annval(tk, env):
     return node
 
 
+# Far above any nat128 (39 digits), below Python's int-string limit (4300 digits).
+MAX_DIGITS = 1000
+
+
 def _number(tk, sign):
     tok = tk.next()
     kind, value = tok[0], tok[1]
     neg = sign == "-"
+    if kind in ("dec", "hex") and len(value) > MAX_DIGITS:
+        raise tk.error(f"number has {len(value)} digits; at most {MAX_DIGITS} (no Candid value "
+                       "needs more)", tok)
     if kind == "dec":
         n = int(value)
     elif kind == "hex":
@@ -109,6 +116,8 @@ def _principal(tk):
 def _label(tk, tok):
     kind = tok[0]
     if kind in ("dec", "hex"):
+        if len(tok[1]) > 12:
+            raise tk.error("field id is out of the u32 range", tok)
         n = int(tok[1], 16) if kind == "hex" else int(tok[1])
         if n > T.MAX_FIELD_ID:
             raise tk.error("field id is out of the u32 range", tok)

@@ -1,0 +1,532 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Every input check, in one place: runs before the first IC call and the first registry write.
+
+``check(kind, params)`` validates the options of one module (``kind`` is the module name); the
+fleet module checks each of its specs with the same functions (``check_fleet``), ``ic_registry``
+checks the fields it shares with the modules (``entry_fields``), and the filters and the
+inventory plugin call the field checkers directly. Every failure is an ``InputError`` whose text
+is one line: ``<field>: <what is wrong>; <what to do>``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+
+from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic import wasm as wasm_lib
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import normalize
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+    STATUSES, Registry, RegistryError, check_name)
+
+NAT64_MAX = 2 ** 64 - 1
+NAT128_MAX = 2 ** 128 - 1
+ANONYMOUS = "2vxsx-fae"
+MANAGEMENT = "aaaaa-aa"
+_PRINCIPAL_HINT = "give principal text such as 'rrkah-fqaaa-aaaaa-aaaaq-cai'"
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+
+# ----- field checkers ----------------------------------------------------------------------
+
+def principal(value, field):
+    """Return the canonical text of principal ``value``; refuse empty or malformed text."""
+    if isinstance(value, str) and not value.strip():
+        raise InputError(field, f"is empty; {_PRINCIPAL_HINT}")
+    try:
+        return Principal.coerce(value, field=field).to_text()
+    except InputError as exc:
+        raise InputError(field, f"{exc.message}; {_PRINCIPAL_HINT}") from None
+
+
+def canister_id(value, field="canister_id"):
+    """Return the text of a canister id; the management canister is not a canister one can manage."""
+    text = principal(value, field)
+    if text == MANAGEMENT:
+        raise InputError(field, "aaaaa-aa is the management canister, which cannot hold code, cycles "
+                         "or settings; give the id of a canister you created")
+    return text
+
+
+def owner(value, field="owner"):
+    """Return the text of an owner principal; refuse those the templates refuse."""
+    text = principal(value, field)
+    if text == ANONYMOUS:
+        raise InputError(field, "the anonymous principal 2vxsx-fae cannot own a canister; give the "
+                         "owner's own principal (icp identity principal)")
+    if text == MANAGEMENT:
+        raise InputError(field, "the management canister aaaaa-aa cannot own a canister; give the "
+                         "owner's own principal")
+    return text
+
+
+def nat(value, field, maximum=NAT128_MAX, minimum=0):
+    """Return ``value`` as an int within ``[minimum, maximum]`` (Candid nat128 by default)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(field, f"must be a whole number, not {type(value).__name__}")
+    if value < minimum:
+        raise InputError(field, f"is {value}; must be at least {minimum}")
+    if value > maximum:
+        bound = {NAT128_MAX: "2^128-1 (nat128, the IC's cycles type)",
+                 NAT64_MAX: "2^64-1 (nat64)"}.get(maximum, str(maximum))
+        raise InputError(field, f"is {_short(value)}; must be at most {bound}")
+    return value
+
+
+def optional_nat(params, field, prefix="", **bounds):
+    """``nat`` of ``params[field]`` when it is set."""
+    if params.get(field) is not None:
+        nat(params[field], prefix + field, **bounds)
+
+
+def seconds(value, field):
+    """A positive, finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(field, f"is {value!r}; must be a positive number of seconds")
+    return value
+
+
+def name(value, field="name"):
+    """A registry (inventory host) name, matched whole: no trailing newline slips through."""
+    try:
+        check_name(value)
+    except RegistryError:
+        raise InputError(field, f"{value!r} is not a valid registry name; use letters, digits, '_', "
+                         "'.' and '-', not starting with '.' or '-'") from None
+    return value
+
+
+def template(value, field="template"):
+    """A template name (it becomes the inventory group ``<template>_canisters``)."""
+    return name(value, field)
+
+
+def status(value, field="status"):
+    """A registry status."""
+    if value not in STATUSES:
+        raise InputError(field, f"{value!r} is not a registry status; use one of {', '.join(STATUSES)}")
+    return value
+
+
+def sha256_hex(value, field):
+    """64 hex digits."""
+    if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
+        raise InputError(field, f"{_short(value)!s} is not a SHA-256 in hex (64 digits)")
+    return value.lower()
+
+
+def hex_bytes(value, field):
+    """Bytes from hex text."""
+    try:
+        return bytes.fromhex(value.strip())
+    except (ValueError, AttributeError):
+        raise InputError(field, "is not hex; give the bytes as hex digits") from None
+
+
+def readable_file(path, field):
+    """An existing, readable regular file."""
+    if not isinstance(path, str) or not path:
+        raise InputError(field, "is empty; give the path of a file")
+    if not os.path.exists(path):
+        raise InputError(field, f"no file {path}; check the path")
+    if os.path.isdir(path):
+        raise InputError(field, f"{path} is a directory; give the path of a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(field, f"{path} is not readable; fix its permissions")
+    return path
+
+
+def writable_path(path, field, directory=False):
+    """A path that can be created or replaced: not a directory (unless ``directory``), and no
+    regular file where one of its parent directories should be."""
+    if not isinstance(path, str) or not path:
+        raise InputError(field, "is empty; give a path")
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isdir(path) and not directory:
+        raise InputError(field, f"{path} is a directory; give a file path")
+    if os.path.exists(path) and directory and not os.path.isdir(path):
+        raise InputError(field, f"{path} is a file; give a directory")
+    parent = os.path.dirname(path)
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
+    if parent and not os.path.isdir(parent):
+        raise InputError(field, f"{parent} is a file, so {path} cannot be created below it; fix the path")
+    if parent and not os.access(parent, os.W_OK):
+        raise InputError(field, f"{parent} is not writable; choose another path")
+    return path
+
+
+def registry_file(path, field="registry"):
+    """A registry path that can be written, whose current content (if any) is a valid registry."""
+    writable_path(path, field)
+    try:
+        Registry(path).read()
+    except RegistryError as exc:
+        raise InputError(field, str(exc)) from None
+    except OSError as exc:
+        raise InputError(field, f"cannot read {path}: {exc.strerror}") from None
+    return path
+
+
+_WASM_CACHE = {}
+_WASM_LOCK = threading.Lock()
+
+
+def wasm(path, field="wasm"):
+    """The loaded module at ``path`` (magic bytes, gzip integrity, size), cached per file version
+    (the fleet's threads ask for the same file at once: it is decoded once)."""
+    readable_file(path, field)
+    stat = os.stat(path)
+    key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
+    with _WASM_LOCK:
+        if key not in _WASM_CACHE:
+            try:
+                module = wasm_lib.load(path)
+            except InputError as exc:
+                raise InputError(field, exc.message) from None
+            if len(_WASM_CACHE) > 16:
+                _WASM_CACHE.clear()
+            _WASM_CACHE[key] = module
+        return _WASM_CACHE[key]
+
+
+_TYPES_CACHE = {}
+
+
+def _init_types(params, module):
+    """The init argument types from ``did`` or the module's metadata, parsed once per module."""
+    key = (id(module), params.get("did"))
+    if key not in _TYPES_CACHE:
+        did = candid_args.read_did(params["did"]) if params.get("did") else None
+        if did is None and module.candid_service:
+            did = candid_args.parse_service(module.candid_service, "wasm")
+        types = candid_args.arg_types(did)
+        if types is None:
+            types = candid_args.init_types_from_args_metadata(module.metadata("candid:args"))
+        if len(_TYPES_CACHE) > 64:
+            _TYPES_CACHE.clear()
+        _TYPES_CACHE[key] = (module, types)  # the module is kept so that its id stays its own
+    return _TYPES_CACHE[key][1]
+
+
+def init_arg(params, module, field_prefix=""):
+    """The Candid bytes of the init argument, typed by ``did`` or the module's metadata."""
+    try:
+        return candid_args.encode(params, _init_types(params, module))
+    except InputError as exc:
+        if field_prefix:
+            raise InputError(field_prefix + exc.field, exc.message) from None
+        raise
+
+
+def network_url(value, field="network"):
+    """Resolve ``network`` (see ``ic_module.resolve_network``), refusing malformed URLs."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import resolve_network
+    return resolve_network(value)
+
+
+def _short(value):
+    text = str(value) if not isinstance(value, int) or value.bit_length() < 200 else f"{value.bit_length()}-bit number"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def error_line(source, exc):
+    """One line for an error raised in ``source`` (a filter or plugin name): the client's own
+    one-line text for its errors, the kind of failure and what to do for anything unforeseen."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+    if isinstance(exc, ICError):
+        text = " ".join(str(exc).split())
+        return f"{source}: {text}"
+    kind = "input nested too deeply" if isinstance(exc, RecursionError) else "input it cannot handle"
+    return f"{source}: value: {kind} ({type(exc).__name__}); check the value and its type"
+
+
+# ----- options shared by several modules ---------------------------------------------------
+
+def _common(params):
+    if "network" in params:
+        network_url(params.get("network"))
+    if params.get("timeout") is not None:
+        seconds(params["timeout"], "timeout")
+    if params.get("retries") is not None:
+        nat(params["retries"], "retries", maximum=100)
+    if params.get("root_key") not in (None, "", "fetch"):
+        hex_bytes(params["root_key"], "root_key")
+    if params.get("identity"):
+        readable_file(params["identity"], "identity")
+
+
+def _target(params, prefix=""):
+    """canister_id or name + registry (the ways a module finds its canister)."""
+    if params.get("canister_id") is not None:
+        canister_id(params["canister_id"], prefix + "canister_id")
+    if params.get("name") is not None:
+        name(params["name"], prefix + "name")
+    if params.get("registry"):
+        registry_file(params["registry"], prefix + "registry")
+
+
+def _mainnet(params):
+    if "network" not in params:
+        return False
+    return network_url(params.get("network"))[2]
+
+
+def _funding(params, prefix):
+    """The funding a creation would use (``auto`` resolved for the network); provisional on
+    mainnet is refused here, before any call."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import resolve_funding
+
+    if "network" not in params or params.get("state") == "absent":
+        return params.get("funding") or "provisional"
+    try:
+        return resolve_funding(params.get("funding"), params.get("network"))
+    except InputError as exc:
+        raise InputError(prefix + exc.field, exc.message) from None
+
+
+# ----- one pass per module -----------------------------------------------------------------
+
+def canister(params, prefix=""):
+    """ic_canister (and each fleet spec's canister part)."""
+    _target(params, prefix)
+    if params.get("specified_id") is not None:
+        canister_id(params["specified_id"], prefix + "specified_id")
+    if params.get("subnet") is not None:
+        principal(params["subnet"], prefix + "subnet")
+    if params.get("owner") is not None:
+        owner(params["owner"], prefix + "owner")
+    if params.get("template") is not None:
+        template(params["template"], prefix + "template")
+    optional_nat(params, "cycles", prefix)
+    normalize(params.get("settings"), prefix=prefix + "settings")
+    funding = _funding(params, prefix)
+    if funding == "cycles_ledger":
+        if params.get("specified_id"):
+            raise InputError(prefix + "specified_id", "only with funding=provisional; remove it or "
+                             "change funding")
+        if params.get("cycles") is None and params.get("state") != "absent":
+            raise InputError(prefix + "cycles", "required with funding=cycles_ledger (the amount "
+                             "to spend on the new canister)")
+    elif params.get("subnet"):
+        raise InputError(prefix + "subnet", "only with funding=cycles_ledger; remove it or "
+                         "set funding: cycles_ledger")
+    if params.get("last_snapshot_dir"):
+        writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
+    if params.get("reclaim_to"):
+        canister_id(params["reclaim_to"], prefix + "reclaim_to")
+    if params.get("wait_timeout") is not None:
+        seconds(params["wait_timeout"], prefix + "wait_timeout")
+    if params.get("install_check") and params.get("state") != "absent":
+        code(dict(params["install_check"]), prefix + "install_check.")
+
+
+def code(params, prefix=""):
+    """ic_code (and each fleet spec's code part): returns ``(module, arg_bytes)``."""
+    _target(params, prefix)
+    return code_payload(params, prefix)
+
+
+def code_payload(params, prefix=""):
+    """The module and init argument of an install, checked: ``(module, arg_bytes)``. Cheap to call
+    again (the module and its types are cached), so the install itself uses it too."""
+    module = wasm(params.get("wasm"), prefix + "wasm")
+    if params.get("wasm_sha256"):
+        wanted = sha256_hex(params["wasm_sha256"], prefix + "wasm_sha256")
+        if wanted != module.sha256_hex:
+            raise InputError(prefix + "wasm_sha256", f"{params['wasm']} has SHA-256 {module.sha256_hex}, "
+                             f"not {wanted}; give the right file or hash")
+    if params.get("mode") == "reinstall" and not params.get("allow_data_loss"):
+        raise InputError(prefix + "allow_data_loss", "mode=reinstall wipes the canister's state; "
+                         "set allow_data_loss: true")
+    if params.get("wasm_memory_persistence") and params.get("mode") not in ("auto", "upgrade"):
+        raise InputError(prefix + "wasm_memory_persistence", "only applies to upgrades; remove it "
+                         "or use mode=upgrade")
+    verify = params.get("verify") or {}
+    if verify and not (verify.get("method") or "").strip():
+        raise InputError(prefix + "verify.method", "is empty; give the name of a query method")
+    return module, init_arg(params, module, prefix)
+
+
+def cycles(params):
+    """ic_cycles."""
+    _target(params)
+    if params.get("amount") is not None:
+        nat(params["amount"], "amount", minimum=1)
+    optional_nat(params, "min_cycles")
+    optional_nat(params, "target_cycles")
+    band(params.get("min_cycles"), params.get("target_cycles"), "target_cycles", "min_cycles")
+    if params.get("source") == "provisional" and _mainnet(params):
+        raise InputError("source", "provisional top-ups do not exist on mainnet; use cycles_ledger")
+
+
+def band(minimum, target, target_field, minimum_field):
+    """A cycles band: ``target`` (default ``minimum``) at least ``minimum``."""
+    if minimum is not None and target is not None and target < minimum:
+        raise InputError(target_field, f"is {target}, below {minimum_field} {minimum}; "
+                         f"make {target_field} at least {minimum_field}")
+
+
+def call(params):
+    """ic_call: the target and the argument's syntax (its types come from the canister later)."""
+    principal(params.get("canister_id"), "canister_id")
+    method = params.get("method")
+    if not isinstance(method, str) or not method.strip():
+        raise InputError("method", "is empty; give the name of a method of the canister")
+    if params.get("did"):
+        readable_file(params["did"], "did")
+    if params.get("arg_value") is None:
+        candid_args.encode(params, None)
+
+
+def canister_info(params):
+    """ic_canister_info."""
+    if params.get("canister_id") is not None:
+        principal(params["canister_id"], "canister_id")
+    for index, value in enumerate(params.get("canister_ids") or []):
+        principal(value, f"canister_ids[{index}]")
+    if params.get("canister_ids") is not None and not params["canister_ids"]:
+        raise InputError("canister_ids", "is empty; give at least one canister id")
+    optional_nat(params, "logs_since", maximum=NAT64_MAX)
+    lookup = params.get("ledger_creation")
+    if lookup:
+        nat(lookup["created_at_time"], "ledger_creation.created_at_time", maximum=NAT64_MAX)
+        nat(lookup["cycles"], "ledger_creation.cycles")
+    if params.get("workers") is not None:
+        nat(params["workers"], "workers", minimum=1, maximum=256)
+    for index, value in enumerate(params.get("metadata") or []):
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"metadata[{index}]", "is empty; give a metadata section name such as 'candid:service'")
+
+
+def snapshot(params):
+    """ic_snapshot."""
+    _target(params)
+    if params.get("snapshot_id") is not None:
+        hex_bytes(params["snapshot_id"], "snapshot_id")
+    if params.get("replace") not in (None, "oldest"):
+        hex_bytes(params["replace"], "replace")
+    for field in ("if_older_than", "older_than", "keep"):
+        optional_nat(params, field, maximum=NAT64_MAX)
+    if params.get("state") == "restored" and not params.get("snapshot_id"):
+        raise InputError("snapshot_id", "required with state=restored")
+    if params.get("wait_timeout") is not None:
+        seconds(params["wait_timeout"], "wait_timeout")
+
+
+def entry_fields(fields, prefix=""):
+    """The registry entry fields the modules own, checked as the modules check them (ic_registry)."""
+    out = dict(fields)
+    for key, value in fields.items():
+        field = prefix + key
+        if value is None:
+            continue
+        if key == "canister_id":
+            out[key] = canister_id(value, field)
+        elif key == "owner":
+            out[key] = owner(value, field)
+        elif key in ("created_by",):
+            out[key] = principal(value, field)
+        elif key == "template":
+            template(value, field)
+        elif key == "status":
+            status(value, field)
+        elif key in ("cycles_balance", "cycles"):
+            nat(value, field)
+        elif key in ("module_hash", "arg_sha256"):
+            out[key] = sha256_hex(value, field)
+        elif key == "settings":
+            normalize(value, prefix=field)
+    return out
+
+
+def registry(params):
+    """ic_registry."""
+    registry_file(params.get("path"), "path")
+    if params.get("name") is not None:
+        name(params["name"], "name")
+    entry_fields({k: params.get(k) for k in ("canister_id", "owner", "template", "status",
+                                             "module_hash", "cycles_balance")})
+    entry_fields(params.get("vars") or {}, prefix="vars.")
+    if params.get("export_path"):
+        writable_path(params["export_path"], "export_path")
+    if params.get("import_path"):
+        import_ids(params)
+
+
+def import_ids(params):
+    """``{name: canister_id}`` from the O(import_path) file, every name and id checked."""
+    import json
+
+    path = readable_file(params["import_path"], "import_path")
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("import_path", f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except ValueError as exc:
+        raise InputError("import_path", f"{path} is not valid JSON ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict):
+        raise InputError("import_path", "expected a JSON object of canister names")
+    ids = {}
+    for key, value in doc.items():
+        if params.get("import_format") == "dfx":
+            value = value.get(params.get("dfx_network") or "ic") if isinstance(value, dict) else None
+        if value is None:
+            continue
+        name(key, f"import_path[{key!r}]")
+        ids[key] = canister_id(value, f"import_path[{key}]")
+    return ids
+
+
+def fleet(params):
+    """ic_fleet: every spec, with the checks of ic_canister and ic_code, before any canister is made."""
+    registry_file(params.get("registry"), "registry")
+    nat(params.get("workers"), "workers", minimum=1, maximum=256)
+    specs = params.get("canisters") or []
+    names = [s.get("name") for s in specs]
+    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
+    common = {k: params.get(k) for k in ("network",) if k in params}
+    for index, spec in enumerate(specs):
+        label = spec.get("name")
+        if not isinstance(label, str) or not label.strip() or not label.isprintable():
+            label = index
+        prefix = f"canisters[{label}]."
+        name(spec.get("name"), prefix + "name")
+        for field in ("cycles_min", "cycles_target"):
+            optional_nat(spec, field, prefix)
+        band(spec.get("cycles_min"), spec.get("cycles_target"), prefix + "cycles_target", "cycles_min")
+        if spec.get("cycles_source") == "provisional" and spec.get("cycles_min") is not None and _mainnet(params):
+            raise InputError(prefix + "cycles_source", "provisional top-ups do not exist on mainnet; "
+                             "use cycles_ledger")
+        own = dict(common, **{k: v for k, v in spec.items() if k != "name"})
+        canister(own, prefix)
+        if own.get("arg_value") is not None:
+            own["arg"] = None  # data wins over text, as in the role
+        code(own, prefix)
+
+
+CHECKS = {
+    "ic_canister": canister, "ic_code": code, "ic_cycles": cycles, "ic_call": call,
+    "ic_canister_info": canister_info, "ic_snapshot": snapshot, "ic_registry": registry,
+    "ic_fleet": fleet,
+}
+
+
+def check(kind, params):
+    """Run the common checks and those of module ``kind``; raise InputError on the first problem."""
+    _common(params)
+    checker = CHECKS.get(kind)
+    if checker is not None:
+        checker(params)
+
+

@@ -1,0 +1,83 @@
+"""migrate.yml moves a canister into a new one: the data and version come along, the registry
+entry points at the new id and remembers the old one, the old canister is gone; killed in the
+middle (kill -9), the next run finishes, and at no moment are there two active entries or none."""
+import glob
+import os
+import time
+
+import pytest
+
+from factory.canister_client import TemplateClient
+from factory.harness import Factory
+from localnet.testing import LocalnetProcess
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    with LocalnetProcess() as net:
+        factory = Factory(net, tmp_path_factory.mktemp("migrate"))
+        inventory = factory.inventory("fleet.yml", {h: ("user", {"owner": factory.principal}) for h in ("mg_a", "mg_b")})
+        run = factory.play("provision.yml", inventory, forks=2)
+        assert run.rc == 0, run.explain()
+        yield factory, inventory, TemplateClient(net, factory.identity)
+
+
+def active_entries(factory, host):
+    """Entries that hold the host's canister as active (the host itself or its temporary entry)."""
+    return [n for n, e in factory.entries().items() if n.startswith(host) and e.get("status") == "active"]
+
+
+def check_migrated(factory, client, host, old_id, key, value, migrate_dir):
+    entries = factory.entries()
+    entry = entries[host]
+    assert entry["canister_id"] != old_id and entry["status"] == "active"
+    assert old_id in entry["replaced_canister_ids"] and entry.get("migration") is None
+    assert entry["last_migration"]["step"] == "done"
+    assert f"{host}.migration" not in entries
+    live = {c["id"]: c for c in factory.canisters()}
+    assert old_id not in live and live[entry["canister_id"]]["status"] == "running"
+    assert client.query(entry["canister_id"], "get_preference", f'("{key}")') == f'(opt "{value}")'
+    assert client.query(entry["canister_id"], "version") == '("0.2.0")'
+    assert glob.glob(os.path.join(migrate_dir, host, "*", "manifest.json"))
+
+
+def test_migrate_moves_data_and_switches_the_entry(fleet, tmp_path):
+    factory, inventory, client = fleet
+    old_id = factory.entries()["mg_a"]["canister_id"]
+    assert "ok" in client.update(old_id, "set_preference", '("city", "Zurich")')
+    migrate_dir = str(tmp_path / "migrations")
+    run = factory.play("migrate.yml", inventory, extra_vars={"target": "mg_a", "migrate_dir": migrate_dir})
+    assert run.rc == 0, run.explain()
+    check_migrated(factory, client, "mg_a", old_id, "city", "Zurich", migrate_dir)
+    new_id = factory.entries()["mg_a"]["canister_id"]
+    assert "ok" in client.update(new_id, "set_preference", '("city", "Bern")'), "the new canister takes updates"
+
+
+def test_killed_migration_finishes_when_rerun(fleet, tmp_path):
+    factory, inventory, client = fleet
+    old_id = factory.entries()["mg_b"]["canister_id"]
+    assert "ok" in client.update(old_id, "set_preference", '("pet", "cat")')
+    migrate_dir = str(tmp_path / "migrations")
+    extra = {"target": "mg_b", "migrate_dir": migrate_dir}
+    factory.net.faults({"match": {"method": "upload_canister_snapshot_data"}, "action": "delay_ms",
+                        "ms": 400, "count": None})
+    proc = factory.start("migrate.yml", inventory, extra_vars=extra)
+    deadline = time.monotonic() + 300
+    seen = set()
+    while not glob.glob(os.path.join(migrate_dir, "mg_b", "*", ".upload-*.json")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the migration ended before it could be killed"
+        seen.add(len(active_entries(factory, "mg_b")))
+        time.sleep(0.05)
+    time.sleep(0.5)
+    Factory.kill(proc)
+    factory.net.faults(clear=True)
+    assert active_entries(factory, "mg_b") == ["mg_b"] and seen == {1}
+    entries = factory.entries()
+    assert entries["mg_b"]["canister_id"] == old_id and entries["mg_b"]["migration"]["step"] == "copying"
+    assert entries["mg_b.migration"]["status"] == "stopped"
+
+    rerun = factory.play("migrate.yml", inventory, extra_vars=extra)
+    assert rerun.rc == 0, rerun.explain()
+    check_migrated(factory, client, "mg_b", old_id, "pet", "cat", migrate_dir)
+    assert active_entries(factory, "mg_b") == ["mg_b"]
+    assert len(factory.canisters()) == 2, "a canister was left behind"
