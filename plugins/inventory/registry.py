@@ -198,7 +198,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 validation.principal(owner, f"owners[{index}]")
             for index, status in enumerate(self.get_option("statuses") or []):
                 validation.status(status, f"statuses[{index}]")
-            if self.get_option("live"):
+            if self.get_option("factory"):
+                validation.nat(self.get_option("factory_page_size"), "factory_page_size", minimum=1, maximum=500)
+            if self.get_option("live") or self.get_option("factory"):
                 validation.network_url(self.get_option("network"))
                 validation.seconds(self.get_option("timeout"), "timeout")
                 validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
@@ -301,7 +303,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             client = FactoryClient(agent, factory_id, did_text)
             children = {}
             labels = client.version_labels()
-            for info in client.canisters(page_size=max(1, min(500, self.get_option("factory_page_size")))):
+            for info in client.canisters(page_size=self.get_option("factory_page_size")):
                 hostvars = child_vars(info, agent.url, labels)
                 hostvars["factory_id"] = factory_id
                 children[child_host_name(hostvars)] = hostvars
