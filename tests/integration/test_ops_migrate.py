@@ -16,8 +16,8 @@ from localnet.testing import LocalnetProcess
 def fleet(tmp_path_factory):
     with LocalnetProcess() as net:
         factory = Factory(net, tmp_path_factory.mktemp("migrate"))
-        inventory = factory.inventory("fleet.yml", {h: ("user", {"owner": factory.principal}) for h in ("mg_a", "mg_b")})
-        run = factory.play("provision.yml", inventory, forks=2)
+        inventory = factory.inventory("fleet.yml", {h: ("user", {"owner": factory.principal}) for h in ("mg_a", "mg_b", "mg_c")})
+        run = factory.play("provision.yml", inventory, forks=3)
         assert run.rc == 0, run.explain()
         yield factory, inventory, TemplateClient(net, factory.identity)
 
@@ -80,4 +80,29 @@ def test_killed_migration_finishes_when_rerun(fleet, tmp_path):
     assert rerun.rc == 0, rerun.explain()
     check_migrated(factory, client, "mg_b", old_id, "pet", "cat", migrate_dir)
     assert active_entries(factory, "mg_b") == ["mg_b"]
-    assert len(factory.canisters()) == 2, "a canister was left behind"
+    assert len(factory.canisters()) == 3, "a canister was left behind"
+
+
+def test_migrate_to_a_chosen_subnet_creates_through_the_cycles_ledger(fleet, tmp_path):
+    """localnet serves one subnet: choosing it sends the creation through the cycles ledger's
+    subnet_selection, paid from the operator's cycles-ledger balance. An unknown subnet is refused
+    and the old canister runs again; the next run with -e subnet takes the new choice."""
+    from ic.principal import Principal
+
+    factory, inventory, client = fleet
+    old_id = factory.entries()["mg_c"]["canister_id"]
+    assert "ok" in client.update(old_id, "set_preference", '("tree", "oak")')
+    factory.net.mint(factory.principal, 10 ** 14)
+    subnet = Principal.self_authenticating(factory.net.root_key_der).to_text()
+    migrate_dir = str(tmp_path / "migrations")
+    wrong = factory.play("migrate.yml", inventory, extra_vars={"target": "mg_c", "migrate_dir": migrate_dir,
+                                                               "subnet": "aaaaa-aa"})
+    assert wrong.rc != 0, wrong.explain()
+    assert {c["id"]: c for c in factory.canisters()}[old_id]["status"] == "running"
+    assert factory.entries()["mg_c"]["canister_id"] == old_id
+    run = factory.play("migrate.yml", inventory, extra_vars={"target": "mg_c", "migrate_dir": migrate_dir,
+                                                             "subnet": subnet})
+    assert run.rc == 0, run.explain()
+    check_migrated(factory, client, "mg_c", old_id, "tree", "oak", migrate_dir)
+    assert factory.entries()["mg_c"]["last_migration"]["subnet"] == subnet
+
