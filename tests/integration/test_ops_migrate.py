@@ -16,7 +16,7 @@ from localnet.testing import LocalnetProcess
 def fleet(tmp_path_factory):
     with LocalnetProcess() as net:
         factory = Factory(net, tmp_path_factory.mktemp("migrate"))
-        inventory = factory.inventory("fleet.yml", {h: ("user", {"owner": factory.principal}) for h in ("mg_a", "mg_b", "mg_c")})
+        inventory = factory.inventory("fleet.yml", {h: ("user", {"owner": factory.principal}) for h in ("mg_a", "mg_b", "mg_c", "mg_d")})
         run = factory.play("provision.yml", inventory, forks=3)
         assert run.rc == 0, run.explain()
         yield factory, inventory, TemplateClient(net, factory.identity)
@@ -80,7 +80,7 @@ def test_killed_migration_finishes_when_rerun(fleet, tmp_path):
     assert rerun.rc == 0, rerun.explain()
     check_migrated(factory, client, "mg_b", old_id, "pet", "cat", migrate_dir)
     assert active_entries(factory, "mg_b") == ["mg_b"]
-    assert len(factory.canisters()) == 3, "a canister was left behind"
+    assert len(factory.canisters()) == 4, "a canister was left behind"
 
 
 def test_migrate_to_a_chosen_subnet_creates_through_the_cycles_ledger(fleet, tmp_path):
@@ -106,3 +106,24 @@ def test_migrate_to_a_chosen_subnet_creates_through_the_cycles_ledger(fleet, tmp
     check_migrated(factory, client, "mg_c", old_id, "tree", "oak", migrate_dir)
     assert factory.entries()["mg_c"]["last_migration"]["subnet"] == subnet
 
+
+
+def test_migration_killed_after_the_switch_finishes_when_rerun(fleet, tmp_path):
+    """Killed between the switch and the end: the entry already points at the new canister, the
+    old one still exists; the rerun only drops the temporary entry and deletes the old canister."""
+    factory, inventory, client = fleet
+    old_id = factory.entries()["mg_d"]["canister_id"]
+    assert "ok" in client.update(old_id, "set_preference", '("sea", "north")')
+    migrate_dir = str(tmp_path / "migrations")
+    extra = {"target": "mg_d", "migrate_dir": migrate_dir}
+    proc = factory.start("migrate.yml", inventory, extra_vars=extra)
+    deadline = time.monotonic() + 300
+    while (factory.entries()["mg_d"].get("migration") or {}).get("step") != "switched":
+        assert proc.poll() is None and time.monotonic() < deadline, "the migration ended before the switch was seen"
+        assert len(active_entries(factory, "mg_d")) == 1
+        time.sleep(0.05)
+    Factory.kill(proc)
+    assert active_entries(factory, "mg_d") == ["mg_d"]
+    rerun = factory.play("migrate.yml", inventory, extra_vars=extra)
+    assert rerun.rc == 0, rerun.explain()
+    check_migrated(factory, client, "mg_d", old_id, "sea", "north", migrate_dir)
