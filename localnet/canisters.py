@@ -27,6 +27,9 @@ class Message:
     cycles: int = 0
     request_id: bytes = None
     ingress: bool = True
+    # ``reply_to(tx, Outcome)`` receives an answer that comes in a later round (then the
+    # Outcome returned now has ``pending``); None: the caller cannot wait for one.
+    reply_to: object = None
 
 
 def load_engine(node):

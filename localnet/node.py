@@ -18,6 +18,7 @@ from .faults import Faults
 from .ingress import check_effective_canister
 from .keys import Keys
 from .management import Management
+from .management.context import LATER
 from .metrics import Metrics
 from .requests import IngressHistory, Outcome
 from .store import Store
@@ -52,6 +53,7 @@ class Node:
         system_canisters.ensure(self.store, self.clock.canister_time_ns())
         system_canisters.finish_held(self)
         self._calls_since_prune = 0
+        self._answered_later = []   # (history entry, Outcome) to record once committed
         self._stopping = threading.Event()
         self._timers = None
 
@@ -68,8 +70,11 @@ class Node:
             try:
                 with self.lock:
                     tx = self.store.transaction()
-                    if self.engine.run_timers(tx):
+                    ran = self.engine.run_timers(tx)
+                    ran += self.management.expire_stops(tx, self.clock.canister_time_ns())
+                    if ran:
                         tx.commit()
+                    self._record_later_answers()
             except Exception:  # noqa: BLE001 - a failing timer must not stop the others
                 log.exception("running canister timers failed")
 
@@ -110,6 +115,7 @@ class Node:
             entry.done.wait(30)
             return entry
         self.metrics.update(request.canister_id, request.method_name)
+        message.reply_to = lambda _tx, late: self._answered_later.append((entry, late))
         try:
             outcome = self.execute(message)
             while getattr(outcome, "resume", None) is not None:
@@ -118,26 +124,43 @@ class Node:
             self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
                                                reject_message="internal error in localnet"))
             raise
-        self.history.finish(entry, outcome)
-        self.metrics.outcome("replied" if outcome.replied else "rejected")
+        if not outcome.pending:   # else a later round answers it (the entry stays processing)
+            self._record_answer(entry, outcome)
         self._maybe_prune()
         return entry
 
+    def _record_answer(self, entry, outcome):
+        self.history.finish(entry, outcome)
+        self.metrics.outcome("replied" if outcome.replied else "rejected")
+
+    def _record_later_answers(self):
+        """Record the answers later rounds gave to ingress calls, after their commit."""
+        answered, self._answered_later = self._answered_later, []
+        for entry, outcome in answered:
+            self._record_answer(entry, outcome)
+
     def execute(self, message):
-        """Run one update message in its own transaction; returns the Outcome."""
+        """Run one update message in its own transaction; returns the Outcome (``pending``
+        when ``message.reply_to`` gets it in a later round)."""
         with self.lock:
-            tx = self.store.transaction()
-            if message.canister_id == MANAGEMENT:
-                try:
-                    reply = self.management.call(tx, message)
-                except Reject as err:
-                    return Outcome.of_reject(err)
-                tx.commit()
-                return Outcome(reply=reply)
-            outcome = canisters.deliver(self, tx, message)
-            # Execution decides what a failed message still leaves behind (cycles, logs).
+            try:
+                return self._execute(message)
+            finally:
+                self._record_later_answers()
+
+    def _execute(self, message):
+        tx = self.store.transaction()
+        if message.canister_id == MANAGEMENT:
+            try:
+                reply = self.management.call(tx, message)
+            except Reject as err:
+                return Outcome.of_reject(err)
             tx.commit()
-            return outcome
+            return Outcome.later() if reply is LATER else Outcome(reply=reply)
+        outcome = canisters.deliver(self, tx, message)
+        # Execution decides what a failed message still leaves behind (cycles, logs).
+        tx.commit()
+        return outcome
 
     def _resume(self, held):
         """Finish a message whose execution waits (fault ``hold_cmc``); the call stays

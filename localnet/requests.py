@@ -20,11 +20,17 @@ class Outcome:
     reject_code: int = 0
     reject_message: str = ""
     error_code: str = None
+    pending: bool = False   # the answer comes later, through the message's ``reply_to``
 
     @property
     def replied(self):
         """True for a reply."""
         return self.reply is not None
+
+    @classmethod
+    def later(cls):
+        """No answer yet: it will be given to the message's ``reply_to``."""
+        return cls(pending=True)
 
     @classmethod
     def of_reject(cls, rej):

@@ -14,6 +14,9 @@ query, a rejected nested call, a snapshot load) makes the next message reload th
 ``canister.engine`` also keeps ``timer`` (the global timer, ns) and ``heartbeat`` (the module
 exports ``canister_heartbeat``), which ``run_timers`` reads without loading the canister.
 
+Calls between canisters, answers that come in a later round and the call contexts left open
+meanwhile are in routing.py (``CallRouting``).
+
 Cycles (fees.py): an ingress message pays its induction and every execution (update,
 callback, system task, install) its base fee plus instructions, also when it traps; a message
 whose base fees would take the canister under its freezing limit is refused with IC0207.
@@ -29,7 +32,8 @@ from . import fees
 from .engine import ExecutionEngine
 from .query_stats import QueryStats
 from .restore import from_snapshot
-from .state import RUNNING, STOPPED, STOPPING, CallResponse, CanisterSnapshot, Message
+from .routing import Answer, CallRouting, call_response, is_open, outcome_of
+from .state import RUNNING, STOPPED, STOPPING, CanisterSnapshot, Message
 
 _STATUS = {"running": RUNNING, "stopping": STOPPING, "stopped": STOPPED}
 CHUNK = 65536
@@ -47,7 +51,7 @@ def _reject(code, message):
     return Reject(int(code[3]), message, code)
 
 
-class LocalnetEngine:
+class LocalnetEngine(CallRouting):
     """install / execute / query / inspect_message / uninstall for localnet's node."""
 
     def __init__(self, node):
@@ -62,6 +66,7 @@ class LocalnetEngine:
             subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
         self._cache = _Cache(self.engine, self.engine.max_live)
         self.query_stats = QueryStats()
+        self.init_routing()
 
     # -- state sync -----------------------------------------------------------------------
     def _state(self, blobs, canister):
@@ -175,7 +180,9 @@ class LocalnetEngine:
         cycles.check_not_frozen(canister, self.node.clock.canister_time_ns(), cost=cost)
 
     def execute(self, tx, canister, message):
-        """An update (or a call from a canister); inter-canister calls run to completion."""
+        """An update (or a call from a canister). Its calls run at once while their answers
+        come at once; when one is answered in a later round, the message's answer comes then
+        too, through ``message.reply_to`` (an Outcome with ``pending`` is returned now)."""
         from ..requests import Outcome
         refused = self._prepay(tx, canister, message)
         if refused is not None:
@@ -183,12 +190,20 @@ class LocalnetEngine:
             return refused
         now = self.node.clock.canister_time_ns()
         state = self._state(tx, canister)
+        answer = Answer()
         result = self.engine.run(state, Message(
             "update", message.method, message.arg, message.caller.raw, cycles=message.cycles,
-            time_ns=now))
-        answer = self._run_calls(tx, canister.id, state, result, now)
-        outcome = _outcome(Outcome, answer[0])
-        outcome.refund = answer[1]
+            time_ns=now, origin=answer))
+        self._run_calls(tx, canister.id, state, result, now)
+        reply_to = getattr(message, "reply_to", None)
+        if answer.value is None and reply_to is not None and is_open(result.call_context):
+            answer.late = reply_to
+            return Outcome.later()
+        if answer.value is None:
+            text = result.error.message if result.error else "no response"
+            answer.value = (("reject", 5, text, "IC0506"), 0)
+        outcome = outcome_of(answer.value[0])
+        outcome.refund = answer.value[1]
         return outcome
 
     def _step(self, tx, cid, state, result, now):
@@ -201,47 +216,6 @@ class LocalnetEngine:
         if result.committed:
             cost += fees.outgoing_calls(result.calls)
         self._charge(tx, canister, cost)
-
-    def _run_calls(self, tx, cid, state, first, now):
-        """Deliver the calls of ``first`` and of their callbacks until all are answered.
-
-        Returns ``(response, refund)`` for the original caller.
-        """
-        self._step(tx, cid, state, first, now)
-        answer = (first.response, first.refund) if first.response is not None else None
-        pending = deque(first.calls)
-        while pending:
-            call = pending.popleft()
-            response = self._deliver(tx, state.canister_id, state.version, call)
-            now = self.node.clock.canister_time_ns()
-            if tx.get(cid) is None:   # a callee deleted it: no callback is left to run
-                break
-            state = self._state(tx, tx.mutable(cid))
-            result = self.engine.run_callback(state, call.callback, response, now)
-            self._step(tx, cid, state, result, now)
-            if result.response is not None and answer is None:
-                answer = (result.response, result.refund)
-            pending.extend(result.calls)
-        if answer is None:
-            text = first.error.message if first.error else "no response"
-            answer = (("reject", 5, text, "IC0506"), 0)
-        return answer
-
-    def _deliver(self, tx, source, version, call):
-        from .. import canisters
-        caller = Principal(source)
-        if call.callee == b"":
-            outcome, refund = self.node.management.call_from_canister(
-                tx, caller, call.method, call.arg, cycles=call.cycles, caller_version=version)
-        else:
-            outcome = canisters.deliver(self.node, tx, canisters.Message(
-                Principal(call.callee), call.method, call.arg, caller, cycles=call.cycles,
-                ingress=False))
-            refund = getattr(outcome, "refund", call.cycles)
-        if outcome.replied:
-            return CallResponse(reply=outcome.reply, refund=refund)
-        return CallResponse(reject_code=outcome.reject_code,
-                            reject_message=outcome.reject_message, refund=refund)
 
     def query(self, tx, canister, message):
         """A query: run on the current state, nothing kept."""
@@ -266,7 +240,7 @@ class LocalnetEngine:
             instructions += result.instructions
             response = response or result.response
             pending.extend(result.calls)
-        outcome = _outcome(Outcome, response)
+        outcome = outcome_of(response)
         self.query_stats.count(canister.id, instructions, len(message.arg),
                                len(outcome.reply) if outcome.replied else 0)
         return outcome
@@ -283,10 +257,7 @@ class LocalnetEngine:
                 outcome = Outcome.of_reject(err)
         else:
             outcome = canisters.run_query(self.node, tx, message)
-        if outcome.replied:
-            return CallResponse(reply=outcome.reply)
-        return CallResponse(reject_code=outcome.reject_code,
-                            reject_message=outcome.reject_message)
+        return call_response(outcome)
 
     def inspect_message(self, canister, message):
         """Refuse ingress the canister cannot pay for (IC0207, as the replica does before
@@ -311,8 +282,9 @@ class LocalnetEngine:
         canisters run nothing); also brings the records' query_stats up to date. Returns how
         many records it changed or tasks it ran (the node then commits ``tx``)."""
         from .. import cycles
+        ran = self.run_next_round(tx)
         now = self.node.clock.canister_time_ns()
-        ran = self.query_stats.flush(tx)
+        ran += self.query_stats.flush(tx)
         for cid in [c.id for c in tx.all_canisters()]:
             record = tx.get(cid)   # an earlier task of this round may have changed or deleted it
             if record is None:
@@ -345,12 +317,10 @@ class LocalnetEngine:
         self._run_calls(tx, canister.id, state, result, now)
 
     def uninstall(self, tx, canister):
-        """Drop the in-memory state; the management canister clears the blobs."""
+        """Drop the in-memory state (the management canister clears the blobs); call contexts
+        still waiting for their answers are rejected."""
         self._cache.drop(canister.id)
-
-    def open_call_contexts(self, canister):
-        """Calls run to completion inside one message, so none stay open."""
-        return 0
+        self.reject_open_contexts(tx, canister)
 
 
 class _Cache:
@@ -429,10 +399,3 @@ def _exports(state, name):
 
 def _wasm64(state):
     return state.module is not None and state.module.memory64
-
-
-def _outcome(outcome_cls, response):
-    if response[0] == "reply":
-        return outcome_cls(reply=response[1])
-    return outcome_cls(reject_code=response[1], reject_message=response[2],
-                       error_code=response[3])

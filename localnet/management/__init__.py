@@ -10,7 +10,7 @@ from ic.principal import Principal
 from ..errors import HttpError, reject
 from ..requests import Outcome
 from . import code, info, interface, lifecycle, snapshot_io, snapshots
-from .context import Call, visible_to
+from .context import LATER, Call, visible_to
 
 # Methods a user may send as ingress, and who may (the replica's should_accept_ingress_message).
 CONTROLLER_METHODS = frozenset({
@@ -50,6 +50,8 @@ class Management:
 
     def __init__(self, node):
         self.node = node
+        # canister id -> [(reply_to, deadline ns)] of stop_canister calls awaiting the stop
+        self.stop_waiters = {}
 
     def decode(self, method, arg):
         """Decoded first argument, or Reject (IC0406 for unknown methods, IC0408)."""
@@ -110,16 +112,21 @@ class Management:
                                    "replicated mode")
         call = Call(self.node, tx, message.caller, message.method,
                     self.node.clock.canister_time_ns(), ingress=message.ingress,
-                    cycles=message.cycles, caller_version=caller_version)
+                    cycles=message.cycles, caller_version=caller_version,
+                    reply_to=getattr(message, "reply_to", None))
         result = handler(call, args)
+        if result is LATER:
+            return LATER
         return interface.encode_reply(message.method, result)
 
-    def call_from_canister(self, tx, caller, method, arg, cycles=0, caller_version=None):
+    def call_from_canister(self, tx, caller, method, arg, cycles=0, caller_version=None,
+                           reply_to=None):
         """A call from canister ``caller`` (inside its message, same transaction).
 
         Returns ``(Outcome, refunded_cycles)``; the attached cycles a method does not take
         (only create_canister and deposit_cycles take any) come back as the refund. On a
-        reject nothing the call did is kept (it runs in a nested transaction).
+        reject nothing the call did is kept (it runs in a nested transaction). With
+        ``reply_to`` a method may answer later (stop_canister): the Outcome has ``pending``.
         """
         inner = tx.nested()
         try:
@@ -130,13 +137,24 @@ class Management:
                                        "callable from canisters on localnet")
             call = Call(self.node, inner, caller, method,
                         self.node.clock.canister_time_ns(), ingress=False, cycles=cycles,
-                        caller_version=caller_version)
+                        caller_version=caller_version, reply_to=reply_to)
             result = handler(call, args)
+            if result is LATER:
+                inner.commit()
+                return Outcome.later(), call.cycles
             reply = interface.encode_reply(method, result)
             inner.commit()
             return Outcome(reply=reply), call.cycles
         except Reject as err:
             return Outcome.of_reject(err), cycles
+
+    def call_contexts_closed(self, tx, canister_id):
+        """The execution engine saw the canister's last open call context close."""
+        lifecycle.finish_stopping(self, tx, canister_id)
+
+    def expire_stops(self, tx, now_ns):
+        """Reject the stop_canister calls that waited longer than the replica allows."""
+        return lifecycle.expire_stops(self, tx, now_ns)
 
     def query(self, tx, message):
         """Answer a management query (canister_status, canister_metrics, fetch_canister_logs)."""

@@ -2,12 +2,15 @@
 from .. import limits
 from ..errors import reject, with_help
 
+# What a handler returns when its answer comes later, through ``Call.reply_to``.
+LATER = object()
+
 
 class Call:
     """The context every management handler receives."""
 
     def __init__(self, node, tx, caller, method, now_ns, ingress=True, cycles=0,
-                 caller_version=None):
+                 caller_version=None, reply_to=None):
         self.node = node
         self.tx = tx
         self.caller = caller
@@ -16,6 +19,8 @@ class Call:
         self.ingress = ingress
         self.cycles = cycles
         self.caller_version = caller_version
+        # ``reply_to(tx, Outcome)`` takes an answer given later; None: the caller cannot wait.
+        self.reply_to = reply_to
 
     def canister(self, canister_id):
         """Working copy of an existing canister, or IC0301."""

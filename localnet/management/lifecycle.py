@@ -4,7 +4,12 @@ from ic.principal import Principal
 from .. import cycles, limits
 from ..errors import reject, with_help
 from ..model import Canister
-from . import settings as settings_mod
+from ..requests import Outcome
+from . import interface, settings as settings_mod
+from .context import LATER
+
+# The replica's STOP_CANISTER_TIMEOUT_DURATION.
+STOP_TIMEOUT_NS = 5 * 60 * 10**9
 
 
 def _allocate_id(call):
@@ -108,21 +113,69 @@ def update_settings(call, args):
 
 
 def start_canister(call, args):
-    """Running again; the version goes up when the status changes."""
+    """Running again; the version goes up when the status changes. Stop calls still waiting
+    for the canister to stop are rejected (IC0511 to users, CANISTER_REJECT to canisters)."""
     canister = call.controlled(args["canister_id"])
     if canister.status != "running":
         canister.status = "running"
         canister.version += 1
+    for reply_to, _deadline, ingress in call.node.management.stop_waiters.pop(canister.id, []):
+        if ingress:
+            reply_to(call.tx, Outcome(reject_code=5, error_code="IC0511", reject_message=(
+                f"Canister {canister.id}'s stop request was cancelled.")))
+        else:
+            reply_to(call.tx, Outcome(reject_code=4, reject_message=(
+                f"Canister {canister.id}'s stop request cancelled")))
 
 
 def stop_canister(call, args):
-    """Stop: with no open call contexts the canister is stopped at once."""
+    """Stop: with no open call contexts the canister is stopped at once and the call answered.
+    Otherwise it is ``stopping`` (new calls to it are refused) and the call is answered when the
+    last context closes (``finish_stopping``), or rejected after STOP_TIMEOUT_NS."""
     canister = call.controlled(args["canister_id"])
+    canister.version += 1
+    if canister.status == "stopped":
+        return None
     engine = call.node.engine
     open_contexts = engine.open_call_contexts(canister) \
         if engine is not None and hasattr(engine, "open_call_contexts") else 0
-    canister.status = "stopping" if open_contexts else "stopped"
-    canister.version += 1
+    if not open_contexts:
+        canister.status = "stopped"
+        return None
+    canister.status = "stopping"
+    if call.reply_to is None:
+        return None
+    call.node.management.stop_waiters.setdefault(canister.id, []).append(
+        (call.reply_to, call.now_ns + STOP_TIMEOUT_NS, call.ingress))
+    return LATER
+
+
+def finish_stopping(management, tx, canister_id):
+    """A stopping canister whose last call context closed is stopped; its stop calls reply."""
+    canister = tx.mutable(canister_id)
+    if canister is None or canister.status != "stopping":
+        return
+    canister.status = "stopped"
+    reply = interface.encode_reply("stop_canister", None)
+    for reply_to, _deadline, _ingress in management.stop_waiters.pop(canister_id, []):
+        reply_to(tx, Outcome(reply=reply))
+
+
+def expire_stops(management, tx, now_ns):
+    """Reject (SYS_TRANSIENT, IC0206) the stop calls older than the replica's timeout; the
+    canister stays ``stopping``. Returns how many were rejected."""
+    expired = 0
+    for canister_id in list(management.stop_waiters):
+        waiting = management.stop_waiters.pop(canister_id)
+        for reply_to, deadline, ingress in waiting:
+            if deadline > now_ns:
+                management.stop_waiters.setdefault(canister_id, []).append(
+                    (reply_to, deadline, ingress))
+                continue
+            reply_to(tx, Outcome(reject_code=2, reject_message="Stop canister request timed out",
+                                 error_code="IC0206" if ingress else None))
+            expired += 1
+    return expired
 
 
 def delete_canister(call, args):

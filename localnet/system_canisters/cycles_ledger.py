@@ -20,6 +20,7 @@ from ..errors import reject
 from ..management import settings as settings_mod
 from ..management.context import Call
 from ..management.lifecycle import create
+from . import ledger_blocks as blocks
 
 MODULE_HASH = hashlib.sha256(b"localnet cycles ledger").digest()
 DID = candid.parse_did(CYCLES_LEDGER_DID)
@@ -67,12 +68,6 @@ def run(handler, node, tx, message):
         result = {"Err": failed.value}
     refund = 0 if message.method == "deposit" else message.cycles
     return candid.encode(DID.ret_types(message.method), [result]), refund
-
-
-def _next_block(tx):
-    index = tx.get_meta("ledger_blocks", 0)
-    tx.set_meta("ledger_blocks", index + 1)
-    return index
 
 
 def _dedup(node, tx, message, args, created_at_time):
@@ -126,7 +121,12 @@ def icrc1_transfer(node, tx, message, args):
     _debit(tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE)
     to = args["to"]
     ledger.credit(tx, to["owner"], to.get("subaccount"), args["amount"])
-    block = _next_block(tx)
+    # A transfer that names its fee carries it in the transaction, else the block says it.
+    block = blocks.append(node, tx, "xfer", args["amount"], fee=None if args.get("fee") is not None else FEE,
+                          tx_fee=args.get("fee"), memo=args.get("memo"),
+                          created_at_time=args.get("created_at_time"),
+                          **{"from": blocks.account(message.caller, args.get("from_subaccount")),
+                             "to": blocks.account(to["owner"], to.get("subaccount"))})
     _remember(node, tx, key, {"block": block})
     return block
 
@@ -142,7 +142,9 @@ def withdraw(node, tx, message, args):
     _debit(tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE)
     cycles.settle_idle_burn(target, node.clock.canister_time_ns())
     target.cycles += args["amount"]
-    block = _next_block(tx)
+    block = blocks.append(node, tx, "burn", args["amount"], fee=FEE, memo=args["to"].raw,
+                          created_at_time=args.get("created_at_time"),
+                          **{"from": blocks.account(message.caller, args.get("from_subaccount"))})
     _remember(node, tx, key, {"block": block})
     return block
 
@@ -156,7 +158,9 @@ def deposit(node, tx, message, args):
     to = args["to"]
     balance = ledger.credit(tx, to["owner"], to.get("subaccount"), message.cycles - FEE)
     _supply(tx, message.cycles - FEE)
-    return {"balance": balance, "block_index": _next_block(tx)}
+    block = blocks.append(node, tx, "mint", message.cycles - FEE, memo=args.get("memo"),
+                          to=blocks.account(to["owner"], to.get("subaccount")))
+    return {"balance": balance, "block_index": block}
 
 
 def _supply(tx, delta):
@@ -174,7 +178,9 @@ def create_canister(node, tx, message, args):
                                      "canister_id": None if canister is None else Principal(canister)}})
     amount = args["amount"]
     _debit(tx, message.caller, args.get("from_subaccount"), amount + FEE)
-    block = _next_block(tx)
+    block = blocks.append(node, tx, "burn", amount, fee=FEE, memo=blocks.CREATE_CANISTER_MEMO,
+                          created_at_time=args.get("created_at_time"),
+                          **{"from": blocks.account(message.caller, args.get("from_subaccount"))})
     pending = {"caller": message.caller.raw, "from_subaccount": args.get("from_subaccount"),
                "amount": amount, "creation": _plain(args.get("creation_args") or {}), "block": block}
     if key is not None:
@@ -226,8 +232,7 @@ def _cmc_step(node, tx, key, pending):
                    f"deducted from the canister's initial balance but only {amount} cycles "
                    "were received with the create_canister request.")
     if problem is not None:
-        ledger.credit(tx, caller, pending.get("from_subaccount"), amount - FEE)
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _next_block(tx),
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": problem}})
     settings = dict(creation.get("settings") or {})
     if settings.get("controllers") is None:
@@ -238,8 +243,7 @@ def _cmc_step(node, tx, key, pending):
         settings_mod.validate(settings)
         canister_id = create(call, settings, amount - limits.CREATION_FEE)
     except Exception as err:  # noqa: BLE001 - reported to the caller as FailedToCreate
-        ledger.credit(tx, caller, pending.get("from_subaccount"), amount - FEE)
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _next_block(tx),
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": str(err)}}) from None
     if key is not None:
         seen = dict(tx.get_meta("ledger_dedup", {}))
@@ -247,6 +251,18 @@ def _cmc_step(node, tx, key, pending):
             seen[key] = dict(seen[key], canister=canister_id.raw)
             tx.set_meta("ledger_dedup", seen)
     return {"block_id": block, "canister_id": canister_id}
+
+
+def _refund(node, tx, pending):
+    """Give a failed creation's amount back, less the fee of the refund block."""
+    caller, sub, amount = Principal(pending["caller"]), pending.get("from_subaccount"), pending["amount"] - FEE
+    ledger.credit(tx, caller, sub, amount)
+    return blocks.append(node, tx, "mint", amount, fee=0, memo=blocks.REFUND_MEMO, to=blocks.account(caller, sub))
+
+
+def icrc3_get_blocks(node, tx, message, ranges):
+    """Blocks of the log (ICRC-3); there is no archive."""
+    return blocks.get_blocks(tx, ranges)
 
 
 def _principals(value):
@@ -295,6 +311,6 @@ UPDATES = {"icrc1_transfer": icrc1_transfer, "withdraw": withdraw, "deposit": de
 QUERIES = {"icrc1_balance_of": icrc1_balance_of, "icrc1_fee": _constant(FEE),
            "icrc1_decimals": _constant(12), "icrc1_name": _constant("Trillion Cycles"),
            "icrc1_symbol": _constant("TCYCLES"), "icrc1_total_supply": icrc1_total_supply,
-           "icrc1_metadata": icrc1_metadata, "icrc1_minting_account": _constant(None),
+           "icrc1_metadata": icrc1_metadata, "icrc3_get_blocks": icrc3_get_blocks, "icrc1_minting_account": _constant(None),
            "icrc1_supported_standards": _constant([
                {"name": "ICRC-1", "url": "https://github.com/dfinity/ICRC-1"}])}

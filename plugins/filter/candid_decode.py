@@ -60,15 +60,16 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid_args import (
     decode_args)
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 
 
 def candid_decode(value, did=None, type=None, method=None, output="text"):
     """Hex of a Candid message -> Candid text, or a list of JSON-ready values."""
     try:
         return decode_args(value, did=did, type=type, method=method, output=output)
-    except ICError as exc:
-        raise AnsibleFilterError(f"candid_decode: {exc}") from None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # Whatever went wrong, the user reads one line naming the problem (no Python internals).
+        raise AnsibleFilterError(validation.error_line("candid_decode", exc)) from None
 
 
 class FilterModule:

@@ -65,15 +65,16 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid_args import (
     encode_args)
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 
 
 def candid_encode(value, did=None, type=None, method=None):
     """Candid text or typed data -> hex of the Candid message."""
     try:
         return encode_args(value, did=did, type=type, method=method).hex()
-    except ICError as exc:
-        raise AnsibleFilterError(f"candid_encode: {exc}") from None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # Whatever went wrong, the user reads one line naming the problem (no Python internals).
+        raise AnsibleFilterError(validation.error_line("candid_encode", exc)) from None
 
 
 class FilterModule:

@@ -42,7 +42,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 
 
 def principal_from_pem(value, password=None):
@@ -59,8 +59,9 @@ def principal_from_pem(value, password=None):
         else:
             identity = load_identity_file(value, password)
         return identity.sender.to_text()
-    except ICError as exc:
-        raise AnsibleFilterError(f"principal_from_pem: {exc}") from None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # Whatever went wrong, the user reads one line naming the problem (no Python internals).
+        raise AnsibleFilterError(validation.error_line("principal_from_pem", exc)) from None
 
 
 class FilterModule:

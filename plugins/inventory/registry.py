@@ -21,6 +21,10 @@ description:
   - With O(live=true) it asks the network for each canister's status, cycles, memory and
     module hash (concurrently, one agent) and overrides the recorded values; the answer can be
     cached with the usual inventory cache options.
+  - With O(factory) it also reads the children of a factory canister (paging through its
+    C(list_canisters)) and merges them with the registry files - same host variables (with
+    C(source=factory)), same groups - as hosts named C(<template>-<canister id>). The identity must
+    be an admin of the factory. The listing is cached with the usual inventory cache options.
   - Uses a YAML configuration file whose name ends with C(icp_registry.yml) or
     C(icp_registry.yaml).
 extends_documentation_fragment:
@@ -90,6 +94,20 @@ options:
     description: How many canisters are asked about at once.
     type: int
     default: 8
+  factory:
+    description:
+      - A factory canister whose children are hosts too - its canister id, or its host name in the
+        registry files (C(factory), as playbooks/deploy_factory.yml records it).
+    type: str
+    env:
+      - name: ICP_FACTORY
+  factory_did:
+    description: The factory's Candid interface file; by default read from its C(candid:service) metadata.
+    type: path
+  factory_page_size:
+    description: Children read per query (at most 500).
+    type: int
+    default: 500
 """
 
 EXAMPLES = r"""
@@ -107,6 +125,15 @@ keyed_groups:
     prefix: template
   - key: status
     prefix: status
+
+# The canisters of the registry file and the children of its factory, cached for a minute.
+plugin: icp.canister_factory.registry
+registries: [build/registry.yml]
+factory: factory
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: build/inventory-cache
+cache_timeout: 60
 
 # Live cycles, cached for ten minutes; low balances get their own group.
 plugin: icp.canister_factory.registry
@@ -152,7 +179,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
         self._check_options()
         base = os.path.dirname(os.path.abspath(path))
-        entries = self._filtered(self._read_registries(base))
+        entries = self._read_registries(base)
+        if self.get_option("factory"):
+            entries.update(self._cached_factory_children(path, cache, entries))
+        entries = self._filtered(entries)
         if self.get_option("live"):
             self._check_entries(entries)
             live = self._cached_live(path, cache, entries)
@@ -243,6 +273,40 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._cache[key] = live
         return live
 
+    def _cached_factory_children(self, path, cache, entries):
+        """The factory's children as host entries, from the inventory cache when allowed and present."""
+        key = self.get_cache_key(path) + "_factory"
+        if self.get_option("cache") and cache:
+            try:
+                return self._cache[key]
+            except KeyError:
+                pass
+        children = self._factory_children(entries)
+        if self.get_option("cache"):
+            self._cache[key] = children
+        return children
+
+    def _factory_children(self, entries):
+        """Read every child of the factory (paged queries) as ``{host name: host vars}``."""
+        from ..module_utils.factory_client import FactoryClient, child_host_name, child_vars, resolve_factory_id
+
+        try:
+            factory_id = resolve_factory_id(self.get_option("factory"), lambda: _Entries(entries))
+            did_text = None
+            if self.get_option("factory_did"):
+                with open(self.get_option("factory_did"), "r", encoding="utf-8") as handle:
+                    did_text = handle.read()
+            agent = self._management().agent
+            client = FactoryClient(agent, factory_id, did_text)
+            children = {}
+            for info in client.canisters(page_size=max(1, min(500, self.get_option("factory_page_size")))):
+                hostvars = child_vars(info, agent.url)
+                hostvars["factory"] = factory_id
+                children[child_host_name(hostvars)] = hostvars
+        except Exception as exc:  # the whole source is unusable: say why in one line
+            raise AnsibleParserError(f"registry inventory: factory {self.get_option('factory')}: {exc}") from exc
+        return children
+
     def _fetch_live(self, entries):
         """Ask the network about every canister with a recorded id, several at once."""
         ids = {name: e["canister_id"] for name, e in entries.items() if e.get("canister_id")}
@@ -293,6 +357,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+
+class _Entries:
+    """The merged registry entries, looked up like RegistryData (for the factory's host name)."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def get(self, name):
+        """The entry ``name`` or None."""
+        return self.entries.get(name)
 
 
 def shards_group(hostvars):

@@ -223,8 +223,10 @@ class CanisterLifecycle:
         self.diff.add("status", current, wanted)
         if current == wanted:
             return status
-        method = "start_canister" if wanted == "running" else "stop_canister"
-        self.change(self.mgmt, method, {"canister_id": Principal.from_text(canister_id)})
+        if wanted == "stopped":
+            stopped = self.change(self.stop_and_wait, canister_id)
+            return status if self.check_mode else stopped
+        self.change(self.mgmt, "start_canister", {"canister_id": Principal.from_text(canister_id)})
         if self.check_mode:
             return status
         return self.wait_for_status(canister_id, wanted, self.params["wait_timeout"])
@@ -245,8 +247,7 @@ class CanisterLifecycle:
             return status
         principal = Principal.from_text(canister_id)
         if run_status(status) != "stopped":
-            self.mgmt("stop_canister", {"canister_id": principal})
-            status = self.wait_for_status(canister_id, "stopped", self.params["wait_timeout"])
+            status = self.stop_and_wait(canister_id)
         if self.params.get("last_snapshot_dir"):
             self._last_snapshot(principal, status)
         reclaimed = drain(self, canister_id, status, Reclaim(self.caller_text(), self.params.get("reclaim_to")))
@@ -291,7 +292,7 @@ class CanisterLifecycle:
             data.put(self.params["name"], entry)
 
     def _record(self, canister_id, status, entry, created):
-        if self.check_mode or status is None or not self.params.get("name"):
+        if status is None or not self.params.get("name"):
             return
         wanted = {"canister_id": canister_id, "status": REGISTRY_STATUS[run_status(status)],
                   "module_hash": hex_or_none(status.get("module_hash"))}
@@ -300,6 +301,12 @@ class CanisterLifecycle:
                 wanted[field] = self.params[field]
         stale = {k: v for k, v in wanted.items() if (entry or {}).get(k) != v}
         if not stale and not created and not self.result["changed"]:
+            return
+        if stale and not created:
+            # Rewriting the entry is a change too: reported, and predicted in check mode.
+            self.result["changed"] = True
+            self.diff.add("registry", {k: (entry or {}).get(k) for k in stale}, stale)
+        if self.check_mode:
             return
 
         def update(e):

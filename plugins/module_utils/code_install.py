@@ -27,7 +27,7 @@ class CodeInstall:
     def run(self):
         """Converge the installed module of one canister."""
         params = self.params
-        module, arg = validation.code(params)
+        module, arg = validation.code_payload(params)  # checked already; cached
         arg_sha = candid_args.sha256_hex(arg)
         canister_id, entry = self._locate()
         status = self.canister_status(canister_id) if canister_id else None

@@ -25,7 +25,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import wasm as wasm_lib
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
     ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
@@ -35,6 +34,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.canister_sett
 from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
 from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import RegistryError, add_event
+from ansible_collections.icp.canister_factory.plugins.module_utils import validation
 
 
 def spec_argument_spec():
@@ -226,14 +226,11 @@ class Fleet:
 
     # The FleetRegistry of the run, shared by the steps.
     fleet_registry = None
-    _wasm_lock = threading.Lock()
-    _wasm_hashes = None
 
     def run(self):
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
         specs = self.params["canisters"]  # checked whole by validation.fleet before this runs
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
-        self._wasm_hashes = {}
         started = time.monotonic()
         try:
             if len(specs) <= 1 or self.params["workers"] == 1:
@@ -341,10 +338,8 @@ class Fleet:
                 and all(entry.get(k) == v for k, v in _arg_record(spec).items()))
 
     def _wasm_hash(self, path):
-        with self._wasm_lock:
-            if path not in self._wasm_hashes:
-                self._wasm_hashes[path] = wasm_lib.load(path).sha256_hex
-            return self._wasm_hashes[path]
+        # The module the validation pass loaded (and checked) already.
+        return validation.wasm(path).sha256_hex
 
     @staticmethod
     def _merge(item, step):

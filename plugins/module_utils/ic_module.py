@@ -13,6 +13,9 @@ changed) and records before/after through ``self.diff``. ``main()`` turns IC err
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 import time
 import traceback
 from urllib.parse import urlparse
@@ -35,6 +38,7 @@ try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
         AnonymousIdentity, load_identity, load_identity_file)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.polling import PollTimeout
     # ic.candid loads these lazily through importlib, which AnsiballZ cannot see; naming them
     # here packs them with every module (every management call encodes and decodes Candid).
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid import (  # noqa: F401 pylint: disable=unused-import
@@ -96,6 +100,81 @@ def resolve_root_key(value, network_value, loopback, mainnet):
         return bytes.fromhex(value.strip())
     except ValueError:
         raise InputError("root_key", "not hex; give the DER root key as hex or 'fetch'") from None
+
+
+_ANSIBLE_WORDS = (
+    # AnsibleModule's own option errors, said as ours: the field first, no Python type names.
+    (re.compile(r"argument '(?P<param>[^']+)' is of type (?P<type>\S+)(?: found in '(?P<ctx>[^']+)'\.)? "
+                r"and we were unable to convert to (?P<want>\w+): .*", re.S),
+     "{field}: is {type}, which cannot be read as {want}; give {want}"),
+    (re.compile(r"Elements value for option '(?P<param>[^']+)'(?: found in '(?P<ctx>[^']+)')? is of type "
+                r"(?P<type>\S+) and we were unable to convert to (?P<want>\w+): .*", re.S),
+     "{field}: an element is {type}, which cannot be read as {want}; give a list, each element {want}"),
+    (re.compile(r"value of (?P<param>\S+) must be one of: (?P<choices>.*), got: (?P<got>.*?)"
+                r"(?: found in (?P<ctx>.*))?", re.S),
+     "{field}: {got!r} is not one of {choices}; use one of them"),
+)
+
+
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false",
+               "dict": "a mapping", "list": "a list", "path": "a path", "raw": "a value", "NoneType": "empty"}
+
+
+def ansible_words(msg):
+    """AnsibleModule's option error ``msg`` rewritten to begin with the field (else unchanged)."""
+    for pattern, template in _ANSIBLE_WORDS:
+        found = pattern.fullmatch(str(msg))
+        if found:
+            parts = found.groupdict()
+            context = [c.strip() for c in (parts.get("ctx") or "").split("->") if c.strip()]
+            field = ".".join(context + [parts["param"]])
+            words = {k: _KIND_WORDS.get(v, v) if k in ("type", "want") else v
+                     for k, v in parts.items() if k != "param"}
+            return template.format(field=field, **words)
+    return msg
+
+
+class _Module(AnsibleModule):
+    """AnsibleModule whose option errors read like the collection's (see ``ansible_words``)."""
+
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        super().fail_json(msg=ansible_words(msg), **kwargs)
+
+
+def _fail_unreadable_options(exc):
+    """Exit with one line naming the option AnsibleModule could not take, as fail_json would."""
+    from ansible.module_utils import basic
+
+    path = _huge_number(basic._PARSED_MODULE_ARGS or {})  # pylint: disable=protected-access
+    if path:
+        msg = (f"{path}: a number too long to handle (over {MAX_DIGITS} digits); IC amounts are at "
+               "most 2^128-1, 39 digits")
+    else:
+        msg = f"options: cannot be read ({type(exc).__name__}); check the task's options"
+    print("\n" + json.dumps({"failed": True, "changed": False, "msg": msg}))
+    sys.exit(1)
+
+
+MAX_DIGITS = 4000
+
+
+def _huge_number(value, path=""):
+    """The dotted path of the first number (or digit string) in ``value`` longer than MAX_DIGITS."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
+    else:
+        too_long = (isinstance(value, int) and value.bit_length() > MAX_DIGITS * 3) or \
+            (isinstance(value, str) and len(value) > MAX_DIGITS and value.strip().lstrip("+-").isdigit())
+        return path if too_long else None
+    for key, item in items:
+        if str(key).startswith("_ansible"):
+            continue
+        found = _huge_number(item, f"{path}.{key}" if path and not str(key).startswith("[") else f"{path}{key}")
+        if found:
+            return found
+    return None
 
 
 def one_line(text):
@@ -178,15 +257,20 @@ class ICModule:
         """Build the AnsibleModule, run the module, and exit with its result or a clear failure."""
         spec = common_argument_spec()
         spec.update(cls.argument_spec)
-        module = AnsibleModule(
-            argument_spec=spec,
-            supports_check_mode=True,
-            mutually_exclusive=[["identity", "identity_pem"]] + list(cls.mutually_exclusive),
-            required_if=list(cls.required_if),
-            required_one_of=list(cls.required_one_of),
-            required_together=list(cls.required_together),
-            required_by=dict(cls.required_by),
-        )
+        try:
+            module = _Module(
+                argument_spec=spec,
+                supports_check_mode=True,
+                mutually_exclusive=[["identity", "identity_pem"]] + list(cls.mutually_exclusive),
+                required_if=list(cls.required_if),
+                required_one_of=list(cls.required_one_of),
+                required_together=list(cls.required_together),
+                required_by=dict(cls.required_by),
+            )
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # AnsibleModule itself can break on an option (a number too long for Python to
+            # print); there is no module to fail through yet, so answer as fail_json would.
+            _fail_unreadable_options(exc)
         if IMPORT_ERROR:
             module.fail_json(msg="cannot import the collection's IC client (plugins/module_utils/ic)",
                              exception=IMPORT_ERROR)
@@ -327,9 +411,10 @@ class ICModule:
                 return None
             raise
 
-    def wait_for_status(self, canister_id, wanted, timeout):
-        """Poll canister_status until its run status is ``wanted``; return the last status."""
-        deadline = time.monotonic() + timeout
+    def wait_for_status(self, canister_id, wanted, timeout, deadline=None):
+        """Poll canister_status until its run status is ``wanted`` (until ``deadline``, a
+        ``time.monotonic()`` value, else ``timeout`` s from now); return the last status."""
+        deadline = time.monotonic() + timeout if deadline is None else deadline
         delay = 0.05
         while True:
             status = self.canister_status(canister_id)
@@ -341,6 +426,22 @@ class ICModule:
                                  f"after {timeout} s (wanted {wanted})")
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    def stop_and_wait(self, canister_id):
+        """Stop a canister and wait until it is stopped, ``wait_timeout`` seconds in all.
+
+        The IC answers stop_canister only once the canister has stopped: it stays ``stopping``
+        while calls it made are unanswered. An answer that is not there in time is no error by
+        itself (the stop stays in effect); the status decides. Returns the stopped status."""
+        timeout = self.params["wait_timeout"]
+        deadline = time.monotonic() + timeout
+        waiting = Management(self.agent.waiting_at_most(timeout))
+        try:
+            waiting.call("stop_canister",
+                         {"canister_id": Principal.coerce(canister_id, field="canister_id")})
+        except PollTimeout:
+            pass
+        return self.wait_for_status(canister_id, "stopped", timeout, deadline=deadline)
 
     def registry(self, option="registry"):
         """Return the Registry named by option ``option`` or None."""

@@ -22,6 +22,7 @@ import hashlib
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.drain_module import (
     DRAIN_KEEP_CYCLES, DRAIN_WASM, install_arg, parse_reply)
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 
 DRAIN_HASH = hashlib.sha256(DRAIN_WASM).digest()
@@ -67,9 +68,11 @@ def drain(op, canister_id, status, reclaim):
     """Move the cycles of stopped canister ``canister_id`` out; return the cycles received.
 
     ``op`` is the running module step (``mgmt``, ``agent``, ``wait_for_status``)."""
+    principal = Principal.from_text(canister_id)
+    if reclaim.target == principal:
+        raise InputError("reclaim_to", f"is {canister_id}, the canister being deleted; name another canister")
     if not reclaim.worth_it(status["cycles"]):
         return 0
-    principal = Principal.from_text(canister_id)
     # Nothing of the canister's own may hold cycles back from the drain.
     op.mgmt("update_settings", {"canister_id": principal, "sender_canister_version": None, "settings": {
         "freezing_threshold": 0, "compute_allocation": 0, "memory_allocation": 0}})

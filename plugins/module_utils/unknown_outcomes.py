@@ -34,7 +34,7 @@ def too_old_message(name, key):
     return (f"the creation of {name!r} started at {started.isoformat()} (created_at_time="
             f"{key['created_at_time']}, {key.get('creation_cycles')} cycles) has an unknown outcome and "
             "the cycles ledger no longer deduplicates it (older than 24 h), so it is not retried: a "
-            "canister may exist. Look in the cycles ledger's blocks (icrc3_get_blocks) for a burn of "
-            "that amount plus the 100M fee from your account around that time: without a refund block "
-            "after it the canister exists (a controller of yours); record its canister_id with "
-            "ic_registry, or remove the entry to create anew")
+            "canister may exist. Look it up with ic_canister_info ledger_creation={created_at_time: "
+            f"{key['created_at_time']}, cycles: {key.get('creation_cycles')}}} (the ledger's blocks of your "
+            "account around that time: a burn without a refund means a canister controlled by you was "
+            "created then); record its canister_id with ic_registry, or remove the entry to create anew")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import wasm as wasm_lib
@@ -175,34 +176,50 @@ def registry_file(path, field="registry"):
 
 
 _WASM_CACHE = {}
+_WASM_LOCK = threading.Lock()
 
 
 def wasm(path, field="wasm"):
-    """The loaded module at ``path`` (magic bytes, gzip integrity, size), cached per file version."""
+    """The loaded module at ``path`` (magic bytes, gzip integrity, size), cached per file version
+    (the fleet's threads ask for the same file at once: it is decoded once)."""
     readable_file(path, field)
     stat = os.stat(path)
     key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _WASM_CACHE:
-        try:
-            module = wasm_lib.load(path)
-        except InputError as exc:
-            raise InputError(field, exc.message) from None
-        if len(_WASM_CACHE) > 16:
-            _WASM_CACHE.clear()
-        _WASM_CACHE[key] = module
-    return _WASM_CACHE[key]
+    with _WASM_LOCK:
+        if key not in _WASM_CACHE:
+            try:
+                module = wasm_lib.load(path)
+            except InputError as exc:
+                raise InputError(field, exc.message) from None
+            if len(_WASM_CACHE) > 16:
+                _WASM_CACHE.clear()
+            _WASM_CACHE[key] = module
+        return _WASM_CACHE[key]
 
 
-def init_arg(params, module, field_prefix=""):
-    """The Candid bytes of the init argument, typed by ``did`` or the module's metadata."""
-    try:
+_TYPES_CACHE = {}
+
+
+def _init_types(params, module):
+    """The init argument types from ``did`` or the module's metadata, parsed once per module."""
+    key = (id(module), params.get("did"))
+    if key not in _TYPES_CACHE:
         did = candid_args.read_did(params["did"]) if params.get("did") else None
         if did is None and module.candid_service:
             did = candid_args.parse_service(module.candid_service, "wasm")
         types = candid_args.arg_types(did)
         if types is None:
             types = candid_args.init_types_from_args_metadata(module.metadata("candid:args"))
-        return candid_args.encode(params, types)
+        if len(_TYPES_CACHE) > 64:
+            _TYPES_CACHE.clear()
+        _TYPES_CACHE[key] = (module, types)  # the module is kept so that its id stays its own
+    return _TYPES_CACHE[key][1]
+
+
+def init_arg(params, module, field_prefix=""):
+    """The Candid bytes of the init argument, typed by ``did`` or the module's metadata."""
+    try:
+        return candid_args.encode(params, _init_types(params, module))
     except InputError as exc:
         if field_prefix:
             raise InputError(field_prefix + exc.field, exc.message) from None
@@ -218,6 +235,17 @@ def network_url(value, field="network"):
 def _short(value):
     text = str(value) if not isinstance(value, int) or value.bit_length() < 200 else f"{value.bit_length()}-bit number"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def error_line(source, exc):
+    """One line for an error raised in ``source`` (a filter or plugin name): the client's own
+    one-line text for its errors, the kind of failure and what to do for anything unforeseen."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+    if isinstance(exc, ICError):
+        text = " ".join(str(exc).split())
+        return f"{source}: {text}"
+    kind = "input nested too deeply" if isinstance(exc, RecursionError) else "input it cannot handle"
+    return f"{source}: value: {kind} ({type(exc).__name__}); check the value and its type"
 
 
 # ----- options shared by several modules ---------------------------------------------------
@@ -292,13 +320,23 @@ def canister(params, prefix=""):
                          "set funding: cycles_ledger")
     if params.get("last_snapshot_dir"):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
+    if params.get("reclaim_to"):
+        canister_id(params["reclaim_to"], prefix + "reclaim_to")
     if params.get("wait_timeout") is not None:
         seconds(params["wait_timeout"], prefix + "wait_timeout")
+    if params.get("install_check") and params.get("state") != "absent":
+        code(dict(params["install_check"]), prefix + "install_check.")
 
 
 def code(params, prefix=""):
     """ic_code (and each fleet spec's code part): returns ``(module, arg_bytes)``."""
     _target(params, prefix)
+    return code_payload(params, prefix)
+
+
+def code_payload(params, prefix=""):
+    """The module and init argument of an install, checked: ``(module, arg_bytes)``. Cheap to call
+    again (the module and its types are cached), so the install itself uses it too."""
     module = wasm(params.get("wasm"), prefix + "wasm")
     if params.get("wasm_sha256"):
         wanted = sha256_hex(params["wasm_sha256"], prefix + "wasm_sha256")
@@ -357,6 +395,10 @@ def canister_info(params):
     if params.get("canister_ids") is not None and not params["canister_ids"]:
         raise InputError("canister_ids", "is empty; give at least one canister id")
     optional_nat(params, "logs_since", maximum=NAT64_MAX)
+    lookup = params.get("ledger_creation")
+    if lookup:
+        nat(lookup["created_at_time"], "ledger_creation.created_at_time", maximum=NAT64_MAX)
+        nat(lookup["cycles"], "ledger_creation.cycles")
     if params.get("workers") is not None:
         nat(params["workers"], "workers", minimum=1, maximum=256)
     for index, value in enumerate(params.get("metadata") or []):

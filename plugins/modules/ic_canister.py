@@ -156,8 +156,32 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for a start or stop to finish.
+      - A canister whose calls to other canisters are still unanswered stays V(stopping) until
+        they are answered; the IC answers the stop only then. Past this time the task fails
+        naming this option, and the stop stays in effect (run the task again to wait more).
     type: int
     default: 300
+  install_check:
+    description:
+      - The module and init argument that a following M(icp.canister_factory.ic_code) task will
+        install, checked (file, Wasm magic, gzip, size, argument against the module's
+        C(candid:args) or O(install_check.did)) before anything is created, so that no canister
+        is created for code that would be refused. Nothing is installed by this module.
+    type: dict
+    suboptions:
+      wasm:
+        description: Path of the C(.wasm) or C(.wasm.gz) file.
+        type: path
+        required: true
+      arg:
+        description: Init argument as Candid text.
+        type: str
+      arg_value:
+        description: Init argument as data typed by the module's init type.
+        type: raw
+      did:
+        description: C(.did) file giving the init type.
+        type: path
 """
 
 EXAMPLES = r"""
@@ -258,6 +282,9 @@ class ICCanister(CanisterLifecycle, ICModule):
         "last_snapshot_dir": {"type": "path"},
         "reclaim_to": {"type": "str"},
         "wait_timeout": {"type": "int", "default": 300},
+        "install_check": {"type": "dict", "options": {
+            "wasm": {"type": "path", "required": True}, "arg": {"type": "str"},
+            "arg_value": {"type": "raw"}, "did": {"type": "path"}}},
     }
     required_one_of = [["canister_id", "name", "specified_id"]]
     mutually_exclusive = [["canister_id", "name"]]

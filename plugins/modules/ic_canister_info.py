@@ -54,6 +54,23 @@ options:
     type: list
     elements: str
     default: []
+  ledger_creation:
+    description:
+      - Look up what became of a cycles-ledger creation whose answer was lost and whose key the
+        ledger no longer deduplicates (C(TooOld)): the burn block of the caller's account with
+        this C(created_at_time) and amount (the registry entry's C(created_at_time) and
+        C(creation_cycles)), and a refund block after it if the CMC refused.
+      - Returned as RV(creation); reads blocks with C(icrc3_get_blocks) queries only.
+    type: dict
+    suboptions:
+      created_at_time:
+        description: The creation's C(created_at_time) in nanoseconds.
+        type: int
+        required: true
+      cycles:
+        description: The amount the creation was sent with.
+        type: int
+        required: true
   workers:
     description: Canisters read at the same time.
     type: int
@@ -68,6 +85,32 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+creation:
+  description: What the cycles ledger's blocks say about the creation O(ledger_creation) names.
+  returned: when O(ledger_creation) is set
+  type: dict
+  contains:
+    found:
+      description: Whether the creation's burn block exists (the cycles were spent).
+      type: bool
+    burn_block:
+      description: Index of the burn block, or null.
+      type: int
+    burned_at:
+      description: Timestamp (ns) of the burn block, or null.
+      type: int
+    refund_block:
+      description: Index of the refund (the CMC refused; no canister), or null.
+      type: int
+    canister_exists:
+      description: True when the cycles were burnt and not refunded, so a canister controlled by
+        the caller (or the creation's controllers) was created around O(creation.burned_at).
+      type: bool
+    scanned:
+      description: How many blocks were read.
+      type: int
+  sample: {found: true, burn_block: 12, burned_at: 1764870000000000000, refund_block: null,
+           canister_exists: true, scanned: 3}
 canister:
   description: Facts of O(canister_id) (the first element of RV(canisters)).
   returned: when O(canister_id) is set
@@ -141,6 +184,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import from_definite
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
+from ansible_collections.icp.canister_factory.plugins.module_utils.ledger_lookup import find_creation
 
 
 def _text_or_hex(blob):
@@ -169,12 +214,21 @@ class ICCanisterInfo(ICModule):
         "logs_since": {"type": "int"},
         "metadata": {"type": "list", "elements": "str", "default": []},
         "workers": {"type": "int", "default": 8},
+        "ledger_creation": {"type": "dict", "options": {
+            "created_at_time": {"type": "int", "required": True},
+            "cycles": {"type": "int", "required": True}}},
     }
-    required_one_of = [["canister_id", "canister_ids"]]
+    required_one_of = [["canister_id", "canister_ids", "ledger_creation"]]
     mutually_exclusive = [["canister_id", "canister_ids"]]
 
     def run(self):
         """Read every canister, concurrently for a list."""
+        if self.params.get("ledger_creation"):
+            lookup = self.params["ledger_creation"]
+            self.result["creation"] = find_creation(CyclesLedger(self.agent), self.identity.sender,
+                                                    lookup["created_at_time"], lookup["cycles"])
+        if not (self.params.get("canister_id") or self.params.get("canister_ids")):
+            return
         ids = [self.params["canister_id"]] if self.params.get("canister_id") else self.params["canister_ids"]
         ids = [Principal.coerce(c, field=f"canister_ids[{i}]").to_text() for i, c in enumerate(ids)]
         if len(ids) == 1:

@@ -64,6 +64,15 @@ CANISTER_CASES = [
                                           "last_snapshot_dir": "{a_file}/snapshots"}, "last_snapshot_dir:"),
     _canister("wait-timeout-zero", {"wait_timeout": 0}, "wait_timeout:"),
     ("canister-id-absent", "ic_canister", {"canister_id": CANISTER}, "canister_id:"),
+    # Option types that AnsibleModule itself refuses: said the same way, field first.
+    _canister("cycles-not-a-number", {"cycles": "abc"}, "cycles:"),
+    _canister("cycles-5000-digit-text", {"cycles": "9" * 5000}, "cycles:"),
+    _canister("freezing-5000-digit-text", {"settings": {"freezing_threshold": "9" * 5000}},
+              "settings.freezing_threshold:"),
+    _canister("timeout-not-a-number", {"timeout": "soon"}, "timeout:"),
+    _canister("state-unknown", {"state": "gone"}, "state:"),
+    _canister("allow-lockout-not-bool", {"allow_lockout": "maybe"}, "allow_lockout:"),
+    _canister("compute-allocation-text", {"settings": {"compute_allocation": "x"}}, "settings.compute_allocation:"),
 ]
 
 
@@ -204,6 +213,7 @@ FLEET_CASES = [
     _fleet("fleet-name-newline", [_spec("f9\n")], "canisters[0].name:"),
     _fleet("fleet-good-and-bad", [_spec("good1"), _spec("bad1", owner=ANONYMOUS)], "canisters[bad1].owner:"),
     _fleet("fleet-registry-below-file", [_spec("f10")], "registry:", registry="{a_file}/r.yml"),
+    _fleet("fleet-cycles-text", [_spec("f12", cycles="many")], "canisters.cycles:"),
     _fleet("fleet-settings-bound", [_spec("f11", settings={"compute_allocation": 500})],
            "canisters[f11].settings.compute_allocation:"),
 ]
@@ -222,6 +232,7 @@ FILTER_CASES = [
     ("pem-garbage-text", "principal_from_pem", ("-----BEGIN nonsense",), {}, "principal_from_pem:"),
     ("pem-missing-file", "principal_from_pem", ("{missing}",), {}, "principal_from_pem:"),
     ("encode-nested-5000", "candid_encode", (NESTED,), {}, "candid_encode:"),
+    ("encode-type-nested-5000", "candid_encode", ("(null)",), {"type": "opt " * 5000 + "nat"}, "candid_encode:"),
     ("encode-5000-digits", "candid_encode", (DIGITS,), {}, "candid_encode:"),
     ("encode-nat-negative", "candid_encode", ("(-1 : nat)",), {}, "candid_encode:"),
     ("encode-data-untyped", "candid_encode", ({"a": 1},), {}, "candid_encode: value:"),
@@ -240,9 +251,14 @@ INVENTORY_CASES = [
     ("inventory-status-filter-bogus", {"registries": ["{registry}"], "statuses": ["alive"]}, "statuses[0]:"),
 ]
 
-# (id, inventory host vars of one canister for provision.yml, text the error must contain)
+# (id, inventory host vars of one canister for provision.yml, text the error must contain, extra
+# vars): the batch path (ic_fleet) and the per-host path (the template roles, icp_batch=false).
+PER_HOST = {"icp_batch": False}
 PLAYBOOK_CASES = [
-    ("provision-owner-anonymous", {"owner": ANONYMOUS}, "owner:"),
-    ("provision-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:"),
-    ("provision-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "arg:"),
+    ("provision-owner-anonymous", {"owner": ANONYMOUS}, "owner:", {}),
+    ("provision-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", {}),
+    ("provision-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "arg:", {}),
+    ("per-host-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "install_check.arg:", PER_HOST),
+    ("per-host-owner-anonymous", {"owner": ANONYMOUS}, "owner:", PER_HOST),
+    ("per-host-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", PER_HOST),
 ]

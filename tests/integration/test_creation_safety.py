@@ -242,3 +242,61 @@ def test_delete_can_send_the_cycles_to_another_canister(world, net):
     gained = _mine(net, world["principal"])[keeper]["cycles"] - before
     assert balance - DRAIN_KEEP - 10 ** 9 <= deleted["cycles_reclaimed"] <= balance
     assert abs(gained - deleted["cycles_reclaimed"]) < 10 ** 8  # the keeper's own idle burn
+
+
+def test_ledger_creation_lookup_finds_the_burn_and_a_refund(world, net):
+    """ic_canister_info ledger_creation reads the ledger's blocks: a creation that made a canister
+    shows its burn without refund; one the CMC refused shows the refund."""
+    net.mint(world["principal"], 10 ** 13)
+    made = _run(world, net, [_canister_task(world, "b1", funding="cycles_ledger", cycles=10 ** 12)])
+    key = _entries(world)["b1"]
+    assert not made.get("failed"), made
+    # Too few cycles for the CMC: the ledger burns, then refunds.
+    refused = _run(world, net, [_canister_task(world, "b2", funding="cycles_ledger", cycles=10 ** 9)])
+    assert refused["failed"] and "FailedToCreate" in refused["msg"]
+    events = [e for e in _entries(world)["b2"].get("events", []) if e["action"] == "create"]
+    assert events[-1]["result"] == "failed"
+    found = _run(world, net, [{"icp.canister_factory.ic_canister_info": {"ledger_creation": {
+        "created_at_time": key["created_at_time"], "cycles": key["creation_cycles"]}}}])
+    assert found["creation"]["found"] and found["creation"]["canister_exists"], found
+    assert found["creation"]["refund_block"] is None
+    missing = _run(world, net, [{"icp.canister_factory.ic_canister_info": {"ledger_creation": {
+        "created_at_time": key["created_at_time"] + 1, "cycles": key["creation_cycles"]}}}])
+    assert missing["creation"] == dict(missing["creation"], found=False, canister_exists=False)
+
+
+def test_fleet_rollback_gives_the_cycles_back(world, net):
+    """ic_fleet deletes a canister whose install failed and reports what its drain returned."""
+    from module_runner import ROOT
+
+    account = _balance(net, world["principal"])
+    net.faults({"match": {"method": "install_code"}, "action": "http_503", "count": 4})
+    spec = {"name": "f1", "template": "user", "owner": world["principal"],
+            "wasm": os.path.join(ROOT, "wasm", "user.wasm.gz"),
+            "arg": f'(record {{ owner = principal "{world["principal"]}" }})', "cycles": 10 ** 12}
+    result = _run(world, net, [{"icp.canister_factory.ic_fleet": {"registry": world["registry"],
+                                                                  "canisters": [spec]}}])
+    net.faults(clear=True)
+    item = result["canisters"][0]
+    assert item["rolled_back"] and item["cycles_reclaimed"] > 0, item
+    assert _balance(net, world["principal"]) - account == item["cycles_reclaimed"]
+    assert _mine(net, world["principal"]) == {}
+
+
+def test_a_delete_interrupted_after_the_drain_counts_the_cycles_once(world, net):
+    """The deletion fails after the drain (delete_canister refused); the next run deletes without
+    draining again and reports the total once, equal to what the ledger account received."""
+    created = _run(world, net, [_canister_task(world, "r1", cycles=2 * 10 ** 12)])
+    account = _balance(net, world["principal"])
+    net.faults({"match": {"method": "delete_canister"}, "action": "http_503", "count": None})
+    first = _run(world, net, [_canister_task(world, "r1", state="absent")])
+    net.faults(clear=True)
+    assert first["failed"] and created["canister_id"] in _mine(net, world["principal"]), first
+    drained = _balance(net, world["principal"]) - account
+    assert _entries(world)["r1"]["cycles_reclaimed"] == drained > 10 ** 12
+    drains = net.metrics()["by_method"].get(f"{created['canister_id']}.drain", 0)
+    second = _run(world, net, [_canister_task(world, "r1", state="absent")])
+    assert not second.get("failed"), second
+    assert second["cycles_reclaimed"] == drained == _balance(net, world["principal"]) - account
+    assert net.metrics()["by_method"].get(f"{created['canister_id']}.drain", 0) == drains
+    assert created["canister_id"] not in _mine(net, world["principal"])

@@ -89,3 +89,101 @@ def test_unknown_method_and_system_records(net, client):
     assert info.value.error_code == "IC0536"
     ids = {c["id"] for c in net.canisters()}
     assert {str(CYCLES_LEDGER), str(CMC)} <= ids
+
+
+def test_create_canister_dedup_covers_amount_not_settings_and_the_window(net, client):
+    """As DFINITY's ledger: the key is (account, amount, created_at_time); settings are not part
+    of it; a different amount is a new transaction; the window is 24 h + 60 s."""
+    me = client.identity.sender
+    net.mint(me, 5 * 10 ** 12)
+    when = time.time_ns()
+    args = {"from_subaccount": None, "created_at_time": when, "amount": 10 ** 12, "creation_args": None}
+    made = ledger_call(client, "create_canister", args)["Ok"]
+    other_settings = dict(args, creation_args={"settings": {"freezing_threshold": 7}, "subnet_selection": None})
+    assert ledger_call(client, "create_canister", other_settings)["Err"]["Duplicate"]["canister_id"] == \
+        made["canister_id"]
+    other_amount = dict(args, amount=10 ** 12 + 1)
+    assert "Ok" in ledger_call(client, "create_canister", other_amount)
+    edge = dict(args, created_at_time=time.time_ns() - (24 * 3600 + 50) * 10 ** 9)
+    assert "Ok" in ledger_call(client, "create_canister", edge)
+    past = dict(args, created_at_time=time.time_ns() - (24 * 3600 + 70) * 10 ** 9)
+    assert ledger_call(client, "create_canister", past) == {"Err": {"TooOld": None}}
+    future = dict(args, created_at_time=time.time_ns() + 90 * 10 ** 9)
+    assert "CreatedInFuture" in ledger_call(client, "create_canister", future)["Err"]
+
+
+def test_held_cmc_step_answers_duplicate_without_id_then_with_it(net, client, make_client):
+    """hold_cmc: the burn is recorded first; a retry meanwhile gets Duplicate{canister_id = null};
+    the original call finishes with the canister, and later retries name it."""
+    import threading
+
+    me = client.identity.sender
+    net.mint(me, 3 * 10 ** 12)
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 3})
+    args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
+    first = {}
+    worker = threading.Thread(target=lambda: first.update(ledger_call(client, "create_canister", args)))
+    worker.start()
+    time.sleep(1)
+    retry = make_client(client.identity)
+    pending = ledger_call(retry, "create_canister", args)["Err"]["Duplicate"]
+    assert pending["canister_id"] is None
+    worker.join(30)
+    made = first["Ok"]
+    assert made["block_id"] == pending["duplicate_of"]
+    assert ledger_call(retry, "create_canister", args) == {"Err": {"Duplicate": {
+        "duplicate_of": made["block_id"], "canister_id": made["canister_id"]}}}
+    assert balance(client, me) == 3 * 10 ** 12 - 10 ** 12 - FEE
+
+
+def test_held_cmc_step_survives_a_localnet_kill(net, client):
+    """localnet killed while the CMC step is held: on restart the creation completes (the real
+    CMC answers anyway), so the key then names exactly one canister."""
+    import threading
+
+    me = client.identity.sender
+    net.mint(me, 3 * 10 ** 12)
+    before = {c["id"] for c in net.canisters()}
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 30})
+    args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
+    threading.Thread(target=lambda: _swallow(ledger_call, client, "create_canister", args), daemon=True).start()
+    time.sleep(1.5)
+    net.kill()
+    net.restart()
+    from localnet.client import MiniClient
+    again = MiniClient(net.url, client.identity, net.root_key_der)
+    named = ledger_call(again, "create_canister", args)["Err"]["Duplicate"]["canister_id"]
+    new = {c["id"] for c in net.canisters()} - before
+    assert new == {str(named)}
+    assert balance(again, me) == 3 * 10 ** 12 - 10 ** 12 - FEE
+
+
+def test_icrc3_blocks_record_burns_refunds_and_chain(net, client):
+    """icrc3_get_blocks: a creation is a burn with the create memo and tx.ts; a refused one is
+    followed by a refund mint; each block's phash is the ICRC-3 hash of the one before."""
+    from localnet.system_canisters.ledger_blocks import value_hash
+
+    me = client.identity.sender
+    net.mint(me, 3 * 10 ** 12)
+    when = time.time_ns()
+    ledger_call(client, "create_canister", {"from_subaccount": None, "created_at_time": when,
+                                            "amount": 10 ** 12, "creation_args": None})
+    ledger_call(client, "create_canister", {"from_subaccount": None, "created_at_time": None,
+                                            "amount": 10 ** 9, "creation_args": None})
+    reply = ledger_call(client, "icrc3_get_blocks", [{"start": 0, "length": 100}], query=True)
+    blocks = [(b["id"], b["block"]) for b in reply["blocks"]]
+    assert reply["log_length"] == len(blocks) >= 3 and reply["archived_blocks"] == []
+    mine = [(i, dict(dict(b["Map"])["tx"]["Map"])) for i, b in blocks]
+    burns = [(i, tx) for i, tx in mine if tx["op"] == {"Text": "burn"} and tx["from"] == {"Array": [{"Blob": me.raw}]}]
+    assert burns[0][1]["ts"] == {"Nat": when} and burns[0][1]["memo"] == {"Blob": bytes([0xFE]) * 32}
+    refund = [tx for _i, tx in mine if tx.get("memo") == {"Blob": bytes([0xFD]) * 32}]
+    assert refund and refund[0]["amt"] == {"Nat": 10 ** 9 - FEE}
+    for (_, previous), (_, block) in zip(blocks, blocks[1:]):
+        assert dict(block["Map"])["phash"] == {"Blob": value_hash(previous)}
+
+
+def _swallow(func, *args):
+    try:
+        func(*args)
+    except Exception:  # noqa: BLE001 - the call dies with the killed localnet
+        pass

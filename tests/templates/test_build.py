@@ -12,6 +12,8 @@ import pytest
 from template_artifacts import ROOT, TEMPLATES, WASM, did, entry, installed_module, manifest, path, read, sha256, sources_fingerprint, sums
 
 OUTS = [t["out"] for t in manifest()["templates"]]
+# Builds of templates a factory installs (init record with an owner); the factory itself differs.
+TEMPLATE_OUTS = [out for out in OUTS if entry(out)["template"] != "factory"]
 
 
 def test_every_output_matches_sha256sums():
@@ -35,10 +37,11 @@ def test_toolchain_is_the_pinned_one():
     assert toolchain["ic-wasm"] == pinned["@icp-sdk/ic-wasm-linux-x64"]
 
 
-def test_targets_cover_the_four_templates_an_old_version_and_a_test_only_build():
-    assert {"user", "ai_assistant", "gallery", "memory", "user-0.1.0", "test/user-broken"} == set(OUTS)
+def test_targets_cover_the_templates_an_old_version_the_factory_and_test_only_builds():
+    assert {"user", "ai_assistant", "gallery", "memory", "user-0.1.0", "factory",
+            "test/user-broken", "test/user-picky"} == set(OUTS)
     assert entry("user-0.1.0")["version"] == "0.1.0" and entry("user")["version"] == "0.2.0"
-    assert [t["out"] for t in manifest()["templates"] if t["test_only"]] == ["test/user-broken"]
+    assert [t["out"] for t in manifest()["templates"] if t["test_only"]] == ["test/user-broken", "test/user-picky"]
 
 
 @pytest.mark.parametrize("out", OUTS)
@@ -69,10 +72,10 @@ def test_module_metadata(out):
     # Enhanced orthogonal persistence: upgrades must pass wasm_memory_persistence = keep.
     assert "icp:private enhanced-orthogonal-persistence" in names
     args = module.custom_sections["icp:public candid:args"].decode()
-    assert "owner: principal" in args
+    assert ("admins: vec principal" if out == "factory" else "owner: principal") in args
 
 
-@pytest.mark.parametrize("out", OUTS)
+@pytest.mark.parametrize("out", TEMPLATE_OUTS)
 def test_did_parses_and_every_template_has_the_common_interface(out):
     parsed = did(out)
     (init,) = parsed.init_args
@@ -90,14 +93,15 @@ def didc_results():
     minimal init argument against it; one node process for all templates."""
     if not os.path.exists(os.path.join(ROOT, "node_modules", "@dfinity", "didc")):
         pytest.skip("npm @dfinity/didc is not installed")
-    jobs = [{"op": "encode", "idl": read(f"{t}.did").decode(), "input": '(record { owner = principal "aaaaa-aa" })'}
-            for t in TEMPLATES]
+    inputs = {t: '(record { owner = principal "aaaaa-aa" })' for t in TEMPLATES}
+    inputs["factory"] = '(record { admins = vec { principal "aaaaa-aa" }; backup_controllers = vec {} })'
+    jobs = [{"op": "encode", "idl": read(f"{t}.did").decode(), "input": arg} for t, arg in inputs.items()]
     out = subprocess.run(["node", os.path.join(ROOT, "tests", "tools", "didc.js")], input=json.dumps(jobs) + "\n",
                          capture_output=True, text=True, timeout=60, check=True)
-    return dict(zip(TEMPLATES, json.loads(out.stdout.splitlines()[0])))
+    return dict(zip(inputs, json.loads(out.stdout.splitlines()[0])))
 
 
-@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("template", TEMPLATES + ("factory",))
 def test_did_accepted_by_didc(didc_results, template):
     assert "ok" in didc_results[template], didc_results[template]
 

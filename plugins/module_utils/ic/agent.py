@@ -5,6 +5,7 @@ signs envelopes, ``certificate`` verifies certified state, ``query_signature`` c
 signatures on query replies, ``polling`` waits for asynchronous calls. This module decides
 which endpoint to use and what the answers mean.
 """
+import copy
 import threading
 import time
 
@@ -120,6 +121,14 @@ class Agent:
     def close(self):
         """Close pooled connections."""
         self.transport.close()
+
+    def waiting_at_most(self, seconds):
+        """This agent (same identity, connections and caches) waiting at most ``seconds`` for
+        an update's answer, for calls the IC may answer late (stop_canister is answered only
+        once the canister has stopped); past that the call raises ``polling.PollTimeout``."""
+        other = copy.copy(self)
+        other.poll_timeout = float(seconds)
+        return other
 
     # -- plain endpoints ------------------------------------------------------------------
 

@@ -132,12 +132,28 @@ class CyclesLedger:
             "to": Principal.coerce(to, "to"), "created_at_time": _now_ns(created_at_time)})
         return _ok_or_duplicate("withdraw", result, lambda d: d["duplicate_of"])
 
+    def icrc3_get_blocks(self, start, length):
+        """``(log_length, [(index, block)])`` with each block as plain Python (maps as dicts,
+        accounts as lists of bytes, numbers as int)."""
+        reply = self._call("icrc3_get_blocks", [{"start": int(start), "length": int(length)}])
+        return int(reply["log_length"]), [(int(b["id"]), icrc3_plain(b["block"])) for b in reply["blocks"]]
+
     def deposit(self, to_owner, to_subaccount=None, memo=None):
         """Credit the cycles attached to this call to an account; return ``{balance,
         block_index}``. Only a canister can attach cycles, so over ingress this is useful
         through a proxy canister's identity (the ledger refuses a deposit of nothing)."""
         return self._call("deposit", {"to": _account(to_owner, to_subaccount),
                                       "memo": memo})
+
+
+def icrc3_plain(value):
+    """An ICRC-3 ``Value`` as plain Python."""
+    (kind, data), = value.items()
+    if kind == "Map":
+        return {key: icrc3_plain(item) for key, item in data}
+    if kind == "Array":
+        return [icrc3_plain(item) for item in data]
+    return data
 
 
 def _ok_or_duplicate(method, result, duplicate_value):
