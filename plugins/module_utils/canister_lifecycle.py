@@ -24,7 +24,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys
     KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding)
 from ansible_collections.icp.canister_factory.plugins.module_utils.reclaim import Reclaim, drain
 from ansible_collections.icp.canister_factory.plugins.module_utils.unknown_outcomes import (
-    PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, too_old_message)
+    PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, refunded_or, too_old_message)
 
 # The fields of canister_settings that the cycles ledger's create_canister accepts; the others
 # are applied with update_settings right after the creation.
@@ -135,8 +135,9 @@ class CanisterLifecycle:
         add_event(entry, "create", "started", identity=self.caller_text())
 
     def _refused_entry(self, entry, before, exc):
-        """Put back the entry as it was; a new one stays as ``failed`` without a key."""
-        if before is not None:
+        """Put back the entry as it was; a new one, or an unfinished creation now known to have
+        failed, stays as ``failed`` without a key."""
+        if before is not None and before.get("status") != "creating":
             entry.clear()
             entry.update(before)
             return
@@ -157,7 +158,10 @@ class CanisterLifecycle:
             except CreationPending:
                 pass
             time.sleep(delay)
-        return self._create_call(key)
+        try:
+            return self._create_call(key)
+        except CreationPending as pending:
+            raise refunded_or(pending, self.agent, self.identity.sender, key) from None
 
     def _create_call(self, key):
         settings = to_candid(self.wanted) if self.wanted else None

@@ -67,3 +67,16 @@ def _first_at_or_after(ledger, length, ts):
         else:
             hi = mid
     return lo
+
+
+def refund_after(ledger, owner, burn_block, amount, subaccount=None, look_ahead=_PAGE):
+    """Index of the refund mint that follows burn ``burn_block`` of a creation of ``amount``
+    (the CMC refused it, so no canister exists), or None."""
+    account = [Principal.coerce(owner, "owner").raw] + ([bytes(subaccount)] if subaccount else [])
+    _, page = ledger.icrc3_get_blocks(int(burn_block), look_ahead)
+    for number, block in page[1:]:
+        tx = block.get("tx", {})
+        if (tx.get("op") == "mint" and tx.get("memo") == REFUND_MEMO and tx.get("to") == account
+                and tx.get("amt") == int(amount) - LEDGER_FEE):
+            return number
+    return None

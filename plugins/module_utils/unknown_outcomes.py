@@ -14,18 +14,36 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CreationPending
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import CertificateError, TransportError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import CertificateError, ICError, TransportError
 
 # Seconds between the attempts of one run when the answer is lost or the ledger still waits
 # for the CMC; after them the task fails and keeps the key.
 PENDING_RETRY_DELAYS = (2, 5)
 
-__all__ = ["CreationPending", "PENDING_RETRY_DELAYS", "outcome_unknown", "too_old_message"]
+__all__ = ["CreationPending", "PENDING_RETRY_DELAYS", "outcome_unknown", "refunded_or", "too_old_message"]
 
 
 def outcome_unknown(exc):
     """True when ``exc`` leaves open whether the call took effect."""
     return isinstance(exc, (TransportError, CertificateError)) or getattr(exc, "outcome_unknown", False)
+
+
+def refunded_or(pending, agent, owner, key):
+    """What a creation still ``Duplicate`` without canister id after the retries is: a definite
+    ``LedgerError`` ``Refunded`` when the ledger's blocks show a refund after its burn block (the
+    CMC refused; no canister exists, so the next run may start afresh), else ``pending``."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger, LedgerError
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ledger_lookup import refund_after
+
+    if pending.duplicate_of is None or key.get("creation_cycles") is None:
+        return pending
+    try:
+        refund = refund_after(CyclesLedger(agent), owner, pending.duplicate_of, key["creation_cycles"])
+    except ICError:
+        return pending  # a ledger without a readable block log: the outcome stays unknown
+    if refund is None:
+        return pending
+    return LedgerError("create_canister", "Refunded", {"burn_block": pending.duplicate_of, "refund_block": refund})
 
 
 def too_old_message(name, key):

@@ -55,7 +55,7 @@ options:
     description:
       - V(present) creates the canister if needed and converges its settings, leaving the run state alone.
       - V(running) and V(stopped) also start or stop it and wait until the transition is over.
-      - V(absent) stops and deletes it. Its cycles are first given back (RV(cycles_reclaimed)): the
+      - V(absent) stops and deletes it. Its cycles are first given back (RV(cycles_reclaimed)); the
         canister is reinstalled with a small drain module that deposits its liquid balance, less
         about 10B cycles for the call, to the caller's cycles-ledger account (less the ledger's
         100M fee), or to O(reclaim_to). What is left is burnt (RV(cycles_freed)). A balance below
@@ -126,7 +126,8 @@ options:
       - Unknown outcomes keep the entry C(creating) with its key and fail the task; run again.
         A ledger C(Duplicate) without canister id (the CMC has not answered yet) is asked about
         again a few times, then the task fails with the key kept. A key older than the ledger's
-        window (24 h + 60 s, C(TooOld)) is never retried; the message says how to find the canister.
+        window (24 h + 60 s, C(TooOld)) is never retried; the message says how to find out whether the
+        canister exists (M(icp.canister_factory.ic_canister_info) O(icp.canister_factory.ic_canister_info#module:ledger_creation)).
     type: str
     choices: [auto, provisional, cycles_ledger]
     default: auto

@@ -300,3 +300,57 @@ def test_a_delete_interrupted_after_the_drain_counts_the_cycles_once(world, net)
     assert second["cycles_reclaimed"] == drained == _balance(net, world["principal"]) - account
     assert net.metrics()["by_method"].get(f"{created['canister_id']}.drain", 0) == drains
     assert created["canister_id"] not in _mine(net, world["principal"])
+
+
+def test_provision_killed_four_times_then_run_leaves_no_orphan(net, tmp_path):
+    """The issue's operator test: provision.yml (default funding, batch path) with its whole
+    process tree SIGKILLed at random moments four times, then a full run."""
+    from factory.harness import Factory, users
+
+    factory = Factory(net, tmp_path, identity_seed=os.urandom(32))
+    inventory = factory.inventory("sixteen.yml", users(16, prefix="pk"))
+    rng = random.Random(5)
+    # Creations answer slowly, so that most kills land while one is in flight (the window the
+    # old code lost canisters in).
+    net.faults({"match": {"method": "provisional_create_canister_with_cycles"}, "action": "delay_ms",
+                "ms": 1500, "count": None})
+    for _attempt in range(4):
+        proc = factory.start("provision.yml", inventory, forks=10)
+        time.sleep(rng.uniform(3.0, 8.0))
+        _kill_tree(proc.pid)
+        proc.wait()
+    net.faults(clear=True)
+    run = factory.play("provision.yml", inventory, forks=10)
+    assert run.rc == 0, run.explain()
+    entries = factory.entries()
+    assert len(entries) == 16 and all(e["status"] == "active" and e["module_hash"] for e in entries.values())
+    ids = {e["canister_id"] for e in entries.values()}
+    assert len(ids) == 16
+    assert {c["id"] for c in factory.canisters()} == ids, "a canister outside the registry (orphan)"
+
+
+def test_a_refunded_creation_whose_reply_was_lost_is_settled(world, net):
+    """An earlier run's creation was refused by the CMC and refunded, but its answer was lost:
+    the ledger answers Duplicate without canister id for that key forever. The module finds the
+    refund in the ledger's blocks, drops the key (entry failed, not changed), and the next run
+    creates the canister anew: one canister, paid once."""
+    from ic.agent import Agent
+    from ic.cycles_ledger import CyclesLedger
+    from ic.identity import load_identity_file
+
+    net.mint(world["principal"], 10 ** 13)
+    ledger = CyclesLedger(Agent(net.url, load_identity_file(world["pem"]), root_key_der=net.root_key_der))
+    when = time.time_ns()
+    with pytest.raises(Exception, match="FailedToCreate"):
+        ledger.create_canister(10 ** 9, created_at_time=when)  # too little for the CMC: refunded
+    doc = {"all": {"children": {"canisters": {"hosts": {"rf": {
+        "status": "creating", "funding": "cycles_ledger", "created_at_time": when, "creation_cycles": 10 ** 9}}}}}}
+    with open(world["registry"], "w", encoding="utf-8") as handle:
+        yaml.safe_dump(doc, handle)
+    settled = _run(world, net, [_canister_task(world, "rf", funding="cycles_ledger", cycles=10 ** 12)])
+    assert settled["failed"] and "Refunded" in settled["msg"] and settled["changed"] is False, settled
+    entry = _entries(world)["rf"]
+    assert entry["status"] == "failed" and "created_at_time" not in entry
+    made = _run(world, net, [_canister_task(world, "rf", funding="cycles_ledger", cycles=10 ** 12)])
+    assert not made.get("failed"), made
+    assert list(_mine(net, world["principal"])) == [made["canister_id"]]

@@ -9,6 +9,7 @@ The tests run in file order and share one factory (module fixture): each step bu
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -179,6 +180,7 @@ def test_upgrading_the_factory_keeps_children_templates_and_policy(world, tmp_pa
     playbook = tmp_path / "force_upgrade.yml"
     playbook.write_text(yaml.safe_dump([{
         "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable},
         "roles": ["icp.canister_factory.connection"],
         "tasks": [{"name": "Upgrade the factory in place", "icp.canister_factory.ic_code": {
             "network": "{{ icp_network }}", "identity": "{{ icp_identity }}", "root_key": "{{ icp_root_key }}",

@@ -47,8 +47,14 @@ def test_backup_then_restore_brings_the_data_back(fleet):
 def test_decommission_deletes_and_leaves_a_tombstone(fleet):
     factory, inventory, _ = fleet
     canister = factory.entries()["life0"]["canister_id"]
+    held = [c["cycles"] for c in factory.canisters() if c["id"] == canister][0]
+    account = factory.net.admin("GET", f"balance?owner={factory.principal}")["balance"]
     run = factory.play("decommission.yml", inventory, extra_vars={"target": "life0"})
     assert run.rc == 0, run.explain()
+    # The canister's cycles went back to the operator's cycles-ledger account (less the drain's
+    # margin and the ledger fee) before the deletion.
+    gained = factory.net.admin("GET", f"balance?owner={factory.principal}")["balance"] - account
+    assert held - 10 ** 10 - 10 ** 8 - 10 ** 9 <= gained <= held, (held, gained)
     entry = factory.entries()["life0"]
     assert entry["status"] == "deleted"
     assert canister not in {c["id"] for c in factory.canisters()}
