@@ -102,7 +102,8 @@ def make_children(op, factory_id, count):
     agent = Agent(op.net.url, load_identity_file(op.identity), root_key_der=op.net.root_key_der)
     factory = FactoryClient(agent, factory_id)
     child_cycles = 10**11
-    Management(agent).provisional_top_up_canister(factory_id, count * child_cycles * 2)
+    # Each child costs the factory its cycles plus the creation fee (500 B on localnet, as on the IC).
+    Management(agent).provisional_top_up_canister(factory_id, count * (child_cycles + 10**12) * 2)
     module = wasm_fixtures.build("0.1.0")
     factory.update("template_upload_begin", {"template": "bench", "version": "0.1.0",
                                              "wasm_sha256": hashlib.sha256(module).digest(), "size": len(module)})

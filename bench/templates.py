@@ -183,12 +183,12 @@ def _template_writer(did, writer):
 
 
 def template_subjects(owner, items, workers, gallery_item="chunk"):
-    """The deployable application templates of wasm/manifest.json, in manifest order (not the
-    factory: it holds no items of its own, it creates the canisters of the others)."""
+    """The deployable templates of wasm/manifest.json, in manifest order."""
     with open(os.path.join(WASM_DIR, "manifest.json"), encoding="utf-8") as fh:
         manifest = json.load(fh)
     subjects = []
     for entry in manifest["templates"]:
+        # The factory canister is not a template a factory installs (it has no owner).
         if entry["test_only"] or entry["out"] != entry["template"] or entry["template"] == "factory":
             continue
         name = entry["template"]

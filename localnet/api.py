@@ -109,14 +109,14 @@ def handle_ic(node, version, scope, id_text, endpoint, body):
         target = _principal(id_text, "effective canister id" if scope == "canister"
                             else "effective subnet id")
         envelope, request = ingress.parse(body, endpoint)
-        refused, drop = _apply_faults(node, endpoint, target, request)
+        refused, drop, hold = _apply_faults(node, endpoint, target, request)
         if refused is not None:
             return refused
         ingress.authenticate(envelope, request, node.clock.now_ns())
         if scope == "canister":
             ingress.check_targets(request, target)
         if endpoint == "call":
-            response = _call(node, version, target, request)
+            response = _call(node, version, target, request, hold)
         elif endpoint == "query":
             # ic-py 1.0.1 (the only v2 query user) refuses a tagged map under cbor2 >= 5.6,
             # which decodes tag 55799 content as a frozendict; the tag is optional.
@@ -131,29 +131,31 @@ def handle_ic(node, version, scope, id_text, endpoint, body):
 
 
 def _apply_faults(node, endpoint, target, request):
-    """``(refusal Response or None, drop the answer?)`` from the first matching fault."""
+    """``(refusal Response or None, drop the answer?, seconds to hold a call in processing)``
+    from the first matching fault."""
     if not node.faults.active:
-        return None, False
+        return None, False, 0
     called = (str(target),) if request.canister_id is None else \
         (str(request.canister_id), str(target))
     rule = node.faults.take(endpoint, called, request.method_name, str(request.sender))
     if rule is None:
-        return None, False
+        return None, False, 0
     action = rule["action"]
     if action == "http_503":
         node.metrics.outcome("http_503")
-        return text(503, "Service is overloaded, try again later."), False
+        return text(503, "Service is overloaded, try again later."), False, 0
     if action == "http_429":
         node.metrics.outcome("http_429")
-        return text(429, "The service is overloaded."), False
+        return text(429, "The service is overloaded."), False, 0
     if action == "delay_ms":
         time.sleep(rule["ms"] / 1000.0)
-    return None, action == "drop_response"
+    hold = rule["seconds"] if action == "hold_processing" and endpoint == "call" else 0
+    return None, action == "drop_response", hold
 
 
-def _call(node, version, ecid, request):
+def _call(node, version, ecid, request, hold=0):
     try:
-        entry = node.call(request, ecid)
+        entry = node.call(request, ecid, hold=hold)
     except Reject as err:
         node.metrics.outcome("non_replicated_rejection")
         body = {"reject_code": err.reject_code, "reject_message": err.reject_message,
@@ -163,7 +165,8 @@ def _call(node, version, ecid, request):
         return cbor_response(body)
     if version == 2:
         return Response(202, b"", TEXT)
-    if not entry.done.wait(SYNC_WAIT_SECONDS):
+    # A held call answers 202 at once, as the replica does once its own wait has run out.
+    if not entry.done.wait(0 if hold else SYNC_WAIT_SECONDS):
         return text(202, "Message did not complete execution and certification within the "
                          "replica defined timeout.")
     return cbor_response({"status": "replied",

@@ -43,7 +43,7 @@ def _serve(args):
         print(f"localnet: {args.state_dir} is in use by another running localnet",
               file=sys.stderr)
         return 1
-    node = Node(args.state_dir, clean=args.clean)
+    node = Node(args.state_dir, clean=args.clean, reply_shape=args.reply_shape)
     try:
         server = Server(node, args.host, args.port)
     except OSError as err:
@@ -146,6 +146,10 @@ def main(argv=None):
     serve.add_argument("--clean", action="store_true", help="start from an empty state")
     serve.add_argument("--log-level", default="warning",
                        choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--reply-shape", default="spec", choices=["older", "spec", "newer"],
+                       help="answer management calls as an older replica (without the "
+                            "2025-2026 fields), as the spec, or as a newer one (extra fields "
+                            "and variant cases)")
     for name, text in (("status", "show whether a network runs in a state dir"),
                        ("stop", "stop the network running in a state dir")):
         cmd = sub.add_parser(name, help=text)

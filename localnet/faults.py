@@ -4,9 +4,11 @@ A rule is ``{"match": {...}, "action": ..., "count": n}``. ``match`` may name ``
 ``canister`` (principal text: the called canister or the effective canister id),
 ``endpoint`` (``call``, ``query``, ``read_state``) and ``sender``; an absent key matches
 anything. ``action`` is ``http_503``, ``http_429``,
-``delay_ms`` (with ``"ms": n``) or ``drop_response`` (execute, then close the connection
-without answering). ``count`` is how many requests the rule hits (default 1; ``null`` = no
-limit).
+``delay_ms`` (with ``"ms": n``), ``drop_response`` (execute, then close the connection
+without answering) or ``hold_processing`` (with ``"seconds": n``; calls only: accept the call,
+show it as ``processing`` and execute it only after ``n`` seconds, even past its ingress
+expiry, as a replica does with a message already inducted). ``count`` is how many requests
+the rule hits (default 1; ``null`` = no limit).
 
 ``hold_cmc`` (with ``"seconds": n``, match ``method: create_canister``) is not an HTTP action:
 the cycles ledger's ``create_canister`` burns the cycles and records the transaction, then its
@@ -16,7 +18,7 @@ canister id; a killed localnet finishes the creation when it starts again.
 """
 import threading
 
-HTTP_ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response")
+HTTP_ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response", "hold_processing")
 ACTIONS = HTTP_ACTIONS + ("hold_cmc",)
 _MATCH_KEYS = ("method", "canister", "endpoint", "sender")
 
@@ -47,6 +49,10 @@ class Faults:
         seconds = rule.get("seconds", 0)
         if action == "hold_cmc" and (not isinstance(seconds, (int, float)) or seconds <= 0):
             raise ValueError("seconds: how long the CMC step is held, a positive number")
+        if action == "hold_processing" and (not isinstance(seconds, (int, float))
+                                            or isinstance(seconds, bool) or seconds <= 0):
+            raise ValueError("seconds: how long to hold the call in processing, a positive "
+                             "number")
         entry = {"match": {k: str(v) for k, v in match.items()}, "action": action,
                  "count": count, "ms": ms, "seconds": seconds}
         with self._lock:

@@ -32,7 +32,7 @@ log = logging.getLogger("localnet.node")
 class Node:
     """A single-node, single-subnet IC network over a state directory."""
 
-    def __init__(self, state_dir, clean=False):
+    def __init__(self, state_dir, clean=False, reply_shape="spec"):
         if clean:
             for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm",
                          "root_key.hex"):
@@ -40,11 +40,14 @@ class Node:
                 if os.path.exists(path):
                     os.remove(path)
         self.state_dir = state_dir
+        # The management replies' shape: an older replica's, the spec's or a newer one's.
+        self.reply_shape = reply_shape
         self.store = Store(state_dir)
         self.keys = Keys.load_or_create(self.store)
         self.clock = Clock(self.store.get_meta("clock_offset", 0))
         self.certifier = Certifier(self.keys, self.clock)
-        self.history = IngressHistory()
+        self.history = IngressHistory(self.store)
+        self.history.prune(self.clock.now_ns())
         self.metrics = Metrics()
         self.faults = Faults()
         self.lock = threading.RLock()
@@ -87,11 +90,13 @@ class Node:
             self.store.close()
 
     # --- update calls ---------------------------------------------------------------------
-    def call(self, request, ecid):
+    def call(self, request, ecid, hold=0):
         """Accept an authenticated call; returns the history Entry once it has executed.
 
         Raises HttpError for requests the HTTP layer refuses and Reject for rejections
-        before execution (answered as ``non_replicated_rejection``).
+        before execution (answered as ``non_replicated_rejection``). ``hold`` (seconds, the
+        ``hold_processing`` fault) returns the entry at once, still ``processing``, and
+        executes the call that much later in the background.
         """
         to_management = request.canister_id == MANAGEMENT
         if to_management:
@@ -115,11 +120,18 @@ class Node:
             entry.done.wait(30)
             return entry
         self.metrics.update(request.canister_id, request.method_name)
-        message.reply_to = lambda _tx, late: self._answered_later.append((entry, late))
+        message.reply_to = lambda tx, late: self._answer_later(tx, entry, late)
+        if hold:
+            threading.Timer(hold, self._run_logged, args=(entry, message)).start()
+            return entry
+        self._run(entry, message)
+        return entry
+
+    def _run(self, entry, message):
         try:
-            outcome = self.execute(message)
+            outcome = self.execute(message, entry)
             while getattr(outcome, "resume", None) is not None:
-                outcome = self._resume(outcome)
+                outcome = self._resume(outcome, entry)
         except BaseException:
             self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
                                                reject_message="internal error in localnet"))
@@ -127,11 +139,22 @@ class Node:
         if not outcome.pending:   # else a later round answers it (the entry stays processing)
             self._record_answer(entry, outcome)
         self._maybe_prune()
-        return entry
+
+    def _run_logged(self, entry, message):
+        try:
+            self._run(entry, message)
+        except Exception:  # noqa: BLE001 - a held call failing must not kill the timer thread
+            log.exception("executing a held call failed")
 
     def _record_answer(self, entry, outcome):
         self.history.finish(entry, outcome)
         self.metrics.outcome("replied" if outcome.replied else "rejected")
+
+    def _answer_later(self, tx, entry, outcome):
+        """A later round answers an ingress call: persisted with that round's state change,
+        published once the round has committed."""
+        self.history.record(tx, entry, outcome)
+        self._answered_later.append((entry, outcome))
 
     def _record_later_answers(self):
         """Record the answers later rounds gave to ingress calls, after their commit."""
@@ -139,30 +162,38 @@ class Node:
         for entry, outcome in answered:
             self._record_answer(entry, outcome)
 
-    def execute(self, message):
+    def execute(self, message, entry=None):
         """Run one update message in its own transaction; returns the Outcome (``pending``
-        when ``message.reply_to`` gets it in a later round)."""
+        when ``message.reply_to`` gets it in a later round).
+
+        With the ingress history ``entry``, a final answer is committed in the same
+        transaction as the state change (a rejected management call commits only the answer).
+        """
         with self.lock:
             try:
-                return self._execute(message)
+                return self._execute(message, entry)
             finally:
                 self._record_later_answers()
 
-    def _execute(self, message):
+    def _execute(self, message, entry):
         tx = self.store.transaction()
         if message.canister_id == MANAGEMENT:
             try:
                 reply = self.management.call(tx, message)
             except Reject as err:
-                return Outcome.of_reject(err)
-            tx.commit()
-            return Outcome.later() if reply is LATER else Outcome(reply=reply)
-        outcome = canisters.deliver(self, tx, message)
-        # Execution decides what a failed message still leaves behind (cycles, logs).
+                outcome = Outcome.of_reject(err)
+                tx = self.store.transaction()
+            else:
+                outcome = Outcome.later() if reply is LATER else Outcome(reply=reply)
+        else:
+            # Execution decides what a failed message still leaves behind (cycles, logs).
+            outcome = canisters.deliver(self, tx, message)
+        if entry is not None and _is_final(outcome):
+            self.history.record(tx, entry, outcome)
         tx.commit()
         return outcome
 
-    def _resume(self, held):
+    def _resume(self, held, entry):
         """Finish a message whose execution waits (fault ``hold_cmc``); the call stays
         ``processing`` meanwhile and other messages run."""
         if self._stopping.wait(held.resume_after):
@@ -170,6 +201,8 @@ class Node:
         with self.lock:
             tx = self.store.transaction()
             outcome = held.resume(tx)
+            if _is_final(outcome):
+                self.history.record(tx, entry, outcome)
             tx.commit()
             return outcome
 
@@ -244,3 +277,8 @@ class Node:
             "consumed_cycles_total": {0: consumed & (2 ** 64 - 1), 1: consumed >> 64 or None},
             "update_transactions_total": self.metrics.update_calls,
         })
+
+
+def _is_final(outcome):
+    """An outcome that answers the call now (not held, not answered by a later round)."""
+    return not outcome.pending and getattr(outcome, "resume", None) is None

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ic.cbor import uleb128
+from ic.principal import Principal
 
 from . import limits
 
@@ -26,6 +27,21 @@ class Outcome:
     def replied(self):
         """True for a reply."""
         return self.reply is not None
+
+    def to_record(self):
+        """A CBOR-ready map (for the persisted ingress history)."""
+        if self.replied:
+            return {"reply": self.reply}
+        return {"reject_code": self.reject_code, "reject_message": self.reject_message,
+                "error_code": self.error_code}
+
+    @classmethod
+    def from_record(cls, record):
+        """The inverse of ``to_record``."""
+        if "reply" in record:
+            return cls(reply=bytes(record["reply"]))
+        return cls(reject_code=record["reject_code"], reject_message=record["reject_message"],
+                   error_code=record.get("error_code"))
 
     @classmethod
     def later(cls):
@@ -66,11 +82,29 @@ class Entry:
 
 
 class IngressHistory:
-    """Thread-safe map request id → Entry."""
+    """Thread-safe map request id → Entry, over the answers persisted in the store.
 
-    def __init__(self):
+    A finished entry is written in the same SQLite transaction as the state change it
+    answers for (``record``), so a restart after ``kill -9`` still knows every answered
+    request until its expiry has passed, as the IC does.
+    """
+
+    def __init__(self, store=None):
         self._lock = threading.Lock()
         self._entries = {}
+        self._store = store
+        for request_id, record in (store.ingress_records() if store is not None else ()):
+            entry = Entry(request_id, Principal(bytes(record["sender"])),
+                          Principal(bytes(record["ecid"])), record["expiry"])
+            self.finish(entry, Outcome.from_record(record["outcome"]))
+            self._entries[request_id] = entry
+
+    @staticmethod
+    def record(tx, entry, outcome):
+        """Add ``entry``'s answer to the transaction that carries its state change."""
+        tx.record_ingress(entry.request_id, entry.expiry_ns,
+                          {"expiry": entry.expiry_ns, "outcome": outcome.to_record(),
+                           "sender": entry.sender.raw, "ecid": entry.ecid.raw})
 
     def begin(self, request_id, sender, ecid, expiry_ns):
         """Return ``(entry, is_new)``; a new entry is ``processing``."""
@@ -99,6 +133,8 @@ class IngressHistory:
                    if e.done.is_set() and e.expiry_ns + limits.REQUEST_STATUS_KEEP_NS < now_ns]
             for rid in old:
                 del self._entries[rid]
+        if self._store is not None:
+            self._store.forget_ingress(now_ns - limits.REQUEST_STATUS_KEEP_NS)
 
     def __len__(self):
         return len(self._entries)

@@ -1,4 +1,5 @@
-"""Persistent state in SQLite (WAL): canister records, blobs, ledger balances, settings.
+"""Persistent state in SQLite (WAL): canister records, blobs, ledger balances, settings and
+the ingress history (each answer committed with the state change it answers for).
 
 Crash safety comes from SQLite: every state change of one message is one transaction, so a
 ``kill -9`` loses at most the message in flight. Callers serialise writes (the node's execution
@@ -19,6 +20,8 @@ CREATE TABLE IF NOT EXISTS blobs (
     canister BLOB NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (canister, name));
 CREATE TABLE IF NOT EXISTS balances (account BLOB PRIMARY KEY, amount TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ingress (
+    request_id BLOB PRIMARY KEY, expiry INTEGER NOT NULL, record BLOB NOT NULL);
 """
 
 
@@ -81,6 +84,17 @@ class Store:
                                    (account,)).fetchone()
         return 0 if row is None else int(row[0])
 
+    def ingress_records(self):
+        """``(request_id, record)`` of every persisted ingress history entry."""
+        with self._lock:
+            rows = self._db.execute("SELECT request_id, record FROM ingress").fetchall()
+        return [(bytes(rid), cbor.loads(record)) for rid, record in rows]
+
+    def forget_ingress(self, expired_before_ns):
+        """Drop history entries whose expiry is before ``expired_before_ns``."""
+        with self._lock:
+            self._db.execute("DELETE FROM ingress WHERE expiry < ?", (expired_before_ns,))
+
     def transaction(self):
         """A new ``Transaction``; nothing is written until ``commit``."""
         return Transaction(self)
@@ -111,6 +125,9 @@ class Store:
                 for key, value in tx.meta.items():
                     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                (key, cbor.dumps(value)))
+                for request_id, (expiry, record) in tx.ingress.items():
+                    db.execute("INSERT OR REPLACE INTO ingress VALUES (?, ?, ?)",
+                               (request_id, expiry, cbor.dumps(record)))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -137,6 +154,13 @@ class Transaction:
         self.blobs = {}
         self.balances = {}
         self.meta = {}
+        self.ingress = {}
+
+    def record_ingress(self, request_id, expiry_ns, record):
+        """Keep a request's answer with this transaction's state change (top level only)."""
+        if self.parent is not None:
+            raise RuntimeError("the ingress history belongs to the top-level transaction")
+        self.ingress[request_id] = (expiry_ns, record)
 
     def get(self, canister_id):
         """The record as this transaction sees it (read-only use), or None."""

@@ -38,7 +38,7 @@ class LocalnetProcess:
     """A localnet subprocess with helpers for its admin surface."""
 
     def __init__(self, state_dir=None, port=None, clean=False, log_level="warning",
-                 python=None, start=True, timeout=30.0):
+                 python=None, start=True, timeout=30.0, reply_shape=None):
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="localnet-")
         self.port = port
@@ -46,6 +46,8 @@ class LocalnetProcess:
         self.log_level = log_level
         self.python = python or sys.executable
         self.timeout = timeout
+        # LOCALNET_REPLY_SHAPE runs a whole test session against an older/newer replica.
+        self.reply_shape = reply_shape or os.environ.get("LOCALNET_REPLY_SHAPE") or "spec"
         self.proc = None
         self.url = None
         self.root_key_hex = None
@@ -70,6 +72,8 @@ class LocalnetProcess:
                "--state-dir", self.state_dir, "--log-level", self.log_level]
         if self.clean:
             cmd.append("--clean")
+        if self.reply_shape != "spec":
+            cmd += ["--reply-shape", self.reply_shape]
         self.proc = subprocess.Popen(cmd, cwd=_REPO, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         ready = threading.Event()

@@ -132,12 +132,15 @@ class CallRouting:
         """Uninstall: every call context of ``canister`` still waiting for its answer is
         rejected (CANISTER_REJECT); none stays open."""
         from ..requests import Outcome
-        for cc in self._open.pop(canister.id, {}).values():
+        contexts = self._open.pop(canister.id, {})
+        for cc in contexts.values():
             origin = cc.origin
             if not cc.responded and isinstance(origin, Answer) and origin.late is not None:
                 origin.late(tx, Outcome(reject_code=4, reject_message=(
                     f"Canister {canister.id} has been uninstalled.")))
             cc.responded = True
+        if contexts:
+            self.node.management.call_contexts_closed(tx, canister.id)
 
     def open_call_contexts(self, canister):
         """How many call contexts of the canister wait for answers to its calls."""

@@ -117,7 +117,11 @@ class Management:
         result = handler(call, args)
         if result is LATER:
             return LATER
-        return interface.encode_reply(message.method, result)
+        return interface.encode_reply(message.method, result, self._shape(message))
+
+    def _shape(self, message):
+        # Users see the configured replica's shape; canisters (built against the spec) not.
+        return self.node.reply_shape if getattr(message, "ingress", True) else "spec"
 
     def call_from_canister(self, tx, caller, method, arg, cycles=0, caller_version=None,
                            reply_to=None):
@@ -179,4 +183,4 @@ class Management:
         if not allowed:
             call.require_controller(canister)
         result = HANDLERS[message.method](call, args)
-        return interface.encode_reply(message.method, result)
+        return interface.encode_reply(message.method, result, self._shape(message))

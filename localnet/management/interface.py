@@ -13,6 +13,7 @@ from ic.management_did import IC_DID
 
 from .. import limits
 from ..errors import reject
+from . import reply_shapes
 
 _PATCHES = (
     ("    environment_variables : opt vec environment_variable;\n};",
@@ -35,6 +36,19 @@ def _patched(text):
 
 DID = candid.parse_did(_patched(IC_DID))
 METHODS = frozenset(DID.service)
+_SHAPED = {"spec": DID}
+_SHAPED_LOCK = threading.Lock()
+
+
+def reply_did(shape):
+    """The interface replies are encoded with, for a ``--reply-shape``."""
+    found = _SHAPED.get(shape)
+    if found is None:
+        with _SHAPED_LOCK:
+            found = _SHAPED.get(shape)
+            if found is None:
+                found = _SHAPED[shape] = reply_shapes.shaped_did(_patched(IC_DID), shape)
+    return found
 
 
 _LAST = threading.local()
@@ -93,11 +107,14 @@ def _table_bytes(types):
     return bytes(out)
 
 
-def encode_reply(method, value):
-    """The Candid reply of ``method`` (``value`` is its single result, or None for ``()``)."""
-    types = DID.ret_types(method)
+def encode_reply(method, value, shape="spec"):
+    """The Candid reply of ``method`` (``value`` is its single result, or None for ``()``),
+    in the reply shape of an ``older``/``newer`` replica when asked."""
+    types = reply_did(shape).ret_types(method)
     if not types:
         return candid.encode(types, [])
+    if shape != "spec":
+        value = reply_shapes.fit(types[0], value)
     out = bytearray(_header(types))
     encoder.write_value(out, types[0], value)
     return bytes(out)

@@ -84,3 +84,21 @@ attributes:
     membership:
       - icp.canister_factory.ic
 """
+
+    FACTORY = r"""
+options:
+  factory:
+    description:
+      - The factory canister - its canister id, or its host name in O(registry) (C(factory), as
+        C(playbooks/deploy_factory.yml) records it).
+    type: str
+    default: factory
+  registry:
+    description: Registry file that records the factory (needed when O(factory) is a host name).
+    type: path
+  factory_did:
+    description:
+      - The factory's Candid interface file (C(wasm/factory.did)); by default it is read from the
+        factory's public C(candid:service) metadata.
+    type: path
+"""

@@ -24,7 +24,8 @@ description:
   - With O(factory) it also reads the children of a factory canister (paging through its
     C(list_canisters)) and merges them with the registry files - same host variables (with
     C(source=factory)), same groups - as hosts named C(<template>-<canister id>). The identity must
-    be an admin of the factory. The listing is cached with the usual inventory cache options.
+    be an admin of the factory. Each child also gets C(factory_id), the factory's canister id.
+    The listing is cached with the usual inventory cache options.
   - Uses a YAML configuration file whose name ends with C(icp_registry.yml) or
     C(icp_registry.yaml).
 extends_documentation_fragment:
@@ -197,7 +198,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 validation.principal(owner, f"owners[{index}]")
             for index, status in enumerate(self.get_option("statuses") or []):
                 validation.status(status, f"statuses[{index}]")
-            if self.get_option("live"):
+            if self.get_option("factory"):
+                validation.nat(self.get_option("factory_page_size"), "factory_page_size", minimum=1, maximum=500)
+            if self.get_option("live") or self.get_option("factory"):
                 validation.network_url(self.get_option("network"))
                 validation.seconds(self.get_option("timeout"), "timeout")
                 validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
@@ -299,9 +302,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             agent = self._management().agent
             client = FactoryClient(agent, factory_id, did_text)
             children = {}
-            for info in client.canisters(page_size=max(1, min(500, self.get_option("factory_page_size")))):
-                hostvars = child_vars(info, agent.url)
-                hostvars["factory"] = factory_id
+            labels = client.version_labels()
+            for info in client.canisters(page_size=self.get_option("factory_page_size")):
+                hostvars = child_vars(info, agent.url, labels)
+                hostvars["factory_id"] = factory_id
                 children[child_host_name(hostvars)] = hostvars
         except Exception as exc:  # the whole source is unusable: say why in one line
             raise AnsibleParserError(f"registry inventory: factory {self.get_option('factory')}: {exc}") from exc

@@ -87,7 +87,11 @@ def normalize(settings, prefix="settings"):
 
 
 def from_definite(definite):
-    """Normal form of a ``definite_canister_settings`` value from canister_status."""
+    """Normal form of a ``definite_canister_settings`` value from canister_status.
+
+    A setting the replica does not report (an older replica's reply, decoded leniently as
+    None) is left out: unknown, never 0."""
+    definite = {k: v for k, v in definite.items() if v is not None}
     out = {"controllers": sorted(Principal.coerce(p).to_text() for p in definite.get("controllers", []))}
     for name in NAT_FIELDS:
         if name in definite:
@@ -122,5 +126,14 @@ def to_candid(normal):
 
 
 def differences(wanted, current):
-    """Return the subset of ``wanted`` whose value differs from ``current``."""
+    """Return the subset of ``wanted`` whose value differs from ``current``.
+
+    A wanted setting the replica does not report (``current`` from ``from_definite`` lacks
+    it: an older replica version) can be neither set nor checked there, so it is refused
+    rather than sent again on every run."""
+    for name in wanted:
+        if name not in current:
+            raise InputError(f"settings.{name}", "this network's replica does not report this "
+                             "setting (an older replica version), so it can be neither set nor "
+                             "checked there; remove it from settings")
     return {k: v for k, v in wanted.items() if current.get(k) != v}

@@ -131,6 +131,11 @@ class FactoryClient:
                 return
             offset = page["next_offset"]
 
+    def version_labels(self):
+        """``{(template, module hash hex): version}`` of every registered template version."""
+        return {(t["name"], bytes(v["wasm_sha256"]).hex()): v["version"]
+                for t in self.query("list_templates") for v in t["versions"]}
+
     def events(self, last=20):
         """The newest ``last`` events, oldest first (one page read from the right place)."""
         first = self.query("get_events", None, 1)
@@ -162,9 +167,14 @@ def variant_tag(value):
     return next(iter(value)) if isinstance(value, dict) else str(value)
 
 
-def child_vars(info, network=None):
-    """Registry host variables of a factory child (``CanisterInfo``), in the registry's vocabulary."""
+def child_vars(info, network=None, labels=None):
+    """Registry host variables of a factory child (``CanisterInfo``), in the registry's vocabulary.
+
+    ``labels`` (``FactoryClient.version_labels()``) names the version by the module the child runs:
+    a child upgraded directly has the new module before the factory's record has the new label.
+    """
     module_hash = info.get("module_hash")
+    module_hex = bytes(module_hash).hex() if module_hash is not None else None
     return {
         "canister_id": Principal.coerce(info["canister_id"]).to_text(),
         "template": info["canister_type"],
@@ -173,8 +183,8 @@ def child_vars(info, network=None):
         "created_at": iso_time(info.get("created_at")),
         "network": network,
         "status": variant_tag(info["status"]).lower(),
-        "module_hash": bytes(module_hash).hex() if module_hash is not None else None,
-        "wasm_version": info.get("version"),
+        "module_hash": module_hex,
+        "wasm_version": (labels or {}).get((info["canister_type"], module_hex)) or info.get("version"),
         "cycles_balance": int(info.get("cycles_balance") or 0),
         "last_error": info.get("last_error"),
         "source": "factory",

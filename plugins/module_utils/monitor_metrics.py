@@ -11,6 +11,14 @@ MAX_POINTS = 60
 LABELS = ("host", "canister_id", "template")
 
 
+def last_failure(entry):
+    """The newest failed create, install or upgrade event of an entry when nothing succeeded after it."""
+    for event in reversed(entry.get("events") or []):
+        if event.get("action") in ("installed", "upgraded", "install", "upgrade", "create", "created", "failed"):
+            return event if event.get("result") not in ("ok", "started") else None
+    return None
+
+
 def burn_per_day(samples):
     """Cycles burnt per day over the samples: only decreases count (a top-up is not negative burn).
 

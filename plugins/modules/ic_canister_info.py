@@ -162,7 +162,9 @@ canisters:
       description: Query statistics.
       type: dict
     version:
-      description: Canister version.
+      description: Canister version; null when the replica does not report it (older
+        replicas; a value a replica does not send is null, never 0, here and in
+        C(memory_metrics), C(reserved_cycles), C(settings)).
       type: int
     snapshots:
       description: Snapshots (O(snapshots=true)).
@@ -198,7 +200,12 @@ def _text_or_hex(blob):
 
 
 def _ints(record):
-    return {k: int(v) for k, v in record.items()}
+    return {k: _int_or_none(v) for k, v in record.items()}
+
+
+def _int_or_none(value):
+    """A number the replica sent, or None when this replica version does not send it."""
+    return None if value is None else int(value)
 
 
 class ICCanisterInfo(ICModule):
@@ -259,12 +266,12 @@ class ICCanisterInfo(ICModule):
             out.update(
                 status=run_status(status), module_hash=hex_or_none(status.get("module_hash")),
                 controllers=settings["controllers"], settings=settings, cycles=int(status["cycles"]),
-                reserved_cycles=int(status.get("reserved_cycles", 0)),
-                idle_cycles_burned_per_day=int(status.get("idle_cycles_burned_per_day", 0)),
-                memory_size=int(status.get("memory_size", 0)),
+                reserved_cycles=_int_or_none(status.get("reserved_cycles")),
+                idle_cycles_burned_per_day=_int_or_none(status.get("idle_cycles_burned_per_day")),
+                memory_size=_int_or_none(status.get("memory_size")),
                 memory_metrics=_ints(status.get("memory_metrics") or {}),
                 query_stats=_ints(status.get("query_stats") or {}),
-                version=int(status.get("version", 0)))
+                version=_int_or_none(status.get("version")))
         else:
             out.update(module_hash=hex_or_none(self.agent.module_hash(canister_id)),
                        controllers=sorted(p.to_text() for p in self.agent.controllers(canister_id)))

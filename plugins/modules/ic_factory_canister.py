@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.FACTORY
 attributes:
   check_mode:
     support: full
@@ -31,16 +32,6 @@ attributes:
   idempotent:
     support: full
 options:
-  factory:
-    description: The factory canister - its canister id, or its host name in O(registry).
-    type: str
-    default: factory
-  registry:
-    description: Registry file that records the factory (needed when O(factory) is a host name).
-    type: path
-  factory_did:
-    description: The factory's Candid interface file; by default read from its C(candid:service) metadata.
-    type: path
   owner:
     description: Principal that owns the canister. Required unless O(canister_id) is given with O(state=absent).
     type: str

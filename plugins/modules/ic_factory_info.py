@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.FACTORY
 attributes:
   check_mode:
     support: full
@@ -32,16 +33,6 @@ attributes:
   idempotent:
     support: full
 options:
-  factory:
-    description: The factory canister - its canister id, or its host name in O(registry).
-    type: str
-    default: factory
-  registry:
-    description: Registry file that records the factory (needed when O(factory) is a host name).
-    type: path
-  factory_did:
-    description: The factory's Candid interface file; by default read from its C(candid:service) metadata.
-    type: path
   events:
     description: How many of the newest events to return.
     type: int
@@ -217,7 +208,8 @@ class ICFactoryInfo(FactoryModule):
             policy_changes=[c.key for c in plan(factory, self.params["compare_policy"] or {}, self.caller_text())],
         )
         if self.params["children"]:
-            self.result["children"] = [child_vars(c, self.network_url()) for c in factory.canisters()]
+            labels = factory.version_labels()
+            self.result["children"] = [child_vars(c, self.network_url(), labels) for c in factory.canisters()]
 
     def _canister(self):
         """The factory's own canister status; None when the caller may not read it."""

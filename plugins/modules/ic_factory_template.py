@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.FACTORY
 attributes:
   check_mode:
     support: full
@@ -32,19 +33,6 @@ attributes:
   idempotent:
     support: full
 options:
-  factory:
-    description:
-      - The factory canister - its canister id, or its host name in O(registry).
-    type: str
-    default: factory
-  registry:
-    description: Registry file that records the factory (needed when O(factory) is a host name).
-    type: path
-  factory_did:
-    description:
-      - The factory's Candid interface file (C(wasm/factory.did)); by default it is read from the
-        factory's public C(candid:service) metadata.
-    type: path
   template:
     description: Template name, such as C(user) or C(gallery).
     type: str

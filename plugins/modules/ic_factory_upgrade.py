@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.FACTORY
 attributes:
   check_mode:
     support: full
@@ -32,16 +33,6 @@ attributes:
   idempotent:
     support: full
 options:
-  factory:
-    description: The factory canister - its canister id, or its host name in O(registry).
-    type: str
-    default: factory
-  registry:
-    description: Registry file that records the factory (needed when O(factory) is a host name).
-    type: path
-  factory_did:
-    description: The factory's Candid interface file; by default read from its C(candid:service) metadata.
-    type: path
   template:
     description: Template whose children are upgraded.
     type: str
@@ -88,7 +79,7 @@ version:
   type: str
   sample: 0.2.0
 pending_children:
-  description: Live children not on the version before this run.
+  description: Live children not running the version's module before this run.
   returned: always
   type: int
   sample: 3
@@ -145,8 +136,13 @@ class ICFactoryUpgrade(FactoryModule):
         if find_version(view, version) is None:
             raise InputError("version", f"{template} {version} is not registered in the factory (registered: "
                              f"{', '.join(v['version'] for v in view['versions'])})")
+        target_hash = bytes.fromhex(find_version(view, version)["wasm_sha256"])
+        # A child upgraded directly (upgrade.yml without via) has the module before the factory's
+        # record has the version label: the module hash decides.
         pending = [c for c in self.factory.canisters(canister_type=template)
-                   if variant_tag(c["status"]) != "Deleted" and c.get("version") != version]
+                   if variant_tag(c["status"]) != "Deleted"
+                   and (bytes(c["module_hash"]) != target_hash if c.get("module_hash") is not None
+                        else c.get("version") != version)]
         progress = self.factory.query("fleet_upgrade_progress")
         same = progress is not None and progress["template"] == template and progress["version"] == version
         state = variant_tag(progress["state"]) if progress is not None else None

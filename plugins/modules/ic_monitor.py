@@ -151,14 +151,6 @@ def _int(value):
     return int(value) if value is not None else None
 
 
-def last_failure(entry):
-    """The newest failed install/upgrade event of an entry when nothing succeeded after it."""
-    for event in reversed(entry.get("events") or []):
-        if event.get("action") in ("installed", "upgraded", "install", "upgrade", "create", "created", "failed"):
-            return event if event.get("result") not in ("ok", "started") else None
-    return None
-
-
 class ICMonitor(ICModule):
     """ic_monitor: sample, keep, derive, export."""
 
@@ -197,7 +189,7 @@ class ICMonitor(ICModule):
         series = store.series(since=now - params["trend_days"] * DAY)
         series = {h: s for h, s in series.items() if h in entries}
         trend_by_host = monitor_metrics.trends(series)
-        failures = {h: e for h, e in ((h, last_failure(entry)) for h, entry in entries.items()) if e}
+        failures = {h: e for h, e in ((h, monitor_metrics.last_failure(entry)) for h, entry in entries.items()) if e}
         self.result["trends"] = trend_by_host
         self.result["alerts"] = monitor_metrics.alerts(trend_by_host, params["days_left_below"],
                                                        params["memory_ratio_above"], failures)

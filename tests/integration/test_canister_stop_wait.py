@@ -17,6 +17,8 @@ from localnet.api import SYNC_WAIT_SECONDS as SYNC_CALL_WAIT
 from localnet.testing import LocalnetProcess, wait_until
 from tests.fixtures.holder_canister import holder_wasm
 
+pytestmark = pytest.mark.slow   # it holds a canister stopping on purpose (about 50 s)
+
 PLAYBOOK = """
 - hosts: localhost
   connection: local

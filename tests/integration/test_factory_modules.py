@@ -39,6 +39,7 @@ def deployed(tmp_path_factory):
             "wasm_user_version": user["version"],
             "wasm_user_old": os.path.join(ROOT, "wasm", "user-0.1.0.wasm.gz"),
             "wasm_user_old_sha256": old["module_hash"],
+            "wasm_user_broken": os.path.join(ROOT, "wasm", "test", "user-broken.wasm.gz"),
         }
         yield net, operator, base, extra
 

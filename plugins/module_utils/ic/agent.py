@@ -21,8 +21,11 @@ NETWORK_ALIASES = {"local": "http://127.0.0.1:4943", "ic": "https://icp-api.io"}
 MAX_CERT_AGE_NS = 5 * 60 * 1_000_000_000
 SUBNET_CACHE_SECONDS = 300.0
 CALL_VERSIONS = (4, 3, 2)
-# Polling beyond the ingress expiry is pointless: after it the IC cannot start the request.
+# A request the IC has no record of can no longer start once its ingress expiry (plus the
+# replica's tolerance for clock drift) has passed; one already received or processing can
+# still finish later, so it gets its own, longer wait.
 _EXPIRY_GRACE_S = 60.0
+PROCESSING_TIMEOUT = 1800.0
 
 
 def resolve_network(network):
@@ -52,14 +55,16 @@ class Agent:
 
     ``root_key_der``: None (mainnet key), ``"fetch"`` (read from /api/v2/status; allowed only
     for a loopback URL or with ``local=True``), DER bytes or their hex. ``timeout`` bounds each
-    HTTP exchange, ``poll_timeout`` the wait for an asynchronous update's answer (never past
-    the request's ingress expiry); ``retries`` counts resends on 429/503 and connection
-    failures.
+    HTTP exchange, ``poll_timeout`` the wait for an asynchronous update's answer while the
+    IC has no record of it (never past the request's ingress expiry plus a grace),
+    ``processing_timeout`` the wait once the IC reports it ``received``/``processing``
+    (such a call may finish after its expiry); ``retries`` counts resends on 429/503 and
+    connection failures.
     """
 
     def __init__(self, url, identity=None, root_key_der=None, timeout=30.0, retries=3,
                  local=False, verify_query_signatures=True, max_cert_age_ns=MAX_CERT_AGE_NS,
-                 poll_timeout=300.0, transport=None):
+                 poll_timeout=300.0, transport=None, processing_timeout=PROCESSING_TIMEOUT):
         self.url = resolve_network(url)
         if identity is None:
             from .identity import AnonymousIdentity
@@ -67,6 +72,7 @@ class Agent:
         self.identity = identity
         self.timeout = float(timeout)
         self.poll_timeout = float(poll_timeout)
+        self.processing_timeout = float(processing_timeout)
         self.local = bool(local) or is_loopback_url(self.url)
         self.verify_query_signatures = verify_query_signatures
         self.max_cert_age_ns = max_cert_age_ns
@@ -316,7 +322,7 @@ class Agent:
 
         remaining = (expiry - time.time_ns()) / 1e9 + _EXPIRY_GRACE_S
         timeout = max(1.0, min(self.poll_timeout, remaining))
-        state, value = polling.poll(check, timeout)
+        state, value = polling.poll(check, timeout, busy_timeout=self.processing_timeout)
         if state == "resent":
             resp, version = value
             return self._interpret_call(resp, version, ecid, request_id, expiry)

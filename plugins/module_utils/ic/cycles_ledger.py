@@ -74,7 +74,7 @@ class CyclesLedger:
             data = self.agent.query(self.canister_id, method, arg)
         else:
             data = self.agent.update(self.canister_id, method, arg)
-        results = decode(data, list(func.rets))
+        results = decode(data, list(func.rets), lenient=True)  # other ledger versions
         return results[0] if results else None
 
     def icrc1_balance_of(self, owner, subaccount=None):

@@ -2,8 +2,8 @@
 method of ``ic.did``, taking and returning values in the Candid value model.
 
 Arguments may be plain YAML/JSON data (principals as text, blobs as bytes); they are typed
-by the embedded ``ic.did`` before encoding. Replies decode against the same types, and
-fields a newer replica adds are ignored.
+by the embedded ``ic.did`` before encoding. Replies decode leniently against the same types:
+fields a newer replica adds are ignored, fields an older one lacks are None (unknown).
 """
 import functools
 import hashlib
@@ -142,10 +142,13 @@ class Management:
         return encode(list(func.args), values)
 
     def decode_reply(self, method, data):
-        """Decode a reply by the method's result types; one result → the value, none → None."""
+        """Decode a reply by the method's result types; one result → the value, none → None.
+
+        Leniently: replicas lag and lead ic.did, so a field the reply lacks is None
+        (unknown, never 0) and an unknown variant case is ``{"unknown": None}``."""
         from .candid import decode
         func = self.method_type(method)
-        values = decode(data, list(func.rets))
+        values = decode(data, list(func.rets), lenient=True)
         return values[0] if len(values) == 1 else (tuple(values) if values else None)
 
     def call(self, method, arg, effective_canister_id=None):

@@ -28,13 +28,22 @@ def delays(initial=INITIAL_DELAY, maximum=MAX_DELAY, multiplier=MULTIPLIER, rng=
         delay = min(maximum, delay * multiplier)
 
 
-def poll(check, timeout, schedule=None, clock=time.monotonic, sleep=time.sleep):
+IN_PROGRESS = ("received", "processing")
+
+
+def poll(check, timeout, schedule=None, clock=time.monotonic, sleep=time.sleep,
+         busy_timeout=None):
     """Call ``check()`` until it returns ``(True, value)``; return that value.
 
     ``check`` returns ``(done, value)``; while not done, ``value`` is a short status word used
-    in the timeout message. Raises ``PollTimeout`` once ``timeout`` seconds have passed.
+    in the timeout message. Raises ``PollTimeout`` once ``timeout`` seconds have passed,
+    except while the status is ``received``/``processing``: such a call can still finish
+    after its ingress expiry, so from the first such status the limit is ``busy_timeout``
+    (when given) instead, as agent-rs restarts its budget on these statuses.
     """
-    deadline = clock() + timeout
+    start = clock()
+    deadline = start + timeout
+    busy_deadline = None
     schedule = schedule if schedule is not None else delays()
     last = None
     while True:
@@ -43,7 +52,11 @@ def poll(check, timeout, schedule=None, clock=time.monotonic, sleep=time.sleep):
             return value
         last = value
         now = clock()
-        if now >= deadline:
-            raise PollTimeout(f"no final answer after {timeout:g} s (last status: {last})",
+        if busy_timeout is not None and value in IN_PROGRESS and busy_deadline is None:
+            busy_deadline = now + busy_timeout
+        limit = busy_deadline if busy_deadline is not None else deadline
+        if now >= limit:
+            raise PollTimeout(f"no final answer after {now - start:.0f} s (last status: "
+                              f"{last}); the outcome is unknown, not failed",
                               last_status=last)
-        sleep(min(next(schedule), max(0.0, deadline - now)))
+        sleep(min(next(schedule), max(0.0, limit - now)))

@@ -50,3 +50,18 @@ def test_poll_never_sleeps_past_the_deadline():
         poll(lambda: (False, "unknown"), 0.3, schedule=iter([10.0] * 5), clock=clock,
              sleep=clock.sleep)
     assert clock.now == pytest.approx(0.3)
+
+
+def test_processing_gets_its_own_longer_limit():
+    """A call the IC reports received/processing may finish after its expiry: the short
+    limit no longer applies, the busy one does (agent-rs restarts its budget there)."""
+    answers = iter([(False, "unknown")] + [(False, "processing")] * 40 + [(True, "reply")])
+    clock = Clock()
+    assert poll(lambda: next(answers), 2, clock=clock, sleep=clock.sleep,
+                busy_timeout=100) == "reply"
+    assert clock.now > 2
+    clock = Clock()
+    with pytest.raises(PollTimeout) as info:
+        poll(lambda: (False, "processing"), 2, clock=clock, sleep=clock.sleep, busy_timeout=10)
+    assert info.value.last_status == "processing" and 10 <= clock.now < 11.3
+    assert "unknown, not failed" in str(info.value)

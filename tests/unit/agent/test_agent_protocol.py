@@ -69,11 +69,13 @@ def test_v4_202_leads_to_polling(replica):
     assert len(replica.paths("call")) == 1 and replica.paths("read_state")
 
 
-def test_polling_gives_up_after_poll_timeout(replica):
+def test_polling_a_processing_call_gives_up_after_processing_timeout(replica):
+    """``poll_timeout`` bounds only the wait for a request the IC has no record of; one in
+    ``processing`` is waited for up to ``processing_timeout``, then its outcome is unknown."""
     from ic.polling import PollTimeout
     replica.hold = True
     with pytest.raises(PollTimeout) as info:
-        agent_for(replica, poll_timeout=1.0).update(CANISTER, "m", b"x")
+        agent_for(replica, poll_timeout=0.2, processing_timeout=1.0).update(CANISTER, "m", b"x")
     assert info.value.last_status == "processing"
 
 

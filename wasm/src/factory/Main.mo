@@ -5,7 +5,6 @@ import Map "mo:core/Map";
 import Set "mo:core/Set";
 import List "mo:core/List";
 import Nat "mo:core/Nat";
-import Nat8 "mo:core/Nat8";
 import Nat64 "mo:core/Nat64";
 import Int "mo:core/Int";
 import Text "mo:core/Text";
@@ -17,7 +16,6 @@ import Error "mo:core/Error";
 import Cycles "mo:core/Cycles";
 import Time "mo:core/Time";
 import Timer "mo:core/Timer";
-import IC "mo:core/InternetComputer";
 import Types "Types";
 import Mgmt "Mgmt";
 import Log "Log";
@@ -25,8 +23,11 @@ import Policy "Policy";
 import Templates "Templates";
 import Registry "Registry";
 import Sha256 "Sha256";
-import Drain "Drain";
 import Fleet "Fleet";
+import Context "Context";
+import Retire "Retire";
+import Rollout "Rollout";
+import Maintenance "Maintenance";
 
 persistent actor class Factory(init : { admins : [Principal]; backup_controllers : [Principal] }) = self {
   type Err = Types.FactoryError;
@@ -36,11 +37,6 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   transient let ic = Mgmt.ic;
   // How often a caller that finds a creation for the same key in flight yields before `Busy`.
   transient let WAIT_ROUNDS = 400;
-  // Pool canisters and status refreshes per maintenance run (a timer tick).
-  transient let POOL_BATCH = 10;
-  transient let REFRESH_BATCH = 50;
-  // Cycles the drain module keeps to pay for its own deposit call; tried in turn.
-  transient let DRAIN_KEEPS : [Nat] = [2_000_000_000, 20_000_000_000, 100_000_000_000];
 
   // ---- state: everything below is kept by enhanced orthogonal persistence ----
   let admins = Set.fromArray<Principal>(init.admins);
@@ -55,17 +51,8 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   let recent = Map.empty<Principal, [Int]>(); // creation times per non-admin caller (rate limit)
   let log = Log.empty();
   let fleet = Fleet.empty();
-  var cyclesGiven = 0;
-  var cyclesReturned = 0;
-  var creations = 0;
-  var creationFailures = 0;
-  var deletions = 0;
-  var topups = 0;
-  var lastMaintenance : ?Nat64 = null;
-  var lowBalanceReported = false;
-  var refreshCursor = 0;
+  let stats = Context.stats();
   transient var maintaining = false;
-  transient var poolInFlight = 0;
 
   func me() : Principal = Principal.fromActor(self);
   func isAdmin(p : Principal) : Bool = admins.contains(p);
@@ -82,6 +69,20 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     if (balance > policy.reserve_cycles) balance - policy.reserve_cycles else 0;
   };
   func pause() : async () {};
+
+  transient let ctx : Context.Ctx = {
+    registry;
+    store;
+    busy;
+    pool;
+    stats;
+    me;
+    policy = func() : Types.GlobalPolicy = policy;
+    event;
+    available;
+    controllers;
+    var poolInFlight = 0;
+  };
 
   // ---- creating ----
 
@@ -135,11 +136,11 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
         if (cost > 0) {
           try {
             await (with cycles = cost) ic.deposit_cycles({ canister_id = id });
-            cyclesGiven += cost;
+            stats.cyclesGiven += cost;
           } catch (e) {
             pool.add(id);
             creating.remove(key);
-            creationFailures += 1;
+            stats.creationFailures += 1;
             event(caller, "create", ?id, #Failed, ?("topping up a pooled canister: " # e.message()));
             return #Err(#CreateFailed(e.message()));
           };
@@ -149,11 +150,11 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
       case null {
         try {
           let made = await (with cycles = cost) ic.create_canister({ settings = ?{ controllers = ?controllers() }; sender_canister_version = null });
-          cyclesGiven += cost;
+          stats.cyclesGiven += cost;
           made.canister_id;
         } catch (e) {
           creating.remove(key);
-          creationFailures += 1;
+          stats.creationFailures += 1;
           event(caller, "create", null, #Failed, ?e.message());
           return #Err(#CreateFailed(e.message()));
         };
@@ -180,17 +181,17 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
       child.status := #Active;
       child.version := ?version.version;
       child.module_hash := ?version.wasm_sha256;
-      creations += 1;
+      stats.creations += 1;
       creating.remove(key);
       event(caller, "create", ?id, #Ok, null);
       #Ok(id);
     } catch (e) {
       let message = e.message();
       child.last_error := ?("install failed: " # message);
-      creationFailures += 1;
+      stats.creationFailures += 1;
       event(caller, "install", ?id, #Failed, ?message);
       busy.add(id);
-      ignore await* retire(child, caller);
+      ignore await* Retire.retire(ctx, child, caller);
       busy.remove(id);
       creating.remove(key);
       #Err(#InstallFailed(message));
@@ -218,61 +219,9 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     if (child.status == #Deleted) return #Ok;
     if (child.status == #Creating or busy.contains(id)) return #Err(#Busy);
     busy.add(id);
-    let result = await* retire(child, caller);
+    let result = await* Retire.retire(ctx, child, caller);
     busy.remove(id);
     result;
-  };
-
-  /// Stops the child, installs the drain module, takes its cycles back and deletes it.
-  /// If its cycles cannot be taken back, the child is left stopped (nothing burnt) with last_error.
-  func retire(child : Child, caller : Principal) : async* Types.Done {
-    let id = { canister_id = child.canister_id };
-    try {
-      await ic.stop_canister(id);
-      await ic.install_code({ mode = #reinstall; canister_id = child.canister_id; wasm_module = Drain.wasm; arg = ""; sender_canister_version = null });
-      await ic.start_canister(id);
-    } catch (e) {
-      return failRetire(child, caller, "preparing the drain: " # e.message());
-    };
-    var returned : ?Nat = null;
-    var lastError = "";
-    label tries for (keep in DRAIN_KEEPS.values()) {
-      try {
-        returned := ?decodeAmount(await IC.call(child.canister_id, "drain", encodeKeep(keep)));
-        break tries;
-      } catch (e) { lastError := e.message() };
-    };
-    let ?amount = returned else return failRetire(child, caller, "returning its cycles: " # lastError);
-    cyclesReturned += amount;
-    try {
-      await ic.stop_canister(id);
-      await ic.delete_canister(id);
-    } catch (e) {
-      return failRetire(child, caller, "deleting: " # e.message());
-    };
-    child.status := #Deleted;
-    child.cycles_balance := 0;
-    deletions += 1;
-    event(caller, "delete", ?child.canister_id, #Ok, ?("returned " # Nat.toText(amount) # " cycles"));
-    #Ok;
-  };
-
-  func failRetire(child : Child, caller : Principal, message : Text) : Types.Done {
-    child.status := #Stopped;
-    child.last_error := ?("delete failed: " # message);
-    event(caller, "delete", ?child.canister_id, #Failed, ?message);
-    #Err(#InvalidArgument("delete failed: " # message));
-  };
-
-  func encodeKeep(keep : Nat) : Blob {
-    Blob.fromArray(Array.tabulate<Nat8>(8, func i = Nat8.fromNat((keep / (256 ** i)) % 256)));
-  };
-
-  func decodeAmount(reply : Blob) : Nat {
-    var n = 0;
-    var scale = 1;
-    for (b in reply.values()) { n += Nat8.toNat(b) * scale; scale *= 256 };
-    n;
   };
 
   // ---- reading ----
@@ -293,28 +242,8 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   public shared ({ caller }) func refresh_canister(id : Principal) : async ?Types.CanisterInfo {
     let ?child = registry.children.get(id) else return null;
     if (not canSee(caller, child)) return null;
-    if (child.status != #Deleted) ignore await* refresh(child);
+    if (child.status != #Deleted) ignore await* Context.refresh(ctx, child);
     ?Registry.info(child);
-  };
-
-  /// Reads the child's status from the IC into its record; the error message if that failed.
-  func refresh(child : Child) : async* ?Text {
-    try {
-      noteStatus(child, await ic.canister_status({ canister_id = child.canister_id }));
-      null;
-    } catch (e) { ?e.message() };
-  };
-
-  func noteStatus(child : Child, s : Mgmt.Status) {
-    child.cycles_balance := s.cycles;
-    if (s.module_hash != child.module_hash) {
-      // Changed outside the factory (an operator's direct upgrade): name it by its hash.
-      child.module_hash := s.module_hash;
-      restoreVersion(child);
-    };
-    if (not busy.contains(child.canister_id) and child.status != #Creating and child.status != #Upgrading) {
-      child.status := switch (s.status) { case (#running) #Active; case (_) #Stopped };
-    };
   };
 
   // ---- upgrading one child ----
@@ -345,7 +274,7 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     let before = child.status;
     child.status := #Upgrading;
     let result : Types.Done = try {
-      await installUpgrade(child, v);
+      await* Context.installUpgrade(child, v);
       child.status := before;
       event(caller, "upgrade", ?child.canister_id, #Ok, ?("to " # v.version));
       #Ok;
@@ -357,20 +286,6 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     };
     busy.remove(child.canister_id);
     result;
-  };
-
-  /// install_code in upgrade mode keeping the Wasm memory (EOP), re-passing the init record.
-  func installUpgrade(child : Child, v : Types.Version) : async () {
-    await ic.install_code({
-      mode = #upgrade(?{ skip_pre_upgrade = null; wasm_memory_persistence = ?#keep });
-      canister_id = child.canister_id;
-      wasm_module = v.wasm;
-      arg = child.init_arg;
-      sender_canister_version = null;
-    });
-    child.version := ?v.version;
-    child.module_hash := ?v.wasm_sha256;
-    child.last_error := null;
   };
 
   public shared ({ caller }) func stop_child(id : Principal) : async Types.Done {
@@ -623,6 +538,10 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     Fleet.outcomes(fleet, offset, limit);
   };
 
+  func upgradeChild(id : Principal, v : Types.Version) : async Types.ChildOutcomeKind {
+    await* Rollout.upgradeChild(ctx, id, v);
+  };
+
   func scheduleFleet<system>() {
     ignore Timer.setTimer<system>(#seconds 0, fleetStep);
   };
@@ -655,64 +574,6 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     };
   };
 
-  /// One child of a fleet upgrade, as its own message so that a batch runs concurrently.
-  func upgradeChild(id : Principal, v : Types.Version) : async Types.ChildOutcomeKind {
-    let ?child = registry.children.get(id) else return #Failed("no longer registered");
-    if (child.status == #Deleted) return #Skipped;
-    if (child.module_hash == ?v.wasm_sha256) return #Skipped;
-    if (child.status == #Creating or busy.contains(id)) return #Failed("busy with another operation");
-    busy.add(id);
-    let before = child.status;
-    child.status := #Upgrading;
-    let target = { canister_id = id };
-    let outcome : Types.ChildOutcomeKind = try {
-      await ic.stop_canister(target);
-      let snapshot = await ic.take_canister_snapshot({ canister_id = id; replace_snapshot = null });
-      let problem : ?Text = try {
-        await installUpgrade(child, v);
-        await ic.start_canister(target);
-        let running = await (actor (id.toText()) : Mgmt.Versioned).version();
-        if (running == v.version) null else ?("version() answers " # running # ", expected " # v.version);
-      } catch (e) { ?e.message() };
-      switch problem {
-        case null {
-          try { await ic.delete_canister_snapshot({ canister_id = id; snapshot_id = snapshot.id }) } catch (_) {};
-          #Upgraded;
-        };
-        case (?why) {
-          try {
-            try { await ic.stop_canister(target) } catch (_) {};
-            await ic.load_canister_snapshot({ canister_id = id; snapshot_id = snapshot.id; sender_canister_version = null });
-            ignore await* refresh(child);
-            if (before != #Stopped) await ic.start_canister(target);
-            try { await ic.delete_canister_snapshot({ canister_id = id; snapshot_id = snapshot.id }) } catch (_) {};
-            child.last_error := ?("fleet upgrade to " # v.version # " failed and was rolled back: " # why);
-            restoreVersion(child);
-            #RolledBack(why);
-          } catch (e) {
-            child.last_error := ?("fleet upgrade to " # v.version # " failed (" # why # ") and so did the rollback: " # e.message());
-            #Failed(why # "; rollback: " # e.message());
-          };
-        };
-      };
-    } catch (e) {
-      child.last_error := ?("fleet upgrade to " # v.version # " failed before the upgrade: " # e.message());
-      try { if (before != #Stopped) await ic.start_canister(target) } catch (_) {};
-      #Failed(e.message());
-    };
-    child.status := before;
-    busy.remove(id);
-    outcome;
-  };
-
-  /// After a rollback the module is the one from before: name its version by its hash again.
-  func restoreVersion(child : Child) {
-    child.version := switch (child.module_hash) {
-      case (?h) switch (Templates.byHash(store, child.canister_type, h)) { case (?v) ?v.version; case null null };
-      case null null;
-    };
-  };
-
   // ---- maintenance: pool refill, cycles band, status refresh (timer, or run_maintenance) ----
 
   public shared ({ caller }) func run_maintenance() : async { #Ok : Types.MaintenanceReport; #Err : Err } {
@@ -723,99 +584,12 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
 
   func maintain() : async* Types.MaintenanceReport {
     maintaining := true;
-    let pooled = try { await* refillPool() } catch (e) { maintaining := false; throw e };
-    let band = try { await* keepBand() } catch (e) { maintaining := false; throw e };
-    checkFactoryBalance();
-    lastMaintenance := ?Log.now();
+    let pooled = try { await* Maintenance.refillPool(ctx) } catch (e) { maintaining := false; throw e };
+    let band = try { await* Maintenance.keepBand(ctx) } catch (e) { maintaining := false; throw e };
+    Maintenance.checkFactoryBalance(ctx);
+    stats.lastMaintenance := ?Log.now();
     maintaining := false;
     { pool_created = pooled.0; topped_up = band.0; cycles_sent = band.1; refreshed = band.2; errors = pooled.1 + band.3 };
-  };
-
-  func refillPool() : async* (Nat, Nat) {
-    let want = if (policy.pool_size > pool.size() + poolInFlight) policy.pool_size - pool.size() - poolInFlight else 0;
-    let each = policy.pool_canister_cycles + Mgmt.creationFee;
-    var n = Nat.min(want, POOL_BATCH);
-    while (n > 0 and n * each > available()) n -= 1;
-    if (want > 0 and n == 0) event(me(), "pool", null, #Warning, ?"not enough cycles to refill the pool");
-    let calls = List.empty<async Mgmt.Id>();
-    for (_ in Nat.range(0, n)) calls.add((with cycles = each) ic.create_canister({ settings = ?{ controllers = ?controllers() }; sender_canister_version = null }));
-    poolInFlight += n;
-    var created = 0;
-    var errors = 0;
-    for (call in calls.values()) {
-      try {
-        let made = await call;
-        pool.add(made.canister_id);
-        cyclesGiven += each;
-        created += 1;
-      } catch (e) {
-        errors += 1;
-        event(me(), "pool", null, #Failed, ?e.message());
-      };
-      poolInFlight -= 1;
-    };
-    (created, errors);
-  };
-
-  /// Refreshes a slice of the children and tops up those under their template's band_min.
-  func keepBand() : async* (Nat, Nat, Nat, Nat) {
-    let ids = registry.order;
-    let total = ids.size();
-    let slice = List.empty<Child>();
-    var scanned = 0;
-    while (scanned < total and slice.size() < REFRESH_BATCH) {
-      if (refreshCursor >= total) refreshCursor := 0;
-      switch (registry.children.get(ids.at(refreshCursor))) {
-        case (?c) if (Registry.isLive(c) and c.status != #Creating and not busy.contains(c.canister_id)) slice.add(c);
-        case null {};
-      };
-      refreshCursor += 1;
-      scanned += 1;
-    };
-    let children = slice.toArray();
-    let calls = List.empty<async Mgmt.Status>();
-    for (c in children.values()) calls.add(ic.canister_status({ canister_id = c.canister_id }));
-    var refreshed = 0;
-    var errors = 0;
-    for ((i, call) in calls.enumerate()) {
-      try { noteStatus(children[i], await call); refreshed += 1 } catch (e) {
-        errors += 1;
-        children[i].last_error := ?("status: " # e.message());
-      };
-    };
-    var topped = 0;
-    var sent = 0;
-    for (c in children.values()) {
-      let p = Templates.policy(store, c.canister_type);
-      if (p.band_target > 0 and c.cycles_balance < p.band_min and c.status != #Deleted) {
-        let amount = p.band_target - c.cycles_balance;
-        if (amount > available()) {
-          event(me(), "topup", ?c.canister_id, #Failed, ?("needs " # Nat.toText(amount) # " cycles; the factory has " # Nat.toText(available()) # " above its reserve"));
-        } else {
-          try {
-            await (with cycles = amount) ic.deposit_cycles({ canister_id = c.canister_id });
-            c.cycles_balance += amount;
-            cyclesGiven += amount;
-            topups += 1;
-            topped += 1;
-            sent += amount;
-            event(me(), "topup", ?c.canister_id, #Ok, ?("sent " # Nat.toText(amount) # " cycles"));
-          } catch (e) {
-            errors += 1;
-            event(me(), "topup", ?c.canister_id, #Failed, ?e.message());
-          };
-        };
-      };
-    };
-    (topped, sent, refreshed, errors);
-  };
-
-  func checkFactoryBalance() {
-    let low = Cycles.balance() < policy.low_balance_cycles;
-    if (low and not lowBalanceReported) {
-      event(me(), "low_balance", ?me(), #Warning, ?("factory balance " # Nat.toText(Cycles.balance()) # " is below low_balance_cycles " # Nat.toText(policy.low_balance_cycles)));
-    };
-    lowBalanceReported := low;
   };
 
   func tick() : async () {
@@ -850,18 +624,18 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
       children_total = total;
       children_by_type_and_status = byTypeStatus;
       cycles_held_by_children = held;
-      cycles_given = cyclesGiven;
-      cycles_returned = cyclesReturned;
-      cycles_spent = if (cyclesGiven > cyclesReturned) cyclesGiven - cyclesReturned else 0;
-      creations;
-      creation_failures = creationFailures;
-      deletions;
-      topups;
+      cycles_given = stats.cyclesGiven;
+      cycles_returned = stats.cyclesReturned;
+      cycles_spent = if (stats.cyclesGiven > stats.cyclesReturned) stats.cyclesGiven - stats.cyclesReturned else 0;
+      creations = stats.creations;
+      creation_failures = stats.creationFailures;
+      deletions = stats.deletions;
+      topups = stats.topups;
       pool_level = pool.size();
       pool_size = policy.pool_size;
       templates = store.templates.size();
       events = log.nextSeq;
-      last_maintenance = lastMaintenance;
+      last_maintenance = stats.lastMaintenance;
     };
   };
 

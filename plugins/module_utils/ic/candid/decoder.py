@@ -9,18 +9,28 @@ from .wire import F32, F64, FIXED_SIZES, OPT_LIKE, Mismatch, Reader
 __all__ = ["decode", "decode_typed", "read_header", "Mismatch"]
 
 
-def decode(data, types=None):
-    """Decode a Candid message; with ``types``, read each argument at that type."""
-    return decode_typed(data, types)[1]
+# The tag a lenient decoder gives a variant case the expected type does not know.
+UNKNOWN_CASE = "unknown"
 
 
-def decode_typed(data, types=None):
+def decode(data, types=None, lenient=False):
+    """Decode a Candid message; with ``types``, read each argument at that type.
+
+    ``lenient`` reads replies of other replica versions: a record field the reply lacks is
+    None (unknown) even when the type does not make it ``opt``, and a variant case the
+    type lacks decodes as ``{UNKNOWN_CASE: None}``. Fields the type lacks are ignored anyway.
+    """
+    return decode_typed(data, types, lenient)[1]
+
+
+def decode_typed(data, types=None, lenient=False):
     """Like ``decode`` but return ``(types, values)``; without ``types``, the wire types."""
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
         raise CandidError("data", f"expected bytes, got {type(data).__name__}")
     reader = Decoder(data)
+    reader.lenient = lenient
     try:
         values = reader.message(types)
     except IndexError:
@@ -41,6 +51,8 @@ def read_header(data):
 
 class Decoder(Reader):
     """Decodes a whole message, reading each value at its expected type."""
+
+    lenient = False
 
     def message(self, types):
         """Decode every argument, at ``types`` (None: at the message's own types)."""
@@ -215,7 +227,7 @@ def _r_record(r, w, e):
     if len(got) != len(want):
         for ef in e.fields:
             if ef.id not in got:
-                if ef.type.resolve().code not in OPT_LIKE:
+                if ef.type.resolve().code not in OPT_LIKE and not r.lenient:
                     raise Mismatch(str(ef.label), f"record field of type {ef.type} is missing")
                 got[ef.id] = None
     if e.is_tuple:
@@ -231,6 +243,9 @@ def _r_variant(r, w, e):
         r.fail(f"variant index {idx} is out of range ({len(w.fields)} tags)")
     wf = w.fields[idx]
     hit = e.field_by_id().get(wf.id)
+    if hit is None and r.lenient:
+        r.skip(wf.type)
+        return {UNKNOWN_CASE: None}
     if hit is None:
         raise Mismatch(f"byte {r.pos}", f"variant tag {wf.id} is not in the expected type {e}")
     ef = hit[1]

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""fleet_events: an ansible-rulebook event source for a canister fleet.
+
+Every ``interval`` seconds it reads the registry and each live canister's status (queries only)
+and puts one event on the queue for each condition that starts to hold:
+
+``{"icp": {"type": T, "host": H, "canister_id": C, "template": X, "details": {...}}}`` with T
+- ``low_cycles``: the balance is below ``min_cycles`` (details: ``cycles``, ``min_cycles``);
+- ``near_memory_limit``: memory is at least ``memory_ratio`` of ``wasm_memory_limit``
+  (details: ``memory_bytes``, ``wasm_memory_limit``, ``ratio``);
+- ``failed_<action>``: the entry's newest create/install/upgrade event failed (details: the event);
+- ``unreachable``: the canister's status cannot be read (details: ``error``).
+A condition is reported again only after it has cleared. With ``once: true`` one round is made
+and the source ends (the rulebook then finishes its actions and stops).
+
+Arguments: ``registry`` (required), ``network`` (URL; default ``ICP_NETWORK`` or localnet),
+``root_key`` (hex; default ``ICP_ROOT_KEY``, fetched for a loopback network), ``identity`` (PEM
+path; default ``ICP_IDENTITY``), ``interval`` (60), ``min_cycles`` (500_000_000_000),
+``memory_ratio`` (0.8), ``once`` (false).
+
+Example::
+
+    sources:
+      - icp.canister_factory.fleet_events:
+          registry: /srv/icp/registry.yml
+          min_cycles: 1000000000000
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))), "plugins", "module_utils")
+if _UTILS not in sys.path:
+    sys.path.insert(0, _UTILS)
+
+from ic.agent import Agent  # noqa: E402  pylint: disable=wrong-import-position
+from ic.errors import ICError  # noqa: E402  pylint: disable=wrong-import-position
+from ic.identity import AnonymousIdentity, load_identity_file  # noqa: E402  pylint: disable=wrong-import-position
+from ic.management import Management  # noqa: E402  pylint: disable=wrong-import-position
+from monitor_metrics import last_failure  # noqa: E402  pylint: disable=wrong-import-position
+from registry import Registry  # noqa: E402  pylint: disable=wrong-import-position
+
+LOCAL = "http://127.0.0.1:4943"
+
+
+def _management(args):
+    url = args.get("network") or os.environ.get("ICP_NETWORK") or LOCAL
+    url = LOCAL if url == "local" else url
+    root_key = args.get("root_key") or os.environ.get("ICP_ROOT_KEY") or "fetch"
+    pem = args.get("identity") or os.environ.get("ICP_IDENTITY")
+    identity = load_identity_file(pem) if pem else AnonymousIdentity()
+    return Management(Agent(url, identity, root_key_der=root_key if root_key == "fetch" else bytes.fromhex(root_key)))
+
+
+def conditions(name, entry, status, args):
+    """``{type: details}`` of the conditions that hold for one canister now."""
+    found = {}
+    failure = last_failure(entry)
+    if failure:
+        found[f"failed_{failure.get('action', 'operation')}"] = dict(failure)
+    if isinstance(status, ICError):
+        found["unreachable"] = {"error": str(status)}
+        return found
+    if status is None:
+        return found
+    cycles = int(status["cycles"])
+    if cycles < int(args.get("min_cycles", 500_000_000_000)):
+        found["low_cycles"] = {"cycles": cycles, "min_cycles": int(args.get("min_cycles", 500_000_000_000))}
+    limit = int((status.get("settings") or {}).get("wasm_memory_limit") or 0)
+    memory = int(status.get("memory_size") or 0)
+    if limit and memory >= float(args.get("memory_ratio", 0.8)) * limit:
+        found["near_memory_limit"] = {"memory_bytes": memory, "wasm_memory_limit": limit,
+                                      "ratio": round(memory / limit, 4)}
+    return found
+
+
+def one_round(mgmt, args):
+    """``[(host, entry, {type: details})]`` for every live entry of the registry."""
+    entries = {n: e for n, e in Registry(args["registry"]).read().entries.items()
+               if e.get("canister_id") and e.get("status") != "deleted"}
+
+    def status_of(name):
+        try:
+            return mgmt.canister_status(entries[name]["canister_id"])
+        except ICError as exc:
+            return exc
+
+    names = sorted(entries)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(status_of, names))
+    return [(n, entries[n], conditions(n, entries[n], s, args)) for n, s in zip(names, statuses)]
+
+
+async def main(queue: asyncio.Queue, args: dict):
+    """Put fleet events on ``queue`` (the ansible-rulebook event source entry point)."""
+    if not args.get("registry"):
+        raise ValueError("registry: required (the registry file of the fleet)")
+    mgmt = _management(args)
+    reported = set()
+    while True:
+        current = set()
+        for name, entry, found in await asyncio.to_thread(one_round, mgmt, args):
+            for kind, details in sorted(found.items()):
+                current.add((name, kind))
+                if (name, kind) not in reported:
+                    await queue.put({"icp": {"type": kind, "host": name, "canister_id": entry["canister_id"],
+                                             "template": entry.get("template"), "details": details}})
+        reported = current
+        if args.get("once"):
+            return
+        await asyncio.sleep(float(args.get("interval", 60)))
+
+
+if __name__ == "__main__":
+    class _Printer:
+        async def put(self, event):
+            print(event)
+
+    asyncio.run(main(_Printer(), {"registry": sys.argv[1], "once": True}))
