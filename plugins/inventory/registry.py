@@ -76,7 +76,9 @@ options:
       - name: ICP_IDENTITY_PASSWORD
   root_key:
     description:
-      - Root key of the network in hex; C(fetch) asks a loopback network for it. Mainnet's key is built in.
+      - Root key of the network in hex; C(fetch) asks a loopback network for it (refused for any other network).
+      - When empty, mainnet's built-in key is used for mainnet hosts (C(ic), C(icp-api.io), C(ic0.app), C(icp0.io)),
+        the key is fetched from a loopback network, and any other network fails asking for the key.
     type: str
     env:
       - name: ICP_ROOT_KEY
@@ -127,13 +129,13 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+
 from ..module_utils import validation
 from ..module_utils.ic.errors import InputError
-from ..module_utils.registry import Registry, RegistryError, template_group
 
-CANISTERS_GROUP = "canisters"
-LOCAL_URL = "http://127.0.0.1:4943"
-MAINNET_URL = "https://icp-api.io"
+from ..module_utils.canister_facts import canister_facts
+from ..module_utils.registry import CANISTERS_GROUP, Registry, RegistryError, template_group
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -259,17 +261,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             from ..module_utils.ic.management import Management
         except ImportError as exc:
             raise AnsibleError(f"registry inventory: live mode needs the IC client: {exc}") from exc
-        network = self.get_option("network") or "local"
-        url = {"local": LOCAL_URL, "ic": MAINNET_URL}.get(network, network)
-        identity_path = self.get_option("identity")
-        identity = (load_identity_file(identity_path, self.get_option("identity_password"))
-                    if identity_path else AnonymousIdentity())
-        root_key = self.get_option("root_key")
-        if root_key and root_key != "fetch":
-            root_key = bytes.fromhex(root_key)
-        elif not root_key and network != "ic":
-            root_key = "fetch"
-        agent = Agent(url, identity, root_key_der=root_key or None, timeout=self.get_option("timeout"))
+        from ..module_utils.ic.errors import InputError
+        from ..module_utils.ic.network import resolve_network, root_key_for
+
+        value = self.get_option("network")
+        try:
+            network = resolve_network(value)
+            root_key = root_key_for(self.get_option("root_key"), network, value)
+            identity_path = self.get_option("identity")
+            identity = (load_identity_file(identity_path, self.get_option("identity_password"))
+                        if identity_path else AnonymousIdentity())
+        except InputError as exc:
+            raise AnsibleError(f"registry inventory: {exc}") from exc
+        agent = Agent(network.url, identity, root_key_der=root_key, timeout=self.get_option("timeout"))
         return Management(agent)
 
     def _populate(self, entries):
@@ -284,7 +288,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.add_child(group, name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
-                self.inventory.set_variable(name, var, value)
+                # Registry and network text (errors, events, owners' data) is never a template.
+                self.inventory.set_variable(name, var, make_unsafe(value))
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
@@ -296,14 +301,14 @@ def _live_state(management, canister_id):
         status = management.canister_status({"canister_id": canister_id})
     except Exception as exc:  # one bad canister must not hide the rest of the fleet
         return {"live_error": str(exc)}
-    module_hash = status.get("module_hash")
-    query_stats = status.get("query_stats") or {}
+    facts = canister_facts(status)
+    # The registry's own ``status`` is the entry's; the live run status gets its own name.
     return {
-        "canister_status": next(iter(status.get("status") or {"unknown": None})),
-        "cycles_balance": int(status.get("cycles") or 0),
-        "module_hash": module_hash.hex() if isinstance(module_hash, bytes) else module_hash,
-        "memory_size": int(status.get("memory_size") or 0),
-        "idle_cycles_burned_per_day": int(status.get("idle_cycles_burned_per_day") or 0),
-        "query_calls_total": int(query_stats.get("num_calls_total") or 0),
+        "canister_status": facts["status"],
+        "cycles_balance": facts["cycles"],
+        "module_hash": facts["module_hash"],
+        "memory_size": facts["memory_size"],
+        "idle_cycles_burned_per_day": facts["idle_cycles_burned_per_day"],
+        "query_calls_total": facts["query_stats"].get("num_calls_total", 0),
         "live_error": None,
     }

@@ -13,19 +13,23 @@ changed) and records before/after through ``self.diff``. ``main()`` turns IC err
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
 import time
 import traceback
-from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
         CertificateError, ICError, InputError, Reject, TransportError)
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.network import (  # noqa: F401 pylint: disable=unused-import
+        MAINNET_HOSTS, NETWORK_ALIASES, resolve_network, root_key_for)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+    from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import (  # noqa: F401 pylint: disable=unused-import
+        hex_or_none, run_status)
     from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
         Registry, RegistryError)
     from ansible_collections.icp.canister_factory.plugins.module_utils import validation
@@ -38,17 +42,16 @@ try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
         AnonymousIdentity, load_identity, load_identity_file)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
-    # ic.candid loads these lazily through importlib, which AnsiballZ cannot see; naming them
-    # here packs them with every module (every management call encodes and decodes Candid).
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid import (  # noqa: F401 pylint: disable=unused-import
-        decoder, did, encoder, printer, pyvalues, textvalue)
     CLIENT_IMPORT_ERROR = None
 except ImportError:
     CLIENT_IMPORT_ERROR = traceback.format_exc()
 
-NETWORKS = {"local": "http://127.0.0.1:4943", "ic": "https://icp-api.io"}
-MAINNET_HOSTS = ("icp-api.io", "ic0.app", "icp0.io")
-LOOPBACK_HOSTS = ("localhost", "::1")
+class ModuleFailed(Exception):
+    """``ICModule.fail`` of an instance run with a parent: ``.details`` are the result fields."""
+
+    def __init__(self, msg, details):
+        super().__init__(msg)
+        self.details = details
 
 
 def common_argument_spec():
@@ -62,43 +65,6 @@ def common_argument_spec():
         "timeout": {"type": "float", "default": 30.0},
         "retries": {"type": "int", "default": 3},
     }
-
-
-def resolve_network(value):
-    """Map ``local``/``ic``/URL to ``(url, is_loopback, is_mainnet)``; raise InputError if bad."""
-    url = NETWORKS.get(value or "local", value)
-    wanted = "give 'local', 'ic' or an http(s) URL such as http://127.0.0.1:4943"
-    if not isinstance(url, str):
-        raise InputError("network", f"is a {type(url).__name__}; {wanted}")
-    try:
-        parsed = urlparse(url)
-        parsed.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
-    except ValueError as exc:
-        raise InputError("network", f"{value!r} is not a valid URL ({exc}); {wanted}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InputError("network", f"{value!r} is not 'local', 'ic' or an http(s) URL; {wanted}")
-    host = parsed.hostname
-    loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
-    mainnet = host in MAINNET_HOSTS
-    return url.rstrip("/"), loopback, mainnet
-
-
-def resolve_root_key(value, network_value, loopback, mainnet):
-    """Return the root key for the Agent: DER bytes, ``"fetch"`` or None (mainnet built in)."""
-    if value in (None, ""):
-        if mainnet:
-            return None
-        if loopback:
-            return "fetch"
-        raise InputError("root_key", f"required for network {network_value!r} (hex of the DER key)")
-    if value == "fetch":
-        if not loopback:
-            raise InputError("root_key", "'fetch' is allowed only for loopback networks; give the key as hex")
-        return "fetch"
-    try:
-        return bytes.fromhex(value.strip())
-    except ValueError:
-        raise InputError("root_key", "not hex; give the DER root key as hex or 'fetch'") from None
 
 
 _ANSIBLE_WORDS = (
@@ -190,7 +156,7 @@ def unexpected_message(module, exc):
             "check the options, and rerun with -vvv for the traceback to report it")
 
 
-def certificate_message(exc, params):
+def certificate_message(exc):
     """The certificate failure, worded for its likely cause: a root key of another network."""
     text = one_line(str(exc))
     if "signature" in text and "verify" in text:
@@ -226,6 +192,20 @@ class DiffTracker:
         return {"before": {k: self.before.get(k) for k in keys},
                 "after": {k: self.after.get(k) for k in keys}}
 
+    def merge(self, other, prefix=None):
+        """Add the differing values of ``other`` (a DiffTracker), under ``prefix`` when given.
+
+        With a prefix the whole of ``other``'s differences becomes one key (the fleet shows one
+        entry per canister); without, the keys are added as they are.
+        """
+        part = other.get()
+        if prefix is not None:
+            if part["before"] or part["after"]:
+                self.add(prefix, part["before"], part["after"])
+            return
+        for key in part["after"]:
+            self.add(key, part["before"].get(key), part["after"][key])
+
 
 class ICModule:
     """Base class: subclasses set ``argument_spec`` (and the other AnsibleModule rules), implement ``run``."""
@@ -240,14 +220,35 @@ class ICModule:
     required_by = {}
     needs_client = True
 
-    def __init__(self, module):
+    def __init__(self, module, params=None, parent=None):
+        """Wrap ``module``; with ``params`` and ``parent`` (an ICModule) run on given params.
+
+        The fleet runs one instance per canister this way: each has its own params, result and
+        diff, and shares the parent's client, identity, check mode and registry.
+        """
         self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
+        self.params = module.params if params is None else params
+        self.check_mode = module.check_mode if parent is None else parent.check_mode
         self.result = {"changed": False}
         self.diff = DiffTracker()
-        self._client = None
-        self._identity = None
+        self._client = None if parent is None else parent.client
+        self._identity = None if parent is None else parent.identity
+        self._shared_registry = None if parent is None else parent.shared_registry()
+        self._parent = parent
+
+    @classmethod
+    def argument_defaults(cls, **given):
+        """Return params as AnsibleModule would build them from ``argument_spec`` and ``given``.
+
+        Every option missing from ``given`` gets its documented default (or None), so a caller
+        that fills in only what it knows gets the same values a task would.
+        """
+        params = {name: copy.deepcopy(opt.get("default")) for name, opt in cls.argument_spec.items()}
+        unknown = set(given) - set(params) - set(common_argument_spec())
+        if unknown:
+            raise InputError(sorted(unknown)[0], f"not an option of {cls.__name__}")
+        params.update(given)
+        return params
 
     # ----- entry point --------------------------------------------------------------------
 
@@ -284,22 +285,9 @@ class ICModule:
                 # Bad network, root key or identity options fail here, before any change.
                 instance.connect()
             instance.run()
-        except Reject as exc:
-            # The replica's help text follows on further lines; it stays in error.message.
-            instance.fail(str(exc).splitlines()[0], error=exc.as_dict())
-        except InputError as exc:
-            instance.fail(str(exc))
-        except CertificateError as exc:
-            instance.fail(certificate_message(exc, instance.params))
-        except TransportError as exc:
-            where = "cannot reach" if exc.status is None else "error from"
-            instance.fail(f"{where} {instance.network_url()}: {exc}",
-                          error={"reject_code": None, "error_code": None, "message": exc.body or str(exc)})
-        except RegistryError as exc:
-            instance.fail(str(exc))
-        except ICError as exc:
-            as_dict = getattr(exc, "as_dict", None)
-            instance.fail(one_line(str(exc)), error=as_dict() if as_dict else None)
+        except (ICError, RegistryError, ModuleFailed) as exc:
+            msg, error = describe_error(exc, instance.params.get("network"))
+            instance.fail(msg, **({"error": error} if error is not None else {}))
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # Not an error we foresaw: one line for the user, the traceback only under -vvv.
             details = {"traceback": traceback.format_exc()} if module._verbosity >= 3 else {}
@@ -317,7 +305,13 @@ class ICModule:
         self.module.exit_json(**self.result)
 
     def fail(self, msg, **kwargs):
-        """Fail with one-line ``msg``; ``kwargs`` (such as ``error``) go into the result."""
+        """Fail with one-line ``msg``; ``kwargs`` (such as ``error``) go into the result.
+
+        Run with a ``parent`` (by the fleet), raise ``ModuleFailed`` instead: only this
+        instance's canister fails, not the whole module.
+        """
+        if self._parent is not None:
+            raise ModuleFailed(msg, kwargs)
         result = {k: v for k, v in self.result.items() if k != "changed"}
         result.update(kwargs)
         self.module.fail_json(msg=msg, changed=self.result.get("changed", False), **result)
@@ -359,9 +353,9 @@ class ICModule:
         """The ``Management`` client (``.agent`` is the Agent), built on first use."""
         if self._client is None:
             value = self.params.get("network")
-            url, loopback, mainnet = resolve_network(value)
-            root_key = resolve_root_key(self.params.get("root_key"), value, loopback, mainnet)
-            agent = Agent(url, self.identity, root_key_der=root_key,
+            network = resolve_network(value)
+            root_key = root_key_for(self.params.get("root_key"), network, value)
+            agent = Agent(network.url, self.identity, root_key_der=root_key,
                           timeout=self.params["timeout"], retries=self.params["retries"])
             self._client = Management(agent)
         return self._client
@@ -426,21 +420,83 @@ class ICModule:
             delay = min(delay * 2, 1.0)
 
     def registry(self, option="registry"):
-        """Return the Registry named by option ``option`` or None."""
+        """Return the Registry named by option ``option`` or None (the shared one when run by a fleet)."""
+        if option == "registry" and self._shared_registry is not None:
+            return self._shared_registry
         path = self.params.get(option)
         return Registry(path) if path else None
 
+    def shared_registry(self):
+        """The registry instances run with ``parent=self`` use; None lets them open their own."""
+        return self._shared_registry
 
-def run_status(status):
-    """Return ``running``/``stopping``/``stopped`` from a canister_status result, ``absent`` for None."""
-    if status is None:
-        return "absent"
-    return next(iter(status["status"]))
+    def locate_canister(self, deleted_ok=False):
+        """Return ``(canister_id, entry)`` from ``canister_id`` or the registry entry ``name``.
+
+        The one rule: an explicit ``canister_id`` wins; a registry entry gives its id unless it
+        is deleted (``deleted_ok`` keeps it); ``(None, entry)`` when the entry has no usable id.
+        """
+        params = self.params
+        if params.get("canister_id"):
+            return validation.principal(params["canister_id"], "canister_id"), None
+        if params.get("name") and params.get("registry"):
+            entry = self.registry().read().get(params["name"])
+            if entry and entry.get("canister_id") and (deleted_ok or entry.get("status") != "deleted"):
+                return entry["canister_id"], entry
+            return None, entry
+        return None, None
+
+    def require_canister(self, predicted_in_check_mode=False):
+        """``locate_canister()`` that refuses a name without a live id (InputError on ``name``).
+
+        ``predicted_in_check_mode``: in check mode return ``(None, entry)`` instead, for a
+        canister an earlier task of the same check run would create.
+        """
+        canister_id, entry = self.locate_canister()
+        if canister_id is None:
+            if predicted_in_check_mode and self.check_mode:
+                return None, entry
+            raise InputError("name", f"no canister recorded as {self.params.get('name')!r} "
+                             f"in {self.params.get('registry')}")
+        return canister_id, entry
+
+    def update_entry(self, update, name=None):
+        """Apply ``update(entry)`` to registry entry ``name`` (default: option ``name``) in one
+        locked transaction; a no-op without a registry or name. Returns the entry written."""
+        name = name or self.params.get("name")
+        registry = self.registry() if name else None
+        if registry is None:
+            return None
+        with registry.transaction() as data:
+            entry = data.get(name) or {}
+            update(entry)
+            data.put(name, entry)
+        return entry
 
 
-def hex_or_none(blob):
-    """Hex text of an optional blob."""
-    return blob.hex() if blob is not None else None
+def describe_error(exc, network=None):
+    """Return ``(one-line message, error dict or None)`` for a failure, as every module words it.
+
+    Used by ``ICModule.main`` and by the fleet for each canister, so a failure reads the same on
+    both paths. ``network`` is the module's ``network`` value (for transport failures).
+    """
+    if isinstance(exc, Reject):
+        # The replica's help text follows on further lines; it stays in error.message.
+        return str(exc).splitlines()[0], exc.as_dict()
+    if isinstance(exc, CertificateError):
+        return certificate_message(exc), None
+    if isinstance(exc, TransportError):
+        try:
+            url = resolve_network(network).url
+        except InputError:
+            url = network
+        where = "cannot reach" if exc.status is None else "error from"
+        return f"{where} {url}: {exc}", {"reject_code": None, "error_code": None, "message": exc.body or str(exc)}
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict) and "error" in details:
+        return one_line(exc), details["error"]
+    as_dict = getattr(exc, "as_dict", None)
+    return one_line(exc), as_dict() if as_dict else None
 
 
 def _field(loader, field, *args):

@@ -21,6 +21,7 @@ import threading
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import wasm as wasm_lib
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.network import resolve_network
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import normalize
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
@@ -226,9 +227,8 @@ def init_arg(params, module, field_prefix=""):
         raise
 
 
-def network_url(value, field="network"):
-    """Resolve ``network`` (see ``ic_module.resolve_network``), refusing malformed URLs."""
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import resolve_network
+def network_url(value):
+    """Resolve ``network`` with the one network rule (``ic.network``): ``(url, loopback, mainnet)``."""
     return resolve_network(value)
 
 

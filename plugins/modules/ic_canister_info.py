@@ -136,9 +136,8 @@ canisters:
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
-    ICModule, hex_or_none, run_status)
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import from_definite
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, hex_or_none
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import canister_facts
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 
@@ -150,10 +149,6 @@ def _text_or_hex(blob):
         return bytes(blob).decode("utf-8")
     except UnicodeDecodeError:
         return bytes(blob).hex()
-
-
-def _ints(record):
-    return {k: int(v) for k, v in record.items()}
 
 
 class ICCanisterInfo(ICModule):
@@ -201,16 +196,7 @@ class ICCanisterInfo(ICModule):
             out.update(exists=False, controller=False, status="absent")
             return out
         if status is not None:
-            settings = from_definite(status["settings"])
-            out.update(
-                status=run_status(status), module_hash=hex_or_none(status.get("module_hash")),
-                controllers=settings["controllers"], settings=settings, cycles=int(status["cycles"]),
-                reserved_cycles=int(status.get("reserved_cycles", 0)),
-                idle_cycles_burned_per_day=int(status.get("idle_cycles_burned_per_day", 0)),
-                memory_size=int(status.get("memory_size", 0)),
-                memory_metrics=_ints(status.get("memory_metrics") or {}),
-                query_stats=_ints(status.get("query_stats") or {}),
-                version=int(status.get("version", 0)))
+            out.update(canister_facts(status))
         else:
             out.update(module_hash=hex_or_none(self.agent.module_hash(canister_id)),
                        controllers=sorted(p.to_text() for p in self.agent.controllers(canister_id)))

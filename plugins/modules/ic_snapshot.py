@@ -18,6 +18,7 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.TARGET
   - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
   check_mode:
@@ -31,15 +32,6 @@ attributes:
       - V(present) is idempotent with O(if_older_than); without it, each run takes a new snapshot.
       - V(restored) loads the snapshot on every run.
 options:
-  canister_id:
-    description: Principal text of the canister.
-    type: str
-  name:
-    description: Name of the canister's entry in O(registry). Requires O(registry).
-    type: str
-  registry:
-    description: Registry file to find O(name) in.
-    type: path
   state:
     description: What to do, see the description.
     type: str
@@ -165,12 +157,7 @@ class ICSnapshot(ICModule):
             self.diff.after["snapshots"] = [s["id"] for s in final]
 
     def _canister_id(self):
-        if self.params.get("canister_id"):
-            return Principal.coerce(self.params["canister_id"], field="canister_id").to_text()
-        entry = self.registry().read().get(self.params["name"])
-        if not entry or not entry.get("canister_id") or entry.get("status") == "deleted":
-            raise InputError("name", f"no canister recorded as {self.params['name']!r}")
-        return entry["canister_id"]
+        return self.require_canister()[0]
 
     def _list(self):
         found = self.mgmt("list_canister_snapshots", {"canister_id": self.principal})

@@ -183,7 +183,7 @@ REGISTRY_CASES = [
               "import_path['bad name']:"),
     _registry("reg-template-with-space", {"name": "x", "template": "a b"}, "template:"),
     _registry("event-with-purge", {"name": "existing", "state": "absent", "purge": True,
-                                   "event": {"action": "deleted"}}, "event:"),
+                                   "event": {"action": "delete"}}, "event:"),
     _registry("registry-network-bad", {"name": "existing", "network": "http://[::1"}, "network:"),
 ]
 
