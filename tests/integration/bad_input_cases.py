@@ -259,4 +259,7 @@ PLAYBOOK_CASES = [
     ("per-host-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "install_check.arg:", PER_HOST),
     ("per-host-owner-anonymous", {"owner": ANONYMOUS}, "owner:", PER_HOST),
     ("per-host-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", PER_HOST),
+    ("provision-wasm-not-wasm", {"owner": "{owner}"}, "wasm:", {"user_canister_wasm": "{not_wasm}"}),
+    ("per-host-wasm-not-wasm", {"owner": "{owner}"}, "install_check.wasm:",
+     dict(PER_HOST, user_canister_wasm="{not_wasm}")),
 ]

@@ -192,7 +192,7 @@ def test_playbook_refuses(world, case, tmp_path):
     factory.registry = world.values["registry"]
     inventory = factory.inventory("inventory.yml", {f"pb-{case_id}": ("user", world.fill(hostvars))})
     before = world.state()
-    run = factory.play("provision.yml", inventory, extra_vars or None)
+    run = factory.play("provision.yml", inventory, world.fill(extra_vars) or None)
     assert run.rc != 0, run.explain()
     messages = run.messages()
     assert any(contains in m for m in messages), run.explain()
