@@ -131,7 +131,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
-from ..module_utils import validation
+from ..module_utils import input_fields
 from ..module_utils.ic.errors import InputError
 
 from ..module_utils.canister_facts import canister_facts
@@ -164,17 +164,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """The options, checked by the modules' validation functions before anything is read."""
         try:
             for index, owner in enumerate(self.get_option("owners") or []):
-                validation.principal(owner, f"owners[{index}]")
+                input_fields.principal(owner, f"owners[{index}]")
             for index, status in enumerate(self.get_option("statuses") or []):
-                validation.status(status, f"statuses[{index}]")
+                input_fields.status(status, f"statuses[{index}]")
             if self.get_option("live"):
-                validation.network_url(self.get_option("network"))
-                validation.seconds(self.get_option("timeout"), "timeout")
-                validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
+                input_fields.network_url(self.get_option("network"))
+                input_fields.seconds(self.get_option("timeout"), "timeout")
+                input_fields.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
                 if self.get_option("root_key") not in (None, "", "fetch"):
-                    validation.hex_bytes(self.get_option("root_key"), "root_key")
+                    input_fields.hex_bytes(self.get_option("root_key"), "root_key")
                 if self.get_option("identity"):
-                    validation.readable_file(self.get_option("identity"), "identity")
+                    input_fields.readable_file(self.get_option("identity"), "identity")
         except InputError as exc:
             raise AnsibleParserError(f"registry inventory: {exc}") from None
 
@@ -184,7 +184,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             for name, entry in entries.items():
                 if entry.get("canister_id") is not None:
-                    validation.canister_id(entry["canister_id"], f"{name}.canister_id")
+                    input_fields.canister_id(entry["canister_id"], f"{name}.canister_id")
         except InputError as exc:
             raise AnsibleParserError(f"registry inventory: {exc} (in the registry file; fix it with "
                                      "ic_registry)") from None

@@ -25,7 +25,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
     DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error)
@@ -311,7 +311,7 @@ class Fleet:
     @staticmethod
     def _wasm_hash(path):
         # The module the validation pass loaded (and checked) already.
-        return validation.wasm(path).sha256_hex
+        return input_fields.wasm(path).sha256_hex
 
     @staticmethod
     def _merge(item, step):
