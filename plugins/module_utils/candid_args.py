@@ -73,7 +73,7 @@ def encode(params, types):
         try:
             return bytes.fromhex(params["arg_hex"].strip())
         except ValueError:
-            raise InputError("arg_hex", "not hex") from None
+            raise InputError("arg_hex", "is not hex; give the Candid message as hex digits (4449444c...)") from None
     for field in ("arg_value", "arg"):
         if params.get(field) is not None:
             return encode_args(params[field], types=types, field=field)
