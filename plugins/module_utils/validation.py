@@ -302,5 +302,3 @@ def check(kind, params):
     checker = CHECKS.get(kind)
     if checker is not None:
         checker(params)
-
-
