@@ -8,9 +8,9 @@ short_description: The init argument of a canister as its registry entry records
 version_added: 0.1.0
 author: icp.canister_factory maintainers
 description:
-  - Returns C({init_arg, init_value}) as the modules record them in a registry entry: both null
-    for the template's default argument (it follows from the recorded owner), else the Candid text
-    or the data (data wins).
+  - Returns C({init_arg, init_value}) as the modules record them in a registry entry. Both are
+    null for the template's default argument (it follows from the recorded owner); else the
+    Candid text or the data is recorded (data wins).
   - The same rule as the batch path (M(icp.canister_factory.ic_fleet)) uses.
 options:
   _input:

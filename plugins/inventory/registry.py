@@ -9,6 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: registry
 short_description: Canisters from icp.canister_factory registry files as inventory hosts
+version_added: 0.1.0
 description:
   - Reads one or more canister registry files written by M(icp.canister_factory.ic_registry)
     and adds every recorded canister as a host in group C(canisters) and in its template group

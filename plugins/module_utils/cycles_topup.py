@@ -38,7 +38,12 @@ class CyclesTopUp:
 
     def run(self):
         """Top up when needed."""
-        canister_id = self.require_canister()[0]
+        canister_id = self.require_canister(predicted_in_check_mode=True)[0]
+        if canister_id is None:
+            # Check mode, and an earlier task would create the canister: it starts with the
+            # cycles it is created with, so no top-up is predicted.
+            self.result.update(canister_id=None, balance_before=None, balance_after=None, topped_up=0)
+            return
         before = self.known_balance
         if before is None:
             status = self.canister_status(canister_id)

@@ -36,6 +36,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.converge_rule
 from ansible_collections.icp.canister_factory.plugins.module_utils.cycles_topup import CyclesTopUp
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
     EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event)
+
+
 def spec_argument_spec():
     """The suboptions of one item of ``canisters``."""
     return {
@@ -248,7 +250,7 @@ class Fleet:
     def _describe(self, exc, spec):
         """describe_error, with a bad option named as the fleet's item names it."""
         if isinstance(exc, InputError) and exc.field and not exc.field.startswith("canisters"):
-            head, _, rest = exc.field.partition(".")
+            head, rest = (exc.field.split(".", 1) + [""])[:2]
             field = SPEC_FIELDS.get(head, head) + (f".{rest}" if rest else "")
             return f"canisters[{spec['name']}].{field}: {exc.message}", None
         return describe_error(exc, self.params.get("network"))

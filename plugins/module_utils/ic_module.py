@@ -46,6 +46,7 @@ try:
 except ImportError:
     CLIENT_IMPORT_ERROR = traceback.format_exc()
 
+
 class ModuleFailed(Exception):
     """``ICModule.fail`` of an instance run with a parent: ``.details`` are the result fields."""
 

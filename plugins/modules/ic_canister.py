@@ -186,17 +186,19 @@ settings:
   description: The canister's settings after the task, in normal form (principals as text, sorted lists).
   returned: when the canister exists
   type: dict
+  sample: {controllers: [2vxsx-fae], freezing_threshold: 2592000, log_visibility: controllers}
 cycles:
   description: Cycle balance after the task.
   returned: when the canister exists
   type: int
+  sample: 2000000000000
 module_hash:
   description: Hex SHA-256 of the installed module, null when empty.
   returned: when the canister exists
   type: str
   sample: 0e3f3b6c4d0b9e6d2f1d6a4f1b5c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a
 controllers:
-  description: Principal texts of the controllers, sorted (the same as RV(settings.controllers)).
+  description: Principal texts of the controllers, sorted (the same as C(settings.controllers)).
   returned: when the canister exists
   type: list
   elements: str
@@ -235,6 +237,7 @@ created:
   description: Whether the task created the canister (in check mode, would create it).
   returned: always
   type: bool
+  sample: true
 last_snapshot:
   description: The last snapshot downloaded before deletion (V(null) for a canister without code).
   returned: when O(state=absent), O(last_snapshot_dir) is set and a canister was deleted
@@ -246,10 +249,12 @@ last_snapshot:
     path:
       description: Directory holding the downloaded snapshot.
       type: str
+  sample: {id: "0000000000000000800000000010000101010000000000000001", path: /backups/alice/0000000000000000800000000010000101010000000000000001}
 cycles_freed:
   description: Cycles the canister held when it was deleted.
   returned: when O(state=absent) deleted a canister
   type: int
+  sample: 1999987654321
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule

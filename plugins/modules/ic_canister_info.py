@@ -72,6 +72,7 @@ canister:
   description: Facts of O(canister_id) (the first element of RV(canisters)).
   returned: when O(canister_id) is set
   type: dict
+  sample: {canister_id: lxzze-o7777-77777-aaaaa-cai, exists: true, controller: true, status: running, cycles: 2000000000000}
 canisters:
   description: Facts of every canister asked for, in order.
   returned: always
@@ -132,6 +133,7 @@ canisters:
     metadata:
       description: Requested metadata sections (text, or hex when not UTF-8; null when absent).
       type: dict
+  sample: [{canister_id: lxzze-o7777-77777-aaaaa-cai, exists: true, controller: true, status: running, cycles: 2000000000000}]
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -128,34 +128,50 @@ module_hash:
   description: Hex SHA-256 of the module installed after the task (the wanted one in check mode).
   returned: always
   type: str
+  sample: 5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f
 previous_module_hash:
   description: Hex module hash before the task, null for an empty canister.
   returned: always
   type: str
+  sample: 6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a
 mode:
   description: What was (or in check mode would be) done, V(install), V(reinstall), V(upgrade) or V(none).
   returned: always
   type: str
+  sample: upgrade
 arg_sha256:
   description: Hex SHA-256 of the Candid argument bytes.
   returned: always
   type: str
+  sample: 3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c
+rolled_back:
+  description:
+    - Whether a failed upgrade was rolled back to the snapshot taken before it (the canister runs
+      the previous module).
+    - V(false) when loading the snapshot back failed too.
+  returned: when an upgrade with O(snapshot_before_upgrade=true) failed
+  type: bool
+  sample: true
 installed_now:
   description: Whether code was installed by this task.
   returned: always
   type: bool
+  sample: true
 chunked:
   description: Whether the module went through the chunk store.
   returned: always
   type: bool
+  sample: false
 snapshot_id:
   description: Hex id of the snapshot taken before the upgrade.
   returned: when O(snapshot_before_upgrade=true) and an upgrade ran
   type: str
+  sample: 0000000000000000800000000010000101010000000000000001
 verify_reply:
   description: Candid text of the O(verify) query's reply.
   returned: when O(verify) is set and code was installed
   type: str
+  sample: ("0.2.0")
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule

@@ -60,22 +60,27 @@ EXAMPLES = r"""
 
 RETURN = r"""
 canister_id:
-  description: Principal text of the canister.
+  description:
+    - Principal text of the canister.
+    - Null in check mode when an earlier task of the run would create the canister.
   returned: always
   type: str
   sample: lxzze-o7777-77777-aaaaa-cai
 balance_before:
-  description: Cycle balance before the task.
+  description: Cycle balance before the task (null when the canister is yet to be created in check mode).
   returned: always
   type: int
+  sample: 250000000000
 balance_after:
   description: Cycle balance after the task (predicted in check mode).
   returned: always
   type: int
+  sample: 2000000000000
 topped_up:
   description: Cycles added (or that would be added in check mode).
   returned: always
   type: int
+  sample: 1750000000000
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule

@@ -253,6 +253,7 @@ canisters:
       description: Whether a canister created by this run was deleted after its install failed.
       type: bool
       returned: when the install failed
+  sample: [{name: alice, canister_id: lxzze-o7777-77777-aaaaa-cai, changed: true, failed: false, created: true, mode: install}]
 counts:
   description: How many canisters were handled, by outcome.
   returned: always
@@ -291,10 +292,12 @@ failed_names:
   returned: always
   type: list
   elements: str
+  sample: []
 seconds:
   description: Wall time of the converge, in seconds.
   returned: always
   type: float
+  sample: 4.213
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule

@@ -243,11 +243,13 @@ exported:
   description: Number of canisters written to O(export_path).
   returned: when exporting
   type: int
+  sample: {alice: {ic: lxzze-o7777-77777-aaaaa-cai}}
 imported:
   description: Names of the entries added by the import.
   returned: when importing
   type: list
   elements: str
+  sample: [alice, bob]
 """
 
 import json

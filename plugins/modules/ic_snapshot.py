@@ -97,15 +97,18 @@ snapshots:
     total_size:
       description: Bytes.
       type: int
+  sample: [{id: "0000000000000000800000000010000101010000000000000001", taken_at_timestamp: 1764806400000000000, total_size: 5636096}]
 snapshot_id:
   description: Hex id of the snapshot taken, loaded or deleted (null in check mode for a new one).
   returned: when a snapshot was taken, loaded or deleted by id
   type: str
+  sample: 0000000000000000800000000010000101010000000000000001
 deleted:
   description: Hex ids of the snapshots deleted.
   returned: when O(state=absent)
   type: list
   elements: str
+  sample: ["0000000000000000800000000010000101010000000000000001"]
 """
 
 import time

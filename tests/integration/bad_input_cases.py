@@ -216,9 +216,9 @@ FLEET_CASES = [
            "canisters[f11].settings.compute_allocation:"),
 ]
 
-# In check mode ic_code predicts an install onto a canister that an earlier task of the same play
+# In check mode ic_code and ic_cycles predict for a canister that an earlier task of the same play
 # would create (documented behaviour), so these inputs fail only when the module really runs.
-FAILS_ONLY_FOR_REAL = {"name-unknown"}
+FAILS_ONLY_FOR_REAL = {"name-unknown", "cycles-name-unknown"}
 
 MODULE_CASES = (CANISTER_CASES + CODE_CASES + CYCLES_CASES + CALL_CASES + INFO_CASES + SNAPSHOT_CASES
                 + REGISTRY_CASES + FLEET_CASES)
