@@ -59,9 +59,14 @@ EVENT_SNAPSHOT = "snapshot"
 EVENT_RESTORE = "restore"
 EVENT_DELETE = "delete"
 EVENT_CONVERGE = "converge"    # the fleet's converge of one canister failed
+EVENT_REPLACE = "replace"      # the canister is gone; its id moved to replaced_canister_ids (restore.yml)
 EVENTS = (EVENT_ADD, EVENT_UPDATE, EVENT_REMOVE, EVENT_IMPORT, EVENT_CREATE, EVENT_INSTALL,
           EVENT_REINSTALL, EVENT_UPGRADE, EVENT_ROLLBACK, EVENT_TOP_UP, EVENT_SNAPSHOT,
-          EVENT_RESTORE, EVENT_DELETE, EVENT_CONVERGE)
+          EVENT_RESTORE, EVENT_DELETE, EVENT_CONVERGE, EVENT_REPLACE)
+# Actions that change what runs in a canister: the newest failed one is an alert (ic_monitor, EDA).
+# The past-tense names are those of registry files written before the vocabulary was fixed.
+CODE_EVENTS = (EVENT_CREATE, EVENT_INSTALL, EVENT_REINSTALL, EVENT_UPGRADE, EVENT_CONVERGE,
+               "created", "installed", "upgraded", "failed")
 RESULT_STARTED = "started"
 RESULT_OK = "ok"
 RESULT_FAILED = "failed"

@@ -127,9 +127,10 @@ options:
         description:
           - What happened, in the words the modules record (the registry's event vocabulary).
           - V(upgrade) takes O(event.from_version) and O(event.to_version).
+          - V(replace) records that the canister is gone and its id moved to C(replaced_canister_ids) (C(playbooks/restore.yml)).
         type: str
         required: true
-        choices: [add, update, remove, import, create, install, reinstall, upgrade, rollback, top_up, snapshot, restore, delete, converge]
+        choices: [add, update, remove, import, create, install, reinstall, upgrade, rollback, top_up, snapshot, restore, delete, converge, replace]
       result:
         description:
           - The outcome, for example V(ok), V(failed) or V(rolled back).
