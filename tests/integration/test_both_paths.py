@@ -97,7 +97,9 @@ def test_failed_first_install_is_rolled_back_and_recorded(net, tmp_path, batch):
     good, broken = principal_for("good"), principal_for("broken")
     inventory = factory.inventory("inventory.yml", {
         "good": ("user", {"owner": good}),
-        "broken": ("user", {"owner": broken, "init_arg": "(record { owner = 42 : nat })"}),
+        # Well typed, so it passes the checks made before any call; the template's init traps on
+        # the anonymous owner, so only the install fails (after the creation) and is rolled back.
+        "broken": ("user", {"owner": broken, "init_arg": '(record { owner = principal "2vxsx-fae" })'}),
     })
     before = {c["id"] for c in factory.canisters()}
     run = provision(factory, inventory, batch)
