@@ -45,7 +45,7 @@ def append(node, tx, op, amount, fee=None, memo=None, created_at_time=None, tx_f
     index = tx.get_meta("ledger_blocks", 0)
     tx.set_meta("ledger_blocks", index + 1)
     body = [("op", {"Text": op}), ("amt", {"Nat": int(amount)})]
-    body += [(name, value) for name, value in accounts.items()]
+    body += list(accounts.items())
     if tx_fee is not None:
         body.append(("fee", {"Nat": int(tx_fee)}))
     if memo is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
-    CertificateError, ICError, InputError, Reject, TransportError)
+    ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import canister_facts

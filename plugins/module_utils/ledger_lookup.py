@@ -29,12 +29,12 @@ def find_creation(ledger, owner, created_at_time, amount, subaccount=None):
     keyed by ``created_at_time`` and ``amount`` from ``owner``'s account."""
     account = [Principal.coerce(owner, "owner").raw] + ([bytes(subaccount)] if subaccount else [])
     created_at_time, amount = int(created_at_time), int(amount)
-    length, _ = ledger.icrc3_get_blocks(0, 0)
+    length = ledger.icrc3_get_blocks(0, 0)[0]
     index = _first_at_or_after(ledger, length, created_at_time - _DRIFT_NS)
     out = {"found": False, "burn_block": None, "burned_at": None, "refund_block": None,
            "canister_exists": False, "scanned": 0}
     while index < length and out["scanned"] < _MAX_SCANNED:
-        _, page = ledger.icrc3_get_blocks(index, _PAGE)
+        page = ledger.icrc3_get_blocks(index, _PAGE)[1]
         if not page:
             break
         for number, block in page:
@@ -61,7 +61,7 @@ def _first_at_or_after(ledger, length, ts):
     lo, hi = 0, length
     while lo < hi:
         mid = (lo + hi) // 2
-        _, found = ledger.icrc3_get_blocks(mid, 1)
+        found = ledger.icrc3_get_blocks(mid, 1)[1]
         if found and found[0][1].get("ts", 0) < ts:
             lo = mid + 1
         else:
@@ -73,7 +73,7 @@ def refund_after(ledger, owner, burn_block, amount, subaccount=None, look_ahead=
     """Index of the refund mint that follows burn ``burn_block`` of a creation of ``amount``
     (the CMC refused it, so no canister exists), or None."""
     account = [Principal.coerce(owner, "owner").raw] + ([bytes(subaccount)] if subaccount else [])
-    _, page = ledger.icrc3_get_blocks(int(burn_block), look_ahead)
+    page = ledger.icrc3_get_blocks(int(burn_block), look_ahead)[1]
     for number, block in page[1:]:
         tx = block.get("tx", {})
         if (tx.get("op") == "mint" and tx.get("memo") == REFUND_MEMO and tx.get("to") == account

@@ -39,6 +39,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.input_fields 
 
 # ----- options shared by several modules ---------------------------------------------------
 
+
 def _common(params):
     if "network" in params:
         network_url(params.get("network"))

@@ -51,6 +51,8 @@ CHUNK_THRESHOLD = INGRESS_LIMIT - ENVELOPE_ROOM
 def needs_chunks(wasm_module, arg, chunk_threshold=CHUNK_THRESHOLD):
     """True when module plus arg are too big for one ``install_code`` message."""
     return len(wasm_module) + len(arg) > chunk_threshold
+
+
 CHUNK_SIZE = 1024 * 1024
 INSTALL_MODES = ("install", "reinstall", "upgrade")
 
