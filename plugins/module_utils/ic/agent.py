@@ -114,6 +114,8 @@ class Agent:
         once the canister has stopped); past that the call raises ``polling.PollTimeout``."""
         other = copy.copy(self)
         other.poll_timeout = float(seconds)
+        # "At most" holds for a call the IC reports as processing too (stop_canister stays so).
+        other.processing_timeout = min(self.processing_timeout, float(seconds))
         return other
 
     # -- plain endpoints ------------------------------------------------------------------
