@@ -11,7 +11,7 @@ STAMP_VENV := $(VENV)/.stamp-$(shell cat requirements.txt requirements-dev.txt c
 STAMP_NODE := node_modules/.stamp-$(shell sha256sum package-lock.json | cut -c1-16)
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv node debs wasm wasm-check sanity bench clean
+.PHONY: demo test venv node debs wasm wasm-check sanity lint bench clean
 
 venv: $(STAMP_VENV)
 $(STAMP_VENV): requirements.txt requirements-dev.txt constraints.txt
@@ -42,6 +42,9 @@ test: venv node debs
 
 sanity: venv
 	scripts/ansible-test-sanity
+
+lint: venv
+	scripts/lint-collection
 
 bench: venv node
 	scripts/run-benchmarks

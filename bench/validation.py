@@ -44,7 +44,7 @@ def main():
         created = run_module("ic_fleet", args, base)
         assert not created.get("failed"), created.get("msg")
 
-        from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+        from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields, validation
 
         real = validation.CHECKS["ic_fleet"]
         pass_times = []
@@ -59,8 +59,8 @@ def main():
             for checker, times in ((timed, with_checks), (lambda params: None, without)):
                 validation.CHECKS["ic_fleet"] = checker
                 # As in a fresh module process: no module or type decoded yet.
-                validation._WASM_CACHE.clear()  # pylint: disable=protected-access
-                validation._TYPES_CACHE.clear()  # pylint: disable=protected-access
+                input_fields._WASM_CACHE.clear()  # pylint: disable=protected-access
+                input_fields._TYPES_CACHE.clear()  # pylint: disable=protected-access
                 start = time.perf_counter()
                 result = run_module("ic_fleet", args, base)
                 times.append(time.perf_counter() - start)

@@ -10,7 +10,9 @@ import threading
 
 from ic import cbor
 from ic.cbor import uleb128
-from ic.certificate import build_tree, prune, reconstruct
+from ic.certificate import reconstruct
+
+from .treebuild import build_tree, prune
 
 
 class _Item:

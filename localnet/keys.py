@@ -9,7 +9,7 @@ import os
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives import serialization
 
-from ic import certificate
+from . import signing
 from ic.principal import Principal
 
 STATE_ROOT_DOMAIN = b"\x0dic-state-root"
@@ -20,8 +20,8 @@ class Keys:
     """Root (BLS) and node (Ed25519) keys with their derived ids."""
 
     def __init__(self, root_seed, node_seed):
-        self.root_secret = certificate.bls_keypair(root_seed)[0]
-        self.root_key_der = certificate.bls_public_key_der(self.root_secret)
+        self.root_secret = signing.bls_keypair(root_seed)[0]
+        self.root_key_der = signing.bls_public_key_der(self.root_secret)
         self.subnet_id = Principal.self_authenticating(self.root_key_der)
         self._node_key = ed25519.Ed25519PrivateKey.from_private_bytes(node_seed)
         self.node_key_der = self._node_key.public_key().public_bytes(
@@ -39,7 +39,7 @@ class Keys:
 
     def sign_state_root(self, root_hash):
         """BLS signature (48 bytes) over the state-root domain and ``root_hash``."""
-        return certificate.bls_sign(self.root_secret, STATE_ROOT_DOMAIN + root_hash)
+        return signing.bls_sign(self.root_secret, STATE_ROOT_DOMAIN + root_hash)
 
     def sign_response(self, digest):
         """The node's Ed25519 signature over the response domain and ``digest``."""

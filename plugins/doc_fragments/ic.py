@@ -75,6 +75,25 @@ attributes:
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
 """
 
+    TARGET = r"""
+options:
+  canister_id:
+    description:
+      - Principal text of the canister.
+      - Mutually exclusive with O(name).
+    type: str
+  name:
+    description:
+      - Name of the canister's entry in O(registry); an entry with C(status=deleted) names no canister.
+      - Requires O(registry).
+    type: str
+  registry:
+    description:
+      - Path of the registry file (a YAML inventory) where the canister is recorded.
+      - What the task changes is recorded in the entry, with an event in its C(events).
+    type: path
+"""
+
     ACTIONGROUP_IC = r"""
 options: {}
 attributes:

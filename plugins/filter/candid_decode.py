@@ -60,7 +60,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid_args import (
     decode_args)
-from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
 
 
 def candid_decode(value, did=None, type=None, method=None, output="text"):
@@ -69,7 +69,7 @@ def candid_decode(value, did=None, type=None, method=None, output="text"):
         return decode_args(value, did=did, type=type, method=method, output=output)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Whatever went wrong, the user reads one line naming the problem (no Python internals).
-        raise AnsibleFilterError(validation.error_line("candid_decode", exc)) from None
+        raise AnsibleFilterError(input_fields.error_line("candid_decode", exc)) from None
 
 
 class FilterModule:

@@ -65,7 +65,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid_args import (
     encode_args)
-from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
 
 
 def candid_encode(value, did=None, type=None, method=None):
@@ -74,7 +74,7 @@ def candid_encode(value, did=None, type=None, method=None):
         return encode_args(value, did=did, type=type, method=method).hex()
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Whatever went wrong, the user reads one line naming the problem (no Python internals).
-        raise AnsibleFilterError(validation.error_line("candid_encode", exc)) from None
+        raise AnsibleFilterError(input_fields.error_line("candid_encode", exc)) from None
 
 
 class FilterModule:

@@ -42,7 +42,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
 
 
 def principal_from_pem(value, password=None):
@@ -61,7 +61,7 @@ def principal_from_pem(value, password=None):
         return identity.sender.to_text()
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Whatever went wrong, the user reads one line naming the problem (no Python internals).
-        raise AnsibleFilterError(validation.error_line("principal_from_pem", exc)) from None
+        raise AnsibleFilterError(input_fields.error_line("principal_from_pem", exc)) from None
 
 
 class FilterModule:

@@ -9,6 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: registry
 short_description: Canisters from icp.canister_factory registry files as inventory hosts
+version_added: 0.1.0
 description:
   - Reads one or more canister registry files written by M(icp.canister_factory.ic_registry)
     and adds every recorded canister as a host in group C(canisters) and in its template group
@@ -83,7 +84,9 @@ options:
       - name: ICP_IDENTITY_PASSWORD
   root_key:
     description:
-      - Root key of the network in hex; C(fetch) asks a loopback network for it. Mainnet's key is built in.
+      - Root key of the network in hex; C(fetch) asks a loopback network for it (refused for any other network).
+      - When empty, mainnet's built-in key is used for mainnet hosts (C(ic), C(icp-api.io), C(ic0.app), C(icp0.io)),
+        the key is fetched from a loopback network, and any other network fails asking for the key.
     type: str
     env:
       - name: ICP_ROOT_KEY
@@ -157,13 +160,13 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ..module_utils import validation
-from ..module_utils.ic.errors import InputError
-from ..module_utils.registry import Registry, RegistryError, template_group
+from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
-CANISTERS_GROUP = "canisters"
-LOCAL_URL = "http://127.0.0.1:4943"
-MAINNET_URL = "https://icp-api.io"
+from ..module_utils import input_fields
+from ..module_utils.ic.errors import InputError
+
+from ..module_utils.canister_facts import canister_facts
+from ..module_utils.registry import CANISTERS_GROUP, Registry, RegistryError, template_group
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -195,19 +198,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """The options, checked by the modules' validation functions before anything is read."""
         try:
             for index, owner in enumerate(self.get_option("owners") or []):
-                validation.principal(owner, f"owners[{index}]")
+                input_fields.principal(owner, f"owners[{index}]")
             for index, status in enumerate(self.get_option("statuses") or []):
-                validation.status(status, f"statuses[{index}]")
+                input_fields.status(status, f"statuses[{index}]")
             if self.get_option("factory"):
-                validation.nat(self.get_option("factory_page_size"), "factory_page_size", minimum=1, maximum=500)
+                input_fields.nat(self.get_option("factory_page_size"), "factory_page_size", minimum=1, maximum=500)
             if self.get_option("live") or self.get_option("factory"):
-                validation.network_url(self.get_option("network"))
-                validation.seconds(self.get_option("timeout"), "timeout")
-                validation.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
+                input_fields.network_url(self.get_option("network"))
+                input_fields.seconds(self.get_option("timeout"), "timeout")
+                input_fields.nat(self.get_option("live_workers"), "live_workers", minimum=1, maximum=256)
                 if self.get_option("root_key") not in (None, "", "fetch"):
-                    validation.hex_bytes(self.get_option("root_key"), "root_key")
+                    input_fields.hex_bytes(self.get_option("root_key"), "root_key")
                 if self.get_option("identity"):
-                    validation.readable_file(self.get_option("identity"), "identity")
+                    input_fields.readable_file(self.get_option("identity"), "identity")
         except InputError as exc:
             raise AnsibleParserError(f"registry inventory: {exc}") from None
 
@@ -217,7 +220,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             for name, entry in entries.items():
                 if entry.get("canister_id") is not None:
-                    validation.canister_id(entry["canister_id"], f"{name}.canister_id")
+                    input_fields.canister_id(entry["canister_id"], f"{name}.canister_id")
         except InputError as exc:
             raise AnsibleParserError(f"registry inventory: {exc} (in the registry file; fix it with "
                                      "ic_registry)") from None
@@ -329,17 +332,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             from ..module_utils.ic.management import Management
         except ImportError as exc:
             raise AnsibleError(f"registry inventory: live mode needs the IC client: {exc}") from exc
-        network = self.get_option("network") or "local"
-        url = {"local": LOCAL_URL, "ic": MAINNET_URL}.get(network, network)
-        identity_path = self.get_option("identity")
-        identity = (load_identity_file(identity_path, self.get_option("identity_password"))
-                    if identity_path else AnonymousIdentity())
-        root_key = self.get_option("root_key")
-        if root_key and root_key != "fetch":
-            root_key = bytes.fromhex(root_key)
-        elif not root_key and network != "ic":
-            root_key = "fetch"
-        agent = Agent(url, identity, root_key_der=root_key or None, timeout=self.get_option("timeout"))
+        from ..module_utils.ic.errors import InputError
+        from ..module_utils.ic.network import resolve_network, root_key_for
+
+        value = self.get_option("network")
+        try:
+            network = resolve_network(value)
+            root_key = root_key_for(self.get_option("root_key"), network, value)
+            identity_path = self.get_option("identity")
+            identity = (load_identity_file(identity_path, self.get_option("identity_password"))
+                        if identity_path else AnonymousIdentity())
+        except InputError as exc:
+            raise AnsibleError(f"registry inventory: {exc}") from exc
+        agent = Agent(network.url, identity, root_key_der=root_key, timeout=self.get_option("timeout"))
         return Management(agent)
 
     def _populate(self, entries):
@@ -357,7 +362,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.inventory.add_child(self.inventory.add_group(shards_group(hostvars)), name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
-                self.inventory.set_variable(name, var, value)
+                # Registry and network text (errors, events, owners' data) is never a template.
+                self.inventory.set_variable(name, var, make_unsafe(value))
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
@@ -386,14 +392,14 @@ def _live_state(management, canister_id):
         status = management.canister_status({"canister_id": canister_id})
     except Exception as exc:  # one bad canister must not hide the rest of the fleet
         return {"live_error": str(exc)}
-    module_hash = status.get("module_hash")
-    query_stats = status.get("query_stats") or {}
+    facts = canister_facts(status)
+    # The registry's own ``status`` is the entry's; the live run status gets its own name.
     return {
-        "canister_status": next(iter(status.get("status") or {"unknown": None})),
-        "cycles_balance": int(status.get("cycles") or 0),
-        "module_hash": module_hash.hex() if isinstance(module_hash, bytes) else module_hash,
-        "memory_size": int(status.get("memory_size") or 0),
-        "idle_cycles_burned_per_day": int(status.get("idle_cycles_burned_per_day") or 0),
-        "query_calls_total": int(query_stats.get("num_calls_total") or 0),
+        "canister_status": facts["status"],
+        "cycles_balance": facts["cycles"],
+        "module_hash": facts["module_hash"],
+        "memory_size": facts["memory_size"],
+        "idle_cycles_burned_per_day": facts["idle_cycles_burned_per_day"],
+        "query_calls_total": facts["query_stats"].get("num_calls_total", 0),
         "live_error": None,
     }

@@ -16,12 +16,14 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors imp
     ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import canister_facts
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import (
-    differences, from_definite, normalize, to_candid)
-from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event, now_iso
+    differences, from_definite, normalize, settings_argument_spec, to_candid)
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+    EVENT_CREATE, EVENT_DELETE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RESULT_STARTED, add_event, now_iso)
 from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download
 from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import (
-    KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding)
+    FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding)
 from ansible_collections.icp.canister_factory.plugins.module_utils.reclaim import Reclaim, drain
 from ansible_collections.icp.canister_factory.plugins.module_utils.unknown_outcomes import (
     PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, refunded_or, too_old_message)
@@ -35,7 +37,32 @@ REGISTRY_STATUS = {"running": "active", "stopping": "stopped", "stopped": "stopp
 
 
 class CanisterLifecycle:
-    """The ``run`` of ic_canister; see the module documentation for the behaviour."""
+    """The ``run`` of ic_canister and its options; see the module documentation for the behaviour."""
+
+    argument_spec = {
+        "canister_id": {"type": "str"},
+        "name": {"type": "str"},
+        "registry": {"type": "path"},
+        "template": {"type": "str"},
+        "owner": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "running", "stopped", "absent"]},
+        "settings": {"type": "dict", "options": settings_argument_spec()},
+        "allow_lockout": {"type": "bool", "default": False},
+        "funding": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
+        "cycles": {"type": "int"},
+        "specified_id": {"type": "str"},
+        "subnet": {"type": "str"},
+        "last_snapshot_dir": {"type": "path"},
+        "reclaim_to": {"type": "str"},
+        "wait_timeout": {"type": "int", "default": 300},
+        # Checked by validation.canister only: the code a following ic_code will install.
+        "install_check": {"type": "dict", "options": {
+            "wasm": {"type": "path", "required": True}, "arg": {"type": "str"},
+            "arg_value": {"type": "raw"}, "did": {"type": "path"}}},
+    }
+    required_one_of = [["canister_id", "name", "specified_id"]]
+    mutually_exclusive = [["canister_id", "name"]]
+    required_by = {"name": "registry"}
 
     def run(self):
         """Converge one canister to the module's parameters."""
@@ -62,15 +89,9 @@ class CanisterLifecycle:
     # ----- finding ---------------------------------------------------------------------
 
     def _locate(self):
-        params = self.params
-        if params.get("canister_id"):
-            return Principal.coerce(params["canister_id"], field="canister_id").to_text(), None
-        if params.get("name"):
-            entry = self.registry().read().get(params["name"])
-            if entry and entry.get("status") != "deleted" and entry.get("canister_id"):
-                return entry["canister_id"], entry
-            return None, entry
-        return Principal.coerce(params["specified_id"], field="specified_id").to_text(), None
+        if self.params.get("canister_id") or self.params.get("name"):
+            return self.locate_canister()
+        return Principal.coerce(self.params["specified_id"], field="specified_id").to_text(), None
 
     # ----- creating --------------------------------------------------------------------
 
@@ -132,7 +153,7 @@ class CanisterLifecycle:
         for field in ("template", "owner"):
             if params.get(field):
                 entry[field] = params[field]
-        add_event(entry, "create", "started", identity=self.caller_text())
+        add_event(entry, EVENT_CREATE, RESULT_STARTED, identity=self.caller_text())
 
     def _refused_entry(self, entry, before, exc):
         """Put back the entry as it was; a new one, or an unfinished creation now known to have
@@ -144,7 +165,7 @@ class CanisterLifecycle:
         entry["status"] = "failed"
         for field in KEY_FIELDS:
             entry.pop(field, None)
-        add_event(entry, "create", "failed", identity=self.caller_text(), error=str(exc))
+        add_event(entry, EVENT_CREATE, RESULT_FAILED, identity=self.caller_text(), error=str(exc))
 
     def _create_repeatably(self, key):
         """Create; after an unknown outcome ask again with the same deduplication key, which
@@ -280,20 +301,14 @@ class CanisterLifecycle:
 
     def _tombstone(self, entry, cycles, reclaimed=0):
         entry["status"] = "deleted"
-        add_event(entry, "delete", "ok", identity=self.caller_text(), cycles_freed=cycles,
+        add_event(entry, EVENT_DELETE, RESULT_OK, identity=self.caller_text(), cycles_freed=cycles,
                   cycles_reclaimed=reclaimed)
 
     # ----- registry and result ---------------------------------------------------------
 
     def _save_entry(self, update):
         """Apply ``update(entry)`` to the registry entry ``name`` in one locked transaction."""
-        registry = self.registry() if self.params.get("name") else None
-        if registry is None:
-            return
-        with registry.transaction() as data:
-            entry = data.get(self.params["name"]) or {}
-            update(entry)
-            data.put(self.params["name"], entry)
+        self.update_entry(update)
 
     def _record(self, canister_id, status, entry, created):
         if status is None or not self.params.get("name"):
@@ -316,13 +331,12 @@ class CanisterLifecycle:
         def update(e):
             e.update(wanted)
             e["cycles_balance"] = int(status["cycles"])
-            add_event(e, "create" if created else "update", "ok", identity=self.caller_text())
+            add_event(e, EVENT_CREATE if created else EVENT_UPDATE, RESULT_OK, identity=self.caller_text())
         self._save_entry(update)
 
     def _report(self, canister_id, status, created):
         self.result.update(canister_id=canister_id, status=run_status(status), created=created)
         if status is not None:
-            self.result.update(settings=from_definite(status["settings"]), cycles=int(status["cycles"]),
-                               module_hash=hex_or_none(status.get("module_hash")))
+            self.result.update(canister_facts(status))
         elif self.check_mode and self.params["state"] != "absent":
             self.result["settings"] = dict(self.wanted)

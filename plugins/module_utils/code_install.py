@@ -15,21 +15,44 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors imp
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none
-from ansible_collections.icp.canister_factory.plugins.module_utils.registry import add_event
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+    EVENT_ROLLBACK, RESULT_FAILED, RESULT_OK, RESULT_ROLLED_BACK, add_event)
 
 MAX_SNAPSHOTS = 10
 EOP_METADATA = "enhanced-orthogonal-persistence"
 
 
 class CodeInstall:
-    """The ``run`` of ic_code; see the module documentation for the behaviour."""
+    """The ``run`` of ic_code and its options; see the module documentation for the behaviour."""
+
+    argument_spec = dict(candid_args.argument_spec(), **{
+        "canister_id": {"type": "str"},
+        "name": {"type": "str"},
+        "registry": {"type": "path"},
+        "wasm": {"type": "path", "required": True},
+        "wasm_sha256": {"type": "str"},
+        "wasm_version": {"type": "str"},
+        "mode": {"type": "str", "default": "auto", "choices": ["auto", "install", "reinstall", "upgrade"]},
+        "force": {"type": "bool", "default": False},
+        "allow_data_loss": {"type": "bool", "default": False},
+        "skip_pre_upgrade": {"type": "bool", "default": False},
+        "wasm_memory_persistence": {"type": "str", "choices": ["keep", "replace"]},
+        "snapshot_before_upgrade": {"type": "bool", "default": False},
+        "verify": {"type": "dict", "options": {
+            "method": {"type": "str", "required": True},
+            "arg": {"type": "str", "default": "()"},
+        }},
+    })
+    required_one_of = [["canister_id", "name"]]
+    mutually_exclusive = [["canister_id", "name"]] + candid_args.MUTUALLY_EXCLUSIVE
+    required_by = {"name": "registry"}
 
     def run(self):
         """Converge the installed module of one canister."""
         params = self.params
         module, arg = validation.code_payload(params)  # checked already; cached
         arg_sha = candid_args.sha256_hex(arg)
-        canister_id, entry = self._locate()
+        canister_id, entry = self.require_canister(predicted_in_check_mode=True)
         status = self.canister_status(canister_id) if canister_id else None
         if status is None and not self.check_mode:
             raise InputError("canister_id", f"canister {canister_id} does not exist")
@@ -60,16 +83,6 @@ class CodeInstall:
                            wasm_version=params.get("wasm_version"), event=mode)
 
     # ----- deciding --------------------------------------------------------------------
-
-    def _locate(self):
-        if self.params.get("canister_id"):
-            return Principal.coerce(self.params["canister_id"], field="canister_id").to_text(), None
-        entry = self.registry().read().get(self.params["name"])
-        if not entry or not entry.get("canister_id") or entry.get("status") == "deleted":
-            if self.check_mode:
-                return None, entry
-            raise InputError("name", f"no canister recorded as {self.params['name']!r} in {self.params['registry']}")
-        return entry["canister_id"], entry
 
     def _decide(self, current, wanted, arg_sha, entry):
         params = self.params
@@ -166,10 +179,10 @@ class CodeInstall:
             self.mgmt("load_canister_snapshot", {"canister_id": principal, "snapshot_id": snapshot,
                                                  "sender_canister_version": None})
         except ICError as restore_error:
-            self._set_registry(self._entry_now(), status="failed", event="rollback failed")
+            self._set_registry(self._entry_now(), status="failed", event=EVENT_ROLLBACK, result=RESULT_FAILED)
             self.fail(f"upgrade failed ({error}) and loading snapshot {snapshot.hex()} back failed "
                       f"too ({restore_error})", rolled_back=False, **details)
-        self._set_registry(self._entry_now(), status="active", event="rollback")
+        self._set_registry(self._entry_now(), status="active", event=EVENT_ROLLBACK, result=RESULT_ROLLED_BACK)
         self.fail(f"upgrade failed ({error}); snapshot {snapshot.hex()} was loaded back, so the "
                   "canister runs the previous module", rolled_back=True, **details)
 
@@ -178,13 +191,13 @@ class CodeInstall:
     def _entry_now(self):
         return {} if self.params.get("name") else None
 
-    def _set_registry(self, entry, event=None, **fields):
+    def _set_registry(self, entry, event=None, result=RESULT_OK, **fields):
         if entry is None:
             return
-        with self.registry().transaction() as data:
-            current = data.get(self.params["name"]) or {}
+
+        def update(current):
             current.update({k: v for k, v in fields.items() if v is not None})
             if event:
-                add_event(current, event, "failed" if event.startswith("rollback") else "ok",
+                add_event(current, event, result,
                           identity=self.caller_text(), module_hash=fields.get("module_hash"))
-            data.put(self.params["name"], current)
+        self.update_entry(update)

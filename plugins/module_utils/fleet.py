@@ -25,16 +25,18 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
-    ICError, InputError, Reject, TransportError)
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import DiffTracker, ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
+    DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error)
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
 from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
+from ansible_collections.icp.canister_factory.plugins.module_utils.converge_rules import arg_record, code_converged
 from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
-from ansible_collections.icp.canister_factory.plugins.module_utils.registry import RegistryError, add_event
-from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+from ansible_collections.icp.canister_factory.plugins.module_utils.cycles_topup import CyclesTopUp
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+    EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event)
 
 
 def spec_argument_spec():
@@ -58,27 +60,6 @@ def spec_argument_spec():
         "cycles_source": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
         "keep_failed": {"type": "bool", "default": False},
     }
-
-
-class StepFailed(ICError):
-    """A step asked to fail the module (``ICModule.fail``); in a fleet only its canister fails."""
-
-    def __init__(self, msg, details):
-        super().__init__(msg)
-        self.details = details
-
-
-def describe(exc, url):
-    """Return ``(message, error)`` for an exception, worded as ``ICModule.main`` words failures."""
-    if isinstance(exc, Reject):
-        return str(exc).splitlines()[0], exc.as_dict()
-    if isinstance(exc, TransportError):
-        where = "cannot reach" if exc.status is None else "error from"
-        return f"{where} {url}: {exc}", {"reject_code": None, "error_code": None, "message": exc.body or str(exc)}
-    if isinstance(exc, StepFailed):
-        return str(exc), (exc.details or {}).get("error")
-    as_dict = getattr(exc, "as_dict", None)
-    return str(exc), as_dict() if as_dict else None
 
 
 # ----- registry ---------------------------------------------------------------------------
@@ -190,33 +171,25 @@ class FleetRegistry:
 
 
 # ----- steps ------------------------------------------------------------------------------
+# One canister's share of the fleet is the single module's class run with the fleet as parent:
+# its own params (derived from that module's argument_spec), result and diff; the fleet's
+# client, identity, check mode and registry.
 
-class _Step(ICModule):
-    """One canister's share of the fleet: own params, result and diff; the fleet's client and registry."""
-
-    def __init__(self, fleet, params):  # pylint: disable=super-init-not-called
-        self.module = fleet.module
-        self.params = params
-        self.check_mode = fleet.check_mode
-        self.result = {"changed": False}
-        self.diff = DiffTracker()
-        self._client = fleet.client
-        self._identity = fleet.identity
-        self._fleet_registry = fleet.fleet_registry
-
-    def registry(self, option="registry"):
-        return self._fleet_registry
-
-    def fail(self, msg, **kwargs):
-        raise StepFailed(msg, kwargs)
-
-
-class CanisterStep(CanisterLifecycle, _Step):
+class CanisterStep(CanisterLifecycle, ICModule):
     """ic_canister's converge for one canister of the fleet."""
 
 
-class CodeStep(CodeInstall, _Step):
+class CodeStep(CodeInstall, ICModule):
     """ic_code's converge for one canister of the fleet."""
+
+
+class CyclesStep(CyclesTopUp, ICModule):
+    """ic_cycles' top-up (with its mainnet and ledger-balance guards) for one canister of the fleet."""
+
+
+# How the single modules' option names read in an item of ``canisters``.
+SPEC_FIELDS = {"min_cycles": "cycles_min", "target_cycles": "cycles_target", "source": "cycles_source",
+               "canister_id": "name"}
 
 
 # ----- the fleet ----------------------------------------------------------------------------
@@ -231,6 +204,8 @@ class Fleet:
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
         specs = self.params["canisters"]  # checked whole by validation.fleet before this runs
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
+        # The fleet and its steps (run with parent=self) read and write through it.
+        self._shared_registry = self.fleet_registry
         started = time.monotonic()
         try:
             if len(specs) <= 1 or self.params["workers"] == 1:
@@ -245,11 +220,8 @@ class Fleet:
     def _summarize(self, results, seconds):
         counts = {"total": len(results), "changed": 0, "created": 0, "installed": 0, "upgraded": 0,
                   "topped_up": 0, "rolled_back": 0, "failed": 0, "ok": 0}
-        before, after = {}, {}
         for item in results:
-            diff = item.pop("_diff")
-            if diff["before"] or diff["after"]:
-                before[item["name"]], after[item["name"]] = diff["before"], diff["after"]
+            self.diff.merge(item.pop("_diff"), prefix=item["name"])
             counts["changed"] += item["changed"]
             counts["created"] += item.get("created", False)
             counts["installed"] += item.get("mode") == "install"
@@ -257,8 +229,6 @@ class Fleet:
             counts["topped_up"] += bool(item.get("topped_up"))
             counts["rolled_back"] += item.get("rolled_back", False)
             counts["failed" if item["failed"] else "ok"] += 1
-        for key in before:
-            self.diff.add(key, before[key], after[key])
         self.result.update(changed=counts["changed"] > 0, canisters=results, counts=counts,
                            failed_names=[r["name"] for r in results if r["failed"]],
                            seconds=round(seconds, 3))
@@ -270,21 +240,33 @@ class Fleet:
 
     # ----- one canister -------------------------------------------------------------------
 
-    def _common(self):
-        return {k: self.params.get(k) for k in ("network", "identity", "identity_pem", "identity_password",
-                                                "root_key", "timeout", "retries")}
+    def _step(self, cls, spec, **params):
+        """An instance of ``cls`` for canister ``spec``: the fleet's common options, the
+        module's own defaults, and ``params``."""
+        given = {k: self.params.get(k) for k in common_argument_spec()}
+        given.update(name=spec["name"], registry=self.params["registry"])
+        given.update(params)
+        return cls(self.module, params=cls.argument_defaults(**given), parent=self)
+
+    def _describe(self, exc, spec):
+        """describe_error, with a bad option named as the fleet's item names it."""
+        if isinstance(exc, InputError) and exc.field and not exc.field.startswith("canisters"):
+            head, rest = (exc.field.split(".", 1) + [""])[:2]
+            field = SPEC_FIELDS.get(head, head) + (f".{rest}" if rest else "")
+            return f"canisters[{spec['name']}].{field}: {exc.message}", None
+        return describe_error(exc, self.params.get("network"))
 
     def _converge(self, spec):
         name = spec["name"]
-        item = {"name": name, "changed": False, "failed": False, "created": False, "canister_id": None}
-        item["_diff"] = {"before": {}, "after": {}}
-        canister = CanisterStep(self, dict(self._common(), **self._canister_params(spec)))
+        item = {"name": name, "changed": False, "failed": False, "created": False, "canister_id": None,
+                "_diff": DiffTracker()}
+        canister = self._step(CanisterStep, spec, **self._canister_params(spec))
         try:
             canister.run()
-        except (ICError, RegistryError) as exc:
+        except (ICError, RegistryError, ModuleFailed) as exc:
             # Nothing to roll back: ic_canister keeps its own 'creating' entry for the next run.
             self._merge(item, canister)
-            msg, error = describe(exc, canister.network_url())
+            msg, error = self._describe(exc, spec)
             return self._failed(item, f"create or find: {msg}", error)
         self._merge(item, canister)
         item.update(canister_id=canister.result.get("canister_id"), created=canister.result.get("created", False),
@@ -292,7 +274,7 @@ class Fleet:
         if self._code_converged(spec, canister):
             item.update(mode="none", module_hash=canister.result.get("module_hash"), installed_now=False)
         else:
-            code = CodeStep(self, dict(self._common(), **self._code_params(spec)))
+            code = self._step(CodeStep, spec, **self._code_params(spec))
             try:
                 try:
                     code.run()
@@ -301,99 +283,70 @@ class Fleet:
                         raise
                     # An install still running from an interrupted earlier run finished after
                     # our status read: read again and decide again, once.
-                    code = CodeStep(self, dict(self._common(), **self._code_params(spec)))
+                    code = self._step(CodeStep, spec, **self._code_params(spec))
                     code.run()
-            except (ICError, RegistryError) as exc:
+            except (ICError, RegistryError, ModuleFailed) as exc:
                 self._merge(item, code)
-                msg, error = describe(exc, code.network_url())
+                msg, error = self._describe(exc, spec)
                 return self._install_failed(item, spec, f"install: {msg}", error)
             self._merge(item, code)
             item.update(mode=code.result.get("mode"), module_hash=code.result.get("module_hash"),
                         installed_now=code.result.get("installed_now", False))
         try:
-            self._cycles_band(item, spec, canister)
+            self._cycles_band(item, spec)
             self._record_arg(item, spec)
-        except (ICError, RegistryError) as exc:
-            msg, error = describe(exc, canister.network_url())
+        except (ICError, RegistryError, ModuleFailed) as exc:
+            msg, error = self._describe(exc, spec)
             return self._failed(item, f"top up: {msg}", error, record=True)
         return item
 
     def _code_converged(self, spec, canister):
-        """The role's fast check: the entry and the canister show this module and argument already.
-
-        The entry records the module hash, the owner (which the template's default argument
-        follows from) and any other argument, so decoding the module and encoding the argument
-        again, which costs more CPU than the rest of a converged canister, is not needed.
-        """
+        """The roles' fast path, on the status the canister step has just read."""
         if canister.result["changed"] or canister.result.get("created"):
             return False
-        entry = self.fleet_registry.get(spec["name"]) or {}
         try:
             wanted = self._wasm_hash(spec["wasm"])
         except InputError:
             return False  # ic_code's step reports it
-        return (entry.get("status") == "active" and entry.get("module_hash") == wanted
-                and canister.result.get("module_hash") == wanted
-                and entry.get("owner") == spec["owner"] and entry.get("template") == spec.get("template")
-                and all(entry.get(k) == v for k, v in _arg_record(spec).items()))
+        return code_converged(self.fleet_registry.get(spec["name"]), canister.result.get("module_hash"),
+                              spec.get("template"), spec["owner"], wanted, _arg_record(spec))
 
-    def _wasm_hash(self, path):
+    @staticmethod
+    def _wasm_hash(path):
         # The module the validation pass loaded (and checked) already.
-        return validation.wasm(path).sha256_hex
+        return input_fields.wasm(path).sha256_hex
 
     @staticmethod
     def _merge(item, step):
         item["changed"] = item["changed"] or step.result["changed"]
-        part = step.diff.get()
-        item["_diff"]["before"].update(part["before"])
-        item["_diff"]["after"].update(part["after"])
+        item["_diff"].merge(step.diff)
 
-    def _canister_params(self, spec):
-        return {"canister_id": None, "name": spec["name"], "registry": self.params["registry"],
-                "template": spec.get("template"), "owner": spec["owner"], "state": spec["state"],
-                "settings": spec.get("settings"), "allow_lockout": False, "funding": spec["funding"],
-                "cycles": spec.get("cycles"), "specified_id": None, "subnet": None,
-                "last_snapshot_dir": None, "reclaim_to": None, "wait_timeout": 300}
+    @staticmethod
+    def _canister_params(spec):
+        return {"template": spec.get("template"), "owner": spec["owner"], "state": spec["state"],
+                "settings": spec.get("settings"), "funding": spec["funding"], "cycles": spec.get("cycles")}
 
-    def _code_params(self, spec):
+    @staticmethod
+    def _code_params(spec):
         arg, value = _arg(spec)
-        return {"canister_id": None, "name": spec["name"], "registry": self.params["registry"],
-                "wasm": spec["wasm"], "wasm_sha256": None, "wasm_version": spec.get("wasm_version") or None,
-                "mode": "auto", "force": False, "allow_data_loss": False, "arg": arg, "arg_value": value,
-                "arg_hex": None, "did": spec.get("did") or None, "skip_pre_upgrade": False,
-                "wasm_memory_persistence": None, "snapshot_before_upgrade": False, "verify": None}
+        return {"wasm": spec["wasm"], "wasm_version": spec.get("wasm_version") or None,
+                "arg": arg, "arg_value": value, "did": spec.get("did") or None}
 
     # ----- cycles band and registry notes -------------------------------------------------
 
-    def _cycles_band(self, item, spec, canister):
-        minimum = spec.get("cycles_min")
-        if minimum is None or item["canister_id"] is None:
+    def _cycles_band(self, item, spec):
+        """ic_cycles' top-up on the balance the canister step has just read."""
+        if spec.get("cycles_min") is None or item["canister_id"] is None:
             return
-        balance = item.get("cycles") or 0
-        target = spec.get("cycles_target") or minimum
-        if balance >= minimum:
-            return
-        add = target - balance
-        item.update(changed=True, topped_up=add)
-        item["_diff"]["before"]["cycles"] = balance
-        item["_diff"]["after"]["cycles"] = target
-        if self.check_mode:
-            return
-        principal = Principal.from_text(item["canister_id"])
-        if spec["cycles_source"] == "provisional":
-            canister.mgmt("provisional_top_up_canister", {"canister_id": principal, "amount": add})
-        else:
-            from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
-
-            CyclesLedger(canister.agent).withdraw(to=principal, amount=add, created_at_time=time.time_ns())
-        status = canister.canister_status(item["canister_id"])
-        item["cycles"] = int(status["cycles"]) if status else balance + add
-        caller = self.caller_text()
-
-        def update(entry):
-            entry["cycles_balance"] = item["cycles"]
-            add_event(entry, "top_up", "ok", identity=caller, cycles=add)
-        self._update_entry(spec["name"], update)
+        cycles = self._step(CyclesStep, spec, canister_id=item["canister_id"], min_cycles=spec["cycles_min"],
+                            target_cycles=spec.get("cycles_target"), source=spec["cycles_source"])
+        cycles.known_balance = item.get("cycles") or 0
+        try:
+            cycles.run()
+        finally:
+            self._merge(item, cycles)
+        if cycles.result.get("topped_up"):
+            item.update(topped_up=cycles.result["topped_up"], cycles=cycles.result["balance_after"])
 
     def _record_arg(self, item, spec):
         """Record the init argument as the role does (the per-host path's fast check reads it)."""
@@ -407,14 +360,8 @@ class Fleet:
 
         def update(e):
             e.update(wanted)
-            add_event(e, "update", "ok", identity=self.caller_text())
-        self._update_entry(spec["name"], update)
-
-    def _update_entry(self, name, update):
-        with self.fleet_registry.transaction() as data:
-            entry = data.get(name) or {}
-            update(entry)
-            data.put(name, entry)
+            add_event(e, EVENT_UPDATE, RESULT_OK, identity=self.caller_text())
+        self.update_entry(update, name=spec["name"])
 
     # ----- failures -----------------------------------------------------------------------
 
@@ -422,17 +369,14 @@ class Fleet:
         """The role's rescue: delete a canister this run created (unless kept), mark the entry failed."""
         deleted = False
         if item["created"] and item["canister_id"] and not spec["keep_failed"] and not self.check_mode:
-            remover = CanisterStep(self, dict(self._common(), **{
-                "canister_id": item["canister_id"], "name": None, "registry": None, "template": None,
-                "owner": None, "state": "absent", "settings": None, "allow_lockout": False,
-                "funding": "auto", "cycles": None, "specified_id": None, "subnet": None,
-                "last_snapshot_dir": None, "reclaim_to": None, "wait_timeout": 300}))
+            remover = self._step(CanisterStep, spec, canister_id=item["canister_id"], name=None,
+                                 registry=None, state="absent")
             try:
                 remover.run()
                 deleted = True
                 item["cycles_reclaimed"] = remover.result.get("cycles_reclaimed", 0)
-            except (ICError, RegistryError) as exc:
-                msg = f"{msg}; deleting the new canister failed too: {describe(exc, remover.network_url())[0]}"
+            except (ICError, RegistryError, ModuleFailed) as exc:
+                msg = f"{msg}; deleting the new canister failed too: {self._describe(exc, spec)[0]}"
         item.update(rolled_back=deleted)
         if deleted:
             item["canister_id"] = None
@@ -449,20 +393,18 @@ class Fleet:
                     entry["status"] = status
                 if drop_id:
                     entry["canister_id"] = None
-                add_event(entry, "converge", "failed", identity=self.caller_text(), error=msg)
+                add_event(entry, EVENT_CONVERGE, RESULT_FAILED, identity=self.caller_text(), error=msg)
             try:
-                self._update_entry(item["name"], update)
+                self.update_entry(update, name=item["name"])
             except RegistryError as exc:
                 item["msg"] = f"{msg}; recording it in the registry failed: {exc}"
         return item
 
 
 def _arg_record(spec):
-    """The init argument as the entry records it: nothing for the template's default argument."""
+    """The init argument as the entry records it."""
     arg, value = _arg(spec)
-    if value is None and (arg or "") == (spec.get("arg_default") or ""):
-        return {"init_arg": None, "init_value": None}
-    return {"init_arg": None if value is not None else (arg or None), "init_value": value}
+    return arg_record(arg, value, spec.get("arg_default"))
 
 
 def _arg(spec):

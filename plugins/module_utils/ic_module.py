@@ -13,22 +13,26 @@ changed) and records before/after through ``self.diff``. ``main()`` turns IC err
 
 from __future__ import annotations
 
-import json
-import re
-import sys
+import copy
 import time
 import traceback
-from urllib.parse import urlparse
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.icp.canister_factory.plugins.module_utils.error_text import (
+    ModuleWithOurWords, certificate_message, fail_unreadable_options, one_line, unexpected_message)
 
 try:
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
         CertificateError, ICError, InputError, Reject, TransportError)
+    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.network import (  # noqa: F401 pylint: disable=unused-import
+        MAINNET_HOSTS, NETWORK_ALIASES, resolve_network, root_key_for)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+    from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import (  # noqa: F401 pylint: disable=unused-import
+        hex_or_none, run_status)
     from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
         Registry, RegistryError)
-    from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+    from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields, validation
     IMPORT_ERROR = None
 except ImportError:
     IMPORT_ERROR = traceback.format_exc()
@@ -39,17 +43,17 @@ try:
         AnonymousIdentity, load_identity, load_identity_file)
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
     from ansible_collections.icp.canister_factory.plugins.module_utils.ic.polling import PollTimeout
-    # ic.candid loads these lazily through importlib, which AnsiballZ cannot see; naming them
-    # here packs them with every module (every management call encodes and decodes Candid).
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid import (  # noqa: F401 pylint: disable=unused-import
-        decoder, did, encoder, printer, pyvalues, textvalue)
     CLIENT_IMPORT_ERROR = None
 except ImportError:
     CLIENT_IMPORT_ERROR = traceback.format_exc()
 
-NETWORKS = {"local": "http://127.0.0.1:4943", "ic": "https://icp-api.io"}
-MAINNET_HOSTS = ("icp-api.io", "ic0.app", "icp0.io")
-LOOPBACK_HOSTS = ("localhost", "::1")
+
+class ModuleFailed(Exception):
+    """``ICModule.fail`` of an instance run with a parent: ``.details`` are the result fields."""
+
+    def __init__(self, msg, details):
+        super().__init__(msg)
+        self.details = details
 
 
 def common_argument_spec():
@@ -63,143 +67,6 @@ def common_argument_spec():
         "timeout": {"type": "float", "default": 30.0},
         "retries": {"type": "int", "default": 3},
     }
-
-
-def resolve_network(value):
-    """Map ``local``/``ic``/URL to ``(url, is_loopback, is_mainnet)``; raise InputError if bad."""
-    url = NETWORKS.get(value or "local", value)
-    wanted = "give 'local', 'ic' or an http(s) URL such as http://127.0.0.1:4943"
-    if not isinstance(url, str):
-        raise InputError("network", f"is a {type(url).__name__}; {wanted}")
-    try:
-        parsed = urlparse(url)
-        parsed.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
-    except ValueError as exc:
-        raise InputError("network", f"{value!r} is not a valid URL ({exc}); {wanted}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InputError("network", f"{value!r} is not 'local', 'ic' or an http(s) URL; {wanted}")
-    host = parsed.hostname
-    loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
-    mainnet = host in MAINNET_HOSTS
-    return url.rstrip("/"), loopback, mainnet
-
-
-def resolve_root_key(value, network_value, loopback, mainnet):
-    """Return the root key for the Agent: DER bytes, ``"fetch"`` or None (mainnet built in)."""
-    if value in (None, ""):
-        if mainnet:
-            return None
-        if loopback:
-            return "fetch"
-        raise InputError("root_key", f"required for network {network_value!r} (hex of the DER key)")
-    if value == "fetch":
-        if not loopback:
-            raise InputError("root_key", "'fetch' is allowed only for loopback networks; give the key as hex")
-        return "fetch"
-    try:
-        return bytes.fromhex(value.strip())
-    except ValueError:
-        raise InputError("root_key", "not hex; give the DER root key as hex or 'fetch'") from None
-
-
-_ANSIBLE_WORDS = (
-    # AnsibleModule's own option errors, said as ours: the field first, no Python type names.
-    (re.compile(r"argument '(?P<param>[^']+)' is of type (?P<type>\S+)(?: found in '(?P<ctx>[^']+)'\.)? "
-                r"and we were unable to convert to (?P<want>\w+): .*", re.S),
-     "{field}: is {type}, which cannot be read as {want}; give {want}"),
-    (re.compile(r"Elements value for option '(?P<param>[^']+)'(?: found in '(?P<ctx>[^']+)')? is of type "
-                r"(?P<type>\S+) and we were unable to convert to (?P<want>\w+): .*", re.S),
-     "{field}: an element is {type}, which cannot be read as {want}; give a list, each element {want}"),
-    (re.compile(r"value of (?P<param>\S+) must be one of: (?P<choices>.*), got: (?P<got>.*?)"
-                r"(?: found in (?P<ctx>.*))?", re.S),
-     "{field}: {got!r} is not one of {choices}; use one of them"),
-)
-
-
-_KIND_WORDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false",
-               "dict": "a mapping", "list": "a list", "path": "a path", "raw": "a value", "NoneType": "empty"}
-
-
-def ansible_words(msg):
-    """AnsibleModule's option error ``msg`` rewritten to begin with the field (else unchanged)."""
-    for pattern, template in _ANSIBLE_WORDS:
-        found = pattern.fullmatch(str(msg))
-        if found:
-            parts = found.groupdict()
-            context = [c.strip() for c in (parts.get("ctx") or "").split("->") if c.strip()]
-            field = ".".join(context + [parts["param"]])
-            words = {k: _KIND_WORDS.get(v, v) if k in ("type", "want") else v
-                     for k, v in parts.items() if k != "param"}
-            return template.format(field=field, **words)
-    return msg
-
-
-class _Module(AnsibleModule):
-    """AnsibleModule whose option errors read like the collection's (see ``ansible_words``)."""
-
-    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
-        super().fail_json(msg=ansible_words(msg), **kwargs)
-
-
-def _fail_unreadable_options(exc):
-    """Exit with one line naming the option AnsibleModule could not take, as fail_json would."""
-    from ansible.module_utils import basic
-
-    path = _huge_number(basic._PARSED_MODULE_ARGS or {})  # pylint: disable=protected-access
-    if path:
-        msg = (f"{path}: a number too long to handle (over {MAX_DIGITS} digits); IC amounts are at "
-               "most 2^128-1, 39 digits")
-    else:
-        msg = f"options: cannot be read ({type(exc).__name__}); check the task's options"
-    # No AnsibleModule exists to call fail_json on: write its answer the way it would.
-    print("\n" + json.dumps({"failed": True, "changed": False, "msg": msg}))  # pylint: disable=ansible-bad-function
-    sys.exit(1)  # pylint: disable=ansible-bad-function
-
-
-MAX_DIGITS = 4000
-
-
-def _huge_number(value, path=""):
-    """The dotted path of the first number (or digit string) in ``value`` longer than MAX_DIGITS."""
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((f"[{i}]", v) for i, v in enumerate(value))
-    else:
-        too_long = (isinstance(value, int) and value.bit_length() > MAX_DIGITS * 3) or \
-            (isinstance(value, str) and len(value) > MAX_DIGITS and value.strip().lstrip("+-").isdigit())
-        return path if too_long else None
-    for key, item in items:
-        if str(key).startswith("_ansible"):
-            continue
-        found = _huge_number(item, f"{path}.{key}" if path and not str(key).startswith("[") else f"{path}{key}")
-        if found:
-            return found
-    return None
-
-
-def one_line(text):
-    """The first line of ``text`` (further lines of a replica's help text stay out of ``msg``)."""
-    return (str(text).strip().splitlines() or [""])[0]
-
-
-def unexpected_message(module, exc):
-    """The one line for an exception no check foresaw: where, what kind, and what to do."""
-    name = getattr(module, "_name", None) or "module"
-    kind = {RecursionError: "input nested too deeply", MemoryError: "input too large to handle",
-            KeyboardInterrupt: "interrupted"}.get(type(exc), "unexpected internal error")
-    return (f"{name}: {kind} ({type(exc).__name__}); nothing was changed after this point - "
-            "check the options, and rerun with -vvv for the traceback to report it")
-
-
-def certificate_message(exc, params):
-    """The certificate failure, worded for its likely cause: a root key of another network."""
-    text = one_line(str(exc))
-    if "signature" in text and "verify" in text:
-        return (f"root_key: the root key does not match this network ({text}); for a local network "
-                "leave root_key unset (it is fetched) or give the key that network prints at start "
-                "(icp network status / dfx ping); for mainnet leave it unset")
-    return f"certificate check failed: {text}"
 
 
 class DiffTracker:
@@ -228,6 +95,20 @@ class DiffTracker:
         return {"before": {k: self.before.get(k) for k in keys},
                 "after": {k: self.after.get(k) for k in keys}}
 
+    def merge(self, other, prefix=None):
+        """Add the differing values of ``other`` (a DiffTracker), under ``prefix`` when given.
+
+        With a prefix the whole of ``other``'s differences becomes one key (the fleet shows one
+        entry per canister); without, the keys are added as they are.
+        """
+        part = other.get()
+        if prefix is not None:
+            if part["before"] or part["after"]:
+                self.add(prefix, part["before"], part["after"])
+            return
+        for key in part["after"]:
+            self.add(key, part["before"].get(key), part["after"][key])
+
 
 class ICModule:
     """Base class: subclasses set ``argument_spec`` (and the other AnsibleModule rules), implement ``run``."""
@@ -242,14 +123,35 @@ class ICModule:
     required_by = {}
     needs_client = True
 
-    def __init__(self, module):
+    def __init__(self, module, params=None, parent=None):
+        """Wrap ``module``; with ``params`` and ``parent`` (an ICModule) run on given params.
+
+        The fleet runs one instance per canister this way: each has its own params, result and
+        diff, and shares the parent's client, identity, check mode and registry.
+        """
         self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
+        self.params = module.params if params is None else params
+        self.check_mode = module.check_mode if parent is None else parent.check_mode
         self.result = {"changed": False}
         self.diff = DiffTracker()
-        self._client = None
-        self._identity = None
+        self._client = None if parent is None else parent.client
+        self._identity = None if parent is None else parent.identity
+        self._shared_registry = None if parent is None else parent.shared_registry()
+        self._parent = parent
+
+    @classmethod
+    def argument_defaults(cls, **given):
+        """Return params as AnsibleModule would build them from ``argument_spec`` and ``given``.
+
+        Every option missing from ``given`` gets its documented default (or None), so a caller
+        that fills in only what it knows gets the same values a task would.
+        """
+        params = {name: copy.deepcopy(opt.get("default")) for name, opt in cls.argument_spec.items()}
+        unknown = set(given) - set(params) - set(common_argument_spec())
+        if unknown:
+            raise InputError(sorted(unknown)[0], f"not an option of {cls.__name__}")
+        params.update(given)
+        return params
 
     # ----- entry point --------------------------------------------------------------------
 
@@ -259,7 +161,7 @@ class ICModule:
         spec = common_argument_spec()
         spec.update(cls.argument_spec)
         try:
-            module = _Module(
+            module = ModuleWithOurWords(
                 argument_spec=spec,
                 supports_check_mode=True,
                 mutually_exclusive=[["identity", "identity_pem"]] + list(cls.mutually_exclusive),
@@ -272,7 +174,7 @@ class ICModule:
             # AnsibleModule itself can break on an option (a number too long for Python to
             # print); there is no module to fail through yet, so answer as fail_json would.
             # Only these: other exceptions (ansible-test's argument-spec probe among them) pass.
-            _fail_unreadable_options(exc)
+            fail_unreadable_options(exc)
         if IMPORT_ERROR:
             module.fail_json(msg="cannot import the collection's IC client (plugins/module_utils/ic)",
                              exception=IMPORT_ERROR)
@@ -287,22 +189,9 @@ class ICModule:
                 # Bad network, root key or identity options fail here, before any change.
                 instance.connect()
             instance.run()
-        except Reject as exc:
-            # The replica's help text follows on further lines; it stays in error.message.
-            instance.fail(str(exc).splitlines()[0], error=exc.as_dict())
-        except InputError as exc:
-            instance.fail(str(exc))
-        except CertificateError as exc:
-            instance.fail(certificate_message(exc, instance.params))
-        except TransportError as exc:
-            where = "cannot reach" if exc.status is None else "error from"
-            instance.fail(f"{where} {instance.network_url()}: {exc}",
-                          error={"reject_code": None, "error_code": None, "message": exc.body or str(exc)})
-        except RegistryError as exc:
-            instance.fail(str(exc))
-        except ICError as exc:
-            as_dict = getattr(exc, "as_dict", None)
-            instance.fail(one_line(str(exc)), error=as_dict() if as_dict else None)
+        except (ICError, RegistryError, ModuleFailed) as exc:
+            msg, error = describe_error(exc, instance.params.get("network"))
+            instance.fail(msg, **({"error": error} if error is not None else {}))
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # Not an error we foresaw: one line for the user, the traceback only under -vvv.
             details = {"traceback": traceback.format_exc()} if module._verbosity >= 3 else {}
@@ -320,7 +209,13 @@ class ICModule:
         self.module.exit_json(**self.result)
 
     def fail(self, msg, **kwargs):
-        """Fail with one-line ``msg``; ``kwargs`` (such as ``error``) go into the result."""
+        """Fail with one-line ``msg``; ``kwargs`` (such as ``error``) go into the result.
+
+        Run with a ``parent`` (by the fleet), raise ``ModuleFailed`` instead: only this
+        instance's canister fails, not the whole module.
+        """
+        if self._parent is not None:
+            raise ModuleFailed(msg, kwargs)
         result = {k: v for k, v in self.result.items() if k != "changed"}
         result.update(kwargs)
         self.module.fail_json(msg=msg, changed=self.result.get("changed", False), **result)
@@ -362,9 +257,9 @@ class ICModule:
         """The ``Management`` client (``.agent`` is the Agent), built on first use."""
         if self._client is None:
             value = self.params.get("network")
-            url, loopback, mainnet = resolve_network(value)
-            root_key = resolve_root_key(self.params.get("root_key"), value, loopback, mainnet)
-            agent = Agent(url, self.identity, root_key_der=root_key,
+            network = resolve_network(value)
+            root_key = root_key_for(self.params.get("root_key"), network, value)
+            agent = Agent(network.url, self.identity, root_key_der=root_key,
                           timeout=self.params["timeout"], retries=self.params["retries"])
             self._client = Management(agent)
         return self._client
@@ -446,21 +341,83 @@ class ICModule:
         return self.wait_for_status(canister_id, "stopped", timeout, deadline=deadline)
 
     def registry(self, option="registry"):
-        """Return the Registry named by option ``option`` or None."""
+        """Return the Registry named by option ``option`` or None (the shared one when run by a fleet)."""
+        if option == "registry" and self._shared_registry is not None:
+            return self._shared_registry
         path = self.params.get(option)
         return Registry(path) if path else None
 
+    def shared_registry(self):
+        """The registry instances run with ``parent=self`` use; None lets them open their own."""
+        return self._shared_registry
 
-def run_status(status):
-    """Return ``running``/``stopping``/``stopped`` from a canister_status result, ``absent`` for None."""
-    if status is None:
-        return "absent"
-    return next(iter(status["status"]))
+    def locate_canister(self, deleted_ok=False):
+        """Return ``(canister_id, entry)`` from ``canister_id`` or the registry entry ``name``.
+
+        The one rule: an explicit ``canister_id`` wins; a registry entry gives its id unless it
+        is deleted (``deleted_ok`` keeps it); ``(None, entry)`` when the entry has no usable id.
+        """
+        params = self.params
+        if params.get("canister_id"):
+            return input_fields.principal(params["canister_id"], "canister_id"), None
+        if params.get("name") and params.get("registry"):
+            entry = self.registry().read().get(params["name"])
+            if entry and entry.get("canister_id") and (deleted_ok or entry.get("status") != "deleted"):
+                return entry["canister_id"], entry
+            return None, entry
+        return None, None
+
+    def require_canister(self, predicted_in_check_mode=False):
+        """``locate_canister()`` that refuses a name without a live id (InputError on ``name``).
+
+        ``predicted_in_check_mode``: in check mode return ``(None, entry)`` instead, for a
+        canister an earlier task of the same check run would create.
+        """
+        canister_id, entry = self.locate_canister()
+        if canister_id is None:
+            if predicted_in_check_mode and self.check_mode:
+                return None, entry
+            raise InputError("name", f"no canister recorded as {self.params.get('name')!r} "
+                             f"in {self.params.get('registry')}")
+        return canister_id, entry
+
+    def update_entry(self, update, name=None):
+        """Apply ``update(entry)`` to registry entry ``name`` (default: option ``name``) in one
+        locked transaction; a no-op without a registry or name. Returns the entry written."""
+        name = name or self.params.get("name")
+        registry = self.registry() if name else None
+        if registry is None:
+            return None
+        with registry.transaction() as data:
+            entry = data.get(name) or {}
+            update(entry)
+            data.put(name, entry)
+        return entry
 
 
-def hex_or_none(blob):
-    """Hex text of an optional blob."""
-    return blob.hex() if blob is not None else None
+def describe_error(exc, network=None):
+    """Return ``(one-line message, error dict or None)`` for a failure, as every module words it.
+
+    Used by ``ICModule.main`` and by the fleet for each canister, so a failure reads the same on
+    both paths. ``network`` is the module's ``network`` value (for transport failures).
+    """
+    if isinstance(exc, Reject):
+        # The replica's help text follows on further lines; it stays in error.message.
+        return str(exc).splitlines()[0], exc.as_dict()
+    if isinstance(exc, CertificateError):
+        return certificate_message(exc), None
+    if isinstance(exc, TransportError):
+        try:
+            url = resolve_network(network).url
+        except InputError:
+            url = network
+        where = "cannot reach" if exc.status is None else "error from"
+        return f"{where} {url}: {exc}", {"reject_code": None, "error_code": None, "message": exc.body or str(exc)}
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict) and "error" in details:
+        return one_line(exc), details["error"]
+    as_dict = getattr(exc, "as_dict", None)
+    return one_line(exc), as_dict() if as_dict else None
 
 
 def _field(loader, field, *args):

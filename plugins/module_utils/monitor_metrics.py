@@ -6,6 +6,13 @@
 
 from __future__ import annotations
 
+try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+        CODE_EVENTS, RESULT_OK, RESULT_STARTED)
+except ImportError:
+    # The EDA event source (extensions/eda) imports module_utils as top-level modules.
+    from registry import CODE_EVENTS, RESULT_OK, RESULT_STARTED  # type: ignore[no-redef]
+
 DAY = 86400.0
 MAX_POINTS = 60
 LABELS = ("host", "canister_id", "template")
@@ -14,8 +21,8 @@ LABELS = ("host", "canister_id", "template")
 def last_failure(entry):
     """The newest failed create, install or upgrade event of an entry when nothing succeeded after it."""
     for event in reversed(entry.get("events") or []):
-        if event.get("action") in ("installed", "upgraded", "install", "upgrade", "create", "created", "failed"):
-            return event if event.get("result") not in ("ok", "started") else None
+        if event.get("action") in CODE_EVENTS:
+            return event if event.get("result") not in (RESULT_OK, RESULT_STARTED) else None
     return None
 
 

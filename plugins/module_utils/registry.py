@@ -42,6 +42,35 @@ except ImportError:
     HAS_YAML = False
 
 STATUSES = ("creating", "active", "upgrading", "stopped", "deleted", "failed")
+
+# The event vocabulary: what happened to a canister's entry. The modules, the fleet and
+# ic_registry's ``event.action`` choices use exactly these words.
+EVENT_ADD = "add"              # ic_registry recorded a new entry by hand
+EVENT_UPDATE = "update"        # fields of an entry changed (settings, init argument, ...)
+EVENT_REMOVE = "remove"        # ic_registry marked an entry deleted by hand
+EVENT_IMPORT = "import"        # ic_registry imported the entry from dfx/icp-cli ids
+EVENT_CREATE = "create"        # started / ok / failed
+EVENT_INSTALL = "install"
+EVENT_REINSTALL = "reinstall"
+EVENT_UPGRADE = "upgrade"
+EVENT_ROLLBACK = "rollback"    # rolled back to the snapshot after a failed upgrade
+EVENT_TOP_UP = "top_up"
+EVENT_SNAPSHOT = "snapshot"
+EVENT_RESTORE = "restore"
+EVENT_DELETE = "delete"
+EVENT_CONVERGE = "converge"    # the fleet's converge of one canister failed
+EVENT_REPLACE = "replace"      # the canister is gone; its id moved to replaced_canister_ids (restore.yml)
+EVENTS = (EVENT_ADD, EVENT_UPDATE, EVENT_REMOVE, EVENT_IMPORT, EVENT_CREATE, EVENT_INSTALL,
+          EVENT_REINSTALL, EVENT_UPGRADE, EVENT_ROLLBACK, EVENT_TOP_UP, EVENT_SNAPSHOT,
+          EVENT_RESTORE, EVENT_DELETE, EVENT_CONVERGE, EVENT_REPLACE)
+# Actions that change what runs in a canister: the newest failed one is an alert (ic_monitor, EDA).
+# The past-tense names are those of registry files written before the vocabulary was fixed.
+CODE_EVENTS = (EVENT_CREATE, EVENT_INSTALL, EVENT_REINSTALL, EVENT_UPGRADE, EVENT_CONVERGE,
+               "created", "installed", "upgraded", "failed")
+RESULT_STARTED = "started"
+RESULT_OK = "ok"
+RESULT_FAILED = "failed"
+RESULT_ROLLED_BACK = "rolled back"
 MAX_EVENTS = 20
 CANISTERS_GROUP = "canisters"
 # Keys of a host entry in the order they are written, so the file diffs well in git.
@@ -185,7 +214,12 @@ class RegistryData:
 
 
 def add_event(entry, action, result, identity=None, **details):
-    """Append one event ``{time, action, identity, result, ...}`` to an entry, keeping it bounded."""
+    """Append one event ``{time, action, identity, result, ...}`` to an entry, keeping it bounded.
+
+    ``action`` is one of ``EVENTS``; anything else is a programming error (ValueError).
+    """
+    if action not in EVENTS:
+        raise ValueError(f"event action {action!r} is not one of {', '.join(EVENTS)}")
     event = {"time": now_iso(), "action": action, "identity": identity, "result": result}
     event.update({k: v for k, v in details.items() if v is not None})
     events = list(entry.get("events") or [])

@@ -84,10 +84,17 @@ reply:
   returned: when the call ran
   type: list
   elements: raw
+  sample: ["0.2.0"]
+arg_sha256:
+  description: Hex SHA-256 of the Candid argument bytes sent (the argument itself may be secret).
+  returned: always
+  type: str
+  sample: 3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c
 reply_hex:
   description: The raw reply bytes as hex.
   returned: when the call ran
   type: str
+  sample: 4449444c00017105302e322e30
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.TARGET
   - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
   check_mode:
@@ -31,18 +32,6 @@ attributes:
   idempotent:
     support: full
 options:
-  canister_id:
-    description:
-      - Principal text of an existing canister.
-    type: str
-  name:
-    description:
-      - Name of the canister's entry in O(registry). Requires O(registry).
-    type: str
-  registry:
-    description:
-      - Path of the registry file (a YAML inventory) where the canister is recorded.
-    type: path
   template:
     description:
       - Template recorded in the registry entry; puts the host into group C(<template>_canisters).
@@ -219,18 +208,58 @@ settings:
   description: The canister's settings after the task, in normal form (principals as text, sorted lists).
   returned: when the canister exists
   type: dict
+  sample: {controllers: [2vxsx-fae], freezing_threshold: 2592000, log_visibility: controllers}
 cycles:
   description: Cycle balance after the task.
   returned: when the canister exists
   type: int
+  sample: 2000000000000
 module_hash:
   description: Hex SHA-256 of the installed module, null when empty.
   returned: when the canister exists
   type: str
+  sample: 0e3f3b6c4d0b9e6d2f1d6a4f1b5c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a
+controllers:
+  description: Principal texts of the controllers, sorted (the same as C(settings.controllers)).
+  returned: when the canister exists
+  type: list
+  elements: str
+  sample: [2vxsx-fae]
+reserved_cycles:
+  description: Cycles reserved for future resource payments.
+  returned: when the canister exists
+  type: int
+  sample: 0
+idle_cycles_burned_per_day:
+  description: Cycles the canister burns per day while idle.
+  returned: when the canister exists
+  type: int
+  sample: 1200000
+memory_size:
+  description: Memory used by the canister, in bytes.
+  returned: when the canister exists
+  type: int
+  sample: 5563392
+memory_metrics:
+  description: The memory break-down of canister_status (wasm, stable, snapshots, ...), in bytes.
+  returned: when the canister exists
+  type: dict
+  sample: {wasm_memory_size: 3145728, stable_memory_size: 0}
+query_stats:
+  description: Query call statistics of canister_status.
+  returned: when the canister exists
+  type: dict
+  sample: {num_calls_total: 0, num_instructions_total: 0}
+version:
+  description: The canister's version (counts changes of code, settings and run state).
+  returned: when the canister exists
+  type: int
+  sample: 3
 created:
   description: Whether the task created the canister (in check mode, would create it).
   returned: always
   type: bool
+  sample: true
 last_snapshot:
   description: The last snapshot downloaded before deletion (V(null) for a canister without code).
   returned: when O(state=absent), O(last_snapshot_dir) is set and a canister was deleted
@@ -242,6 +271,7 @@ last_snapshot:
     path:
       description: Directory holding the downloaded snapshot.
       type: str
+  sample: {id: "0000000000000000800000000010000101010000000000000001", path: /backups/alice/0000000000000000800000000010000101010000000000000001}
 cycles_freed:
   description: Cycles the canister still held when it was deleted (burnt with it).
   returned: when O(state=absent) deleted a canister
@@ -258,38 +288,12 @@ cycles_reclaimed:
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
-from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
 
 
 class ICCanister(CanisterLifecycle, ICModule):
-    """ic_canister: find or create, converge settings, start/stop, delete."""
+    """ic_canister: find or create, converge settings, start/stop, delete (options: CanisterLifecycle)."""
 
     input_checks = "ic_canister"
-
-    argument_spec = {
-        "canister_id": {"type": "str"},
-        "name": {"type": "str"},
-        "registry": {"type": "path"},
-        "template": {"type": "str"},
-        "owner": {"type": "str"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "running", "stopped", "absent"]},
-        "settings": {"type": "dict", "options": settings_argument_spec()},
-        "allow_lockout": {"type": "bool", "default": False},
-        "funding": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
-        "cycles": {"type": "int"},
-        "specified_id": {"type": "str"},
-        "subnet": {"type": "str"},
-        "last_snapshot_dir": {"type": "path"},
-        "reclaim_to": {"type": "str"},
-        "wait_timeout": {"type": "int", "default": 300},
-        "install_check": {"type": "dict", "options": {
-            "wasm": {"type": "path", "required": True}, "arg": {"type": "str"},
-            "arg_value": {"type": "raw"}, "did": {"type": "path"}}},
-    }
-    required_one_of = [["canister_id", "name", "specified_id"]]
-    mutually_exclusive = [["canister_id", "name"]]
-    required_by = {"name": "registry"}
 
 
 def main():

@@ -115,6 +115,7 @@ canister:
   description: Facts of O(canister_id) (the first element of RV(canisters)).
   returned: when O(canister_id) is set
   type: dict
+  sample: {canister_id: lxzze-o7777-77777-aaaaa-cai, exists: true, controller: true, status: running, cycles: 2000000000000}
 canisters:
   description: Facts of every canister asked for, in order.
   returned: always
@@ -177,13 +178,13 @@ canisters:
     metadata:
       description: Requested metadata sections (text, or hex when not UTF-8; null when absent).
       type: dict
+  sample: [{canister_id: lxzze-o7777-77777-aaaaa-cai, exists: true, controller: true, status: running, cycles: 2000000000000}]
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
-    ICModule, hex_or_none, run_status)
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import from_definite
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, hex_or_none
+from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import canister_facts
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
@@ -197,15 +198,6 @@ def _text_or_hex(blob):
         return bytes(blob).decode("utf-8")
     except UnicodeDecodeError:
         return bytes(blob).hex()
-
-
-def _ints(record):
-    return {k: _int_or_none(v) for k, v in record.items()}
-
-
-def _int_or_none(value):
-    """A number the replica sent, or None when this replica version does not send it."""
-    return None if value is None else int(value)
 
 
 class ICCanisterInfo(ICModule):
@@ -262,16 +254,7 @@ class ICCanisterInfo(ICModule):
             out.update(exists=False, controller=False, status="absent")
             return out
         if status is not None:
-            settings = from_definite(status["settings"])
-            out.update(
-                status=run_status(status), module_hash=hex_or_none(status.get("module_hash")),
-                controllers=settings["controllers"], settings=settings, cycles=int(status["cycles"]),
-                reserved_cycles=_int_or_none(status.get("reserved_cycles")),
-                idle_cycles_burned_per_day=_int_or_none(status.get("idle_cycles_burned_per_day")),
-                memory_size=_int_or_none(status.get("memory_size")),
-                memory_metrics=_ints(status.get("memory_metrics") or {}),
-                query_stats=_ints(status.get("query_stats") or {}),
-                version=_int_or_none(status.get("version")))
+            out.update(canister_facts(status))
         else:
             out.update(module_hash=hex_or_none(self.agent.module_hash(canister_id)),
                        controllers=sorted(p.to_text() for p in self.agent.controllers(canister_id)))

@@ -15,11 +15,13 @@ description:
     hash) is the same.
   - Modules bigger than 2 MiB (with the argument) go through the canister's chunk store.
   - After installing, the module hash is read back and compared with the file's.
+  - A registry entry records C(module_hash), C(arg_sha256) and C(wasm_version).
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.TARGET
   - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
   check_mode:
@@ -29,15 +31,6 @@ attributes:
   idempotent:
     support: full
 options:
-  canister_id:
-    description: Principal text of the canister.
-    type: str
-  name:
-    description: Name of the canister's entry in O(registry). Requires O(registry).
-    type: str
-  registry:
-    description: Registry file; the entry records C(module_hash), C(arg_sha256) and C(wasm_version).
-    type: path
   wasm:
     description: Path of the module, C(.wasm) or gzipped C(.wasm.gz).
     type: path
@@ -135,67 +128,60 @@ module_hash:
   description: Hex SHA-256 of the module installed after the task (the wanted one in check mode).
   returned: always
   type: str
+  sample: 5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f
 previous_module_hash:
   description: Hex module hash before the task, null for an empty canister.
   returned: always
   type: str
+  sample: 6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a
 mode:
   description: What was (or in check mode would be) done, V(install), V(reinstall), V(upgrade) or V(none).
   returned: always
   type: str
+  sample: upgrade
 arg_sha256:
   description: Hex SHA-256 of the Candid argument bytes.
   returned: always
   type: str
+  sample: 3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c
+rolled_back:
+  description:
+    - Whether a failed upgrade was rolled back to the snapshot taken before it (the canister runs
+      the previous module).
+    - V(false) when loading the snapshot back failed too.
+  returned: when an upgrade with O(snapshot_before_upgrade=true) failed
+  type: bool
+  sample: true
 installed_now:
   description: Whether code was installed by this task.
   returned: always
   type: bool
+  sample: true
 chunked:
   description: Whether the module went through the chunk store.
   returned: always
   type: bool
+  sample: false
 snapshot_id:
   description: Hex id of the snapshot taken before the upgrade.
   returned: when O(snapshot_before_upgrade=true) and an upgrade ran
   type: str
+  sample: 0000000000000000800000000010000101010000000000000001
 verify_reply:
   description: Candid text of the O(verify) query's reply.
   returned: when O(verify) is set and code was installed
   type: str
+  sample: ("0.2.0")
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
 from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
-from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
 
 
 class ICCode(CodeInstall, ICModule):
-    """ic_code: install, upgrade or reinstall a module idempotently."""
+    """ic_code: install, upgrade or reinstall a module idempotently (options: CodeInstall)."""
 
     input_checks = "ic_code"
-
-    argument_spec = dict(candid_args.argument_spec(), **{
-        "canister_id": {"type": "str"},
-        "name": {"type": "str"},
-        "registry": {"type": "path"},
-        "wasm": {"type": "path", "required": True},
-        "wasm_sha256": {"type": "str"},
-        "wasm_version": {"type": "str"},
-        "mode": {"type": "str", "default": "auto", "choices": ["auto", "install", "reinstall", "upgrade"]},
-        "force": {"type": "bool", "default": False},
-        "allow_data_loss": {"type": "bool", "default": False},
-        "skip_pre_upgrade": {"type": "bool", "default": False},
-        "wasm_memory_persistence": {"type": "str", "choices": ["keep", "replace"]},
-        "snapshot_before_upgrade": {"type": "bool", "default": False},
-        "verify": {"type": "dict", "options": {
-            "method": {"type": "str", "required": True},
-            "arg": {"type": "str", "default": "()"},
-        }},
-    })
-    required_one_of = [["canister_id", "name"]]
-    mutually_exclusive = [["canister_id", "name"]] + candid_args.MUTUALLY_EXCLUSIVE
-    required_by = {"name": "registry"}
 
 
 def main():

@@ -257,6 +257,7 @@ canisters:
       description: Cycles the rolled-back canister gave back to the caller's cycles-ledger account before its deletion.
       type: int
       returned: when a canister was rolled back
+  sample: [{name: alice, canister_id: lxzze-o7777-77777-aaaaa-cai, changed: true, failed: false, created: true, mode: install}]
 counts:
   description: How many canisters were handled, by outcome.
   returned: always
@@ -295,10 +296,12 @@ failed_names:
   returned: always
   type: list
   elements: str
+  sample: []
 seconds:
   description: Wall time of the converge, in seconds.
   returned: always
   type: float
+  sample: 4.213
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule

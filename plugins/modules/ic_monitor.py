@@ -126,7 +126,7 @@ trends:
       samples: 12
       points: [{ts: 1764871200.0, cycles: 990000000000, memory_bytes: 5308416}]
 alerts:
-  description: Alerts, each with C(host), C(kind) (V(low_cycles), V(memory_near_limit), V(not_running), V(failed_upgraded) ...), C(value) and C(message).
+  description: Alerts, each with C(host), C(kind) (V(low_cycles), V(memory_near_limit), V(not_running), V(failed_upgrade) ...), C(value) and C(message).
   returned: always
   type: list
   elements: dict

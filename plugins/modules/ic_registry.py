@@ -70,7 +70,7 @@ options:
   status:
     description:
       - Lifecycle status.
-      - A new entry without it is V(active), or V(failed) when O(event.action=failed).
+      - A new entry without it is V(active), or V(failed) when O(event.result=failed).
     type: str
     choices: [creating, active, upgrading, stopped, deleted, failed]
   network:
@@ -125,14 +125,16 @@ options:
     suboptions:
       action:
         description:
-          - What happened. V(upgraded) takes O(event.from_version) and O(event.to_version).
+          - What happened, in the words the modules record (the registry's event vocabulary).
+          - V(upgrade) takes O(event.from_version) and O(event.to_version).
+          - V(replace) records that the canister is gone and its id moved to C(replaced_canister_ids) (C(playbooks/restore.yml)).
         type: str
         required: true
-        choices: [created, installed, upgraded, topped_up, snapshot, restored, failed, deleted]
+        choices: [add, update, remove, import, create, install, reinstall, upgrade, rollback, top_up, snapshot, restore, delete, converge, replace]
       result:
         description:
           - The outcome, for example V(ok), V(failed) or V(rolled back).
-          - Defaults to V(failed) for O(event.action=failed), else V(ok).
+          - Defaults to V(ok).
         type: str
       error:
         description: The error message of a failure.
@@ -190,7 +192,7 @@ EXAMPLES = r"""
     name: alice
     wasm_version: "1.3.0"
     event:
-      action: upgraded
+      action: upgrade
       from_version: "1.2.0"
       to_version: "1.3.0"
 
@@ -202,7 +204,8 @@ EXAMPLES = r"""
     vars:
       last_error: "{{ ansible_failed_result.msg }}"
     event:
-      action: failed
+      action: converge
+      result: failed
       error: "{{ ansible_failed_result.msg }}"
 
 - name: Tombstone the entry (purge=true would drop it)
@@ -233,7 +236,7 @@ entry:
     status: failed
     events:
       - time: "2026-01-01T00:00:00Z"
-        action: failed
+        action: install
         identity: 2vxsx-fae
         result: failed
         error: install failed
@@ -241,11 +244,13 @@ exported:
   description: Number of canisters written to O(export_path).
   returned: when exporting
   type: int
+  sample: {alice: {ic: lxzze-o7777-77777-aaaaa-cai}}
 imported:
   description: Names of the entries added by the import.
   returned: when importing
   type: list
   elements: str
+  sample: [alice, bob]
 """
 
 import json
@@ -259,12 +264,11 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
     CLIENT_IMPORT_ERROR, ICModule, resolve_network)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
-    Registry, add_event, now_iso)
+    EVENTS, EVENT_IMPORT, RESULT_FAILED, RESULT_OK, Registry, add_event, now_iso)
 
 FIELDS = ("canister_id", "template", "owner", "status", "module_hash", "wasm_version",
           "cycles_balance")
-EVENT_ACTIONS = ("created", "installed", "upgraded", "topped_up", "snapshot", "restored", "failed",
-                 "deleted")
+EVENT_ACTIONS = EVENTS
 EVENT_RESERVED = ("time", "action", "identity", "result")
 
 
@@ -400,10 +404,10 @@ class ICRegistry(ICModule):
         """Append the O(event) given, or else the automatic event ``automatic``."""
         event = self.params.get("event")
         if not event:
-            add_event(entry, automatic, "ok", identity=self._actor)
+            add_event(entry, automatic, RESULT_OK, identity=self._actor)
             return
         action = event["action"]
-        result = event.get("result") or ("failed" if action == "failed" else "ok")
+        result = event.get("result") or RESULT_OK
         details = dict(event.get("details") or {})
         details.update({k: event.get(k) for k in ("error", "from_version", "to_version")
                         if event.get(k) is not None})
@@ -431,7 +435,7 @@ class ICRegistry(ICModule):
             return False, before, before
         after = dict(current, **fields)
         if before is None:
-            after.setdefault("status", "failed" if event and event["action"] == "failed" else "active")
+            after.setdefault("status", "failed" if event and event.get("result") == RESULT_FAILED else "active")
             after.setdefault("created_at", now_iso())
         self._record(after, "update" if before is not None else "add")
         data.put(name, after)
@@ -442,7 +446,7 @@ class ICRegistry(ICModule):
         for name, canister_id in sorted(validation.import_ids(self.params).items()):
             if data.get(name) is None:
                 entry = {"canister_id": canister_id, "status": "active", "created_at": now_iso()}
-                add_event(entry, "import", "ok", identity=self._actor)
+                add_event(entry, EVENT_IMPORT, RESULT_OK, identity=self._actor)
                 data.put(name, entry)
                 added.append(name)
         self.result["imported"] = added

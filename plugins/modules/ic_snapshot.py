@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.TARGET
   - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
   check_mode:
@@ -42,15 +43,6 @@ attributes:
       - V(downloaded) keeps no new backup of an unchanged canister with O(if_changed), but it
         takes (and deletes) a snapshot to find that out.
 options:
-  canister_id:
-    description: Principal text of the canister.
-    type: str
-  name:
-    description: Name of the canister's entry in O(registry). Requires O(registry).
-    type: str
-  registry:
-    description: Registry file to find O(name) in.
-    type: path
   state:
     description: What to do, see the description.
     type: str
@@ -146,15 +138,18 @@ snapshots:
     total_size:
       description: Bytes.
       type: int
+  sample: [{id: "0000000000000000800000000010000101010000000000000001", taken_at_timestamp: 1764806400000000000, total_size: 5636096}]
 snapshot_id:
   description: Hex id of the snapshot taken, loaded or deleted (null in check mode for a new one).
   returned: when a snapshot was taken, loaded or deleted by id
   type: str
+  sample: 0000000000000000800000000010000101010000000000000001
 deleted:
   description: Hex ids of the snapshots deleted.
   returned: when O(state=absent)
   type: list
   elements: str
+  sample: ["0000000000000000800000000010000101010000000000000001"]
 backup_path:
   description: The backup folder written (or, when unchanged, the newest one) or uploaded.
   returned: when O(state=downloaded) or O(state=uploaded), not in check mode for V(downloaded)
@@ -169,15 +164,18 @@ unchanged:
   description: Whether the state equalled the newest backup, so that no new one was kept.
   returned: when O(state=downloaded), not in check mode
   type: bool
+  sample: false
 removed:
   description: Backup folders that O(keep) and O(older_than) removed.
   returned: when O(state=downloaded), not in check mode
   type: list
   elements: str
+  sample: [/backups/alice/20261104T190000.000000000Z-0a1b2c3d]
 module_hash:
   description: Hex module hash of the canister after the upload.
   returned: when O(state=uploaded), not in check mode
   type: str
+  sample: 5c1f40b9f0a58d9a4b3e59cfbc7a2e8cd3f7d2f1a7e4c6b8d0e2f4a6c8e0b2d4
 """
 
 import time
@@ -237,12 +235,7 @@ class ICSnapshot(SnapshotBackup, ICModule):
             self.diff.after["snapshots"] = [s["id"] for s in final]
 
     def _canister_id(self):
-        if self.params.get("canister_id"):
-            return Principal.coerce(self.params["canister_id"], field="canister_id").to_text()
-        entry = self.registry().read().get(self.params["name"])
-        if not entry or not entry.get("canister_id") or entry.get("status") == "deleted":
-            raise InputError("name", f"no canister recorded as {self.params['name']!r}")
-        return entry["canister_id"]
+        return self.require_canister()[0]
 
     def _list(self):
         found = self.mgmt("list_canister_snapshots", {"canister_id": self.principal})

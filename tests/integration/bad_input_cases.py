@@ -186,7 +186,7 @@ REGISTRY_CASES = [
               "import_path['bad name']:"),
     _registry("reg-template-with-space", {"name": "x", "template": "a b"}, "template:"),
     _registry("event-with-purge", {"name": "existing", "state": "absent", "purge": True,
-                                   "event": {"action": "deleted"}}, "event:"),
+                                   "event": {"action": "delete"}}, "event:"),
     _registry("registry-network-bad", {"name": "existing", "network": "http://[::1"}, "network:"),
 ]
 
@@ -219,9 +219,9 @@ FLEET_CASES = [
            "canisters[f11].settings.compute_allocation:"),
 ]
 
-# In check mode ic_code predicts an install onto a canister that an earlier task of the same play
+# In check mode ic_code and ic_cycles predict for a canister that an earlier task of the same play
 # would create (documented behaviour), so these inputs fail only when the module really runs.
-FAILS_ONLY_FOR_REAL = {"name-unknown"}
+FAILS_ONLY_FOR_REAL = {"name-unknown", "cycles-name-unknown"}
 
 MODULE_CASES = (CANISTER_CASES + CODE_CASES + CYCLES_CASES + CALL_CASES + INFO_CASES + SNAPSHOT_CASES
                 + REGISTRY_CASES + FLEET_CASES)
@@ -262,4 +262,7 @@ PLAYBOOK_CASES = [
     ("per-host-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "install_check.arg:", PER_HOST),
     ("per-host-owner-anonymous", {"owner": ANONYMOUS}, "owner:", PER_HOST),
     ("per-host-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", PER_HOST),
+    ("provision-wasm-not-wasm", {"owner": "{owner}"}, "wasm:", {"user_canister_wasm": "{not_wasm}"}),
+    ("per-host-wasm-not-wasm", {"owner": "{owner}"}, "install_check.wasm:",
+     dict(PER_HOST, user_canister_wasm="{not_wasm}")),
 ]

@@ -184,19 +184,33 @@ def test_inventory_refuses(world):
     assert world.state() == before
 
 
-@pytest.mark.parametrize("case", PLAYBOOK_CASES, ids=_ids(PLAYBOOK_CASES))
-def test_playbook_refuses(world, case, tmp_path):
-    """provision.yml with a wrong host variable fails before any canister is created."""
-    case_id, hostvars, contains, extra_vars = case
+def _playbook_runs():
+    """The playbook cases grouped into runs: the per-host path fails each host on its own, so
+    cases with the same extra vars share one run (one host each); the batch path stops at the
+    first bad spec, so each of its cases gets a run of its own."""
+    runs = {}
+    for case in PLAYBOOK_CASES:
+        extra = case[3]
+        key = json.dumps(extra, sort_keys=True) if extra.get("icp_batch") is False else case[0]
+        runs.setdefault(key, []).append(case)
+    return list(runs.values())
+
+
+@pytest.mark.parametrize("cases", _playbook_runs(), ids=lambda cases: "+".join(_ids(cases)))
+def test_playbook_refuses(world, cases, tmp_path):
+    """provision.yml with wrong host variables fails each host before any canister is created."""
     factory = Factory(world.net, tmp_path)
     factory.registry = world.values["registry"]
-    inventory = factory.inventory("inventory.yml", {f"pb-{case_id}": ("user", world.fill(hostvars))})
+    hosts = {f"pb-{case_id}": ("user", world.fill(hostvars)) for case_id, hostvars, _, _ in cases}
+    inventory = factory.inventory("inventory.yml", hosts)
     before = world.state()
-    run = factory.play("provision.yml", inventory, extra_vars or None)
+    run = factory.play("provision.yml", inventory, world.fill(cases[0][3]) or None)
     assert run.rc != 0, run.explain()
     messages = run.messages()
-    assert any(contains in m for m in messages), run.explain()
     assert not any("Traceback" in m for m in messages), run.explain()
+    for case_id, _, contains, _ in cases:
+        assert any(contains in m and (len(cases) == 1 or f"pb-{case_id}" in m) for m in messages), \
+            f"{case_id}: {run.explain()}"
     assert world.state() == before
 
 

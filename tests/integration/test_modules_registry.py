@@ -40,7 +40,7 @@ def _add(args):
     with Registry(path).transaction() as data:
         entry = data.get("shared") or {"canister_id": "rrkah-fqaaa-aaaaa-aaaaq-cai"}
         entry["counter"] = entry.get("counter", 0) + 1
-        add_event(entry, "bump", "ok", identity=str(index))
+        add_event(entry, "update", "ok", identity=str(index))
         data.put("shared", entry)
         data.put(f"p{index:03d}", {"canister_id": "rrkah-fqaaa-aaaaa-aaaaq-cai", "template": "user"})
 

@@ -91,7 +91,7 @@ def test_backup_and_restore_each_template_in_place(fleet, tmp_path):
         assert shows(clients, factory, host, "before-backup"), host
         assert not shows(clients, factory, host, "after-backup"), host
         entry = factory.entries()[host]
-        assert entry["status"] == "active" and entry["events"][-1]["action"] == "restored"
+        assert entry["status"] == "active" and entry["events"][-1]["action"] == "restore"
     assert {c["status"] for c in factory.canisters()} == {"running"}
     # changed again, then keep=1 leaves only the newest backup
     write(clients, factory, "bk_user", "pruned")

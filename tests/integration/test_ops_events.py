@@ -72,13 +72,13 @@ def test_source_reports_memory_pressure_and_failed_upgrades(fleet):
     factory, _ = fleet
     with Registry(factory.registry).transaction() as data:
         entry = data.get("ev_b")
-        add_event(entry, "upgraded", "failed", error="install_code trapped")
+        add_event(entry, "upgrade", "failed", error="install_code trapped")
         data.put("ev_b", entry)
     found = events(factory, min_cycles=0, memory_ratio=0.0001)
     kinds = {(e["host"], e["type"]) for e in found}
-    assert kinds == {("ev_a", "near_memory_limit"), ("ev_b", "near_memory_limit"), ("ev_b", "failed_upgraded")}
+    assert kinds == {("ev_a", "near_memory_limit"), ("ev_b", "near_memory_limit"), ("ev_b", "failed_upgrade")}
     memory = next(e for e in found if e["type"] == "near_memory_limit")
     assert memory["details"]["memory_bytes"] > 0 and memory["details"]["wasm_memory_limit"] > 0
     assert memory["canister_id"] == factory.entries()[memory["host"]]["canister_id"]
     assert events(factory, min_cycles=0, memory_ratio=0.99) == [
-        e for e in found if e["type"] == "failed_upgraded"]
+        e for e in found if e["type"] == "failed_upgrade"]

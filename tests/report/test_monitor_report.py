@@ -81,7 +81,7 @@ def test_report_draws_trends_and_lists_alerts(monitored):
     from registry import Registry, add_event
     with Registry(factory.registry).transaction() as data:
         entry = data.get("mon_gallery")
-        add_event(entry, "upgraded", "failed", error="install_code trapped")
+        add_event(entry, "upgrade", "failed", error="install_code trapped")
         data.put("mon_gallery", entry)
     page = os.path.join(factory.workdir, "report.html")
     run = factory.play("report.yml", extra_vars={"report_path": page, "monitor_db": paths["monitor_db"],
@@ -92,5 +92,5 @@ def test_report_draws_trends_and_lists_alerts(monitored):
         assert f'id="trend-{host}"' in dom
         assert f"{host}: " in dom and "days of cycles left" in dom
     assert dom.count('class="spark spark-cycles"') == len(HOSTS) and "<polyline" in dom
-    assert "alert-failed_upgraded" in dom and "install_code trapped" in dom
+    assert "alert-failed_upgrade" in dom and "install_code trapped" in dom
     assert "alert-memory_near_limit" not in dom

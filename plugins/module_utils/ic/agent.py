@@ -10,14 +10,14 @@ import threading
 import time
 
 from . import cbor, polling
-from .errors import CertificateError, InputError, Reject, TransportError
+from .errors import CertificateError, Reject, TransportError
 from .principal import Principal
 from .query_signature import SubnetInfo, UnknownNode, verify_query_response
 from .request import (call_content, default_ingress_expiry, query_content,
                       read_state_content, sign_envelope)
-from .transport import OutcomeUnknown, Transport, is_loopback_url
+from .network import Network, resolve_network, root_key_for
+from .transport import OutcomeUnknown, Transport
 
-NETWORK_ALIASES = {"local": "http://127.0.0.1:4943", "ic": "https://icp-api.io"}
 MAX_CERT_AGE_NS = 5 * 60 * 1_000_000_000
 SUBNET_CACHE_SECONDS = 300.0
 CALL_VERSIONS = (4, 3, 2)
@@ -26,14 +26,6 @@ CALL_VERSIONS = (4, 3, 2)
 # still finish later, so it gets its own, longer wait.
 _EXPIRY_GRACE_S = 60.0
 PROCESSING_TIMEOUT = 1800.0
-
-
-def resolve_network(network):
-    """Expand ``local``/``ic`` to URLs; anything else must be an http(s) URL."""
-    url = NETWORK_ALIASES.get(network, network)
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InputError("network", f"{network!r} is neither 'local', 'ic' nor an http(s) URL")
-    return url.rstrip("/")
 
 
 def _mainnet_root_key():
@@ -65,7 +57,8 @@ class Agent:
     def __init__(self, url, identity=None, root_key_der=None, timeout=30.0, retries=3,
                  local=False, verify_query_signatures=True, max_cert_age_ns=MAX_CERT_AGE_NS,
                  poll_timeout=300.0, transport=None, processing_timeout=PROCESSING_TIMEOUT):
-        self.url = resolve_network(url)
+        network = resolve_network(url)
+        self.url = network.url
         if identity is None:
             from .identity import AnonymousIdentity
             identity = AnonymousIdentity()
@@ -73,7 +66,7 @@ class Agent:
         self.timeout = float(timeout)
         self.poll_timeout = float(poll_timeout)
         self.processing_timeout = float(processing_timeout)
-        self.local = bool(local) or is_loopback_url(self.url)
+        self.local = bool(local) or network.loopback
         self.verify_query_signatures = verify_query_signatures
         self.max_cert_age_ns = max_cert_age_ns
         self.transport = transport or Transport(self.url, timeout=timeout, retries=retries)
@@ -87,21 +80,8 @@ class Agent:
     def _initial_root_key(self, root_key_der):
         if root_key_der is None:
             return None
-        if isinstance(root_key_der, str):
-            if root_key_der == "fetch":
-                if not self.local:
-                    raise InputError("root_key", f"refusing to fetch the root key from "
-                                     f"{self.url}: a fetched key is only trustworthy on a "
-                                     "loopback or explicitly local network; pass the key")
-                return "fetch"
-            try:
-                return bytes.fromhex(root_key_der.strip())
-            except ValueError:
-                raise InputError("root_key", "expected hex (DER BLS key), 'fetch' or nothing "
-                                 "for the mainnet key") from None
-        if isinstance(root_key_der, (bytes, bytearray)):
-            return bytes(root_key_der)
-        raise InputError("root_key", f"unsupported type {type(root_key_der).__name__}")
+        # ``local=True`` vouches for the network as loopback does (the caller runs it).
+        return root_key_for(root_key_der, Network(self.url, self.local, False))
 
     @property
     def sender(self):
@@ -134,6 +114,8 @@ class Agent:
         once the canister has stopped); past that the call raises ``polling.PollTimeout``."""
         other = copy.copy(self)
         other.poll_timeout = float(seconds)
+        # "At most" holds for a call the IC reports as processing too (stop_canister stays so).
+        other.processing_timeout = min(self.processing_timeout, float(seconds))
         return other
 
     # -- plain endpoints ------------------------------------------------------------------

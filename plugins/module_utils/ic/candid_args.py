@@ -51,34 +51,68 @@ def resolve_types(did=None, type=None, method=None, returns=False):
                          f"type: {exc}") from None
 
 
-def too_deep():
+def too_deep(field=None):
     """InputError for input nested beyond the stack (never Python's RecursionError)."""
     from .candid import too_deep as candid_too_deep
-    return candid_too_deep()
+    error = candid_too_deep()
+    return InputError(field, error.message) if field else error
 
 
-def encode_args(value, did=None, type=None, method=None):
-    """Encode Candid text, or YAML/JSON data typed by ``type``/``method``; return bytes."""
+def encode_args(value, did=None, type=None, method=None, types=None, field=None):
+    """Encode Candid text, or YAML/JSON data typed by ``type``/``method``; return bytes.
+
+    ``types`` gives the argument types directly (instead of ``did``/``type``/``method``).
+    ``field`` names the option the value came from: errors then name it (``arg_value[1].owner:
+    ...``); without it, data errors name the position (``[1].owner``) and text errors the place
+    in the text.
+    """
     try:
-        return _encode_args(value, did, type, method)
+        return _encode_args(value, did, type, method, types, field)
     except RecursionError:
-        raise too_deep() from None
+        raise too_deep(field) from None
 
 
-def _encode_args(value, did, type, method):  # pylint: disable=redefined-builtin
+def _encode_args(value, did, type, method, types, field):  # pylint: disable=redefined-builtin
     from .candid import encode, from_python, parse_args_text
-    types = resolve_types(did, type, method)
+    if types is None:
+        types = resolve_types(did, type, method)
     if isinstance(value, str):
-        arg_types, values = parse_args_text(value, types)
+        try:
+            arg_types, values = parse_args_text(value, types)
+        except InputError as exc:
+            if field is None:
+                raise
+            raise InputError(field, str(exc)) from None
         return encode(arg_types, values)
     if types is None:
-        raise InputError("value", "data other than Candid text needs a type (type= or "
-                         "method= with did=)")
-    items = list(value) if len(types) != 1 and isinstance(value, (list, tuple)) else [value]
+        raise InputError(field or "value", "data other than Candid text needs a type: give a .did "
+                         "(did=, or a module or canister with candid:service metadata) and a type or method")
+    single = len(types) == 1
+    items = [value] if single or not isinstance(value, (list, tuple)) else list(value)
     if len(items) != len(types):
-        raise InputError("value", f"expected {len(types)} values, got {len(items)}")
-    return encode(types, [from_python(t, v, f"[{i}]") for i, (t, v)
-                          in enumerate(zip(types, items))])
+        raise InputError(field or "value", f"expected a list of {len(types)} values, got {len(items)}")
+
+    def path(i):
+        if field is None:
+            return f"[{i}]"
+        return field if single else f"{field}[{i}]"
+    return encode(types, [from_python(t, v, path(i)) for i, (t, v) in enumerate(zip(types, items))])
+
+
+def init_types_from_args_metadata(found):
+    """Init argument types from ``candid:args`` metadata (``(visibility, bytes)`` or None).
+
+    The section holds just the argument list, such as ``(record { owner : principal })``; it is
+    read as the init arguments of an empty service. Anything unreadable gives None (untyped).
+    """
+    from .candid import parse_did
+    if not found:
+        return None
+    text = bytes(found[1]).decode("utf-8", "replace").strip()
+    try:
+        return parse_did(f"service : {text} -> {{}}").init_args
+    except InputError:
+        return None
 
 
 def decode_args(data, did=None, type=None, method=None, output="text"):

@@ -1,19 +1,17 @@
 """Certificates: BLS12-381 min-sig verification, subnet delegations, canister ranges.
 
-Also the signing side used by localnet (BLS key pairs, signatures, DER of public keys).
-The hash-tree API (reconstruct, lookup_path, build_tree, prune, ...) lives in
-``hashtree`` and is re-exported here.
+Only the verifying side: the signing side (key pairs, signatures, certificate building) is
+localnet's (``localnet/signing.py``). The hash-tree lookup API (reconstruct, lookup_path, ...)
+lives in ``hashtree`` and is re-exported here.
 """
 import functools
-import hashlib
 import time
 
 from . import cbor
 from .deps import BLS, load
 from .errors import CertificateError, InputError
 from .hashtree import (  # noqa: F401  re-exported API; pylint: disable=unused-import
-    LookupResult, build_tree, from_cbor, list_labels, list_paths, lookup_path,
-    lookup_subtree, prune, reconstruct)
+    LookupResult, from_cbor, list_labels, list_paths, lookup_path, lookup_subtree, reconstruct)
 from .principal import Principal
 
 DST = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
@@ -72,46 +70,6 @@ def bls_verify(public_key_raw, signature, message):
         return False
     digest = bls.G1Point.hash_to_curve(bytes(message), DST)
     return bls.GT.pairing_check([sig, -digest], [g2, key])
-
-
-def _secret_scalar(secret_key_bytes):
-    if not isinstance(secret_key_bytes, (bytes, bytearray)) or len(secret_key_bytes) != 32:
-        raise InputError("secret_key", "expected a 32-byte BLS secret key")
-    scalar = _arkworks()[0].Scalar.from_be_bytes(bytes(secret_key_bytes))
-    if scalar.is_zero():
-        raise InputError("secret_key", "BLS secret key must not be zero")
-    return scalar
-
-
-def bls_keypair(seed):
-    """(secret 32 bytes big-endian, public key raw 96 bytes) derived from ``seed`` bytes."""
-    wide = hashlib.sha512(b"ic-bls12381-keygen" + bytes(seed)).digest()
-    bls, g2 = _arkworks()
-    scalar = bls.Scalar.from_be_bytes_mod_order(wide)
-    if scalar.is_zero():
-        raise InputError("seed", "derived a zero key; use another seed")
-    return scalar.to_be_bytes(), (g2 * scalar).to_compressed_bytes()
-
-
-def bls_public_key_der(secret):
-    """DER public key (133 bytes) of a 32-byte secret key."""
-    return root_key_der_from_raw((_arkworks()[1] * _secret_scalar(secret)).to_compressed_bytes())
-
-
-def bls_sign(secret_key_bytes, message):
-    """48-byte min-sig BLS signature over ``message``."""
-    scalar = _secret_scalar(secret_key_bytes)
-    digest = _arkworks()[0].G1Point.hash_to_curve(bytes(message), DST)
-    return (digest * scalar).to_compressed_bytes()
-
-
-def sign_certificate(tree, secret_key_bytes, delegation=None):
-    """CBOR bytes of a certificate over ``tree`` signed with a BLS secret key."""
-    cert = {"tree": tree,
-            "signature": bls_sign(secret_key_bytes, STATE_ROOT_DOMAIN + reconstruct(tree))}
-    if delegation is not None:
-        cert["delegation"] = delegation
-    return cbor.dumps(cert)
 
 
 def decode_leb128(data):

@@ -43,10 +43,11 @@ class CreationPending(LedgerError):
 
     def __init__(self, duplicate_of):
         self.duplicate_of = duplicate_of
-        super().__init__("create_canister", "Duplicate", {"duplicate_of": duplicate_of},
-                         message=f"create_canister: the cycles ledger recorded this creation in block "
-                                 f"{duplicate_of} but names no canister yet (the CMC has not answered); "
-                                 "the outcome is unknown, so the deduplication key is kept: run again later")
+        super().__init__("create_canister", "Duplicate", {"duplicate_of": duplicate_of})
+        # Said in full: what the ledger recorded and why the key is kept.
+        self.args = (f"create_canister: the cycles ledger recorded this creation in block "
+                     f"{duplicate_of} but names no canister yet (the CMC has not answered); "
+                     "the outcome is unknown, so the deduplication key is kept: run again later",)
 
 
 def _account(owner, subaccount=None):

@@ -50,15 +50,9 @@ class Response:
 
 def is_loopback_url(url):
     """True when the URL's host is a loopback name or address (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
+    from .network import is_loopback_host
 
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urllib.parse.urlsplit(url).hostname)
 
 
 def backoff_delay(attempt, base, cap, rng=random):

@@ -136,11 +136,12 @@ def _gunzip(data):
     try:
         out = decompressor.decompress(data, MAX_MODULE_BYTES + 1)
     except zlib.error as exc:
-        raise InputError(_FIELD, f"corrupt gzip data: {exc}") from None
+        problem = str(exc).rsplit(":", 1)[-1].strip()
+        raise InputError(_FIELD, f"corrupt gzip data ({problem}); build or download the module again") from None
     if len(out) > MAX_MODULE_BYTES:
         raise InputError(_FIELD, "decompressed module is larger than 100 MiB")
     if not decompressor.eof:
-        raise InputError(_FIELD, "truncated gzip data")
+        raise InputError(_FIELD, "truncated gzip data (the file ends early); build or download the module again")
     return out
 
 

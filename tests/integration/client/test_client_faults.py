@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from ic.agent import Agent
-from ic.certificate import bls_keypair, bls_public_key_der
+from localnet.signing import bls_keypair, bls_public_key_der
 from ic.errors import CertificateError
 from ic.identity import Ed25519Identity
 from ic.management import Management

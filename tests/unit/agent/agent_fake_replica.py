@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ic import cbor
-from ic.certificate import bls_keypair, bls_public_key_der, build_tree, sign_certificate
+from localnet.signing import bls_keypair, bls_public_key_der, sign_certificate
+from localnet.treebuild import build_tree
 from ic.principal import Principal
 from ic.query_signature import RESPONSE_DOMAIN, response_map
 

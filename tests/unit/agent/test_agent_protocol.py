@@ -152,7 +152,7 @@ def test_query_for_a_canister_outside_the_subnet_is_refused(replica):
 def test_root_key_fetch_only_for_loopback(replica):
     agent = Agent(replica.url, root_key_der="fetch", timeout=5)
     assert agent.root_key == replica.root_key
-    with pytest.raises(InputError, match="refusing to fetch"):
+    with pytest.raises(InputError, match="allowed only for loopback"):
         Agent("https://icp-api.io", root_key_der="fetch")
     assert Agent("http://10.1.2.3:4943", root_key_der="fetch", local=True).local
 

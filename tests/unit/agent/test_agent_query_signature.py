@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ic import cbor
-from ic.certificate import build_tree
+from localnet.treebuild import build_tree
 from ic.errors import CertificateError
 from ic.principal import Principal
 from ic.query_signature import (RESPONSE_DOMAIN, SubnetInfo, UnknownNode, response_map,

@@ -11,9 +11,9 @@ from agent_fake_replica import FakeReplica
 from ic import agent as agent_module
 from ic import cbor
 from ic.agent import Agent
-from ic.certificate import build_tree
 from ic.errors import CertificateError
 from ic.principal import Principal
+from localnet.treebuild import build_tree
 from ic.query_signature import (MAX_SIGNATURE_SKEW_NS, RESPONSE_DOMAIN, SubnetInfo,
                                 response_map, verify_query_response)
 

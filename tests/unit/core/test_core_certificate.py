@@ -4,10 +4,10 @@ import time
 import pytest
 
 from ic import cbor
-from ic.certificate import (MAINNET_ROOT_KEY_DER, Certificate, bls_keypair,
-                            bls_public_key_der, bls_sign, bls_verify, build_tree, list_paths,
-                            raw_from_root_key_der, root_key_der_from_raw, sign_certificate,
-                            verify_certificate)
+from ic.certificate import (MAINNET_ROOT_KEY_DER, Certificate, bls_verify, list_paths,
+                            raw_from_root_key_der, root_key_der_from_raw, verify_certificate)
+from localnet.signing import bls_keypair, bls_public_key_der, bls_sign, sign_certificate
+from localnet.treebuild import build_tree
 from ic.errors import CertificateError, InputError
 from ic.principal import Principal
 

@@ -3,8 +3,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ic import cbor
-from ic.certificate import (LookupResult, build_tree, from_cbor, list_labels, list_paths,
-                            lookup_path, lookup_subtree, prune, reconstruct)
+from ic.certificate import (LookupResult, from_cbor, list_labels, list_paths, lookup_path,
+                            lookup_subtree, reconstruct)
+from localnet.treebuild import build_tree, prune
 from ic.errors import CertificateError, InputError
 
 SPEC_TREE_CBOR = bytes.fromhex(

@@ -3,10 +3,11 @@ import pytest
 
 from ic import cbor
 from ic.agent import status_from_certificate, subnet_info
-from ic.certificate import (Certificate, bls_keypair, bls_public_key_der, build_tree, prune,
-                            root_key_der_from_raw, sign_certificate, verify_certificate)
+from ic.certificate import Certificate, root_key_der_from_raw, verify_certificate
 from ic.errors import CertificateError
 from ic.principal import Principal
+from localnet.signing import bls_keypair, bls_public_key_der, sign_certificate
+from localnet.treebuild import build_tree, prune
 
 T0 = 1_700_000_000_000_000_000
 DAY_NS = 24 * 3600 * 10 ** 9

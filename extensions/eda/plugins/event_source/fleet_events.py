@@ -45,19 +45,18 @@ from ic.agent import Agent  # noqa: E402  pylint: disable=wrong-import-position
 from ic.errors import ICError  # noqa: E402  pylint: disable=wrong-import-position
 from ic.identity import AnonymousIdentity, load_identity_file  # noqa: E402  pylint: disable=wrong-import-position
 from ic.management import Management  # noqa: E402  pylint: disable=wrong-import-position
+from ic.network import resolve_network, root_key_for  # noqa: E402  pylint: disable=wrong-import-position
 from monitor_metrics import last_failure  # noqa: E402  pylint: disable=wrong-import-position
 from registry import Registry  # noqa: E402  pylint: disable=wrong-import-position
 
-LOCAL = "http://127.0.0.1:4943"
-
 
 def _management(args):
-    url = args.get("network") or os.environ.get("ICP_NETWORK") or LOCAL
-    url = LOCAL if url == "local" else url
-    root_key = args.get("root_key") or os.environ.get("ICP_ROOT_KEY") or "fetch"
+    value = args.get("network") or os.environ.get("ICP_NETWORK") or "local"
+    network = resolve_network(value)
+    root_key = root_key_for(args.get("root_key") or os.environ.get("ICP_ROOT_KEY"), network, value)
     pem = args.get("identity") or os.environ.get("ICP_IDENTITY")
     identity = load_identity_file(pem) if pem else AnonymousIdentity()
-    return Management(Agent(url, identity, root_key_der=root_key if root_key == "fetch" else bytes.fromhex(root_key)))
+    return Management(Agent(network.url, identity, root_key_der=root_key))
 
 
 def conditions(name, entry, status, args):

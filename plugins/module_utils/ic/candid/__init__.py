@@ -19,6 +19,7 @@ Main entry points::
     reply, = decode(reply_bytes, did.ret_types("canister_status"))
 """
 import importlib
+from typing import TYPE_CHECKING
 
 from . import types
 from .types import (Bool, Empty, Field, Float32, Float64, Func, Int, Int8, Int16, Int32,
@@ -38,6 +39,12 @@ _SUBMODULES = frozenset((
     "decoder", "did", "encoder", "lexer", "printer", "pyvalues", "subtype",
     "textvalue", "typeparser", "types", "values", "wire",
 ))
+
+if TYPE_CHECKING:
+    # Never runs. It names the lazily loaded submodules as static imports, so that packers
+    # which follow imports (Ansible's AnsiballZ ships what a module's imports reach) take them.
+    from . import (decoder, did, encoder, lexer, printer, pyvalues, subtype,  # noqa: F401 pylint: disable=unused-import
+                   textvalue, typeparser, wire)
 
 # Names listed here but not defined yet are the lazy ones, served by __getattr__.
 # pylint: disable=undefined-all-variable
