@@ -129,19 +129,50 @@ class Factory:
 
     @staticmethod
     def kill(proc):
-        """SIGKILL the playbook, its forks and the modules they run."""
+        """SIGKILL the playbook, its forks and the modules they run (forks that left its
+        group with setsid included)."""
+        workers = Factory.descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         proc.wait()
 
     @staticmethod
-    def wait_group_gone(proc, timeout):
-        """Wait until no process of the playbook's session is left (its orphaned workers)."""
+    def descendants(pid):
+        """Every process below ``pid`` now. Ansible 2.19's workers call setsid, so after the
+        playbook is killed they are in no group of its own: take them down before the kill."""
+        children = {}
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+        found, todo = [], [pid]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found.append(child)
+                todo.append(child)
+        return found
+
+    @staticmethod
+    def wait_group_gone(proc, timeout, pids=()):
+        """Wait until no process of the playbook's group is left, nor any of ``pids`` (its
+        workers, which left the group: see ``descendants``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            alive = [pid for pid in pids if _alive(pid)]
             try:
                 os.killpg(proc.pid, 0)
             except ProcessLookupError:
-                return
+                if not alive:
+                    return
             time.sleep(0.2)
         raise TimeoutError("processes of the killed playbook are still running")
 
@@ -204,3 +235,12 @@ def principal_for(label):
 def users(count, template="user", prefix="u"):
     """``count`` canisters of one template for made-up users, as ``Factory.inventory`` takes them."""
     return {f"{prefix}{i:03d}": (template, {"owner": principal_for(f"{prefix}{i}")}) for i in range(count)}
+
+
+def _alive(pid):
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
