@@ -138,6 +138,8 @@ class ICModule:
         self._identity = None if parent is None else parent.identity
         self._shared_registry = None if parent is None else parent.shared_registry()
         self._parent = parent
+        # The Registry objects this instance opened, by path (compacted when the module ends).
+        self._registries = {}
 
     @classmethod
     def argument_defaults(cls, **given):
@@ -204,6 +206,7 @@ class ICModule:
 
     def exit(self):
         """Exit with the result; the diff goes into it when ``--diff`` is on."""
+        self.compact_registries()
         if self.module._diff:
             self.result["diff"] = self.diff.get()
         self.module.exit_json(**self.result)
@@ -216,6 +219,7 @@ class ICModule:
         """
         if self._parent is not None:
             raise ModuleFailed(msg, kwargs)
+        self.compact_registries()
         result = {k: v for k, v in self.result.items() if k != "changed"}
         result.update(kwargs)
         self.module.fail_json(msg=msg, changed=self.result.get("changed", False), **result)
@@ -345,7 +349,26 @@ class ICModule:
         if option == "registry" and self._shared_registry is not None:
             return self._shared_registry
         path = self.params.get(option)
-        return Registry(path) if path else None
+        if not path:
+            return None
+        if path not in self._registries:
+            self._registries[path] = Registry(path)
+        return self._registries[path]
+
+    def compact_registries(self):
+        """Fold the journal of every registry this run opened into its YAML file (not in check mode).
+
+        Run once when the module ends, so that after a finished run the YAML file alone is the
+        whole registry. A failure leaves the journal, which every reader replays: nothing is lost.
+        """
+        if self.check_mode or self._parent is not None:
+            return
+        for path, registry in self._registries.items():
+            try:
+                registry.compact()
+            except (RegistryError, OSError) as exc:
+                self.module.warn(f"registry {path}: its changes stay in the journal beside it "
+                                 f"(compacting failed: {exc})")
 
     def shared_registry(self):
         """The registry instances run with ``parent=self`` use; None lets them open their own."""

@@ -16,9 +16,19 @@ Layout (what the ``registry`` inventory plugin and ``provision.yml`` read)::
             <name>: {}
 
 Every change is one transaction: take an exclusive ``fcntl`` lock on ``<file>.lock``, read the
-file, change it, write a temporary file in the same directory, fsync it and ``os.replace`` it
-over the old one. Readers never lock: ``os.replace`` is atomic, so they see the old or the new
-file, never half of one. Many forks changing the file at once therefore lose nothing.
+registry, change it, and append each changed entry whole to ``<file>.journal`` (fsync'd before
+the transaction returns; see registry_journal.py). The registry is the YAML file with the
+journal replayed over it. When the journal has grown as big as the file, and at the end of
+every module run, it is compacted: the whole registry goes to a temporary file in the same
+directory, which is fsync'd and ``os.replace``d over the old one, and then the journal is
+removed. A change costs about its own size, not the registry's, and after a finished run the
+YAML file alone is the whole registry again.
+
+Readers never lock: ``os.replace`` is atomic and the journal only grows between compactions,
+so they see a consistent state (a compaction between reading the file and the journal is
+noticed and the read repeated). A writer killed half-way leaves at most a torn last journal
+line, which readers skip and the next writer cuts off. Many forks changing the registry at
+once therefore lose nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +40,14 @@ import fcntl
 import os
 import re
 import tempfile
+
+try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils.registry_journal import (
+        Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
+except ImportError:
+    # The EDA event source (extensions/eda) imports module_utils as top-level modules.
+    from registry_journal import (  # type: ignore[no-redef]
+        Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
 
 try:
     import yaml
@@ -72,6 +90,9 @@ RESULT_OK = "ok"
 RESULT_FAILED = "failed"
 RESULT_ROLLED_BACK = "rolled back"
 MAX_EVENTS = 20
+# The journal is folded into the YAML file once it is as big as the file, and at least this big.
+COMPACT_MIN_BYTES = 256 * 1024
+READ_ATTEMPTS = 100
 CANISTERS_GROUP = "canisters"
 # Keys of a host entry in the order they are written, so the file diffs well in git.
 KEY_ORDER = (
@@ -141,6 +162,26 @@ class RegistryData:
         self.entries = entries or {}
         # Groups we do not manage (added by hand) are kept as they were.
         self.extra_groups = extra_groups or {}
+        # name -> the entry before this transaction's first put/remove of it (None: absent).
+        self._touched = {}
+
+    def begin(self):
+        """Start noting which entries change (a transaction calls it)."""
+        self._touched = {}
+
+    def changes(self):
+        """``[(name, entry or None when removed)]`` for every entry that differs from before ``begin()``."""
+        changed = []
+        for name in sorted(self._touched):
+            entry = self.entries.get(name)
+            if entry != self._touched[name]:
+                changed.append((name, entry))
+        return changed
+
+    def _touch(self, name):
+        if name not in self._touched:
+            # get() hands out copies and put() replaces the object, so the old one stays as it was.
+            self._touched[name] = self.entries.get(name)
 
     @classmethod
     def from_document(cls, doc, path="registry"):
@@ -206,10 +247,12 @@ class RegistryData:
         events = entry.get("events")
         if events is not None:
             entry["events"] = list(events)[-MAX_EVENTS:]
+        self._touch(name)
         self.entries[name] = entry
 
     def remove(self, name):
         """Drop ``name`` entirely; returns whether it was there."""
+        self._touch(name)
         return self.entries.pop(name, None) is not None
 
 
@@ -228,22 +271,87 @@ def add_event(entry, action, result, identity=None, **details):
     return entry
 
 
-class Registry:
-    """A registry file on disk. ``read()`` for a snapshot, ``transaction()`` to change it."""
+class _Snapshot:
+    """A consistent view of the YAML file and the journal records after it."""
 
-    def __init__(self, path):
+    def __init__(self, data, yaml_stamp, journal_end, journal_identity):
+        self.data = data
+        self.yaml_stamp = yaml_stamp
+        self.journal_end = journal_end
+        self.journal_identity = journal_identity
+
+
+class Registry:
+    """A registry file on disk. ``read()`` for a snapshot, ``transaction()`` to change it.
+
+    The state is the YAML file with the records of ``<file>.journal`` applied. A transaction
+    appends the entries it changed to the journal; the journal is compacted into the YAML file
+    when it has grown as big as the file (so each change costs about its own size, however big
+    the registry), and by ``compact()``, which the modules call at the end of their run.
+    """
+
+    def __init__(self, path, compact_bytes=None):
         if not HAS_YAML:
             raise RegistryError("the registry needs the Python library PyYAML")
         self.path = os.path.abspath(os.path.expanduser(path))
         self.lock_path = self.path + ".lock"
+        self.journal = Journal(self.path + ".journal")
+        self.compact_bytes = COMPACT_MIN_BYTES if compact_bytes is None else compact_bytes
+        # The state after this object's last transaction; the next one reads only what changed.
+        self._cache = None
 
     def read(self):
-        """Return the current RegistryData (empty when the file does not exist)."""
+        """Return the current RegistryData (empty when the file does not exist).
+
+        No lock: the YAML file is replaced atomically and the journal only grows until a
+        compaction replaces the YAML file; a compaction between reading the two is seen (the
+        file is another one then) and the read starts again.
+        """
+        for _ in range(READ_ATTEMPTS):
+            snapshot = self._snapshot()
+            if snapshot is not None:
+                return snapshot.data
+        raise RegistryError(f"{self.path}: the registry was compacted {READ_ATTEMPTS} times while it was read; "
+                            "try again")
+
+    def _snapshot(self, base=None):
+        """Read the YAML file (unless ``base`` holds this version of it) and the journal after it.
+
+        Returns None when the YAML file was replaced meanwhile (the caller reads again).
+        """
         try:
-            with open(self.path, "r", encoding="utf-8") as handle:
-                text = handle.read()
+            handle = open(self.path, "rb")  # pylint: disable=consider-using-with
         except FileNotFoundError:
-            return RegistryData()
+            handle = None
+        try:
+            yaml_stamp = file_stamp(os.fstat(handle.fileno())) if handle else None
+            if base is not None and base.yaml_stamp == yaml_stamp:
+                data, offset, identity = base.data, base.journal_end, base.journal_identity
+            else:
+                data = self._parse(handle.read().decode("utf-8")) if handle else RegistryData()
+                offset, identity = 0, None
+            try:
+                records, end, now_identity = self.journal.read(offset, identity)
+            except JournalCorrupt as exc:
+                raise RegistryError(str(exc)) from None
+            if offset and now_identity != identity:
+                # Another journal under the same YAML file: only a compaction replaces the
+                # journal, and it replaces the file first. Read everything again.
+                return self._snapshot()
+            # Still the file we read (kept open, so its inode cannot be reused meanwhile)?
+            try:
+                now = file_stamp(os.stat(self.path))
+            except FileNotFoundError:
+                now = None
+            if now != yaml_stamp:
+                return None
+        finally:
+            if handle:
+                handle.close()
+        apply_records(data.entries, records)
+        return _Snapshot(data, yaml_stamp, end, now_identity)
+
+    def _parse(self, text):
         try:
             doc = yaml.load(text, Loader=SafeLoader)  # a safe loader: libyaml's when present
         except yaml.YAMLError as exc:
@@ -251,24 +359,88 @@ class Registry:
         return RegistryData.from_document(doc, self.path)
 
     @contextlib.contextmanager
-    def transaction(self, write=True):
-        """Yield RegistryData under an exclusive lock; write it back if the block succeeds.
-
-        The file is rewritten only when its content changed, so a no-op transaction leaves the
-        modification time alone; ``write=False`` (check mode) never writes.
-        """
-        directory = os.path.dirname(self.path)
-        os.makedirs(directory, exist_ok=True)
+    def _locked(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(self.lock_path, "a", encoding="utf-8") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
-                data = self.read()
-                before = (copy.deepcopy(data.entries), copy.deepcopy(data.extra_groups))
-                yield data
-                if write and (data.entries, data.extra_groups) != before:
-                    self._write(self._dump(data))
+                yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def transaction(self, write=True):
+        """Yield RegistryData under an exclusive lock; record its changes if the block succeeds.
+
+        Only entries that changed are written (appended to the journal, fsync'd before this
+        returns), so a no-op transaction writes nothing; ``write=False`` (check mode) never writes.
+        """
+        with self._locked():
+            snapshot = None
+            for _ in range(READ_ATTEMPTS):
+                snapshot = self._snapshot(self._cache)
+                if snapshot is not None:
+                    break
+            if snapshot is None:
+                raise RegistryError(f"{self.path}: the registry file keeps changing while locked; "
+                                    "is something writing it without the lock?")
+            self._cache = None  # the block changes the data: trust it again only once written
+            data = snapshot.data
+            data.begin()
+            groups_before = copy.deepcopy(data.extra_groups)
+            yield data
+            if not write:
+                return
+            changes = data.changes()
+            if not changes and data.extra_groups == groups_before:
+                self._cache = snapshot
+                return
+            self._cache = self._commit(snapshot, changes, data.extra_groups != groups_before)
+
+    def _commit(self, snapshot, changes, groups_changed):
+        """Append ``changes`` to the journal, or compact when that is due; return the new snapshot."""
+        lines = []
+        for name, entry in changes:
+            if entry is None:
+                lines.append(remove_line(name))
+                continue
+            line, stored = put_line(name, entry)
+            if line is None:
+                groups_changed = True  # JSON cannot carry it exactly: the YAML file takes it
+                break
+            snapshot.data.entries[name] = stored  # the caller's object stays the caller's
+            lines.append(line)
+        if groups_changed or snapshot.journal_end + sum(map(len, lines)) >= self._compact_limit(snapshot):
+            return self._compact_locked(snapshot.data)
+        end, identity = self.journal.append(lines)
+        return _Snapshot(snapshot.data, snapshot.yaml_stamp, end, identity)
+
+    def _compact_limit(self, snapshot):
+        if snapshot.yaml_stamp is None:
+            return 0  # the first change creates the YAML file, so there is always one to read
+        return max(self.compact_bytes, snapshot.yaml_stamp[3])
+
+    def compact(self):
+        """Write the journal's records into the YAML file and remove the journal; a no-op without one.
+
+        Safe to repeat and to interrupt: the journal goes only after the new file is in place,
+        and replaying it over that file changes nothing.
+        """
+        if self.journal.size() == 0 and not os.path.exists(self.journal.path):
+            return False
+        with self._locked():
+            if not os.path.exists(self.journal.path):
+                return False
+            snapshot = None
+            while snapshot is None:
+                snapshot = self._snapshot(self._cache)
+            self._cache = self._compact_locked(snapshot.data)
+        return True
+
+    def _compact_locked(self, data):
+        self._write(self._dump(data))
+        self.journal.remove()
+        return _Snapshot(data, file_stamp(os.stat(self.path)), 0, None)
 
     @staticmethod
     def _dump(data):
@@ -290,6 +462,8 @@ class Registry:
                 mode = 0o644
             os.chmod(tmp, mode)
             os.replace(tmp, self.path)
+            # The journal is removed next: the new file must be on disk before that is.
+            fsync_directory(directory)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -264,7 +264,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
     CLIENT_IMPORT_ERROR, ICModule, resolve_network)
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
-    EVENTS, EVENT_IMPORT, RESULT_FAILED, RESULT_OK, Registry, add_event, now_iso)
+    EVENTS, EVENT_IMPORT, RESULT_FAILED, RESULT_OK, add_event, now_iso)
 
 FIELDS = ("canister_id", "template", "owner", "status", "module_hash", "wasm_version",
           "cycles_balance")
@@ -349,7 +349,7 @@ class ICRegistry(ICModule):
         """Validate the common options, then do the registry changes in one locked transaction."""
         self._check_common()
         params = self.params
-        registry = Registry(params["path"])
+        registry = self.registry("path")
         with registry.transaction(write=not self.check_mode) as data:
             if params.get("import_format"):
                 self._import(data)
