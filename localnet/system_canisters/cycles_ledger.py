@@ -82,18 +82,30 @@ def _dedup(node, tx, message, args, created_at_time):
         raise _Failed({"CreatedInFuture": {"ledger_time": now}})
     key = hashlib.sha256(cbor.dumps([message.method, message.caller.raw,
                                      _plain(args)])).hexdigest()
-    seen = tx.get_meta("ledger_dedup", {})
-    return key, seen.get(key)
+    return key, _seen(tx, key, now)
+
+
+# One meta value per transaction key: one map of all of them would be decoded and encoded again
+# by every transaction, a cost that grows with the ledger's traffic. An entry older than the
+# window answers nothing, as if pruned. State from before keeps its map (read, never written).
+_DEDUP_KEY = "ledger_dedup/{}"
+_LEGACY_DEDUP = "ledger_dedup"
+
+
+def _seen(tx, key, now):
+    """The remembered result of transaction ``key`` within the window, or None."""
+    value = tx.get_meta(_DEDUP_KEY.format(key))
+    if value is None:
+        value = tx.get_meta(_LEGACY_DEDUP, {}).get(key)
+    if value is None or value["at"] + WINDOW_NS + 2 * DRIFT_NS <= now:
+        return None
+    return value
 
 
 def _remember(node, tx, key, value):
     if key is None:
         return
-    now = node.clock.canister_time_ns()
-    seen = {k: v for k, v in tx.get_meta("ledger_dedup", {}).items()
-            if v["at"] + WINDOW_NS + 2 * DRIFT_NS > now}
-    seen[key] = dict(value, at=now)
-    tx.set_meta("ledger_dedup", seen)
+    tx.set_meta(_DEDUP_KEY.format(key), dict(value, at=node.clock.canister_time_ns()))
 
 
 def _plain(value):
@@ -246,10 +258,9 @@ def _cmc_step(node, tx, key, pending):
         raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": str(err)}}) from None
     if key is not None:
-        seen = dict(tx.get_meta("ledger_dedup", {}))
-        if key in seen:
-            seen[key] = dict(seen[key], canister=canister_id.raw)
-            tx.set_meta("ledger_dedup", seen)
+        seen = _seen(tx, key, node.clock.canister_time_ns())
+        if seen is not None:
+            tx.set_meta(_DEDUP_KEY.format(key), dict(seen, canister=canister_id.raw))
     return {"block_id": block, "canister_id": canister_id}
 
 

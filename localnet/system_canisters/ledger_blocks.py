@@ -13,6 +13,10 @@ from ic.principal import Principal
 CREATE_CANISTER_MEMO = bytes([0xFE]) * 32
 REFUND_MEMO = bytes([0xFD]) * 32
 MAX_BLOCKS_PER_REQUEST = 100
+# Each block is a meta value of its own: one map of every block would be decoded and encoded
+# again by each transaction, a cost that grows with the chain. State from before keeps its map.
+_BLOCK_KEY = "ledger_block/{}"
+_LEGACY_LOG = "ledger_block_log"
 
 
 def account(owner, subaccount=None):
@@ -55,13 +59,19 @@ def append(node, tx, op, amount, fee=None, memo=None, created_at_time=None, tx_f
     block = [("tx", {"Map": body}), ("ts", {"Nat": node.clock.canister_time_ns()})]
     if fee is not None:
         block.append(("fee", {"Nat": int(fee)}))
-    log = dict(tx.get_meta("ledger_block_log", {}))
-    previous = log.get(index - 1)
+    previous = _stored_block(tx, index - 1) if index else None
     if previous is not None:
         block.append(("phash", {"Blob": value_hash(_tuples(previous))}))
-    log[index] = {"Map": [list(pair) for pair in block]}
-    tx.set_meta("ledger_block_log", log)
+    tx.set_meta(_BLOCK_KEY.format(index), {"Map": [list(pair) for pair in block]})
     return index
+
+
+def _stored_block(view, index):
+    """Block ``index`` as stored, or None."""
+    block = view.get_meta(_BLOCK_KEY.format(index))
+    if block is None:
+        block = view.get_meta(_LEGACY_LOG, {}).get(index)
+    return block
 
 
 def _tuples(value):
@@ -76,11 +86,12 @@ def _tuples(value):
 
 def get_blocks(view, ranges):
     """``icrc3_get_blocks``: the blocks of each ``{start, length}`` (at most 100 in all)."""
-    log = view.get_meta("ledger_block_log", {})
+    length_now = view.get_meta("ledger_blocks", 0)
     found = []
     for wanted in ranges:
         start, length = int(wanted["start"]), int(wanted["length"])
-        for index in range(start, start + min(length, MAX_BLOCKS_PER_REQUEST - len(found))):
-            if index in log:
-                found.append({"id": index, "block": _tuples(log[index])})
-    return {"log_length": view.get_meta("ledger_blocks", 0), "blocks": found, "archived_blocks": []}
+        for index in range(start, min(length_now, start + min(length, MAX_BLOCKS_PER_REQUEST - len(found)))):
+            block = _stored_block(view, index)
+            if block is not None:
+                found.append({"id": index, "block": _tuples(block)})
+    return {"log_length": length_now, "blocks": found, "archived_blocks": []}
