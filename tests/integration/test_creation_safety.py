@@ -319,6 +319,12 @@ def test_provision_killed_four_times_then_run_leaves_no_orphan(net, tmp_path):
         time.sleep(rng.uniform(3.0, 8.0))
         _kill_tree(proc.pid)
         proc.wait()
+        # Right after the kill, the registry (YAML file and journal) reads, and every canister
+        # on localnet is in it: by id, or by the specified id its creating entry recorded first.
+        recorded = set()
+        for entry in factory.entries().values():
+            recorded.update(filter(None, (entry.get("canister_id"), entry.get("specified_id"))))
+        assert {c["id"] for c in factory.canisters()} <= recorded, "a killed run lost a registry entry"
     net.faults(clear=True)
     run = factory.play("provision.yml", inventory, forks=10)
     assert run.rc == 0, run.explain()

@@ -190,13 +190,10 @@ class Factory:
         return path
 
     def entries(self):
-        """The registry entries (host name -> variables); empty before the first write."""
-        try:
-            with open(self.registry, encoding="utf-8") as handle:
-                doc = yaml.safe_load(handle) or {}
-        except FileNotFoundError:
-            return {}
-        return ((doc.get("all") or {}).get("children") or {}).get("canisters", {}).get("hosts") or {}
+        """The registry entries (host name -> variables), the journal's included; empty before the first write."""
+        from registry import Registry
+
+        return Registry(self.registry).read().entries
 
     def update_calls(self):
         """Update calls localnet has answered so far."""
