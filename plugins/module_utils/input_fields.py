@@ -163,7 +163,7 @@ def registry_file(path, field="registry"):
     """A registry path that can be written, whose current content (if any) is a valid registry."""
     writable_path(path, field)
     try:
-        Registry(path).read()
+        Registry(path).check()
     except RegistryError as exc:
         raise InputError(field, str(exc)) from None
     except OSError as exc:

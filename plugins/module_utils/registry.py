@@ -176,6 +176,8 @@ class RegistryData:
             entry = self.entries.get(name)
             if entry != self._touched[name]:
                 changed.append((name, entry))
+            elif entry is not None:
+                self.entries[name] = self._touched[name]  # ours again, not the caller's equal copy
         return changed
 
     def _touch(self, name):
@@ -271,6 +273,10 @@ def add_event(entry, action, result, identity=None, **details):
     return entry
 
 
+# Registry.check()'s parse by path, for the next read() of the same registry in this process.
+_CHECKED = {}
+
+
 class _Snapshot:
     """A consistent view of the YAML file and the journal records after it."""
 
@@ -307,10 +313,22 @@ class Registry:
         compaction replaces the YAML file; a compaction between reading the two is seen (the
         file is another one then) and the read starts again.
         """
+        return self._consistent(_CHECKED.pop(self.path, None)).data
+
+    def check(self):
+        """Parse the registry to prove it readable (RegistryError if not).
+
+        The next ``read()`` of this path in this process takes over the parse (and reads only
+        what the journal added since), so checking a big registry before using it costs one parse.
+        """
+        _CHECKED[self.path] = self._consistent()
+
+    def _consistent(self, base=None):
         for _ in range(READ_ATTEMPTS):
-            snapshot = self._snapshot()
+            snapshot = self._snapshot(base)
             if snapshot is not None:
-                return snapshot.data
+                return snapshot
+            base = None
         raise RegistryError(f"{self.path}: the registry was compacted {READ_ATTEMPTS} times while it was read; "
                             "try again")
 
@@ -376,14 +394,7 @@ class Registry:
         returns), so a no-op transaction writes nothing; ``write=False`` (check mode) never writes.
         """
         with self._locked():
-            snapshot = None
-            for _ in range(READ_ATTEMPTS):
-                snapshot = self._snapshot(self._cache)
-                if snapshot is not None:
-                    break
-            if snapshot is None:
-                raise RegistryError(f"{self.path}: the registry file keeps changing while locked; "
-                                    "is something writing it without the lock?")
+            snapshot = self._consistent(self._cache)
             self._cache = None  # the block changes the data: trust it again only once written
             data = snapshot.data
             data.begin()
@@ -431,10 +442,7 @@ class Registry:
         with self._locked():
             if not os.path.exists(self.journal.path):
                 return False
-            snapshot = None
-            while snapshot is None:
-                snapshot = self._snapshot(self._cache)
-            self._cache = self._compact_locked(snapshot.data)
+            self._cache = self._compact_locked(self._consistent(self._cache).data)
         return True
 
     def _compact_locked(self, data):

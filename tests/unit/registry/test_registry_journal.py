@@ -274,3 +274,25 @@ def test_a_writer_killed_mid_run_loses_no_acknowledged_entry(tmp_path):
     registry.compact()
     hosts = _yaml_hosts(path)
     assert acknowledged | {"after"} <= set(hosts)
+
+
+def test_a_checked_parse_is_taken_over_by_the_next_read_and_sees_later_changes(tmp_path, monkeypatch):
+    """check() parses once; the next read() of the path reuses that parse, yet still sees what
+    was journaled or compacted after the check."""
+    path = str(tmp_path / "registry.yml")
+    _put(Registry(path), "a")
+    Registry(path).check()
+    _put(Registry(path), "b")
+    parses = []
+    real_parse = Registry._parse  # pylint: disable=protected-access
+    monkeypatch.setattr(Registry, "_parse", lambda self, text: parses.append(1) or real_parse(self, text))
+    assert set(Registry(path).read().entries) == {"a", "b"}
+    assert not parses, "the read parsed the file the check had parsed"
+    Registry(path).check()
+    Registry(path).compact()
+    _put(Registry(path), "c")
+    assert set(Registry(path).read().entries) == {"a", "b", "c"}
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("  : [broken\n")
+    with pytest.raises(RegistryError, match="not valid YAML"):
+        Registry(path).check()
