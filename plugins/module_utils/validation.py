@@ -13,6 +13,8 @@ failure is an ``InputError`` whose text is one line: ``<field>: <what is wrong>;
 
 from __future__ import annotations
 
+import collections
+
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import normalize
@@ -280,7 +282,8 @@ def fleet(params):
     nat(params.get("workers"), "workers", minimum=1, maximum=256)
     specs = params.get("canisters") or []
     names = [s.get("name") for s in specs]
-    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
+    counts = collections.Counter(str(n) for n in names)  # names.count() per name was O(N^2)
+    duplicates = sorted(n for n, count in counts.items() if count > 1)
     if duplicates:
         raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
     common = {k: params.get(k) for k in ("network",) if k in params}
