@@ -42,6 +42,8 @@ options:
       - Registry files to read. Relative paths are relative to this configuration file.
       - Each may be a template, e.g. C({{ lookup('env', 'ICP_REGISTRY') or 'registry.yml' }}).
       - A file that does not exist yet is an empty registry.
+      - The changes in the journal beside a file (C(<file>.journal), left by a run that was killed
+        or is still going) are read too.
     type: list
     elements: path
     env:

@@ -20,9 +20,11 @@ description:
   - When the install fails on a canister created by this run, the canister is deleted (unless
     O(canisters[].keep_failed)), and its registry entry is marked C(failed) with the error and without
     the canister id. The other canisters go on; the task fails at the end and lists the failures.
-  - Registry changes are written by group commit under the registry lock. A C(creating) entry with its
+  - Registry changes are written by group commit under the registry lock, appended to the registry's
+    journal (so a write costs what it changes, not the size of the registry). A C(creating) entry with its
     deduplication key is on disk before its create call, and a canister id as soon as it is known, so a
-    crash never loses a canister; other changes go with the next write or at the end of the run.
+    crash never loses a canister; other changes go with the next write or at the end of the run, when
+    the journal is folded into the registry file.
   - Reads use C(canister_status) as a query, so a converged fleet makes no update calls and does not
     rewrite the registry.
 author:

@@ -12,8 +12,10 @@ version_added: 0.1.0
 description:
   - The registry is a YAML Ansible inventory; every canister is a host in group C(canisters) and in
     C(<template>_canisters).
-  - Every change is one transaction under an exclusive lock with an atomic replace of the file, so
-    many forks writing at once lose nothing.
+  - Every change is one transaction under an exclusive lock that appends the changed entries to the
+    journal C(<path>.journal) beside the file (fsync'd), so many forks writing at once lose nothing.
+    The journal is folded into the file by an atomic replace when it has grown as big as the file and
+    when the module ends; readers (the inventory plugin, every module) read the file and the journal.
   - O(state=absent) keeps a tombstone (C(status=deleted)) unless O(purge=true).
   - Each entry keeps a bounded history of events in C(events), the factory's audit log. Every
     change of an entry appends one (time, action, identity, result); O(event) records a given
