@@ -15,8 +15,8 @@ the design aims at: playbook <= 0.5x the icp-cli loop, rerun <= 1.25x the ping p
     .venv/bin/python bench/provision.py --n 50 200 1000
 
 sweeps fleet sizes instead (a fresh localnet each, no icp-cli loop): the first run's time per
-canister and its ratio to the smallest fleet's (aim <= 1.2x), and the rerun against the ping
-floor (aim <= 1.5x at 1,000).
+canister and its ratio to the smallest fleet's (aim <= 1.2x), the same for CPU (playbook, module
+and localnet), and the rerun against the ping floor (aim <= 1.5x at 1,000).
 """
 import argparse
 import os
@@ -91,9 +91,19 @@ def ping_floor(factory, inventory, forks):
     return wall
 
 
+def process_cpu(pid):
+    """CPU seconds (user + system) that process ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sweep(sizes, forks):
-    """Provision fleets of each size on a fresh localnet; print per-canister time and rerun ratio."""
-    base = None
+    """Provision fleets of each size on a fresh localnet; print per-canister time and rerun ratio.
+
+    Besides wall time, the CPU per canister (the playbook with its module, and localnet) is
+    printed: on a shared machine it moves less with the load than wall time does."""
+    base = base_cpu = None
     print(f"provision.yml per fleet size (batch path, cycles ledger funding, forks {forks})")
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-sweep-") as workdir, LocalnetProcess() as net:
@@ -101,14 +111,17 @@ def sweep(sizes, forks):
             net.mint(factory.principal, 10**18)
             inventory = factory.inventory("bench.yml", users(n, prefix="s"))
             extra = {"canister_funding": "cycles_ledger"}
-            first, wall, _ = measured(lambda: factory.play("provision.yml", inventory, extra, forks))
+            net_cpu = process_cpu(net.proc.pid)
+            first, wall, cpu = measured(lambda: factory.play("provision.yml", inventory, extra, forks))
+            cpu += process_cpu(net.proc.pid) - net_cpu
             if first.rc != 0:
                 sys.exit(f"provision.yml failed at N={n}: {first.explain()}")
             again, re_wall, _ = measured(lambda: factory.play("provision.yml", inventory, extra, forks))
             floor = ping_floor(factory, inventory, forks)
-            per = wall / n * 1000
-            base = base or per
-            print(f"  N={n:5d}  first {wall:7.1f} s = {per:6.1f} ms/canister ({per / base:.2f}x N={sizes[0]})"
+            per, per_cpu = wall / n * 1000, cpu / n * 1000
+            base, base_cpu = base or per, base_cpu or per_cpu
+            print(f"  N={n:5d}  first {wall:7.1f} s = {per:6.1f} ms/canister ({per / base:.2f}x N={sizes[0]}),"
+                  f" CPU {per_cpu:6.1f} ms/canister ({per_cpu / base_cpu:.2f}x)"
                   f"  rerun {re_wall:5.1f} s = {re_wall / floor:.2f}x ping ({floor:.1f} s)"
                   f"  changed={again.total('changed')}")
 
