@@ -301,7 +301,7 @@ class Registry:
             raise RegistryError("the registry needs the Python library PyYAML")
         self.path = os.path.abspath(os.path.expanduser(path))
         self.lock_path = self.path + ".lock"
-        self.journal = Journal(self.path + ".journal")
+        self.journal = Journal(self.path + ".journal", like=self.path)
         self.compact_bytes = COMPACT_MIN_BYTES if compact_bytes is None else compact_bytes
         # The state after this object's last transaction; the next one reads only what changed.
         self._cache = None

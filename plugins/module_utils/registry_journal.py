@@ -84,8 +84,10 @@ def fsync_directory(directory):
 class Journal:
     """The journal file of one registry."""
 
-    def __init__(self, path):
+    def __init__(self, path, like=None):
         self.path = path
+        # A new journal gets the permissions of this file (the registry's), as compaction keeps them.
+        self.like = like
 
     def identity(self):
         """``(dev, inode)`` of the journal now, or None when there is none."""
@@ -144,6 +146,11 @@ class Journal:
         created = not os.path.exists(self.path)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:
+            if created and self.like:
+                try:
+                    os.fchmod(fd, os.stat(self.like).st_mode & 0o777)
+                except FileNotFoundError:
+                    pass
             self._cut_torn_tail(fd)
             payload = "".join(lines).encode("utf-8")
             view = memoryview(payload)

@@ -57,6 +57,14 @@ def test_a_change_is_appended_and_every_reader_sees_it(tmp_path):
     assert _yaml_hosts(path)["first"]["status"] == "active"
 
 
+def test_the_journal_has_the_registry_files_permissions(tmp_path):
+    path = str(tmp_path / "registry.yml")
+    _put(Registry(path), "a")
+    os.chmod(path, 0o600)
+    _put(Registry(path), "b")
+    assert os.stat(path + ".journal").st_mode & 0o777 == 0o600
+
+
 def test_a_no_op_transaction_writes_nothing(tmp_path):
     path = str(tmp_path / "registry.yml")
     registry = Registry(path)
