@@ -34,16 +34,18 @@ _last_created_at = [0]
 _PROBE_CANISTER = "um5iw-rqaaa-aaaaq-qaaba-cai"  # the cycles ledger: mapped by every network
 
 
-def resolve_funding(funding, network):
-    """``provisional`` or ``cycles_ledger`` for option ``funding`` on ``network``; raises
-    InputError for provisional creation on mainnet (it does not exist there)."""
+def resolve_funding(funding, network, field="funding", what="creation"):
+    """``provisional`` or ``cycles_ledger`` for a funding option (``funding`` of a creation,
+    ``source`` of a top-up) on ``network``: ``auto`` is provisional on local networks and the
+    cycles ledger elsewhere; raises InputError naming ``field`` for provisional ``what`` on
+    mainnet (it does not exist there)."""
     _url, loopback, mainnet = resolve_network(network)
     funding = funding or "auto"
     if funding == "auto":
         return "provisional" if loopback else "cycles_ledger"
     if funding == "provisional" and mainnet:
-        raise InputError("funding", "provisional creation exists only on local networks; use "
-                         "funding: cycles_ledger (or auto) on mainnet")
+        raise InputError(field, f"provisional {what} exists only on local networks; use "
+                         f"{field}: cycles_ledger (or auto) on mainnet")
     return funding
 
 

@@ -119,7 +119,9 @@ CYCLES_CASES = [
     ("cycles-canister-bogus", "ic_cycles", {"canister_id": "bogus", "amount": 1}, "canister_id:"),
     ("cycles-canister-empty", "ic_cycles", {"canister_id": "", "amount": 1}, "canister_id:"),
     ("cycles-provisional-mainnet", "ic_cycles", {"canister_id": "{existing_id}", "amount": 1, "network": "ic",
-                                                 "root_key": None}, "source:"),
+                                                 "source": "provisional", "root_key": None}, "source:"),
+    ("cycles-source-bogus", "ic_cycles", {"canister_id": "{existing_id}", "amount": 1, "source": "bogus"},
+     "source:"),
     ("cycles-name-unknown", "ic_cycles", {"registry": "{registry}", "name": "ghost", "amount": 1}, "name:"),
     ("cycles-management", "ic_cycles", {"canister_id": "aaaaa-aa", "amount": 1}, "canister_id:"),
 ]
