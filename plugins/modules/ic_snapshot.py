@@ -19,7 +19,7 @@ description:
     one, downloads it, and deletes the snapshot it took. With O(if_changed) a backup whose state
     equals the newest one in O(dest) is not kept. O(keep) and O(older_than) then prune O(dest).
   - With O(if_changed), V(downloaded) first asks by query alone whether anything changed since the
-    newest backup: when the canister's module hash, its canister version (C(canister_status),
+    newest backup. When the canister's module hash, its canister version (C(canister_status),
     which goes up with every update, timer, callback and management change) and its template's
     C(state_version) (C(get_info)) equal those the newest backup's manifest recorded, it takes no
     snapshot and makes no update call. A template without C(state_version) is snapshotted and
