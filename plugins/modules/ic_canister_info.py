@@ -45,7 +45,7 @@ options:
   template_report:
     description:
       - Also read the template's own report from its C(get_info) query (no update call), that is its fullest
-        quota (RV(canisters[].report.capacity)) and state version, and how full the canister is
+        quota (C(capacity) of RV(canisters[].report)) and state version, and how full the canister is
         (RV(canisters[].fullness), the larger of memory against C(wasm_memory_limit) and that quota).
       - A canister without such a report (another template, an older version, stopped) gets a null
         RV(canisters[].report), and its fullness comes from memory alone.
