@@ -17,6 +17,8 @@ every state-changing update, install and upgrade) proves that no write slipped i
 snapshot and that read: the key is kept only when ``state_version`` read before the stop equals
 the one read after the restart. A canister whose template has no ``state_version`` gets no key and
 is snapshotted on every run (its state is compared with the newest backup's afterwards).
+``memory_size`` is not part of the key: it also counts snapshots and canister history, which the
+backup itself changes, so it would say "changed" for an unchanged canister.
 """
 
 from __future__ import annotations
