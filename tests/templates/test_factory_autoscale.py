@@ -3,13 +3,22 @@ localnet's clock) reads each child's memory, and when the newest canister of an 
 of a template is past the template's scale_at, it creates the next shard - exactly one per
 index, never past max_shards, nothing below the threshold."""
 import concurrent.futures
+import json
+import os
+import subprocess
+import sys
 
 import pytest
+import yaml
 
 from template_canister import TemplateCanister  # noqa: F401  (skips without localnet/client)
 from factory_support import Factory, err, ok
 from ic.identity import Ed25519Identity
+from ic.principal import Principal
 from localnet.testing import wait_until
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+from factory.harness import BIN, Factory as Operator  # noqa: E402  (identity file and collection path)
 
 INTERVAL = 300  # the factory's default maintenance_interval_seconds
 
@@ -45,7 +54,7 @@ def tick(net, factory):
     wait_until(lambda: factory.admin("get_metrics")["last_maintenance"] != before, timeout=60, interval=0.2)
 
 
-def test_the_timer_adds_one_shard_per_full_newest_canister_up_to_max_shards(factory, callers, net):
+def test_the_timer_adds_one_shard_per_full_newest_canister_up_to_max_shards(factory, callers, net, tmp_path):
     assert ok(set_template_policy(factory, "memory", scale_at=80, max_shards=3, autoscale=True)) is None
     assert factory.admin("get_template_policy", "memory")["max_shards"] == 3
     alice, bob = Ed25519Identity.generate(), Ed25519Identity.generate()
@@ -90,6 +99,27 @@ def test_the_timer_adds_one_shard_per_full_newest_canister_up_to_max_shards(fact
     fill(callers, members[2]["canister_id"], 95)
     tick(net, factory)
     assert len(family(factory, alice.sender)) == 3
+    assert_inventory_groups_the_family(factory, callers, net, tmp_path, alice.sender, [m["canister_id"] for m in members])
+
+
+def assert_inventory_groups_the_family(factory, callers, net, tmp_path, owner, ids):
+    """The registry inventory's factory source puts the family in group memory_shards_<owner>."""
+    op = Operator(net, tmp_path)
+    assert ok(factory.admin("set_admins", [callers.operator.sender, Principal.from_text(op.principal)])) is None
+    config = tmp_path / "fleet.icp_registry.yml"
+    config.write_text(yaml.safe_dump({"plugin": "icp.canister_factory.registry", "registries": ["registry.yml"],
+                                      "factory": factory.id.to_text(), "network": net.url,
+                                      "root_key": net.root_key_hex, "identity": op.identity}))
+    proc = subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", str(config), "--list"], cwd=tmp_path,
+                          env=op.env(), capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = json.loads(proc.stdout, object_hook=lambda o: o["__ansible_unsafe"] if set(o) == {"__ansible_unsafe"} else o)
+    names = [f"memory-{i.to_text()}" for i in ids]
+    group = "memory_shards_" + owner.to_text().replace("-", "_")
+    assert sorted(found[group]["hosts"]) == sorted(names)
+    hostvars = found["_meta"]["hostvars"]
+    assert [(hostvars[n].get("shard_of"), hostvars[n].get("shard_index")) for n in names] == [
+        (None, None), (names[0], 1), (names[0], 2)]
 
 
 def test_autoscaling_fields_are_checked(factory):
