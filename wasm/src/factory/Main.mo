@@ -559,11 +559,10 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     var created = 0;
     var errors = 0;
     for ((id, s) in seen.values()) {
-      let ?c = registry.children.get(id) else return (created, errors);
-      switch (Autoscale.due(ctx, c, s)) {
-        case null {};
-        case (?due) {
-          let ?version = Templates.current(store, c.canister_type) else return (created, errors);
+      let child = registry.children.get(id);
+      let due = switch child { case (?c) Autoscale.due(ctx, c, s); case null null };
+      switch (child, due, Templates.current(store, switch child { case (?c) c.canister_type; case null "" })) {
+        case (?c, ?due, ?version) {
           if (not withinRate(me())) {
             event(me(), "shard_created", ?c.canister_id, #Warning, ?"rate limit reached; the next maintenance run tries again");
             return (created, errors + 1);
@@ -590,6 +589,7 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
             };
           };
         };
+        case _ {}; // not due, or its template has no current version
       };
     };
     (created, errors);
