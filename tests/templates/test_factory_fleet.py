@@ -97,7 +97,7 @@ def settled(factory):
 def test_a_fleet_run_refuses_a_second_start_is_cancelled_cleanly_and_outlives_a_factory_upgrade(callers):
     factory = Factory(callers)
     factory.register("user-0.1.0", template="user", version="0.1.0")
-    owners = [Ed25519Identity.generate() for _ in range(8)]
+    owners = [Ed25519Identity.generate() for _ in range(10)]
     ids = [ok(factory.admin("create_user_canister", o.sender)) for o in owners]
     factory.register("user", current=False)
     run = {"template": "user", "version": "0.2.0", "batch_size": 1, "max_failures": 0}
