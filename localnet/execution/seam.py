@@ -225,9 +225,10 @@ class LocalnetEngine(CallRouting):
         cid = canister.id.raw
         data = canister.certified_data
 
+        certifier = self.node.certifier_of(self.node.topology.subnets[canister.subnet])
+
         def certificate():
-            return self.node.certifier.certificate(
-                {b"canister": {cid: {b"certified_data": data}}})
+            return certifier.certificate({b"canister": {cid: {b"certified_data": data}}})
         result = self.engine.run(state, Message(
             "query", message.method, message.arg, message.caller.raw, time_ns=now,
             replicated=False, data_certificate=certificate))
