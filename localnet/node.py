@@ -46,8 +46,12 @@ class Node:
         self.store = Store(state_dir)
         self.keys = Keys.load_or_create(self.store)
         self.clock = Clock(self.store.get_meta("clock_offset", 0))
-        self.topology = Topology(self.keys, self.store, self.clock, subnets)
-        self._check_subnets()
+        try:
+            self.topology = Topology(self.keys, self.store, self.clock, subnets)
+            self._check_subnets()
+        except ValueError:
+            self.store.close()
+            raise
         self._certifiers = [Certifier(s, self.clock, lambda fmt, s=s: self.topology.delegation(s, fmt))
                             for s in self.topology.subnets]
         self.certifier = self._certifiers[0]

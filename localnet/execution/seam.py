@@ -63,7 +63,8 @@ class LocalnetEngine(CallRouting):
         # last saved bytes), so the cache stays small; others reload from their blobs.
         self.engine = ExecutionEngine(
             cache_dir=cache_dir, root_key=node.keys.root_key_der,
-            subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
+            subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED,
+            subnet_of=lambda raw: node.subnet_of(Principal(raw)).subnet_id.raw)
         self._cache = _Cache(self.engine, self.engine.max_live)
         self.query_stats = QueryStats()
         self.init_routing()

@@ -254,3 +254,63 @@ def test_a_canister_on_the_second_subnet_calls_the_root_subnet(net, subnets, use
 def ledger_deposit_types():
     from ic.cycles_ledger import ledger_interface
     return ledger_interface().method("deposit").args
+
+
+SUBNET_SELF_WAT = r"""(module
+  (import "ic0" "subnet_self_size" (func $size (result i32)))
+  (import "ic0" "subnet_self_copy" (func $copy (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory 1)
+  (func (export "canister_query subnet")
+    (call $copy (i32.const 0) (i32.const 0) (call $size))
+    (call $append (i32.const 0) (call $size))
+    (call $reply)))"""
+
+
+def test_subnet_self_names_the_canisters_own_subnet(net, subnets, user):
+    import wasmtime
+
+    _identity, agent, mgmt = user
+    wasm = wasmtime.wat2wasm(SUBNET_SELF_WAT)
+    for subnet, specified in ((subnets[0], None), (subnets[1], _in_second(subnets, 0xF0000))):
+        cid = mgmt.provisional_create_canister_with_cycles(amount=10 ** 12, specified_id=specified)
+        mgmt.install_code(cid, wasm)
+        assert agent.query(cid, "subnet", b"") == _pid(subnet["id"]).raw
+
+
+def test_a_store_from_before_subnets_is_migrated(tmp_path):
+    """Stores made before the ``subnet`` column get it (every canister on the root subnet); a
+    store with canisters on subnet 2 refuses to be served with one subnet."""
+    import sqlite3
+
+    from localnet.node import Node
+
+    node = Node(str(tmp_path))
+    node.close()
+    db = sqlite3.connect(str(tmp_path / "state.sqlite3"))
+    rows = db.execute("SELECT id, record FROM canisters").fetchall()
+    db.executescript("DROP TABLE canisters; CREATE TABLE canisters "
+                     "(id BLOB PRIMARY KEY, record BLOB NOT NULL);")
+    db.executemany("INSERT INTO canisters VALUES (?, ?)", rows)
+    db.commit()
+    db.close()
+    node = Node(str(tmp_path), subnets=2)
+    assert {c.subnet for c in node.store.canisters.values()} == {0} and len(rows) == 2
+    assert node.subnet_of(LEDGER) is node.topology.root
+    second = node.topology.subnets[1]
+    cid = Principal.from_canister_index(Principal(second.ranges[0][0]).canister_index() + 0xC0000)
+    arg = candid.encode(DID.arg_types("provisional_create_canister_with_cycles"),
+                        [{"amount": None, "settings": None, "specified_id": cid,
+                          "sender_canister_version": None}])
+    from localnet.canisters import Message
+    assert node.execute(Message(Principal.management(), "provisional_create_canister_with_cycles",
+                                arg, Principal.anonymous())).replied
+    assert node.store.get(cid).subnet == 1
+    node.close()
+    with pytest.raises(ValueError, match="--subnets 2"):
+        Node(str(tmp_path))
+    reopened = Node(str(tmp_path), subnets=2)
+    assert reopened.store.get(cid).subnet == 1
+    assert reopened.topology.subnets[1].subnet_id == second.subnet_id   # keys survive restarts
+    reopened.close()
