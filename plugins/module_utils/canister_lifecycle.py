@@ -23,7 +23,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.registry impo
     EVENT_CREATE, EVENT_DELETE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RESULT_STARTED, add_event, now_iso)
 from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download
 from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import (
-    FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding)
+    FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding, subnet_ranges)
 from ansible_collections.icp.canister_factory.plugins.module_utils.reclaim import Reclaim, drain
 from ansible_collections.icp.canister_factory.plugins.module_utils.unknown_outcomes import (
     PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, refunded_or, too_old_message)
@@ -113,6 +113,8 @@ class CanisterLifecycle:
             raise InputError("name", f"registry entry {params['name']!r} points at canister "
                              f"{entry['canister_id']}, which does not exist; remove the entry with "
                              "ic_registry (state=absent) to create a new canister")
+        if params.get("subnet"):
+            subnet_ranges(self.agent, params["subnet"])  # an unknown subnet fails here, also in check mode
         self.diff.add("state", "absent", "present")
         self.result["changed"] = True
         if self.check_mode:

@@ -95,7 +95,7 @@ def pick_free_specified_id(agent, subnet=None, rng=random.SystemRandom()):
     start of a range, so a drawn id never meets an allocated one. A provisional creation at
     that id lands on the subnet whose range holds it."""
     if subnet:
-        ranges = _subnet_ranges(agent, Principal.coerce(subnet, field="subnet"))
+        ranges = subnet_ranges(agent, subnet)
     else:
         ranges = agent.subnet_for(_PROBE_CANISTER).ranges
     spans = [(Principal(lo).canister_index(), Principal(hi).canister_index()) for lo, hi in ranges]
@@ -112,7 +112,11 @@ def pick_free_specified_id(agent, subnet=None, rng=random.SystemRandom()):
     raise InputError("specified_id", "found no free canister id in the network's range; give specified_id")
 
 
-def _subnet_ranges(agent, subnet):
+def subnet_ranges(agent, subnet):
+    """The canister ranges of ``subnet`` from its certified state; InputError naming ``subnet``
+    when the network has no such subnet (checked before any creation, so that the cycles
+    ledger's refusal never costs its two fees)."""
+    subnet = Principal.coerce(subnet, field="subnet")
     try:
         return agent.subnet_by_id(subnet).ranges
     except TransportError as exc:
