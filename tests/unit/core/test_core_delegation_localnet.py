@@ -81,21 +81,15 @@ def test_a_delegation_older_than_30_days_is_refused(node):
                            max_age_ns=lenient, now_ns=issued + 31 * DAY_NS)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_pruned_ranges_are_an_error_not_a_pass(node, fmt):
+@pytest.mark.parametrize("fmt, kept, error", [
+    ("flat", "public_key", "no canister ranges"),       # ranges pruned: not a pass
+    ("sharded", "public_key", "no canister ranges"),
+    ("flat", "canister_ranges", "unknown")])            # key pruned: unknown, not absent
+def test_pruned_delegation_paths_are_errors(node, fmt, kept, error):
     cert, cid = _cert(node, fmt)
     sid = node.topology.subnets[1].subnet_id.raw
-    hidden = prune(_parent(cert).tree, [["time"], ["subnet", sid, "public_key"]])
-    with pytest.raises(CertificateError, match="no canister ranges"):
-        verify_certificate(_with_parent(cert, hidden), node.keys.root_key_der,
-                           effective_canister_id=cid)
-
-
-def test_a_pruned_subnet_key_is_unknown_not_absent(node):
-    cert, cid = _cert(node, "flat")
-    sid = node.topology.subnets[1].subnet_id.raw
-    hidden = prune(_parent(cert).tree, [["time"], ["subnet", sid, "canister_ranges"]])
-    with pytest.raises(CertificateError, match="unknown"):
+    hidden = prune(_parent(cert).tree, [["time"], ["subnet", sid, kept]])
+    with pytest.raises(CertificateError, match=error):
         verify_certificate(_with_parent(cert, hidden), node.keys.root_key_der,
                            effective_canister_id=cid)
 
