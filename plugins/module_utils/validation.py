@@ -108,9 +108,9 @@ def canister(params, prefix=""):
         if params.get("cycles") is None and params.get("state") != "absent":
             raise InputError(prefix + "cycles", "required with funding=cycles_ledger (the amount "
                              "to spend on the new canister)")
-    elif params.get("subnet"):
-        raise InputError(prefix + "subnet", "only with funding=cycles_ledger; remove it or "
-                         "set funding: cycles_ledger")
+    elif params.get("subnet") and params.get("specified_id"):
+        raise InputError(prefix + "subnet", "give subnet or specified_id, not both (a specified "
+                         "id lands on the subnet whose range holds it)")
     if params.get("last_snapshot_dir"):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
     if params.get("reclaim_to"):
