@@ -10,8 +10,8 @@ Mixed into an ``ICModule`` subclass.
 from __future__ import annotations
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args, validation
-from ansible_collections.icp.canister_factory.plugins.module_utils.chunk_store import ChunkStore
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.chunk_store import ChunkStore
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
@@ -149,8 +149,8 @@ class CodeInstall:
                                        "wasm_module": module.bytes_installed, "arg": arg,
                                        "sender_canister_version": None})
         else:
-            store = ChunkStore(self.mgmt, principal)
-            store.install(principal, module, arg, install_mode)
+            store = ChunkStore(self.client, principal)
+            store.install(principal, module.bytes_installed, arg, install_mode, module.sha256)
             store.clear()
 
     def _verify(self, canister_id):

@@ -217,7 +217,7 @@ class Fleet:
         # The fleet and its steps (run with parent=self) read and write through it.
         self._shared_registry = self.fleet_registry
         started = time.monotonic()
-        self.chunk_source = None if self.check_mode else SharedStore(self.mgmt, self._mark_store,
+        self.chunk_source = None if self.check_mode else SharedStore(self.client, self._mark_store,
                                                                      self._recovered_store())
         results = []
         try:
