@@ -15,6 +15,7 @@ import threading
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.chunk_store import ChunkStore
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils.registry import RegistryError
 
 
 class SharedStore:
@@ -79,6 +80,10 @@ class SharedStore:
                 except ICError as exc:
                     errors.append(f"{name}: emptying its chunk store failed: {exc}")
                     continue
-            self.mark(name, False)
+            try:
+                self.mark(name, False)
+            except RegistryError as exc:
+                # The next run finds the mark, lists an empty store and clears the mark then.
+                errors.append(f"{name}: removing its chunk_store mark failed: {exc}")
         self._used.clear()
         return errors
