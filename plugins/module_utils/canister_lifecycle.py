@@ -64,6 +64,9 @@ class CanisterLifecycle:
     mutually_exclusive = [["canister_id", "name"]]
     required_by = {"name": "registry"}
 
+    # The canister_status the run ended with (None when the canister does not exist).
+    last_status = None
+
     def run(self):
         """Converge one canister to the module's parameters."""
         self.wanted = normalize(self.params.get("settings"))
@@ -86,6 +89,7 @@ class CanisterLifecycle:
             status = self._converge_run_state(canister_id, status)
             self.subnet = self._subnet_of(canister_id, status)
             self._record(canister_id, status, entry, created)
+        self.last_status = status
         self._report(canister_id, status, created)
 
     def _subnet_of(self, canister_id, status):

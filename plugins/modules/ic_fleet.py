@@ -17,6 +17,11 @@ description:
     M(icp.canister_factory.ic_canister) and M(icp.canister_factory.ic_code).
   - The canisters are handled concurrently by O(workers) threads that share one agent, identity and
     root key, so a fleet costs one module run instead of several per canister.
+  - Each module is sent once per run - uploaded (C(upload_chunk), once per distinct chunk) into the
+    Wasm chunk store of the first canister to be installed - and every canister is installed from
+    there with C(install_chunked_code). That canister's registry entry is marked C(chunk_store)
+    before the upload, so a run after a crash installs from the chunks already stored; the store
+    is emptied (C(clear_chunk_store)) and the mark removed at the end of the run.
   - When the install fails on a canister created by this run, the canister is deleted (unless
     O(canisters[].keep_failed)), and its registry entry is marked C(failed) with the error and without
     the canister id. The other canisters go on; the task fails at the end and lists the failures.
