@@ -25,6 +25,7 @@ from .store import Store
 
 MANAGEMENT = Principal.management()
 _PRUNE_EVERY = 256
+SYNC_CALL_TIMEOUT = 10.0
 TIMER_INTERVAL = 0.2
 log = logging.getLogger("localnet.node")
 
@@ -32,7 +33,7 @@ log = logging.getLogger("localnet.node")
 class Node:
     """A single-node, single-subnet IC network over a state directory."""
 
-    def __init__(self, state_dir, clean=False, reply_shape="spec"):
+    def __init__(self, state_dir, clean=False, reply_shape="spec", sync_call_timeout=SYNC_CALL_TIMEOUT):
         if clean:
             for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm",
                          "root_key.hex"):
@@ -42,6 +43,8 @@ class Node:
         self.state_dir = state_dir
         # The management replies' shape: an older replica's, the spec's or a newer one's.
         self.reply_shape = reply_shape
+        # How long a v3/v4 call waits for its answer before the 202 (the replica's ingress timeout).
+        self.sync_call_timeout = float(sync_call_timeout)
         self.store = Store(state_dir)
         self.keys = Keys.load_or_create(self.store)
         self.clock = Clock(self.store.get_meta("clock_offset", 0))
@@ -53,12 +56,12 @@ class Node:
         self.lock = threading.RLock()
         self.management = Management(self)
         self.engine = canisters.load_engine(self)
-        system_canisters.ensure(self.store, self.clock.canister_time_ns())
-        system_canisters.finish_held(self)
         self._calls_since_prune = 0
         self._answered_later = []   # (history entry, Outcome) to record once committed
         self._stopping = threading.Event()
         self._timers = None
+        system_canisters.ensure(self.store, self.clock.canister_time_ns())
+        system_canisters.resume_held(self)
 
     def start_timers(self, interval=TIMER_INTERVAL):
         """Fire due canister timers (``ic0.global_timer_set``) every ``interval`` seconds."""
@@ -130,15 +133,18 @@ class Node:
     def _run(self, entry, message):
         try:
             outcome = self.execute(message, entry)
-            while getattr(outcome, "resume", None) is not None:
-                outcome = self._resume(outcome, entry)
         except BaseException:
-            self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
-                                               reject_message="internal error in localnet"))
+            self._internal_error(entry)
             raise
-        if not outcome.pending:   # else a later round answers it (the entry stays processing)
+        if getattr(outcome, "resume", None) is not None:
+            self.finish_held(outcome.resume_after, entry, outcome.resume)
+        elif not outcome.pending:   # else a later round answers it (the entry stays processing)
             self._record_answer(entry, outcome)
         self._maybe_prune()
+
+    def _internal_error(self, entry):
+        self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
+                                           reject_message="internal error in localnet"))
 
     def _run_logged(self, entry, message):
         try:
@@ -190,21 +196,42 @@ class Node:
             outcome = canisters.deliver(self, tx, message)
         if entry is not None and _is_final(outcome):
             self.history.record(tx, entry, outcome)
+        elif entry is not None and getattr(outcome, "resume", None) is not None:
+            self.history.record_processing(tx, entry)
         tx.commit()
         return outcome
 
-    def _resume(self, held, entry):
-        """Finish a message whose execution waits (fault ``hold_cmc``); the call stays
-        ``processing`` meanwhile and other messages run."""
-        if self._stopping.wait(held.resume_after):
-            raise RuntimeError("localnet stopped while a call was held")
-        with self.lock:
-            tx = self.store.transaction()
-            outcome = held.resume(tx)
-            if _is_final(outcome):
-                self.history.record(tx, entry, outcome)
-            tx.commit()
-            return outcome
+    def finish_held(self, seconds, entry, resume):
+        """Run ``resume(tx)`` (a step whose execution waits: fault ``hold_cmc``) ``seconds`` from
+        now, in the background; meanwhile the call stays ``processing`` (persisted, so a restart
+        still knows it) and other messages run. Its answer is committed with the step's state
+        change. A localnet that stops first leaves the step to its next start."""
+        if seconds <= 0:
+            self._finish_held(entry, resume)
+            return
+        threading.Thread(target=self._finish_held_after, args=(seconds, entry, resume),
+                         name="localnet-held", daemon=True).start()
+
+    def _finish_held_after(self, seconds, entry, resume):
+        if not self._stopping.wait(seconds):
+            self._finish_held(entry, resume)
+
+    def _finish_held(self, entry, resume):
+        try:
+            with self.lock:
+                tx = self.store.transaction()
+                outcome = resume(tx)
+                if entry is not None:
+                    self.history.record(tx, entry, outcome)
+                tx.commit()
+                self._record_later_answers()
+        except Exception:  # noqa: BLE001 - the held call is answered, the server goes on
+            log.exception("finishing a held call failed")
+            if entry is not None:
+                self._internal_error(entry)
+            return
+        if entry is not None:
+            self._record_answer(entry, outcome)
 
     def _maybe_prune(self):
         self._calls_since_prune += 1
