@@ -176,6 +176,33 @@ def test_held_cmc_step_survives_a_localnet_kill(net, client):
     assert balance(again, me) == 3 * 10 ** 12 - 10 ** 12 - FEE
 
 
+def test_held_cmc_step_due_while_localnet_was_down_runs_at_start(net, client):
+    """A hold that ended while localnet was down: the step runs as localnet starts, before it
+    serves, and the original request is answered in its history."""
+    import threading
+
+    from ic import cbor
+    from localnet.client import MiniClient, outcome_of
+
+    me = client.identity.sender
+    net.mint(me, 2 * 10 ** 12)
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 2})
+    args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
+    content = client.content("call", CYCLES_LEDGER, "create_canister",
+                             candid.encode(LEDGER.arg_types("create_canister"), [args]))
+    request_id, body = cbor.request_id(content), client.envelope(content)
+    threading.Thread(target=lambda: _swallow(client.post, f"/api/v4/canister/{CYCLES_LEDGER}/call", body),
+                     daemon=True).start()
+    time.sleep(1)
+    net.kill()
+    time.sleep(1.5)
+    net.restart()
+    again = MiniClient(net.url, client.identity, net.root_key_der)
+    cert = again.read_state(CYCLES_LEDGER, [[b"request_status", request_id]])
+    made = candid.decode(outcome_of(cert, request_id), LEDGER.ret_types("create_canister"))[0]["Ok"]
+    assert ledger_call(again, "create_canister", args)["Err"]["Duplicate"]["canister_id"] == made["canister_id"]
+
+
 def test_icrc3_blocks_record_burns_refunds_and_chain(net, client):
     """icrc3_get_blocks: a creation is a burn with the create memo and tx.ts; a refused one is
     followed by a refund mint; each block's phash is the ICRC-3 hash of the one before."""
