@@ -1,0 +1,220 @@
+"""Crash safety of cycles-ledger creation (issue 12, points 1-3 under kills).
+
+``provision.yml`` creates canisters paid by the cycles ledger while localnet holds a step of
+the creation; the whole ansible-playbook tree (its workers call setsid) and localnet itself
+are SIGKILLed at the worst moments, localnet restarts on the same state, and later runs must
+settle every entry: exactly one canister per registry entry, no canister outside the registry,
+no entry left ``creating`` without its key, the ledger account charged once per canister with
+the amount recorded with the key (even though ``cycles`` changed between the runs).
+
+The module's localnet answers v3/v4 calls with 202 after 2 s (``--sync-call-timeout``; a replica
+waits ~10 s), so the agent falls back to polling the way it does on the IC.
+"""
+import os
+import time
+
+import pytest
+
+from factory.harness import Factory, users
+
+LEDGER = "um5iw-rqaaa-aaaaq-qaaba-cai"
+FEE = 100_000_000
+MINTED = 10 ** 14
+FIRST_CYCLES = 10 ** 12          # what the killed run asked for (recorded with the key)
+LATER_CYCLES = 2 * 10 ** 12      # what the operator asks for afterwards
+SYNC_CALL_TIMEOUT = 2
+
+
+@pytest.fixture(scope="module")
+def net():
+    """A localnet of this module (kills and faults must not disturb other tests)."""
+    from localnet.testing import LocalnetProcess
+
+    with LocalnetProcess(sync_call_timeout=SYNC_CALL_TIMEOUT) as process:
+        yield process
+
+
+@pytest.fixture()
+def factory(net, tmp_path):
+    """An operator with a fresh identity and MINTED cycles on the ledger."""
+    net.faults(clear=True)
+    made = Factory(net, tmp_path, identity_seed=os.urandom(32))
+    net.mint(made.principal, MINTED)
+    return made
+
+
+def _inventory(factory, names_prefix, count, cycles):
+    canisters = users(count, prefix=names_prefix)
+    for _template, hostvars in canisters.values():
+        hostvars.update(canister_funding="cycles_ledger", cycles=cycles)
+    return sorted(canisters), factory.inventory(f"{names_prefix}-{cycles}.yml", canisters)
+
+
+def _balance(factory):
+    return factory.net.admin("GET", f"balance?owner={factory.principal}")["balance"]
+
+
+def _wait(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _kill_playbook(proc):
+    """SIGKILL ansible-playbook with its forks and their setsid'ed workers, and wait until
+    none of them runs."""
+    workers = Factory.descendants(proc.pid)
+    Factory.kill(proc)
+    Factory.wait_group_gone(proc, 20, workers)
+
+
+def _unfinished_keys(factory, names):
+    """name -> (created_at_time, creation_cycles) of every entry, all of which must be
+    ``creating`` with a ledger key."""
+    entries = factory.entries()
+    keys = {}
+    for name in names:
+        entry = entries[name]
+        assert entry["status"] == "creating" and not entry.get("canister_id"), entry
+        assert entry["funding"] == "cycles_ledger" and entry["created_at_time"], entry
+        keys[name] = (entry["created_at_time"], entry["creation_cycles"])
+    return keys
+
+
+def _assert_settled(factory, names, keys):
+    """One canister per entry, none outside the registry, each entry's key reused, the account
+    charged exactly once per canister with the recorded amount."""
+    entries = factory.entries()
+    assert all(entries[n]["status"] == "active" and entries[n]["module_hash"] for n in names), entries
+    ids = [entries[n]["canister_id"] for n in names]
+    assert len(set(ids)) == len(names)
+    assert sorted(c["id"] for c in factory.canisters()) == sorted(ids), "a canister outside the registry"
+    assert not [n for n, e in entries.items() if e["status"] == "creating"]
+    assert all(entries[n].get("created_at_time") in (None, keys[n][0]) for n in names)
+    charged = sum(amount + FEE for _at, amount in keys.values())
+    assert _balance(factory) == MINTED - charged, "cycles burnt twice (or the changed amount used)"
+
+
+def test_playbook_and_localnet_killed_after_the_burn_before_the_cmc_answered(factory):
+    """The ledger has burnt and recorded three creations whose CMC step is held; the playbook
+    tree and localnet are killed then. After the restart the CMC step is still held: a run
+    meanwhile learns nothing definite (Duplicate without canister id) and keeps every key; once
+    the CMC has answered, a run adopts the three canisters."""
+    net = factory.net
+    names, first = _inventory(factory, "la", 3, FIRST_CYCLES)
+    held = 30
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": held, "count": None})
+    proc = factory.start("provision.yml", first)
+    started = time.monotonic()
+    _wait(lambda: _balance(factory) == MINTED - 3 * (FIRST_CYCLES + FEE), 60, "the three burns")
+    released = started + held + 1
+    _kill_playbook(proc)
+    net.kill()
+    keys = _unfinished_keys(factory, names)
+    assert all(amount == FIRST_CYCLES for _at, amount in keys.values())
+    net.restart()
+    assert factory.canisters() == []
+    _names, later = _inventory(factory, "la", 3, LATER_CYCLES)
+    meanwhile = factory.play("provision.yml", later)
+    assert time.monotonic() < released, "the run meant to meet the held step came too late"
+    assert meanwhile.rc != 0 and meanwhile.failed_hosts() == names, meanwhile.explain()
+    assert all("unknown" in message for message in meanwhile.messages()), meanwhile.messages()
+    assert _unfinished_keys(factory, names) == keys
+    assert factory.canisters() == [] and _balance(factory) == MINTED - 3 * (FIRST_CYCLES + FEE)
+    time.sleep(max(0.0, released - time.monotonic()))
+    settled = factory.play("provision.yml", later)
+    assert settled.rc == 0, settled.explain()
+    _assert_settled(factory, names, keys)
+
+
+def test_localnet_killed_after_the_cmc_created_the_canisters_before_the_reply(factory):
+    """The CMC step runs while the client cannot hear (its polls are refused), and localnet is
+    killed as soon as the canisters exist, with the playbook tree: the answers never reached
+    the client. The next run, with another ``cycles``, adopts them (Duplicate with canister id)."""
+    net = factory.net
+    names, first = _inventory(factory, "lb", 3, FIRST_CYCLES)
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 8, "count": None})
+    net.faults({"match": {"endpoint": "read_state", "sender": factory.principal}, "action": "http_503",
+                "count": None})
+    proc = factory.start("provision.yml", first)
+    _wait(lambda: len(factory.canisters()) == 3, 60, "the CMC creating the three canisters")
+    net.kill()
+    _kill_playbook(proc)
+    keys = _unfinished_keys(factory, names)
+    net.restart()
+    _names, later = _inventory(factory, "lb", 3, LATER_CYCLES)
+    settled = factory.play("provision.yml", later)
+    assert settled.rc == 0, settled.explain()
+    _assert_settled(factory, names, keys)
+
+
+def test_playbook_killed_while_its_creation_is_held_in_processing(factory):
+    """Point 1 under a kill: the ledger creation is accepted but held in ``processing``; the
+    playbook tree is killed, the next run creates with the recorded key, and the held call,
+    executed afterwards, is a duplicate of it: one canister, one burn."""
+    net = factory.net
+    names, first = _inventory(factory, "lc", 1, FIRST_CYCLES)
+    net.faults({"match": {"method": "create_canister", "sender": factory.principal},
+                "action": "hold_processing", "seconds": 20})
+    proc = factory.start("provision.yml", first)
+    calls = lambda: net.metrics()["by_method"].get(f"{LEDGER}.create_canister", 0)  # noqa: E731
+    before = calls()
+    _wait(lambda: calls() > before, 60, "the held creation call")
+    held_since = time.monotonic()
+    _kill_playbook(proc)
+    keys = _unfinished_keys(factory, names)
+    _names, later = _inventory(factory, "lc", 1, LATER_CYCLES)
+    settled = factory.play("provision.yml", later)
+    assert settled.rc == 0, settled.explain()
+    assert time.monotonic() - held_since < 20, "the held call ran before the rerun had created"
+    time.sleep(max(0.0, held_since + 21 - time.monotonic()))   # the held call has run now
+    _assert_settled(factory, names, keys)
+    again = factory.play("provision.yml", later)
+    assert again.rc == 0 and again.total("changed") == 0, again.explain()
+
+
+# ----- hold_processing answers a sync call the way a replica does -----------------------------
+
+def _signed_create(client):
+    from ic import candid
+    from localnet.management.interface import DID
+
+    arg = candid.encode(DID.arg_types("provisional_create_canister_with_cycles"),
+                        [{"amount": 10 ** 12, "settings": None, "specified_id": None}])
+    return client.call_raw("aaaaa-aa", "provisional_create_canister_with_cycles", arg)
+
+
+def test_a_held_sync_call_waits_the_timeout_then_answers_202_and_the_agent_polls(net):
+    """A replica keeps a v3/v4 call open up to its ingress timeout: a call that finishes within it
+    is answered 200 with its certificate, a longer one 202 when the timeout runs out (not at
+    once), and the agent then polls read_state for the answer."""
+    from ic.agent import Agent
+    from ic.identity import Ed25519Identity
+    from ic.management import Management
+    from localnet.client import MiniClient
+
+    identity = Ed25519Identity.generate()
+    client = MiniClient(net.url, identity, net.root_key_der)
+    rule = {"match": {"method": "provisional_create_canister_with_cycles", "sender": str(identity.sender)},
+            "action": "hold_processing"}
+    net.faults(dict(rule, seconds=1))
+    started = time.monotonic()
+    _request_id, answer = _signed_create(client)
+    assert answer.status == 200 and answer.cbor()["status"] == "replied"
+    assert 1 <= time.monotonic() - started < SYNC_CALL_TIMEOUT
+    net.faults(dict(rule, seconds=4))
+    started = time.monotonic()
+    _request_id, answer = _signed_create(client)
+    waited = time.monotonic() - started
+    assert answer.status == 202 and SYNC_CALL_TIMEOUT <= waited < 4, (answer.status, waited)
+    net.faults(dict(rule, seconds=4))
+    agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+    polls = net.metrics()["read_states"]
+    started = time.monotonic()
+    created = Management(agent).provisional_create_canister_with_cycles(amount=10 ** 12)
+    assert time.monotonic() - started >= 4 and net.metrics()["read_states"] > polls
+    assert agent.controllers(created) == [identity.sender]
+    agent.close()
