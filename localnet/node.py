@@ -6,12 +6,13 @@ deterministic execution does) in a store transaction that is committed as a whol
 import logging
 import os
 import threading
+import time
 
 from ic import cbor
 from ic.errors import Reject
 from ic.principal import Principal
 
-from . import canisters, cycles, ledger, system_canisters
+from . import canisters, cycles, held_calls, ledger, system_canisters
 from .certify import Certifier
 from .clock import Clock
 from .faults import Faults
@@ -61,7 +62,9 @@ class Node:
         self._stopping = threading.Event()
         self._timers = None
         system_canisters.ensure(self.store, self.clock.canister_time_ns())
+        self._held_ids = set()      # request ids of calls held by hold_processing
         system_canisters.resume_held(self)
+        self._resume_held_calls()
 
     def start_timers(self, interval=TIMER_INTERVAL):
         """Fire due canister timers (``ic0.global_timer_set``) every ``interval`` seconds."""
@@ -98,8 +101,8 @@ class Node:
 
         Raises HttpError for requests the HTTP layer refuses and Reject for rejections
         before execution (answered as ``non_replicated_rejection``). ``hold`` (seconds, the
-        ``hold_processing`` fault) returns the entry at once, still ``processing``, and
-        executes the call that much later in the background.
+        ``hold_processing`` fault) returns the entry at once, still ``processing`` (persisted
+        with the message, so a restart keeps it), and executes the call that much later.
         """
         to_management = request.canister_id == MANAGEMENT
         if to_management:
@@ -125,7 +128,13 @@ class Node:
         self.metrics.update(request.canister_id, request.method_name)
         message.reply_to = lambda tx, late: self._answer_later(tx, entry, late)
         if hold:
-            threading.Timer(hold, self._run_logged, args=(entry, message)).start()
+            with self.lock:
+                tx = self.store.transaction()
+                self.history.record_processing(tx, entry)
+                held_calls.persist(tx, message, time.time_ns() + int(hold * 10 ** 9))
+                tx.commit()
+                self._held_ids.add(message.request_id)
+            self._later(hold, self._run_logged, entry, message)
             return entry
         self._run(entry, message)
         return entry
@@ -198,7 +207,10 @@ class Node:
             self.history.record(tx, entry, outcome)
         elif entry is not None and getattr(outcome, "resume", None) is not None:
             self.history.record_processing(tx, entry)
+        if message.request_id in self._held_ids:
+            held_calls.forget(tx, message.request_id)
         tx.commit()
+        self._held_ids.discard(message.request_id)
         return outcome
 
     def finish_held(self, seconds, entry, resume):
@@ -208,13 +220,27 @@ class Node:
         change. A localnet that stops first leaves the step to its next start."""
         if seconds <= 0:
             self._finish_held(entry, resume)
-            return
-        threading.Thread(target=self._finish_held_after, args=(seconds, entry, resume),
-                         name="localnet-held", daemon=True).start()
+        else:
+            self._later(seconds, self._finish_held, entry, resume)
 
-    def _finish_held_after(self, seconds, entry, resume):
-        if not self._stopping.wait(seconds):
-            self._finish_held(entry, resume)
+    def _later(self, seconds, func, *args):
+        """Run ``func(*args)`` in ``seconds`` in the background, unless localnet stops first
+        (what is held is persisted: the next start runs it)."""
+        def wait_then_run():
+            if not self._stopping.wait(seconds):
+                func(*args)
+        threading.Thread(target=wait_then_run, name="localnet-held", daemon=True).start()
+
+    def _resume_held_calls(self):
+        """Schedule the calls ``hold_processing`` held when localnet stopped, at the time their
+        hold ends; each answers its persisted ``processing`` history entry."""
+        for message, release_at_ns in held_calls.load(self.store):
+            entry = self.history.get(message.request_id)
+            if entry is None:   # its status was pruned: it still runs, as on the IC
+                entry, _new = self.history.begin(message.request_id, message.caller, message.canister_id, 0)
+            message.reply_to = lambda tx, late, entry=entry: self._answer_later(tx, entry, late)
+            self._held_ids.add(message.request_id)
+            self._later(max(0.0, (release_at_ns - time.time_ns()) / 1e9), self._run_logged, entry, message)
 
     def _finish_held(self, entry, resume):
         try:

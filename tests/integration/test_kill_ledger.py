@@ -71,6 +71,13 @@ def _kill_playbook(proc):
     Factory.wait_group_gone(proc, 20, workers)
 
 
+def _swallow(func, *args):
+    try:
+        func(*args)
+    except OSError:  # the connection dies with the killed localnet
+        pass
+
+
 def _unfinished_keys(factory, names):
     """name -> (created_at_time, creation_cycles) of every entry, all of which must be
     ``creating`` with a ledger key."""
@@ -217,4 +224,40 @@ def test_a_held_sync_call_waits_the_timeout_then_answers_202_and_the_agent_polls
     created = Management(agent).provisional_create_canister_with_cycles(amount=10 ** 12)
     assert time.monotonic() - started >= 4 and net.metrics()["read_states"] > polls
     assert agent.controllers(created) == [identity.sender]
+    agent.close()
+
+
+def test_a_call_held_in_processing_survives_a_localnet_kill(net):
+    """An inducted call (``processing``) executes whatever happens to a node: localnet killed
+    during the hold keeps it, runs it when the hold ends and answers its request id, so the
+    agent's resend of the same bytes after the restart gets that one answer."""
+    import threading
+
+    from ic import candid, cbor
+    from ic.agent import Agent
+    from ic.identity import Ed25519Identity
+    from localnet.client import MiniClient
+    from localnet.management.interface import DID
+
+    identity = Ed25519Identity.generate()
+    client = MiniClient(net.url, identity, net.root_key_der)
+    method = "provisional_create_canister_with_cycles"
+    net.faults({"match": {"method": method, "sender": str(identity.sender)}, "action": "hold_processing",
+                "seconds": 6})
+    content = client.content("call", "aaaaa-aa", method, candid.encode(
+        DID.arg_types(method), [{"amount": 10 ** 12, "settings": None, "specified_id": None}]))
+    request_id, body = cbor.request_id(content), client.envelope(content)
+    released = time.monotonic() + 6
+    threading.Thread(target=_swallow, args=(client.post, "/api/v4/canister/aaaaa-aa/call", body),
+                     daemon=True).start()
+    time.sleep(1)
+    net.kill()
+    net.restart()
+    agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+    assert agent.request_status("aaaaa-aa", request_id)[0] == "processing"
+    reply = agent._submit("aaaaa-aa", body, request_id, content["ingress_expiry"])
+    assert time.monotonic() >= released
+    made = candid.decode(reply, DID.ret_types(method))[0]["canister_id"]
+    mine = [c["id"] for c in net.canisters() if str(identity.sender) in c["controllers"]]
+    assert mine == [str(made)]
     agent.close()
