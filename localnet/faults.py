@@ -5,9 +5,10 @@ A rule is ``{"match": {...}, "action": ..., "count": n}``. ``match`` may name ``
 ``endpoint`` (``call``, ``query``, ``read_state``) and ``sender``; an absent key matches
 anything. ``action`` is ``http_503``, ``http_429``,
 ``delay_ms`` (with ``"ms": n``), ``drop_response`` (execute, then close the connection
-without answering) or ``hold_processing`` (with ``"seconds": n``; calls only: accept the call (persisted: a restart keeps it),
+without answering) or ``hold_processing`` (with ``"seconds": n``; calls only: accept the call,
 show it as ``processing`` and execute it only after ``n`` seconds, even past its ingress
-expiry, as a replica does with a message already inducted; a v3/v4 call waits for it up to
+expiry and across a restart, as the IC does with a message already inducted; a v3/v4 call
+waits for it up to
 ``serve --sync-call-timeout``, then answers 202). ``count`` is how many requests
 the rule hits (default 1; ``null`` = no limit).
 
