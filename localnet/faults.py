@@ -8,9 +8,8 @@ anything. ``action`` is ``http_503``, ``http_429``,
 without answering) or ``hold_processing`` (with ``"seconds": n``; calls only: accept the call,
 show it as ``processing`` and execute it only after ``n`` seconds, even past its ingress
 expiry and across a restart, as the IC does with a message already inducted; a v3/v4 call
-waits for it up to
-``serve --sync-call-timeout``, then answers 202). ``count`` is how many requests
-the rule hits (default 1; ``null`` = no limit).
+waits for it up to ``serve --sync-call-timeout``, then answers 202). ``count`` is how many
+requests the rule hits (default 1; ``null`` = no limit).
 
 ``hold_cmc`` (with ``"seconds": n``, match ``method: create_canister``) is not an HTTP action:
 the cycles ledger's ``create_canister`` burns the cycles and records the transaction, then its
