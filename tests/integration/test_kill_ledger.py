@@ -261,3 +261,50 @@ def test_a_call_held_in_processing_survives_a_localnet_kill(net):
     mine = [c["id"] for c in net.canisters() if str(identity.sender) in c["controllers"]]
     assert mine == [str(made)]
     agent.close()
+
+
+# ----- a refund names no burn ------------------------------------------------------------------
+
+def _ledger_play(factory, filename, name, **options):
+    """A playbook with one ic_canister task creating ``name`` through the cycles ledger."""
+    import yaml
+
+    task = dict(name=name, registry=factory.registry, funding="cycles_ledger", cycles=FIRST_CYCLES, **options)
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+             "tasks": [{"icp.canister_factory.ic_canister": task}]}]
+    path = os.path.join(factory.workdir, filename)
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(play, handle)
+    return path
+
+
+def test_another_creations_refund_does_not_settle_a_held_one(factory):
+    """Creation Y (killed run, its CMC step held) and creation X of the same amount from the
+    same account, which the CMC refuses and the ledger refunds after Y's burn. A refund block
+    names no burn, so X's refund must not be read as Y's: Y stays unknown with its key, and is
+    adopted once its CMC step has run. One canister, each burn paid once, X's refund returned."""
+    from factory.harness import principal_for
+
+    net = factory.net
+    held = 45
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": held})
+    proc = factory.start(_ledger_play(factory, "y.yml", "y"), "localhost,")
+    started = time.monotonic()
+    _wait(lambda: _balance(factory) == MINTED - (FIRST_CYCLES + FEE), 60, "the burn of y")
+    _kill_playbook(proc)
+    keys = _unfinished_keys(factory, ["y"])
+    refused = factory.play(_ledger_play(factory, "x.yml", "x", subnet=principal_for("no such subnet")), "localhost,")
+    assert refused.rc != 0 and "FailedToCreate" in refused.stdout, refused.explain()
+    assert factory.entries()["x"]["status"] == "failed"
+    meanwhile = factory.play(_ledger_play(factory, "y.yml", "y"), "localhost,")
+    assert time.monotonic() < started + held, "the run meant to meet the held step came too late"
+    assert meanwhile.rc != 0 and "unknown" in meanwhile.stdout, meanwhile.explain()
+    assert _unfinished_keys(factory, ["y"]) == keys, "another creation's refund settled y"
+    time.sleep(max(0.0, started + held + 1 - time.monotonic()))
+    settled = factory.play(_ledger_play(factory, "y.yml", "y"), "localhost,")
+    assert settled.rc == 0, settled.explain()
+    entries = factory.entries()
+    assert entries["y"]["status"] == "active"
+    assert [c["id"] for c in factory.canisters()] == [entries["y"]["canister_id"]]
+    assert _balance(factory) == MINTED - 2 * (FIRST_CYCLES + FEE) + (FIRST_CYCLES - FEE)
