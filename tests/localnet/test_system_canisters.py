@@ -142,9 +142,6 @@ def test_held_cmc_step_survives_a_localnet_kill(net, client):
     (the real CMC answers whatever happens to a node): a retry meanwhile gets Duplicate
     without id, then the key names exactly one canister, and the original request's status is
     ``replied`` with it (its ingress history kept the call)."""
-    import threading
-
-    from ic import cbor
     from localnet.client import MiniClient, outcome_of
 
     me = client.identity.sender
@@ -153,11 +150,7 @@ def test_held_cmc_step_survives_a_localnet_kill(net, client):
     net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 10})
     args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
     held_until = time.monotonic() + 10
-    content = client.content("call", CYCLES_LEDGER, "create_canister",
-                             candid.encode(LEDGER.arg_types("create_canister"), [args]))
-    request_id, body = cbor.request_id(content), client.envelope(content)
-    threading.Thread(target=lambda: _swallow(client.post, f"/api/v4/canister/{CYCLES_LEDGER}/call", body),
-                     daemon=True).start()
+    request_id = _send_in_background(client, args)
     time.sleep(1.5)
     net.kill()
     net.restart()
@@ -179,20 +172,13 @@ def test_held_cmc_step_survives_a_localnet_kill(net, client):
 def test_held_cmc_step_due_while_localnet_was_down_runs_at_start(net, client):
     """A hold that ended while localnet was down: the step runs as localnet starts, before it
     serves, and the original request is answered in its history."""
-    import threading
-
-    from ic import cbor
     from localnet.client import MiniClient, outcome_of
 
     me = client.identity.sender
     net.mint(me, 2 * 10 ** 12)
     net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 2})
     args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
-    content = client.content("call", CYCLES_LEDGER, "create_canister",
-                             candid.encode(LEDGER.arg_types("create_canister"), [args]))
-    request_id, body = cbor.request_id(content), client.envelope(content)
-    threading.Thread(target=lambda: _swallow(client.post, f"/api/v4/canister/{CYCLES_LEDGER}/call", body),
-                     daemon=True).start()
+    request_id = _send_in_background(client, args)
     time.sleep(1)
     net.kill()
     time.sleep(1.5)
@@ -225,6 +211,20 @@ def test_icrc3_blocks_record_burns_refunds_and_chain(net, client):
     assert refund and refund[0]["amt"] == {"Nat": 10 ** 9 - FEE}
     for (_, previous), (_, block) in zip(blocks, blocks[1:]):
         assert dict(block["Map"])["phash"] == {"Blob": value_hash(previous)}
+
+
+def _send_in_background(client, args):
+    """Send a ledger create_canister from a thread that may die with localnet; its request id."""
+    import threading
+
+    from ic import cbor
+
+    content = client.content("call", CYCLES_LEDGER, "create_canister",
+                             candid.encode(LEDGER.arg_types("create_canister"), [args]))
+    body = client.envelope(content)
+    threading.Thread(target=_swallow, args=(client.post, f"/api/v4/canister/{CYCLES_LEDGER}/call", body),
+                     daemon=True).start()
+    return cbor.request_id(content)
 
 
 def _swallow(func, *args):
