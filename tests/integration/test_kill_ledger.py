@@ -7,7 +7,7 @@ settle every entry: exactly one canister per registry entry, no canister outside
 no entry left ``creating`` without its key, the ledger account charged once per canister with
 the amount recorded with the key (even though ``cycles`` changed between the runs).
 
-The module's localnet answers v3/v4 calls with 202 after 2 s (``--sync-call-timeout``; a replica
+The module's localnet answers v3/v4 calls with 202 after 3 s (``--sync-call-timeout``; a replica
 waits ~10 s), so the agent falls back to polling the way it does on the IC.
 """
 import os
@@ -22,7 +22,7 @@ FEE = 100_000_000
 MINTED = 10 ** 14
 FIRST_CYCLES = 10 ** 12          # what the killed run asked for (recorded with the key)
 LATER_CYCLES = 2 * 10 ** 12      # what the operator asks for afterwards
-SYNC_CALL_TIMEOUT = 2
+SYNC_CALL_TIMEOUT = 3
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +112,11 @@ def test_playbook_and_localnet_killed_after_the_burn_before_the_cmc_answered(fac
     the CMC has answered, a run adopts the three canisters."""
     net = factory.net
     names, first = _inventory(factory, "la", 3, FIRST_CYCLES)
-    held = 30
+    held = 40
     net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": held, "count": None})
     proc = factory.start("provision.yml", first)
-    started = time.monotonic()
     _wait(lambda: _balance(factory) == MINTED - 3 * (FIRST_CYCLES + FEE), 60, "the three burns")
-    released = started + held + 1
+    released = time.monotonic() + held + 1   # the burns, and so the holds, began before now
     _kill_playbook(proc)
     net.kill()
     keys = _unfinished_keys(factory, names)
@@ -126,7 +125,7 @@ def test_playbook_and_localnet_killed_after_the_burn_before_the_cmc_answered(fac
     assert factory.canisters() == []
     _names, later = _inventory(factory, "la", 3, LATER_CYCLES)
     meanwhile = factory.play("provision.yml", later)
-    assert time.monotonic() < released, "the run meant to meet the held step came too late"
+    assert factory.canisters() == [], "the run meant to meet the held step came too late"
     assert meanwhile.rc != 0 and meanwhile.failed_hosts() == names, meanwhile.explain()
     assert all("unknown" in message for message in meanwhile.messages()), meanwhile.messages()
     assert _unfinished_keys(factory, names) == keys
@@ -165,7 +164,7 @@ def test_playbook_killed_while_its_creation_is_held_in_processing(factory):
     net = factory.net
     names, first = _inventory(factory, "lc", 1, FIRST_CYCLES)
     net.faults({"match": {"method": "create_canister", "sender": factory.principal},
-                "action": "hold_processing", "seconds": 20})
+                "action": "hold_processing", "seconds": 30})
     proc = factory.start("provision.yml", first)
     calls = lambda: net.metrics()["by_method"].get(f"{LEDGER}.create_canister", 0)  # noqa: E731
     before = calls()
@@ -176,8 +175,8 @@ def test_playbook_killed_while_its_creation_is_held_in_processing(factory):
     _names, later = _inventory(factory, "lc", 1, LATER_CYCLES)
     settled = factory.play("provision.yml", later)
     assert settled.rc == 0, settled.explain()
-    assert time.monotonic() - held_since < 20, "the held call ran before the rerun had created"
-    time.sleep(max(0.0, held_since + 21 - time.monotonic()))   # the held call has run now
+    assert time.monotonic() - held_since < 30, "the held call ran before the rerun had created"
+    time.sleep(max(0.0, held_since + 31 - time.monotonic()))   # the held call has run now
     _assert_settled(factory, names, keys)
     again = factory.play("provision.yml", later)
     assert again.rc == 0 and again.total("changed") == 0, again.explain()
@@ -212,17 +211,17 @@ def test_a_held_sync_call_waits_the_timeout_then_answers_202_and_the_agent_polls
     _request_id, answer = _signed_create(client)
     assert answer.status == 200 and answer.cbor()["status"] == "replied"
     assert 1 <= time.monotonic() - started < SYNC_CALL_TIMEOUT
-    net.faults(dict(rule, seconds=4))
+    net.faults(dict(rule, seconds=6))
     started = time.monotonic()
     _request_id, answer = _signed_create(client)
     waited = time.monotonic() - started
-    assert answer.status == 202 and SYNC_CALL_TIMEOUT <= waited < 4, (answer.status, waited)
-    net.faults(dict(rule, seconds=4))
+    assert answer.status == 202 and SYNC_CALL_TIMEOUT <= waited < 6, (answer.status, waited)
+    net.faults(dict(rule, seconds=5))
     agent = Agent(net.url, identity, root_key_der=net.root_key_der)
     polls = net.metrics()["read_states"]
     started = time.monotonic()
     created = Management(agent).provisional_create_canister_with_cycles(amount=10 ** 12)
-    assert time.monotonic() - started >= 4 and net.metrics()["read_states"] > polls
+    assert time.monotonic() - started >= 5 and net.metrics()["read_states"] > polls
     assert agent.controllers(created) == [identity.sender]
     agent.close()
 
@@ -290,18 +289,18 @@ def test_another_creations_refund_does_not_settle_a_held_one(factory):
     held = 45
     net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": held})
     proc = factory.start(_ledger_play(factory, "y.yml", "y"), "localhost,")
-    started = time.monotonic()
     _wait(lambda: _balance(factory) == MINTED - (FIRST_CYCLES + FEE), 60, "the burn of y")
+    released = time.monotonic() + held + 1
     _kill_playbook(proc)
     keys = _unfinished_keys(factory, ["y"])
     refused = factory.play(_ledger_play(factory, "x.yml", "x", subnet=principal_for("no such subnet")), "localhost,")
     assert refused.rc != 0 and "FailedToCreate" in refused.stdout, refused.explain()
     assert factory.entries()["x"]["status"] == "failed"
     meanwhile = factory.play(_ledger_play(factory, "y.yml", "y"), "localhost,")
-    assert time.monotonic() < started + held, "the run meant to meet the held step came too late"
+    assert factory.canisters() == [], "the run meant to meet the held step came too late"
     assert meanwhile.rc != 0 and "unknown" in meanwhile.stdout, meanwhile.explain()
     assert _unfinished_keys(factory, ["y"]) == keys, "another creation's refund settled y"
-    time.sleep(max(0.0, started + held + 1 - time.monotonic()))
+    time.sleep(max(0.0, released - time.monotonic()))
     settled = factory.play(_ledger_play(factory, "y.yml", "y"), "localhost,")
     assert settled.rc == 0, settled.explain()
     entries = factory.entries()
