@@ -110,8 +110,7 @@ class Node:
         else:
             check_effective_canister(request, ecid)
         entry = self.history.get(request.request_id)
-        if entry is not None:
-            entry.done.wait(30)
+        if entry is not None:   # a resend: it gets the first one's answer, or waits for it
             return entry
         message = canisters.Message(request.canister_id, request.method_name, request.arg,
                                     request.sender, request_id=request.request_id)
@@ -123,7 +122,6 @@ class Node:
         entry, new = self.history.begin(request.request_id, request.sender, ecid,
                                         request.ingress_expiry)
         if not new:
-            entry.done.wait(30)
             return entry
         self.metrics.update(request.canister_id, request.method_name)
         message.reply_to = lambda tx, late: self._answer_later(tx, entry, late)
