@@ -37,24 +37,22 @@ def find_creation(ledger, owner, created_at_time, amount, subaccount=None):
     account = _account(owner, subaccount)
     created_at_time, amount = int(created_at_time), int(amount)
     length = ledger.icrc3_get_blocks(0, 0)[0]
-    start = _first_at_or_after(ledger, length, created_at_time - _DRIFT_NS - _WINDOW_NS)
     out = {"found": False, "burn_block": None, "burned_at": None, "refund_block": None,
            "canister_exists": False, "scanned": 0}
-    owner_of_refunds = _RefundOwner(account, amount)
+    start = _first_at_or_after(ledger, length, created_at_time - _DRIFT_NS)
     for number, block in _blocks(ledger, start, length, out):
         tx = block.get("tx", {})
-        if out["burn_block"] is None:
-            if block.get("ts", 0) > created_at_time + _WINDOW_NS:
-                return out
-            if _is_creation(tx, account, amount) and tx.get("ts") == created_at_time:
-                out.update(found=True, burn_block=number, burned_at=block.get("ts"), canister_exists=True)
-                owner_of_refunds.burn = number
-                continue
-        elif block.get("ts", 0) > out["burned_at"] + _WINDOW_NS:
+        if block.get("ts", 0) > created_at_time + _WINDOW_NS:
             return out
-        if owner_of_refunds.settles(number, tx):
-            out.update(refund_block=number, canister_exists=False)
-            return out
+        if _is_creation(tx, account, amount) and tx.get("ts") == created_at_time:
+            out.update(found=True, burn_block=number, burned_at=block.get("ts"), canister_exists=True)
+            break
+    else:
+        return out
+    refund = _own_refund(ledger, account, amount, out["burn_block"], out["burned_at"], length,
+                         out["burned_at"] + _WINDOW_NS, out)
+    if refund is not None:
+        out.update(refund_block=refund, canister_exists=False)
     return out
 
 
@@ -66,9 +64,19 @@ def refund_after(ledger, owner, burn_block, amount, subaccount=None, look_ahead=
     found = ledger.icrc3_get_blocks(burn_block, 1)[1]
     if not found:
         return None
-    start = _first_at_or_after(ledger, burn_block, found[0][1].get("ts", 0) - _WINDOW_NS)
-    owner_of_refunds = _RefundOwner(_account(owner, subaccount), int(amount), burn=burn_block)
-    for number, block in _blocks(ledger, start, burn_block + 1 + look_ahead, {"scanned": 0}):
+    return _own_refund(ledger, _account(owner, subaccount), int(amount), burn_block, found[0][1].get("ts", 0),
+                       burn_block + 1 + look_ahead, None, {"scanned": 0})
+
+
+def _own_refund(ledger, account, amount, burn_block, burned_at, stop, stop_ts, counter):
+    """The refund after ``burn_block`` (before block ``stop`` and time ``stop_ts``) that must be
+    its own, reading from one window before the burn to count the other alike burns; None when
+    there is none or the scan budget runs out first (the outcome then stays unknown)."""
+    owner_of_refunds = _RefundOwner(account, amount, burn=burn_block)
+    start = _first_at_or_after(ledger, burn_block, burned_at - _WINDOW_NS)
+    for number, block in _blocks(ledger, start, stop, counter):
+        if stop_ts is not None and block.get("ts", 0) > stop_ts:
+            return None
         if owner_of_refunds.settles(number, block.get("tx", {})):
             return number
     return None
@@ -77,7 +85,7 @@ def refund_after(ledger, owner, burn_block, amount, subaccount=None, look_ahead=
 class _RefundOwner:
     """Decides, block by block in ledger order, whether a refund proves burn ``burn`` refunded."""
 
-    def __init__(self, account, amount, burn=None):
+    def __init__(self, account, amount, burn):
         self.account = account
         self.amount = amount
         self.burn = burn
@@ -89,7 +97,7 @@ class _RefundOwner:
         if _is_creation(tx, self.account, self.amount):
             self.other_burns += number != self.burn
             return False
-        if self.burn is None or number <= self.burn or not _is_refund(tx, self.account, self.amount):
+        if number <= self.burn or not _is_refund(tx, self.account, self.amount):
             return False
         self.refunds_after += 1
         return self.refunds_after > self.other_burns

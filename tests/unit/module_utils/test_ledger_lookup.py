@@ -48,3 +48,14 @@ def test_alone_its_refund_is_its_own_and_earlier_refunds_do_not_count():
     assert refund_after(ledger, ME, 2, AMOUNT) is None
     assert refund_after(FakeLedger([("burn", 5), ("refund", None)]), ME, 0, AMOUNT) == 1
     assert refund_after(FakeLedger([("burn", 5), ("refund", None)], amount=AMOUNT + 1), ME, 0, AMOUNT) is None
+
+
+def test_a_scan_cut_short_leaves_the_canister_possible(monkeypatch):
+    """When the block budget runs out before a refund is proven, the creation stays possible."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils import ledger_lookup
+
+    ledger = FakeLedger([("burn", 1), ("refund", None)])
+    assert find_creation(ledger, ME, 1, AMOUNT)["canister_exists"] is False
+    monkeypatch.setattr(ledger_lookup, "_MAX_SCANNED", 1)
+    found = find_creation(ledger, ME, 1, AMOUNT)
+    assert found["found"] and found["canister_exists"] and found["refund_block"] is None
