@@ -136,23 +136,27 @@ def test_playbook_and_localnet_killed_after_the_burn_before_the_cmc_answered(fac
     _assert_settled(factory, names, keys)
 
 
-def test_localnet_killed_after_the_cmc_created_the_canisters_before_the_reply(factory):
+@pytest.mark.parametrize("batch", [True, False], ids=["ic_fleet", "per_host"])
+def test_localnet_killed_after_the_cmc_created_the_canisters_before_the_reply(factory, batch):
     """The CMC step runs while the client cannot hear (its polls are refused), and localnet is
     killed as soon as the canisters exist, with the playbook tree: the answers never reached
-    the client. The next run, with another ``cycles``, adopts them (Duplicate with canister id)."""
+    the client. The next run, with another ``cycles``, adopts them (Duplicate with canister id).
+    Both paths of provision.yml: one ic_fleet module run, and one ic_canister run per host in
+    the playbook's forks."""
     net = factory.net
     names, first = _inventory(factory, "lb", 3, FIRST_CYCLES)
+    extra = {"icp_batch": batch}
     net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 8, "count": None})
     net.faults({"match": {"endpoint": "read_state", "sender": factory.principal}, "action": "http_503",
                 "count": None})
-    proc = factory.start("provision.yml", first)
+    proc = factory.start("provision.yml", first, extra_vars=extra)
     _wait(lambda: len(factory.canisters()) == 3, 60, "the CMC creating the three canisters")
     net.kill()
     _kill_playbook(proc)
     keys = _unfinished_keys(factory, names)
     net.restart()
     _names, later = _inventory(factory, "lb", 3, LATER_CYCLES)
-    settled = factory.play("provision.yml", later)
+    settled = factory.play("provision.yml", later, extra_vars=extra)
     assert settled.rc == 0, settled.explain()
     _assert_settled(factory, names, keys)
 
