@@ -25,7 +25,6 @@ _SERVED = {(2, "canister", "call"), (3, "canister", "call"), (4, "canister", "ca
            (2, "canister", "query"), (3, "canister", "query"),
            (2, "canister", "read_state"), (3, "canister", "read_state"),
            (2, "subnet", "read_state"), (3, "subnet", "read_state")}
-SYNC_WAIT_SECONDS = 10
 
 
 @dataclass
@@ -165,8 +164,8 @@ def _call(node, version, ecid, request, hold=0):
         return cbor_response(body)
     if version == 2:
         return Response(202, b"", TEXT)
-    # A held call answers 202 at once, as the replica does once its own wait has run out.
-    if not entry.done.wait(0 if hold else SYNC_WAIT_SECONDS):
+    # As the replica: wait for the answer up to the ingress timeout, then 202 (poll instead).
+    if not entry.done.wait(node.sync_call_timeout):
         return text(202, "Message did not complete execution and certification within the "
                          "replica defined timeout.")
     # v3 replies carry the delegation with flat canister ranges, v4 with sharded ones.

@@ -45,7 +45,7 @@ def _serve(args):
         return 1
     try:
         node = Node(args.state_dir, clean=args.clean, reply_shape=args.reply_shape,
-                    subnets=args.subnets)
+                    subnets=args.subnets, sync_call_timeout=args.sync_call_timeout)
     except ValueError as err:
         print(f"localnet: {err}", file=sys.stderr)
         return 1
@@ -141,6 +141,17 @@ def _stop(args):
     return 0
 
 
+def _positive_seconds(text):
+    """argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
 def main(argv=None):
     """Entry point of ``python -m localnet``."""
     parser = argparse.ArgumentParser(prog="python -m localnet",
@@ -160,6 +171,10 @@ def main(argv=None):
                        help="answer management calls as an older replica (without the "
                             "2025-2026 fields), as the spec, or as a newer one (extra fields "
                             "and variant cases)")
+    serve.add_argument("--sync-call-timeout", type=_positive_seconds, default=10.0,
+                       metavar="SECONDS",
+                       help="how long a v3/v4 call waits for its answer before the 202 that "
+                            "sends the client polling (the replica's ingress timeout, 10 s)")
     for name, text in (("status", "show whether a network runs in a state dir"),
                        ("stop", "stop the network running in a state dir")):
         cmd = sub.add_parser(name, help=text)

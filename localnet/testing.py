@@ -38,7 +38,8 @@ class LocalnetProcess:
     """A localnet subprocess with helpers for its admin surface."""
 
     def __init__(self, state_dir=None, port=None, clean=False, log_level="warning",
-                 python=None, start=True, timeout=30.0, reply_shape=None, subnets=1):
+                 python=None, start=True, timeout=30.0, reply_shape=None, subnets=1,
+                 sync_call_timeout=None):
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="localnet-")
         self.port = port
@@ -49,6 +50,8 @@ class LocalnetProcess:
         # LOCALNET_REPLY_SHAPE runs a whole test session against an older/newer replica.
         self.reply_shape = reply_shape or os.environ.get("LOCALNET_REPLY_SHAPE") or "spec"
         self.subnets = subnets
+        # Seconds a v3/v4 call waits before its 202 (None: localnet's default, the replica's 10 s).
+        self.sync_call_timeout = sync_call_timeout
         self.proc = None
         self.url = None
         self.root_key_hex = None
@@ -77,6 +80,8 @@ class LocalnetProcess:
             cmd += ["--reply-shape", self.reply_shape]
         if self.subnets != 1:
             cmd += ["--subnets", str(self.subnets)]
+        if self.sync_call_timeout is not None:
+            cmd += ["--sync-call-timeout", str(self.sync_call_timeout)]
         self.proc = subprocess.Popen(cmd, cwd=_REPO, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         ready = threading.Event()

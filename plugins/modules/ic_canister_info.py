@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   check_mode:
     support: full
@@ -109,11 +110,16 @@ creation:
       description: Timestamp (ns) of the burn block, or null.
       type: int
     refund_block:
-      description: Index of the refund (the CMC refused; no canister), or null.
+      description:
+        - Index of the refund (the CMC refused; no canister), or null.
+        - A refund block names no burn. While other creations of the same amount from the same
+          account overlap this one, a refund counts as this one's only when the refunds after its
+          burn outnumber those other burns.
       type: int
     canister_exists:
-      description: True when the cycles were burnt and not refunded, so a canister controlled by
-        the caller (or the creation's controllers) was created around RV(creation.burned_at).
+      description: True when the cycles were burnt and no refund is certainly this creation's, so a
+        canister controlled by the caller (or the creation's controllers) was probably created around
+        RV(creation.burned_at).
       type: bool
     scanned:
       description: How many blocks were read.

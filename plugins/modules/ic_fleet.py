@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   check_mode:
     support: full
