@@ -7,14 +7,18 @@ anything. ``action`` is ``http_503``, ``http_429``,
 ``delay_ms`` (with ``"ms": n``), ``drop_response`` (execute, then close the connection
 without answering) or ``hold_processing`` (with ``"seconds": n``; calls only: accept the call,
 show it as ``processing`` and execute it only after ``n`` seconds, even past its ingress
-expiry, as a replica does with a message already inducted). ``count`` is how many requests
-the rule hits (default 1; ``null`` = no limit).
+expiry and across a restart, as the IC does with a message already inducted; a v3/v4 call
+waits for it up to ``serve --sync-call-timeout``, then answers 202). ``count`` is how many
+requests the rule hits (default 1; ``null`` = no limit).
 
 ``hold_cmc`` (with ``"seconds": n``, match ``method: create_canister``) is not an HTTP action:
 the cycles ledger's ``create_canister`` burns the cycles and records the transaction, then its
 call to the CMC waits ``n`` seconds, as when the CMC is slow on the real network. Meanwhile the
 original call stays ``processing`` and a retry with the same key gets ``Duplicate`` without a
-canister id; a killed localnet finishes the creation when it starts again.
+canister id. The burn, the held step and the call's ``processing`` status are persisted
+together: a localnet stopped or killed meanwhile runs the step when the hold ends (at once if
+that time has passed when it starts again) and answers the original call, as the real CMC
+answers the ledger whatever happens to a client or a node.
 """
 import threading
 

@@ -6,12 +6,13 @@ deterministic execution does) in a store transaction that is committed as a whol
 import logging
 import os
 import threading
+import time
 
 from ic import cbor
 from ic.errors import Reject
 from ic.principal import Principal
 
-from . import canisters, cycles, ledger, system_canisters
+from . import canisters, cycles, held_calls, ledger, system_canisters
 from .certify import Certifier
 from .clock import Clock
 from .faults import Faults
@@ -22,17 +23,20 @@ from .management.context import LATER
 from .metrics import Metrics
 from .requests import IngressHistory, Outcome
 from .store import Store
+from .subnets import Topology
 
 MANAGEMENT = Principal.management()
 _PRUNE_EVERY = 256
+SYNC_CALL_TIMEOUT = 10.0
 TIMER_INTERVAL = 0.2
 log = logging.getLogger("localnet.node")
 
 
 class Node:
-    """A single-node, single-subnet IC network over a state directory."""
+    """An IC network of one or more subnets (one node each) over a state directory."""
 
-    def __init__(self, state_dir, clean=False, reply_shape="spec"):
+    def __init__(self, state_dir, clean=False, reply_shape="spec", subnets=1,
+                 sync_call_timeout=SYNC_CALL_TIMEOUT):
         if clean:
             for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm",
                          "root_key.hex"):
@@ -42,10 +46,20 @@ class Node:
         self.state_dir = state_dir
         # The management replies' shape: an older replica's, the spec's or a newer one's.
         self.reply_shape = reply_shape
+        # How long a v3/v4 call waits for its answer before the 202 (the replica's ingress timeout).
+        self.sync_call_timeout = float(sync_call_timeout)
         self.store = Store(state_dir)
         self.keys = Keys.load_or_create(self.store)
         self.clock = Clock(self.store.get_meta("clock_offset", 0))
-        self.certifier = Certifier(self.keys, self.clock)
+        try:
+            self.topology = Topology(self.keys, self.store, self.clock, subnets)
+            self._check_subnets()
+        except ValueError:
+            self.store.close()
+            raise
+        self._certifiers = [Certifier(s, self.clock, lambda fmt, s=s: self.topology.delegation(s, fmt))
+                            for s in self.topology.subnets]
+        self.certifier = self._certifiers[0]
         self.history = IngressHistory(self.store)
         self.history.prune(self.clock.now_ns())
         self.metrics = Metrics()
@@ -53,12 +67,33 @@ class Node:
         self.lock = threading.RLock()
         self.management = Management(self)
         self.engine = canisters.load_engine(self)
-        system_canisters.ensure(self.store, self.clock.canister_time_ns())
-        system_canisters.finish_held(self)
         self._calls_since_prune = 0
         self._answered_later = []   # (history entry, Outcome) to record once committed
         self._stopping = threading.Event()
         self._timers = None
+        system_canisters.ensure(self.store, self.clock.canister_time_ns())
+        self._held_ids = set()      # request ids of calls held by hold_processing
+        system_canisters.resume_held(self)
+        self._resume_held_calls()
+
+    def _check_subnets(self):
+        beyond = sorted({c.subnet for c in self.store.canisters.values()
+                         if c.subnet >= len(self.topology)})
+        if beyond:
+            raise ValueError(f"subnets: the state directory holds canisters on subnet "
+                             f"{beyond[-1] + 1}; serve it with --subnets {beyond[-1] + 1} or more")
+
+    def subnet_of(self, canister_id):
+        """The subnet that holds ``canister_id`` (its record's), else the one whose ranges
+        would hold it, else the root subnet."""
+        canister = self.store.get(canister_id)
+        if canister is not None:
+            return self.topology.subnets[canister.subnet]
+        return self.topology.by_range(canister_id) or self.topology.root
+
+    def certifier_of(self, subnet):
+        """The Certifier that signs for ``subnet``."""
+        return self._certifiers[subnet.index]
 
     def start_timers(self, interval=TIMER_INTERVAL):
         """Fire due canister timers (``ic0.global_timer_set``) every ``interval`` seconds."""
@@ -95,8 +130,8 @@ class Node:
 
         Raises HttpError for requests the HTTP layer refuses and Reject for rejections
         before execution (answered as ``non_replicated_rejection``). ``hold`` (seconds, the
-        ``hold_processing`` fault) returns the entry at once, still ``processing``, and
-        executes the call that much later in the background.
+        ``hold_processing`` fault) returns the entry at once, still ``processing`` (persisted
+        with the message, so a restart keeps it), and executes the call that much later.
         """
         to_management = request.canister_id == MANAGEMENT
         if to_management:
@@ -104,11 +139,10 @@ class Node:
         else:
             check_effective_canister(request, ecid)
         entry = self.history.get(request.request_id)
-        if entry is not None:
-            entry.done.wait(30)
+        if entry is not None:   # a resend: it gets the first one's answer, or waits for it
             return entry
         message = canisters.Message(request.canister_id, request.method_name, request.arg,
-                                    request.sender, request_id=request.request_id)
+                                    request.sender, request_id=request.request_id, ecid=ecid)
         if to_management:
             self.management.ingress_filter(request.sender, request.method_name, request.arg)
         else:
@@ -117,12 +151,17 @@ class Node:
         entry, new = self.history.begin(request.request_id, request.sender, ecid,
                                         request.ingress_expiry)
         if not new:
-            entry.done.wait(30)
             return entry
         self.metrics.update(request.canister_id, request.method_name)
         message.reply_to = lambda tx, late: self._answer_later(tx, entry, late)
         if hold:
-            threading.Timer(hold, self._run_logged, args=(entry, message)).start()
+            with self.lock:
+                tx = self.store.transaction()
+                self.history.record_processing(tx, entry)
+                held_calls.persist(tx, message, time.time_ns() + int(hold * 10 ** 9))
+                tx.commit()
+                self._held_ids.add(message.request_id)
+            self._later(hold, self._run_logged, entry, message)
             return entry
         self._run(entry, message)
         return entry
@@ -130,15 +169,18 @@ class Node:
     def _run(self, entry, message):
         try:
             outcome = self.execute(message, entry)
-            while getattr(outcome, "resume", None) is not None:
-                outcome = self._resume(outcome, entry)
         except BaseException:
-            self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
-                                               reject_message="internal error in localnet"))
+            self._internal_error(entry)
             raise
-        if not outcome.pending:   # else a later round answers it (the entry stays processing)
+        if getattr(outcome, "resume", None) is not None:
+            self.finish_held(outcome.resume_after, entry, outcome.resume)
+        elif not outcome.pending:   # else a later round answers it (the entry stays processing)
             self._record_answer(entry, outcome)
         self._maybe_prune()
+
+    def _internal_error(self, entry):
+        self.history.finish(entry, Outcome(reject_code=5, error_code="IC0504",
+                                           reject_message="internal error in localnet"))
 
     def _run_logged(self, entry, message):
         try:
@@ -190,21 +232,59 @@ class Node:
             outcome = canisters.deliver(self, tx, message)
         if entry is not None and _is_final(outcome):
             self.history.record(tx, entry, outcome)
+        elif entry is not None and getattr(outcome, "resume", None) is not None:
+            self.history.record_processing(tx, entry)
+        if message.request_id in self._held_ids:
+            held_calls.forget(tx, message.request_id)
         tx.commit()
+        self._held_ids.discard(message.request_id)
         return outcome
 
-    def _resume(self, held, entry):
-        """Finish a message whose execution waits (fault ``hold_cmc``); the call stays
-        ``processing`` meanwhile and other messages run."""
-        if self._stopping.wait(held.resume_after):
-            raise RuntimeError("localnet stopped while a call was held")
-        with self.lock:
-            tx = self.store.transaction()
-            outcome = held.resume(tx)
-            if _is_final(outcome):
-                self.history.record(tx, entry, outcome)
-            tx.commit()
-            return outcome
+    def finish_held(self, seconds, entry, resume):
+        """Run ``resume(tx)`` (a step whose execution waits: fault ``hold_cmc``) ``seconds`` from
+        now, in the background; meanwhile the call stays ``processing`` (persisted, so a restart
+        still knows it) and other messages run. Its answer is committed with the step's state
+        change. A localnet that stops first leaves the step to its next start."""
+        if seconds <= 0:
+            self._finish_held(entry, resume)
+        else:
+            self._later(seconds, self._finish_held, entry, resume)
+
+    def _later(self, seconds, func, *args):
+        """Run ``func(*args)`` in ``seconds`` in the background, unless localnet stops first
+        (what is held is persisted: the next start runs it)."""
+        def wait_then_run():
+            if not self._stopping.wait(seconds):
+                func(*args)
+        threading.Thread(target=wait_then_run, name="localnet-held", daemon=True).start()
+
+    def _resume_held_calls(self):
+        """Schedule the calls ``hold_processing`` held when localnet stopped, at the time their
+        hold ends; each answers its persisted ``processing`` history entry."""
+        for message, release_at_ns in held_calls.load(self.store):
+            entry = self.history.get(message.request_id)
+            if entry is None:   # its status was pruned: it still runs, as on the IC
+                entry, _new = self.history.begin(message.request_id, message.caller, message.canister_id, 0)
+            message.reply_to = lambda tx, late, entry=entry: self._answer_later(tx, entry, late)
+            self._held_ids.add(message.request_id)
+            self._later(max(0.0, (release_at_ns - time.time_ns()) / 1e9), self._run_logged, entry, message)
+
+    def _finish_held(self, entry, resume):
+        try:
+            with self.lock:
+                tx = self.store.transaction()
+                outcome = resume(tx)
+                if entry is not None:
+                    self.history.record(tx, entry, outcome)
+                tx.commit()
+                self._record_later_answers()
+        except Exception:  # noqa: BLE001 - the held call is answered, the server goes on
+            log.exception("finishing a held call failed")
+            if entry is not None:
+                self._internal_error(entry)
+            return
+        if entry is not None:
+            self._record_answer(entry, outcome)
 
     def _maybe_prune(self):
         self._calls_since_prune += 1
@@ -265,14 +345,16 @@ class Node:
                 "module_hash": c.module_hash.hex() if c.module_hash else None,
                 "cycles": cycles.balance_at(c, now),
                 "version": c.version,
+                "subnet": str(self.topology.subnets[c.subnet].subnet_id),
             } for c in sorted(self.store.canisters.values(), key=lambda c: c.id.raw)]
 
-    def subnet_metrics(self):
-        """CBOR value of ``/subnet/<sid>/metrics``."""
-        state_bytes = sum(cycles.memory_size(c) for c in self.store.canisters.values())
+    def subnet_metrics(self, subnet):
+        """CBOR value of ``/subnet/<sid>/metrics`` (canisters and memory of that subnet)."""
+        held = [c for c in self.store.canisters.values() if c.subnet == subnet.index]
+        state_bytes = sum(cycles.memory_size(c) for c in held)
         consumed = self.store.get_meta("consumed_cycles", 0)
         return cbor.dumps({
-            "num_canisters": len(self.store.canisters),
+            "num_canisters": len(held),
             "canister_state_bytes": state_bytes,
             "consumed_cycles_total": {0: consumed & (2 ** 64 - 1), 1: consumed >> 64 or None},
             "update_transactions_total": self.metrics.update_calls,

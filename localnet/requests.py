@@ -96,7 +96,8 @@ class IngressHistory:
         for request_id, record in (store.ingress_records() if store is not None else ()):
             entry = Entry(request_id, Principal(bytes(record["sender"])),
                           Principal(bytes(record["ecid"])), record["expiry"])
-            self.finish(entry, Outcome.from_record(record["outcome"]))
+            if record["outcome"] is not None:   # else still processing (a held step)
+                self.finish(entry, Outcome.from_record(record["outcome"]))
             self._entries[request_id] = entry
 
     @staticmethod
@@ -104,6 +105,15 @@ class IngressHistory:
         """Add ``entry``'s answer to the transaction that carries its state change."""
         tx.record_ingress(entry.request_id, entry.expiry_ns,
                           {"expiry": entry.expiry_ns, "outcome": outcome.to_record(),
+                           "sender": entry.sender.raw, "ecid": entry.ecid.raw})
+
+    @staticmethod
+    def record_processing(tx, entry):
+        """Persist ``entry`` as ``processing`` with the state change that leaves it so (its
+        execution waits, e.g. on the CMC): the IC keeps an inducted call's status, so after a
+        restart the call is still known and its answer still reaches its history entry."""
+        tx.record_ingress(entry.request_id, entry.expiry_ns,
+                          {"expiry": entry.expiry_ns, "outcome": None,
                            "sender": entry.sender.raw, "ecid": entry.ecid.raw})
 
     def begin(self, request_id, sender, ecid, expiry_ns):

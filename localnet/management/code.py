@@ -91,12 +91,17 @@ def install_code(call, args):
 
 
 def install_chunked_code(call, args):
-    """Join chunks from a store canister (default: the target), check the hash, install."""
+    """Join chunks from a store canister (default: the target), check the hash, install.
+
+    The caller controls the target (the ingress filter's check) and controls or is the store
+    (execution's check). A store that does not exist is IC0301; on this single subnet every
+    existing canister shares the target's subnet.
+    """
     canister = call.controlled(args["target_canister"])
     store_id = args.get("store_canister") or canister.id
     store = call.view(store_id)
     if store_id != canister.id:
-        call.require_controller(store, allow_self=True)
+        call.require_controller(store, allow_self=True, filtered=False)
     parts = []
     for entry in args["chunk_hashes_list"]:
         digest = entry["hash"]

@@ -10,8 +10,10 @@ class Call:
     """The context every management handler receives."""
 
     def __init__(self, node, tx, caller, method, now_ns, ingress=True, cycles=0,
-                 caller_version=None, reply_to=None):
+                 caller_version=None, reply_to=None, subnet=None):
         self.node = node
+        # The subnet the call executes on: a new canister is created there.
+        self.subnet = subnet if subnet is not None else node.topology.root
         self.tx = tx
         self.caller = caller
         self.method = method
@@ -42,13 +44,17 @@ class Call:
         self.require_controller(canister, allow_self)
         return canister
 
-    def require_controller(self, canister, allow_self=False):
-        """IC0512 unless the caller controls ``canister`` (or is it, with ``allow_self``)."""
+    def require_controller(self, canister, allow_self=False, filtered=True):
+        """IC0512 unless the caller controls ``canister`` (or is it, with ``allow_self``).
+
+        ``filtered``: the ingress filter checks this canister (its wording); a canister that only
+        execution checks (install_chunked_code's store) gets the execution wording.
+        """
         if self.caller in canister.controllers:
             return
         if allow_self and self.caller == canister.id:
             return
-        if self.ingress:
+        if self.ingress and filtered:
             raise reject("IC0512", f"Only controllers of canister {canister.id} can call ic00 "
                                    f"method {self.method}")
         raise reject("IC0512", with_help(

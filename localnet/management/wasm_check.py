@@ -12,6 +12,10 @@ from ..errors import reject
 _ENGINE = None
 _ENGINE_LOCK = threading.Lock()
 _EOP_SECTION = "enhanced-orthogonal-persistence"
+# Modules checked already, by the SHA-256 of the bytes sent: like the replica's compilation
+# cache (keyed by the module hash), a module installed into many canisters is checked once.
+_CHECKED = {}
+_CHECKED_MAX = 16
 
 
 def _engine():
@@ -46,6 +50,21 @@ def check(canister_id, sent):
     """Validate ``sent`` (raw or gzipped Wasm); raises IC0505 with the reason."""
     if not sent:
         raise _invalid(canister_id, "Wasm module is empty")
+    sent = bytes(sent)
+    key = hashlib.sha256(sent).digest()
+    with _ENGINE_LOCK:
+        known = _CHECKED.get(key)
+    if known is not None:
+        return CheckedModule(sent, known.raw, dict(known.metadata))
+    checked = _check(canister_id, sent)
+    with _ENGINE_LOCK:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.pop(next(iter(_CHECKED)))
+        _CHECKED[key] = checked
+    return CheckedModule(sent, checked.raw, dict(checked.metadata))
+
+
+def _check(canister_id, sent):
     try:
         module = ic_wasm.load(sent)
     except InputError as err:
@@ -61,4 +80,4 @@ def check(canister_id, sent):
             metadata[name[len("icp:public "):]] = {"public": True, "data": data}
         elif name.startswith("icp:private "):
             metadata[name[len("icp:private "):]] = {"public": False, "data": data}
-    return CheckedModule(bytes(sent), module.wasm, metadata)
+    return CheckedModule(sent, module.wasm, metadata)

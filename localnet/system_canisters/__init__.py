@@ -4,6 +4,8 @@ They have canister records at their mainnet ids (created at start, controlled by
 routing, ecid checks and read_state treat them like any canister, but their messages are
 answered here instead of by Wasm (see ``canisters.deliver``).
 """
+import time
+
 from ic.errors import Reject
 from ic.principal import Principal
 
@@ -31,15 +33,20 @@ def ensure(store, now_ns):
     tx.commit()
 
 
-def finish_held(node):
-    """Run the CMC steps that were held when localnet stopped (the real CMC answers anyway)."""
-    names = cycles_ledger.held_names(node.store)
-    if not names:
-        return
-    tx = node.store.transaction()
-    for name in names:
-        cycles_ledger.finish_held(node, tx, name)
-    tx.commit()
+def resume_held(node):
+    """Schedule the CMC steps that were held when localnet stopped, at the time their hold
+    ends (the real CMC answers anyway, and a restart of ours must not change when); each
+    original call gets its answer in its ingress history."""
+    for name, pending in cycles_ledger.held(node.store):
+        request_id = pending.get("request_id")
+        entry = node.history.get(bytes(request_id)) if request_id else None
+        delay = max(0.0, (pending.get("release_at_ns", 0) - time.time_ns()) / 1e9)
+        node.finish_held(delay, entry, _finisher(node, name))
+
+
+def _finisher(node, name):
+    """The resume function of held creation ``name``: its CMC step and the call's reply."""
+    return lambda tx: Outcome(reply=cycles_ledger.finish_held(node, tx, name))
 
 
 def is_system(canister_id):
@@ -75,8 +82,7 @@ def deliver(node, tx, message):
         outcome = Outcome()
         outcome.refund = 0
         outcome.resume_after = held.seconds
-        key = held.key
-        outcome.resume = lambda later_tx: Outcome(reply=cycles_ledger.finish_held(node, later_tx, key))
+        outcome.resume = _finisher(node, held.key)
         return outcome
     inner.commit()
     outcome = Outcome(reply=reply)

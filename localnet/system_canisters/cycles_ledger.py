@@ -10,6 +10,7 @@ and the id is filled in once the CMC step has answered. The ``hold_cmc`` fault h
 (``Held``), so a retry in between gets ``Duplicate{duplicate_of, canister_id = null}``.
 """
 import hashlib
+import time
 
 from ic import candid, cbor
 from ic.cycles_ledger_did import CYCLES_LEDGER_DID
@@ -203,7 +204,9 @@ def create_canister(node, tx, message, args):
     if hold is not None:
         pending_all = dict(tx.get_meta("ledger_pending", {}))
         name = key or f"block-{block}"
-        pending_all[name] = pending
+        # The call to answer, and when the held step runs (a restart keeps both).
+        pending_all[name] = dict(pending, request_id=message.request_id,
+                                 release_at_ns=time.time_ns() + int(hold["seconds"] * 10 ** 9))
         tx.set_meta("ledger_pending", pending_all)
         raise Held(name, hold["seconds"])
     return _cmc_step(node, tx, key, pending)
@@ -224,9 +227,10 @@ def finish_held(node, tx, name):
     return candid.encode(DID.ret_types("create_canister"), [result])
 
 
-def held_names(view):
-    """Creations whose CMC step has not run yet (e.g. localnet was killed while holding)."""
-    return sorted(view.get_meta("ledger_pending", {}))
+def held(view):
+    """``(name, pending)`` of the creations whose CMC step has not run yet (e.g. localnet was
+    stopped or killed while holding), with ``request_id`` and ``release_at_ns``."""
+    return sorted(view.get_meta("ledger_pending", {}).items())
 
 
 def _cmc_step(node, tx, key, pending):
@@ -237,7 +241,9 @@ def _cmc_step(node, tx, key, pending):
     selection = creation.get("subnet_selection") or {}
     wanted = (selection.get("Subnet") or {}).get("subnet")
     problem = None
-    if wanted is not None and wanted != node.keys.subnet_id:
+    # The CMC creates on the selected subnet, else on a default one (here: the root).
+    subnet = node.topology.root if wanted is None else node.topology.get(wanted)
+    if subnet is None:
         problem = f"Subnet {wanted} does not exist or is not authorized."
     elif amount < limits.CREATION_FEE:
         problem = (f"Creating a canister requires a fee of {limits.CREATION_FEE} that is "
@@ -250,7 +256,7 @@ def _cmc_step(node, tx, key, pending):
     if settings.get("controllers") is None:
         settings["controllers"] = [caller]
     call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
-                ingress=False, cycles=amount)
+                ingress=False, cycles=amount, subnet=subnet)
     try:
         settings_mod.validate(settings)
         canister_id = create(call, settings, amount - limits.CREATION_FEE)

@@ -121,3 +121,56 @@ options:
         factory's public C(candid:service) metadata.
     type: path
 """
+
+    # The one operator-facing account of unknown creation outcomes (docs/internals.md,
+    # "Unknown outcomes", describes the mechanism and points here).
+    UNKNOWN_OUTCOMES = r"""
+options: {}
+notes:
+  - >-
+    B(Unknown outcomes of a creation.) When the module cannot tell whether a canister was made, the
+    registry entry stays C(creating) with its deduplication key (C(specified_id), or the cycles
+    ledger's C(created_at_time) with C(creation_cycles)), the task fails and the host is not
+    C(changed). The next run asks again with the same key and adopts the canister made the first
+    time, never a second one; so, except where said below, the fix is to run the play again.
+  - >-
+    I(Lost reply) (connection reset, timeout, HTTP 5xx after the retries): the agent polls the
+    request's status and resends the same signed bytes only if the IC has no record of them (one
+    request id never runs twice); the module repeats the creation with the same key after 2 s and 5 s,
+    then fails. Resolve: run again.
+  - >-
+    I(Still processing past the ingress expiry): a call the IC has started may finish after its
+    expiry, so the agent polls while the status is C(received) or C(processing), up to 30 minutes;
+    status C(unknown) after the expiry plus 60 s means that request can no longer run, but the
+    creation stays unknown (key kept), since an earlier request of it may have run. Resolve: run again.
+  - >-
+    I(Cycles ledger Duplicate without canister id): the ledger has burnt the cycles and waits for
+    the CMC, or the CMC refused and the cycles were refunded. The module asks again after 2 s and 5 s,
+    then reads the ledger's blocks after the burn: a refund means no canister exists, so the entry
+    becomes C(failed) without key (the refund returned the amount less the 100M fee) and the next
+    run creates anew; without a refund the task fails with the key kept. Resolve: run again later
+    (the CMC answers within seconds); if it lasts until the key is too old, see TooOld.
+  - >-
+    I(TooOld): the key of an unfinished cycles-ledger creation is older than the ledger's
+    deduplication window (24 h + 60 s), so a retry could create a second canister; it is never
+    retried. Resolve: run M(icp.canister_factory.ic_canister_info) with
+    O(icp.canister_factory.ic_canister_info#module:ledger_creation) set to the entry's
+    C(created_at_time) and C(creation_cycles). If RV(icp.canister_factory.ic_canister_info#module:creation.canister_exists)
+    is false (no burn, or the burn was refunded), remove the entry with
+    M(icp.canister_factory.ic_registry) (O(icp.canister_factory.ic_registry#module:state=absent)) and
+    run again. If it is true, a canister controlled by the creating identity was made at C(burned_at);
+    the ledger's blocks do not name it, so find it in your records (the failed run's output, a
+    canister of that controller that no entry names) and record its id with
+    M(icp.canister_factory.ic_registry) (C(canister_id), C(status=active)).
+  - >-
+    I(Pruned certificate path) (the certificate neither shows nor excludes the request's status):
+    unknown, never read as absent, so it never triggers a resend or a second creation. Resolve:
+    run again; if it repeats, a replica or boundary node is misbehaving.
+  - >-
+    I(Killed run) (ansible-playbook, its workers or the machine stopped during a creation): the
+    C(creating) entry with its key is on disk before the create call, so the next run resumes
+    with it; a provisional creation finds its canister at the recorded C(specified_id), a
+    cycles-ledger creation gets the ledger's answer for the key. Resolve: run again. An entry
+    C(creating) with neither key nor canister id (written by an older version) is refused: check
+    the network, then record the id or remove the entry with M(icp.canister_factory.ic_registry).
+"""

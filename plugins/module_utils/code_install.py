@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args, validation
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.chunk_store import ChunkStore
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
@@ -47,13 +48,21 @@ class CodeInstall:
     mutually_exclusive = [["canister_id", "name"]] + candid_args.MUTUALLY_EXCLUSIVE
     required_by = {"name": "registry"}
 
+    # Set by a fleet: the ``chunk_store.SharedStore`` every canister installs from (None: one
+    # install_code, or the target's own chunk store for a module too big for one message).
+    chunk_source = None
+    # Set by a fleet: the canister_status its canister step has just read (saves a query).
+    known_status = None
+
     def run(self):
         """Converge the installed module of one canister."""
         params = self.params
         module, arg = validation.code_payload(params)  # checked already; cached
         arg_sha = candid_args.sha256_hex(arg)
         canister_id, entry = self.require_canister(predicted_in_check_mode=True)
-        status = self.canister_status(canister_id) if canister_id else None
+        status = self.known_status
+        if status is None and canister_id:
+            status = self.canister_status(canister_id)
         if status is None and not self.check_mode:
             raise InputError("canister_id", f"canister {canister_id} does not exist")
         # In check mode a canister that an earlier task would create gets a predicted install.
@@ -62,7 +71,7 @@ class CodeInstall:
         self.diff.add("module_hash", current, module.sha256_hex if mode != "none" else current)
         if entry is not None and entry.get("arg_sha256"):
             self.diff.add("arg_sha256", entry.get("arg_sha256"), arg_sha if mode != "none" else entry["arg_sha256"])
-        chunked = needs_chunks(module.bytes_installed, arg)
+        chunked = self.chunk_source is not None or needs_chunks(module.bytes_installed, arg)
         self.result.update(previous_module_hash=current, mode=mode, arg_sha256=arg_sha,
                            installed_now=False, chunked=chunked and mode != "none",
                            module_hash=module.sha256_hex if mode != "none" else current,
@@ -74,7 +83,8 @@ class CodeInstall:
             return
         self._set_registry(entry, status="upgrading" if mode == "upgrade" else None)
         self._install_guarded(canister_id, module, arg, mode, chunked)
-        installed = hex_or_none(self.agent.module_hash(canister_id))
+        # install_chunked_code succeeds only for the module whose hash it was given.
+        installed = module.sha256_hex if chunked else hex_or_none(self.agent.module_hash(canister_id))
         if installed != module.sha256_hex:
             raise ICError(f"after {mode}, canister {canister_id} reports module hash {installed}, "
                           f"not {module.sha256_hex}")
@@ -128,25 +138,20 @@ class CodeInstall:
             self._restore(canister_id, snapshot, exc)
 
     def _install(self, canister_id, module, arg, mode, chunked):
+        """One install decision for both paths: the fleet's shared store, else one message,
+        else the target's own chunk store (chunks it holds already are not sent again)."""
         principal = Principal.from_text(canister_id)
         install_mode = self._install_mode(canister_id, mode)
-        if not chunked:
+        if self.chunk_source is not None:
+            self.chunk_source.install(self, principal, module, arg, install_mode)
+        elif not chunked:
             self.mgmt("install_code", {"mode": install_mode, "canister_id": principal,
                                        "wasm_module": module.bytes_installed, "arg": arg,
                                        "sender_canister_version": None})
-            return
-        stored = {c["hash"] for c in self.mgmt("stored_chunks", {"canister_id": principal})}
-        hashes = []
-        for chunk, digest in module.chunks():
-            if digest not in stored:
-                self.mgmt("upload_chunk", {"canister_id": principal, "chunk": chunk})
-                stored.add(digest)
-            hashes.append({"hash": digest})
-        self.mgmt("install_chunked_code", {
-            "mode": install_mode, "target_canister": principal, "store_canister": None,
-            "chunk_hashes_list": hashes, "wasm_module_hash": module.sha256, "arg": arg,
-            "sender_canister_version": None})
-        self.mgmt("clear_chunk_store", {"canister_id": principal})
+        else:
+            store = ChunkStore(self.client, principal)
+            store.install(principal, module.bytes_installed, arg, install_mode, module.sha256)
+            store.clear()
 
     def _verify(self, canister_id):
         check = self.params.get("verify")

@@ -31,6 +31,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module imp
     DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error)
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
 from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import settings_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils.chunk_store import SharedStore
 from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
 from ansible_collections.icp.canister_factory.plugins.module_utils.converge_rules import arg_record, code_converged
 from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES
@@ -57,7 +58,7 @@ def spec_argument_spec():
         "cycles": {"type": "int"},
         "cycles_min": {"type": "int"},
         "cycles_target": {"type": "int"},
-        "cycles_source": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "cycles_source": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
         "keep_failed": {"type": "bool", "default": False},
     }
 
@@ -65,6 +66,8 @@ def spec_argument_spec():
 # ----- registry ---------------------------------------------------------------------------
 
 DURABLE_STATUSES = ("creating", "failed", "deleted")
+# Entry field of the canister whose Wasm chunk store holds the fleet's chunks (see chunk_store).
+CHUNK_STORE_MARK = "chunk_store"
 # install_code's refusal of a canister that has code.
 NOT_EMPTY = "IC0514"
 
@@ -118,6 +121,11 @@ class FleetRegistry:
     def read(self):
         """This object answers ``get`` as a snapshot would (the steps call ``read().get(name)``)."""
         return self
+
+    def names_with(self, field):
+        """Names of the entries that have ``field`` set, sorted."""
+        with self._lock:
+            return sorted(n for n, e in self._data.entries.items() if e.get(field))
 
     def get(self, name):
         """A copy of the entry ``name`` or None."""
@@ -199,6 +207,8 @@ class Fleet:
 
     # The FleetRegistry of the run, shared by the steps.
     fleet_registry = None
+    # The SharedStore the code steps install from (None in check mode).
+    chunk_source = None
 
     def run(self):
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
@@ -207,6 +217,9 @@ class Fleet:
         # The fleet and its steps (run with parent=self) read and write through it.
         self._shared_registry = self.fleet_registry
         started = time.monotonic()
+        self.chunk_source = None if self.check_mode else SharedStore(self.client, self._mark_store,
+                                                                     self._recovered_store())
+        results = []
         try:
             if len(specs) <= 1 or self.params["workers"] == 1:
                 results = [self._converge(spec) for spec in specs]
@@ -214,8 +227,33 @@ class Fleet:
                 with ThreadPoolExecutor(max_workers=min(self.params["workers"], len(specs))) as pool:
                     results = list(pool.map(self._converge, specs))
         finally:
+            if self.chunk_source is not None:
+                gone = {r["name"] for r in results if r.get("rolled_back")}
+                for warning in self.chunk_source.finish(gone):
+                    self.module.warn(warning)
             self.fleet_registry.flush()
         self._summarize(results, time.monotonic() - started)
+
+    # ----- the shared chunk store ---------------------------------------------------------
+
+    def _recovered_store(self):
+        """``(name, canister id)`` of the chunk store an interrupted run left, or None."""
+        for name in self.fleet_registry.names_with(CHUNK_STORE_MARK):
+            entry = self.fleet_registry.get(name)
+            if entry.get("canister_id") and entry.get("status") not in ("deleted", "creating"):
+                return name, entry["canister_id"]
+            self._mark_store(name, False)
+        return None
+
+    def _mark_store(self, name, held):
+        """Record (durably, before any upload) or clear that ``name``'s chunk store holds chunks."""
+        def update(entry):
+            if held:
+                entry[CHUNK_STORE_MARK] = True
+            else:
+                entry.pop(CHUNK_STORE_MARK, None)
+        self.update_entry(update, name=name)
+        self.fleet_registry.flush()
 
     def _summarize(self, results, seconds):
         counts = {"total": len(results), "changed": 0, "created": 0, "installed": 0, "upgraded": 0,
@@ -242,11 +280,14 @@ class Fleet:
 
     def _step(self, cls, spec, **params):
         """An instance of ``cls`` for canister ``spec``: the fleet's common options, the
-        module's own defaults, and ``params``."""
+        module's own defaults, and ``params``; code steps install from the shared store."""
         given = {k: self.params.get(k) for k in common_argument_spec()}
         given.update(name=spec["name"], registry=self.params["registry"])
         given.update(params)
-        return cls(self.module, params=cls.argument_defaults(**given), parent=self)
+        step = cls(self.module, params=cls.argument_defaults(**given), parent=self)
+        if cls is CodeStep:
+            step.chunk_source = self.chunk_source
+        return step
 
     def _describe(self, exc, spec):
         """describe_error, with a bad option named as the fleet's item names it."""
@@ -275,6 +316,7 @@ class Fleet:
             item.update(mode="none", module_hash=canister.result.get("module_hash"), installed_now=False)
         else:
             code = self._step(CodeStep, spec, **self._code_params(spec))
+            code.known_status = canister.last_status
             try:
                 try:
                     code.run()

@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.TARGET
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   check_mode:
     support: full
@@ -112,11 +113,8 @@ options:
       - V(cycles_ledger) spends the caller's balance on the cycles ledger. Its C(created_at_time)
         (unique per process) and the amount are recorded before the call; a retry resends both
         (even when O(cycles) changed meanwhile), so the ledger answers with the same canister.
-      - Unknown outcomes keep the entry C(creating) with its key and fail the task; run again.
-        A ledger C(Duplicate) without canister id (the CMC has not answered yet) is asked about
-        again a few times, then the task fails with the key kept. A key older than the ledger's
-        window (24 h + 60 s, C(TooOld)) is never retried; the message says how to find out whether the
-        canister exists (M(icp.canister_factory.ic_canister_info) O(icp.canister_factory.ic_canister_info#module:ledger_creation)).
+      - What an unknown outcome of the creation does (lost reply, C(Duplicate) without canister id,
+        C(TooOld), ...) and how to resolve one is in the notes.
     type: str
     choices: [auto, provisional, cycles_ledger]
     default: auto
@@ -130,7 +128,11 @@ options:
     type: str
   subnet:
     description:
-      - Subnet to create the canister on (O(funding=cycles_ledger) only).
+      - Subnet (principal text) to create the canister on. With O(funding=cycles_ledger) the cycles
+        ledger passes it to the CMC as C(subnet_selection); with O(funding=provisional) a free
+        O(specified_id) in that subnet's canister ranges (read from its certified state) is chosen,
+        so the canister lands there. Not together with O(specified_id).
+      - Only used when the canister is created; the facts and the registry entry report where it is.
     type: str
   last_snapshot_dir:
     description:
@@ -204,6 +206,14 @@ status:
   returned: always
   type: str
   sample: running
+subnet:
+  description:
+    - Id of the subnet that holds the canister, from certified state (the NNS delegation's subnet,
+      or the root subnet for a certificate signed with the root key). Recorded in the registry
+      entry when the canister is created.
+  returned: when the canister exists
+  type: str
+  sample: tdb26-jop6k-aogll-7ltgs-eruif-6kk7m-qpktf-gdiqx-mxtrf-vb5e6-eqe
 settings:
   description: The canister's settings after the task, in normal form (principals as text, sorted lists).
   returned: when the canister exists

@@ -17,6 +17,11 @@ description:
     M(icp.canister_factory.ic_canister) and M(icp.canister_factory.ic_code).
   - The canisters are handled concurrently by O(workers) threads that share one agent, identity and
     root key, so a fleet costs one module run instead of several per canister.
+  - Each module is sent once per run - uploaded (C(upload_chunk), once per distinct chunk) into the
+    Wasm chunk store of the first canister to be installed - and every canister is installed from
+    there with C(install_chunked_code). That canister's registry entry is marked C(chunk_store)
+    before the upload, so a run after a crash installs from the chunks already stored; the store
+    is emptied (C(clear_chunk_store)) and the mark removed at the end of the run.
   - When the install fails on a canister created by this run, the canister is deleted (unless
     O(canisters[].keep_failed)), and its registry entry is marked C(failed) with the error and without
     the canister id. The other canisters go on; the task fails at the end and lists the failures.
@@ -33,6 +38,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
   - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   check_mode:
     support: full
@@ -156,10 +162,12 @@ options:
         description: Balance a top-up brings the canister to (O(canisters[].cycles_min) when not set).
         type: int
       cycles_source:
-        description: Where top-up cycles come from.
+        description:
+          - Where top-up cycles come from, as O(icp.canister_factory.ic_cycles#module:source).
+          - V(auto) is V(provisional) on a local network and V(cycles_ledger) elsewhere.
         type: str
-        choices: [provisional, cycles_ledger]
-        default: provisional
+        choices: [auto, provisional, cycles_ledger]
+        default: auto
       keep_failed:
         description: Keep a canister created by this run whose install failed, instead of deleting it.
         type: bool

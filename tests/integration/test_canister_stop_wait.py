@@ -13,7 +13,7 @@ from factory.harness import Factory, PlaybookRun
 from ic.agent import Agent
 from ic.identity import load_identity_file
 from ic.management import Management
-from localnet.api import SYNC_WAIT_SECONDS as SYNC_CALL_WAIT
+from localnet.node import SYNC_CALL_TIMEOUT as SYNC_CALL_WAIT
 from localnet.testing import LocalnetProcess, wait_until
 from tests.fixtures.holder_canister import holder_wasm
 

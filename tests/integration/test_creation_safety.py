@@ -270,7 +270,8 @@ def test_fleet_rollback_gives_the_cycles_back(world, net):
     from module_runner import ROOT
 
     account = _balance(net, world["principal"])
-    net.faults({"match": {"method": "install_code"}, "action": "http_503", "count": 4})
+    # The fleet's template install (from its chunk store) fails; the drain's install_code does not.
+    net.faults({"match": {"method": "install_chunked_code"}, "action": "http_503", "count": 4})
     spec = {"name": "f1", "template": "user", "owner": world["principal"],
             "wasm": os.path.join(ROOT, "wasm", "user.wasm.gz"),
             "arg": f'(record {{ owner = principal "{world["principal"]}" }})', "cycles": 10 ** 12}

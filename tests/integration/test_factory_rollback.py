@@ -5,7 +5,10 @@ import pytest
 from factory.harness import Factory, users
 from localnet.testing import LocalnetProcess
 
-INSTALL_FAILS = {"match": {"method": "install_code"}, "action": "http_503", "count": None}
+# provision.yml's fleet installs the template from its chunk store (install_chunked_code); the
+# drain module that gives the cycles back before a deletion goes with install_code.
+INSTALL_FAILS = {"match": {"method": "install_chunked_code"}, "action": "http_503", "count": None}
+DRAIN_FAILS = {"match": {"method": "install_code"}, "action": "http_503", "count": None}
 # The template install's four attempts (the agent retries a 503 three times) fail; the drain
 # module's install that gives the cycles back before the deletion goes through.
 FIRST_INSTALL_FAILS = dict(INSTALL_FAILS, count=4)
@@ -46,6 +49,7 @@ def test_a_rollback_that_cannot_drain_keeps_the_canister(net, tmp_path):
     factory = Factory(net, tmp_path)
     inventory = factory.inventory("one.yml", users(1, prefix="nd"))
     net.faults(INSTALL_FAILS)
+    net.faults(DRAIN_FAILS)
     failed = factory.play("provision.yml", inventory)
     net.faults(clear=True)
     assert failed.rc != 0, failed.explain()

@@ -165,6 +165,31 @@ def test_chunk_store_and_chunked_install(client):
     assert client.mgmt("stored_chunks", {"canister_id": cid}) == []
 
 
+
+def test_install_chunked_code_from_another_store_canister(client, make_client):
+    store, target = client.create_canister(), client.create_canister()
+    module = WASM + custom_section("pad", b"y" * 300)
+    digest = client.mgmt("upload_chunk", {"canister_id": store, "chunk": module})["hash"]
+    args = {"mode": {"install": None}, "target_canister": target, "store_canister": store,
+            "chunk_hashes_list": [{"hash": digest}], "wasm_module_hash": digest, "arg": b"",
+            "sender_canister_version": None}
+    # The target's own store does not hold the chunk.
+    err = reject_of(client.mgmt, "install_chunked_code", dict(args, store_canister=None))
+    assert err.error_code == "IC0504" and "does not contain a chunk" in err.reject_message
+    # A store nobody created.
+    err = reject_of(client.mgmt, "install_chunked_code",
+                    dict(args, store_canister=Principal.from_canister_index(4242)))
+    assert (err.reject_code, err.error_code) == (3, "IC0301")
+    # A store the caller does not control: execution's check, with execution's wording.
+    other = make_client()
+    own_target = other.create_canister()
+    err = reject_of(other.mgmt, "install_chunked_code", dict(args, target_canister=own_target))
+    assert (err.reject_code, err.error_code) == (5, "IC0512")
+    assert err.reject_message.startswith(f"Only the controllers of the canister {store} can control it.")
+    client.mgmt("install_chunked_code", args)
+    assert status(client, target)["module_hash"] == digest
+    assert client.mgmt("stored_chunks", {"canister_id": store}) == [{"hash": digest}]
+
 def test_stop_start_delete(client):
     cid = client.create_canister()
     err = reject_of(client.mgmt, "delete_canister", {"canister_id": cid})

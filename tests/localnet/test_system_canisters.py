@@ -137,25 +137,56 @@ def test_held_cmc_step_answers_duplicate_without_id_then_with_it(net, client, ma
 
 
 def test_held_cmc_step_survives_a_localnet_kill(net, client):
-    """localnet killed while the CMC step is held: on restart the creation completes (the real
-    CMC answers anyway), so the key then names exactly one canister."""
-    import threading
+    """localnet killed while the CMC step is held: the burn, the held step and the call's
+    ``processing`` status survive. After the restart the step still runs when its hold ends
+    (the real CMC answers whatever happens to a node): a retry meanwhile gets Duplicate
+    without id, then the key names exactly one canister, and the original request's status is
+    ``replied`` with it (its ingress history kept the call)."""
+    from localnet.client import MiniClient, outcome_of
 
     me = client.identity.sender
     net.mint(me, 3 * 10 ** 12)
     before = {c["id"] for c in net.canisters()}
-    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 30})
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 10})
     args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
-    threading.Thread(target=lambda: _swallow(ledger_call, client, "create_canister", args), daemon=True).start()
+    held_until = time.monotonic() + 10
+    request_id = _send_in_background(client, args)
     time.sleep(1.5)
     net.kill()
     net.restart()
-    from localnet.client import MiniClient
     again = MiniClient(net.url, client.identity, net.root_key_der)
+    status_path = [b"request_status", request_id, b"status"]
+    assert again.read_state(CYCLES_LEDGER, [status_path]).lookup(status_path) == b"processing"
+    pending = ledger_call(again, "create_canister", args)["Err"]["Duplicate"]
+    assert pending["canister_id"] is None and {c["id"] for c in net.canisters()} == before
+    time.sleep(max(0.0, held_until - time.monotonic()) + 0.5)
     named = ledger_call(again, "create_canister", args)["Err"]["Duplicate"]["canister_id"]
     new = {c["id"] for c in net.canisters()} - before
     assert new == {str(named)}
+    cert = again.read_state(CYCLES_LEDGER, [[b"request_status", request_id]])
+    first = candid.decode(outcome_of(cert, request_id), LEDGER.ret_types("create_canister"))[0]
+    assert first == {"Ok": {"block_id": pending["duplicate_of"], "canister_id": named}}
     assert balance(again, me) == 3 * 10 ** 12 - 10 ** 12 - FEE
+
+
+def test_held_cmc_step_due_while_localnet_was_down_runs_at_start(net, client):
+    """A hold that ended while localnet was down: the step runs as localnet starts, before it
+    serves, and the original request is answered in its history."""
+    from localnet.client import MiniClient, outcome_of
+
+    me = client.identity.sender
+    net.mint(me, 2 * 10 ** 12)
+    net.faults({"match": {"method": "create_canister"}, "action": "hold_cmc", "seconds": 2})
+    args = {"from_subaccount": None, "created_at_time": time.time_ns(), "amount": 10 ** 12, "creation_args": None}
+    request_id = _send_in_background(client, args)
+    time.sleep(1)
+    net.kill()
+    time.sleep(1.5)
+    net.restart()
+    again = MiniClient(net.url, client.identity, net.root_key_der)
+    cert = again.read_state(CYCLES_LEDGER, [[b"request_status", request_id]])
+    made = candid.decode(outcome_of(cert, request_id), LEDGER.ret_types("create_canister"))[0]["Ok"]
+    assert ledger_call(again, "create_canister", args)["Err"]["Duplicate"]["canister_id"] == made["canister_id"]
 
 
 def test_icrc3_blocks_record_burns_refunds_and_chain(net, client):
@@ -180,6 +211,20 @@ def test_icrc3_blocks_record_burns_refunds_and_chain(net, client):
     assert refund and refund[0]["amt"] == {"Nat": 10 ** 9 - FEE}
     for (_, previous), (_, block) in zip(blocks, blocks[1:]):
         assert dict(block["Map"])["phash"] == {"Blob": value_hash(previous)}
+
+
+def _send_in_background(client, args):
+    """Send a ledger create_canister from a thread that may die with localnet; its request id."""
+    import threading
+
+    from ic import cbor
+
+    content = client.content("call", CYCLES_LEDGER, "create_canister",
+                             candid.encode(LEDGER.arg_types("create_canister"), [args]))
+    body = client.envelope(content)
+    threading.Thread(target=_swallow, args=(client.post, f"/api/v4/canister/{CYCLES_LEDGER}/call", body),
+                     daemon=True).start()
+    return cbor.request_id(content)
 
 
 def _swallow(func, *args):

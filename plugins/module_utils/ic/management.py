@@ -6,9 +6,9 @@ by the embedded ``ic.did`` before encoding. Replies decode leniently against the
 fields a newer replica adds are ignored, fields an older one lacks are None (unknown).
 """
 import functools
-import hashlib
 import threading
 
+from .chunk_store import ChunkStore
 from .errors import CertificateError, InputError, Reject, TransportError
 from .principal import Principal
 
@@ -306,23 +306,10 @@ class Management:
         if not needs_chunks(wasm_module, arg, chunk_threshold):
             self.install_code(canister_id, wasm_module, arg, mode)
             return {"chunked": False, "chunks": 0, "uploaded": 0}
-        chunks = [wasm_module[i:i + chunk_size] for i in range(0, len(wasm_module), chunk_size)]
-        hashes = [hashlib.sha256(c).digest() for c in chunks]
-        stored = set(self.stored_chunks(canister_id))
-        uploaded = 0
-        for chunk, digest in zip(chunks, hashes):
-            if digest in stored:
-                continue
-            returned = self.upload_chunk(canister_id, chunk)
-            if bytes(returned) != digest:
-                raise TransportError(f"upload_chunk returned hash {bytes(returned).hex()}, "
-                                     f"expected {digest.hex()}")
-            stored.add(digest)
-            uploaded += 1
-        self.install_chunked_code(canister_id, hashes, hashlib.sha256(wasm_module).digest(),
-                                  arg, mode)
-        self.clear_chunk_store(canister_id)
-        return {"chunked": True, "chunks": len(chunks), "uploaded": uploaded}
+        store = ChunkStore(self, canister_id, chunk_size)
+        done = store.install(canister_id, wasm_module, arg, mode)
+        store.clear()
+        return done
 
     # -- snapshots -------------------------------------------------------------------------
 

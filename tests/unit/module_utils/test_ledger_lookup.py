@@ -1,0 +1,61 @@
+"""A refund block names no burn: which refund proves which creation refunded (ledger_lookup)."""
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils.ledger_lookup import (
+    CREATE_MEMO, LEDGER_FEE, REFUND_MEMO, find_creation, refund_after)
+
+ME = Principal.from_text("2vxsx-fae")
+AMOUNT = 10 ** 12
+SECOND = 10 ** 9
+
+
+class FakeLedger:
+    """icrc3_get_blocks over a list of (kind, created_at_time) events, one second apart."""
+
+    def __init__(self, events, amount=AMOUNT):
+        self.blocks = []
+        for index, (kind, when) in enumerate(events):
+            if kind == "burn":
+                tx = {"op": "burn", "memo": CREATE_MEMO, "amt": amount, "from": [ME.raw], "ts": when}
+            else:
+                tx = {"op": "mint", "memo": REFUND_MEMO, "amt": amount - LEDGER_FEE, "to": [ME.raw]}
+            self.blocks.append({"ts": 1000 * SECOND + index * SECOND, "tx": tx})
+
+    def icrc3_get_blocks(self, start, length):
+        return len(self.blocks), [(i, self.blocks[i]) for i in range(start, min(start + length, len(self.blocks)))]
+
+
+def test_a_refund_after_another_alike_creation_is_not_proof():
+    """y burns (held at the CMC), x burns and is refunded: the refund may be x's."""
+    ledger = FakeLedger([("burn", 1), ("burn", 2), ("refund", None)])
+    assert refund_after(ledger, ME, 0, AMOUNT) is None
+    assert find_creation(ledger, ME, 1, AMOUNT)["canister_exists"] is True
+
+
+def test_more_refunds_than_other_burns_settle_it():
+    """Three alike creations all refused: three refunds after the first burn, two other burns."""
+    ledger = FakeLedger([("burn", 1), ("burn", 2), ("burn", 3), ("refund", None), ("refund", None),
+                         ("refund", None)])
+    assert refund_after(ledger, ME, 0, AMOUNT) == 5
+    assert refund_after(ledger, ME, 2, AMOUNT) == 5
+    found = find_creation(ledger, ME, 2, AMOUNT)
+    assert found["burn_block"] == 1 and found["refund_block"] == 5 and not found["canister_exists"]
+
+
+def test_alone_its_refund_is_its_own_and_earlier_refunds_do_not_count():
+    ledger = FakeLedger([("burn", 1), ("refund", None), ("burn", 3), ("refund", None)])
+    # Block 1 is burn 0's refund; for burn 2 only block 3 comes after, against one other burn.
+    assert refund_after(ledger, ME, 0, AMOUNT) == 1
+    assert refund_after(ledger, ME, 2, AMOUNT) is None
+    assert refund_after(FakeLedger([("burn", 5), ("refund", None)]), ME, 0, AMOUNT) == 1
+    assert refund_after(FakeLedger([("burn", 5), ("refund", None)], amount=AMOUNT + 1), ME, 0, AMOUNT) is None
+
+
+def test_a_scan_cut_short_leaves_the_canister_possible(monkeypatch):
+    """When the block budget runs out before a refund is proven, the creation stays possible."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils import ledger_lookup
+
+    ledger = FakeLedger([("burn", 1), ("refund", None)])
+    assert find_creation(ledger, ME, 1, AMOUNT)["canister_exists"] is False
+    monkeypatch.setattr(ledger_lookup, "_MAX_SCANNED", 1)
+    found = find_creation(ledger, ME, 1, AMOUNT)
+    assert found["found"] and found["canister_exists"] and found["refund_block"] is None
