@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry lookup: the registry document as the modules and the inventory read it."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: registry
+short_description: Read a canister registry, journal included
+version_added: 0.2.0
+author: icp.canister_factory maintainers
+description:
+  - Returns the registry document (C(all.children.canisters.hosts) and the template groups) of
+    each registry file given, read the way the modules and the
+    P(icp.canister_factory.registry#inventory) inventory plugin read it - the YAML file plus the
+    changes its journal (C(<file>.journal)) holds that are not folded in yet, such as those of a
+    run that was killed.
+  - A file that does not exist gives an empty document; a broken one fails with a one-line
+    message naming the file and line.
+  - Use it instead of reading the file with P(ansible.builtin.file#lookup), which misses the journal.
+options:
+  _terms:
+    description: Paths of registry files.
+    type: list
+    elements: path
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: The registry entry of this host
+  ansible.builtin.set_fact:
+    entry: "{{ (query('icp.canister_factory.registry', icp_registry) | first).all.children.canisters.hosts[inventory_hostname] }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: One registry document per file (an empty dict for a missing file).
+  type: list
+  elements: dict
+"""
+
+import os
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+
+from ..module_utils.registry import Registry, RegistryError
+
+
+class LookupModule(LookupBase):
+    """Read registry files through the registry's own reader."""
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        documents = []
+        for term in terms:
+            path = os.path.expanduser(str(term))
+            if not os.path.exists(path) and not os.path.exists(path + ".journal"):
+                documents.append({})
+                continue
+            try:
+                document = Registry(path).read().to_document()
+            except RegistryError as exc:
+                raise AnsibleLookupError(f"registry lookup: {exc}") from None
+            # Entries hold what canisters and operators wrote: never templated.
+            documents.append(make_unsafe(document))
+        return documents
