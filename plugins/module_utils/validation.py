@@ -142,6 +142,10 @@ def code_payload(params, prefix=""):
     verify = params.get("verify") or {}
     if verify and not (verify.get("method") or "").strip():
         raise InputError(prefix + "verify.method", "is empty; give the name of a query method")
+    if params.get("version_manifest"):
+        readable_file(params["version_manifest"], prefix + "version_manifest")
+    if params.get("notify_factory"):
+        canister_id(params["notify_factory"], prefix + "notify_factory")
     return module, init_arg(params, module, prefix)
 
 
@@ -276,13 +280,13 @@ def import_ids(params):
 
 def fleet(params):
     """ic_fleet: every spec, with the checks of ic_canister and ic_code, before any canister is made."""
+    if params.get("action") == "upgrade":
+        fleet_upgrade(params)
+        return
     registry_file(params.get("registry"), "registry")
     nat(params.get("workers"), "workers", minimum=1, maximum=256)
     specs = params.get("canisters") or []
-    names = [s.get("name") for s in specs]
-    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
+    _unique_names(specs, "canisters")
     common = {k: params.get(k) for k in ("network",) if k in params}
     for index, spec in enumerate(specs):
         label = spec.get("name")
@@ -301,6 +305,39 @@ def fleet(params):
         if own.get("arg_value") is not None:
             own["arg"] = None  # data wins over text, as in the role
         code(own, prefix)
+
+
+def _unique_names(items, field):
+    names = [s.get("name") for s in items]
+    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(field, f"names must be unique; repeated: {', '.join(duplicates)}")
+
+
+def fleet_upgrade(params):
+    """ic_fleet with action=upgrade: every item with ic_code's checks of the role's upgrade, before any call."""
+    registry_file(params.get("registry"), "registry")
+    nat(params.get("workers"), "workers", minimum=1, maximum=256)
+    items = params.get("upgrades")
+    if not items:
+        raise InputError("upgrades", "is empty; action=upgrade needs one item per canister to upgrade")
+    if params.get("canisters"):
+        raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
+    _unique_names(items, "upgrades")
+    for index, item in enumerate(items):
+        label = item.get("name")
+        if not isinstance(label, str) or not label.strip() or not label.isprintable():
+            label = index
+        prefix = f"upgrades[{label}]."
+        name(item.get("name"), prefix + "name")
+        if item.get("module_hash"):
+            sha256_hex(item["module_hash"], prefix + "module_hash")
+        if item.get("verify_method") is not None and not str(item["verify_method"]).strip():
+            raise InputError(prefix + "verify_method", "is empty; give the name of a query method")
+        code({"network": params.get("network"), "canister_id": item.get("canister_id"), "wasm": item.get("wasm"),
+              "arg": item.get("arg"), "mode": "upgrade", "wasm_memory_persistence": item.get("wasm_memory_persistence"),
+              "version_manifest": params.get("version_manifest"), "notify_factory": item.get("notify_factory")},
+             prefix)
 
 
 CHECKS = {
