@@ -22,7 +22,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "plugins", "module_utils"), ROOT, os.path.join(ROOT, "tests", "integration")]
 
-from bench.provision import ICP, measured  # noqa: E402  (paths set up above)
+from bench.provision import icp_cli_env, measured  # noqa: E402  (paths set up above)
 from factory.harness import Factory, users  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 
@@ -50,15 +50,11 @@ def provision_old(factory, prefix, n, forks):
 
 def icp_cli_loop(net, factory, entries, workdir):
     """Upgrade every canister of ``entries`` with one ``icp canister install --mode upgrade`` each."""
-    home = os.path.join(workdir, "icp-home")
-    os.makedirs(home, exist_ok=True)
-    env = dict(os.environ, HOME=home)
-    subprocess.run([ICP, "identity", "import", "--storage", "plaintext", "--from-pem", factory.identity, "bench"],
-                   env=env, check=True, capture_output=True)
+    env = icp_cli_env(net, factory, workdir)
     targets = os.path.join(workdir, "targets.txt")
     with open(targets, "w", encoding="utf-8") as handle:
         handle.write("".join(f"{e['canister_id']} {e['owner']}\n" for e in entries.values()))
-    env.update(ICP=ICP, URL=net.url, ROOT_KEY=net.root_key_hex, WASM=NEW, TARGETS=targets)
+    env.update(WASM=NEW, TARGETS=targets)
     return subprocess.run(["bash", "-c", LOOP], env=env, check=True, capture_output=True, text=True)
 
 

@@ -283,17 +283,8 @@ def fleet(params):
     if params.get("action") == "upgrade":
         fleet_upgrade(params)
         return
-    registry_file(params.get("registry"), "registry")
-    nat(params.get("workers"), "workers", minimum=1, maximum=256)
-    specs = params.get("canisters") or []
-    _unique_names(specs, "canisters")
     common = {k: params.get(k) for k in ("network",) if k in params}
-    for index, spec in enumerate(specs):
-        label = spec.get("name")
-        if not isinstance(label, str) or not label.strip() or not label.isprintable():
-            label = index
-        prefix = f"canisters[{label}]."
-        name(spec.get("name"), prefix + "name")
+    for prefix, spec in _fleet_items(params, "canisters"):
         for field in ("cycles_min", "cycles_target"):
             optional_nat(spec, field, prefix)
         band(spec.get("cycles_min"), spec.get("cycles_target"), prefix + "cycles_target", "cycles_min")
@@ -307,29 +298,32 @@ def fleet(params):
         code(own, prefix)
 
 
-def _unique_names(items, field):
+def _fleet_items(params, field):
+    """The fleet's own options and the names of the items of ``field``, checked; yields
+    ``(prefix, item)`` with the prefix that names the item's fields in errors."""
+    registry_file(params.get("registry"), "registry")
+    nat(params.get("workers"), "workers", minimum=1, maximum=256)
+    items = params.get(field) or []
     names = [s.get("name") for s in items]
     duplicates = sorted({str(n) for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(field, f"names must be unique; repeated: {', '.join(duplicates)}")
-
-
-def fleet_upgrade(params):
-    """ic_fleet with action=upgrade: every item with ic_code's checks of the role's upgrade, before any call."""
-    registry_file(params.get("registry"), "registry")
-    nat(params.get("workers"), "workers", minimum=1, maximum=256)
-    items = params.get("upgrades")
-    if not items:
-        raise InputError("upgrades", "is empty; action=upgrade needs one item per canister to upgrade")
-    if params.get("canisters"):
-        raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
-    _unique_names(items, "upgrades")
     for index, item in enumerate(items):
         label = item.get("name")
         if not isinstance(label, str) or not label.strip() or not label.isprintable():
             label = index
-        prefix = f"upgrades[{label}]."
+        prefix = f"{field}[{label}]."
         name(item.get("name"), prefix + "name")
+        yield prefix, item
+
+
+def fleet_upgrade(params):
+    """ic_fleet with action=upgrade: every item with ic_code's checks of the role's upgrade, before any call."""
+    if not params.get("upgrades"):
+        raise InputError("upgrades", "is empty; action=upgrade needs one item per canister to upgrade")
+    if params.get("canisters"):
+        raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
+    for prefix, item in _fleet_items(params, "upgrades"):
         if item.get("module_hash"):
             sha256_hex(item["module_hash"], prefix + "module_hash")
         if item.get("verify_method") is not None and not str(item["verify_method"]).strip():
