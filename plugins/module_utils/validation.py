@@ -323,6 +323,8 @@ def fleet_upgrade(params):
         raise InputError("upgrades", "is empty; action=upgrade needs one item per canister to upgrade")
     if params.get("canisters"):
         raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
+    if params.get("version_manifest"):
+        readable_file(params["version_manifest"], "version_manifest")
     for prefix, item in _fleet_items(params, "upgrades"):
         if item.get("module_hash"):
             sha256_hex(item["module_hash"], prefix + "module_hash")
@@ -330,8 +332,7 @@ def fleet_upgrade(params):
             raise InputError(prefix + "verify_method", "is empty; give the name of a query method")
         code({"network": params.get("network"), "canister_id": item.get("canister_id"), "wasm": item.get("wasm"),
               "arg": item.get("arg"), "mode": "upgrade", "wasm_memory_persistence": item.get("wasm_memory_persistence"),
-              "version_manifest": params.get("version_manifest"), "notify_factory": item.get("notify_factory")},
-             prefix)
+              "notify_factory": item.get("notify_factory")}, prefix)
 
 
 CHECKS = {
