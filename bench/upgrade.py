@@ -68,7 +68,8 @@ def upgraded(net, entries):
 
 def upgrade_play(factory, prefix, batch, forks, per_host=False):
     """upgrade.yml on the canisters named ``<prefix>*`` (registry inventory)."""
-    extra = {"target": f"user_canisters:&{prefix}*", "batch": batch}
+    # A regex (not a*: that pattern matches the group `all` too).
+    extra = {"target": f"user_canisters:&~^{prefix}[0-9]+$", "batch": batch}
     if per_host:
         extra["icp_batch"] = False
     return measured(lambda: factory.play("upgrade.yml", REGISTRY_INVENTORY, extra, forks))

@@ -10,6 +10,8 @@ author: icp.canister_factory maintainers
 description:
   - True when the recorded module hash (the registry's or the factory's C(module_hash) host var) is
     the target module's hash, so that the upgrade needs no module run and no call.
+  - The target is given as its hash (O(target)) or as the module file (O(wasm)), whose hash is the
+    module hash the IC reports for it (the file is read on the controller).
   - The fast path of the P(icp.canister_factory.fleet_upgrade#role) role; its batch path
     (M(icp.canister_factory.ic_fleet) with C(action=upgrade)) applies the same rule.
 options:
@@ -20,13 +22,15 @@ options:
   target:
     description: Hex SHA-256 of the module to roll out.
     type: str
-    required: true
+  wasm:
+    description: Path of the module to roll out (C(.wasm) or C(.wasm.gz)); a file that cannot be read is never on target (the module then reports it).
+    type: path
 """
 
 EXAMPLES = r"""
 - name: Upgrade only the canisters not yet on the module
   ansible.builtin.include_tasks: upgrade.yml
-  when: not (module_hash | default('') | icp.canister_factory.module_on_target(target_sha256))
+  when: not (module_hash | default('') | icp.canister_factory.module_on_target(wasm='wasm/user.wasm.gz'))
 """
 
 RETURN = r"""
@@ -35,12 +39,13 @@ _value:
   type: bool
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_upgrade import module_on_target as _rule
+from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_upgrade import (
+    module_on_target as _rule, target_module_hash)
 
 
-def module_on_target(recorded, target):
-    """Recorded module hash and target hash -> whether no upgrade is needed."""
-    return _rule(recorded, target)
+def module_on_target(recorded, target=None, wasm=None):
+    """Recorded module hash and target hash (or module file) -> whether no upgrade is needed."""
+    return _rule(recorded, target if wasm is None else target_module_hash(wasm))
 
 
 class FilterModule:

@@ -196,15 +196,23 @@ class CodeInstall:
     # ----- snapshots -------------------------------------------------------------------
 
     def _take_snapshot(self, canister_id):
+        """Take a snapshot; at the limit of snapshots per canister, in place of the oldest.
+
+        Most canisters are below the limit, so the snapshot is taken at once and the list is
+        read only when the IC refuses it (a refused call changes nothing)."""
         principal = Principal.from_text(canister_id)
-        existing = self.mgmt("list_canister_snapshots", {"canister_id": principal})
-        replace = None
-        if len(existing) >= MAX_SNAPSHOTS:
-            replace = min(existing, key=lambda s: s["taken_at_timestamp"])["id"]
-        taken = self.mgmt("take_canister_snapshot", {
+        try:
+            return self._snapshot_call(principal, None)
+        except Reject:
+            existing = self.mgmt("list_canister_snapshots", {"canister_id": principal})
+            if len(existing) < MAX_SNAPSHOTS:
+                raise
+        return self._snapshot_call(principal, min(existing, key=lambda s: s["taken_at_timestamp"])["id"])
+
+    def _snapshot_call(self, principal, replace):
+        return self.mgmt("take_canister_snapshot", {
             "canister_id": principal, "replace_snapshot": replace, "uninstall_code": None,
-            "sender_canister_version": None})
-        return taken["id"]
+            "sender_canister_version": None})["id"]
 
     def _restore(self, canister_id, snapshot, error, running, label):
         """Load ``snapshot`` back after a failed upgrade, start the canister again when it ran

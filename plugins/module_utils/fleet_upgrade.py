@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils.fleet import CodeStep, FleetRegistry
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import DiffTracker, ModuleFailed
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import RegistryError
 
@@ -46,6 +46,15 @@ def upgrade_argument_spec():
 def module_on_target(recorded_module_hash, target_module_hash):
     """The fast path of a fleet upgrade: the recorded module already is the target, so no call."""
     return bool(recorded_module_hash) and recorded_module_hash == target_module_hash
+
+
+def target_module_hash(path):
+    """The module hash of the module file ``path`` (as ic_code installs it), or None when it cannot
+    be loaded (ic_code's checks then name the problem)."""
+    try:
+        return input_fields.wasm(path).sha256_hex
+    except InputError:
+        return None
 
 
 def upgrade_code_params(version=None, version_manifest=None, arg=None, verify_method="version",
@@ -82,7 +91,7 @@ class FleetUpgrade:
         """One canister: the role's ic_code task, on the fleet's client and registry."""
         item = {"name": spec["name"], "changed": False, "failed": False,
                 "canister_id": spec.get("canister_id"), "_diff": DiffTracker()}
-        target = input_fields.wasm(spec["wasm"]).sha256_hex  # loaded once by the validation pass
+        target = target_module_hash(spec["wasm"])  # loaded once by the validation pass
         if module_on_target(spec.get("module_hash"), target):
             item.update(mode="none", module_hash=target, installed_now=False)
             return item

@@ -22,6 +22,18 @@ def test_fast_path_needs_a_recorded_hash_equal_to_the_target():
     assert not module_on_target(None, SHA)
 
 
+def test_fast_path_on_the_module_file_uses_the_hash_the_ic_reports(tmp_path):
+    with open(MANIFEST, encoding="utf-8") as handle:
+        shipped = next(t for t in json.load(handle)["templates"] if t["out"] == "user")
+    user = os.path.join(ROOT, "wasm", "user.wasm.gz")
+    assert module_on_target(shipped["module_hash"], wasm=user)
+    assert not module_on_target(SHA, wasm=user)
+    # A file that cannot be loaded is never on target: ic_code / ic_fleet then name the problem.
+    assert not module_on_target(shipped["module_hash"], wasm=str(tmp_path / "missing.wasm"))
+    (tmp_path / "bad.wasm").write_bytes(b"not wasm")
+    assert not module_on_target(shipped["module_hash"], wasm=str(tmp_path / "bad.wasm"))
+
+
 def test_the_shipped_manifest_gives_each_build_its_version():
     with open(MANIFEST, encoding="utf-8") as handle:
         builds = {t["out"]: t for t in json.load(handle)["templates"]}
