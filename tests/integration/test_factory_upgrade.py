@@ -118,6 +118,15 @@ def mixed(net, tmp_path_factory, request):
     return factory, client, request.param  # True: the batch path
 
 
+def test_a_run_that_cannot_start_fails_every_host_of_the_batch_and_changes_nothing(mixed):
+    factory, _client, path = mixed
+    before, calls = factory.entries(), factory.update_calls()
+    run = upgrade(factory, path, target="user_canisters", batch=3, icp_identity="/nonexistent/operator.pem")
+    assert run.rc != 0 and run.failed_hosts() == ["mx0", "mx1", "mx2"], run.explain()
+    assert "identity: no file /nonexistent/operator.pem" in run.stdout, run.explain()
+    assert factory.entries() == before and factory.update_calls() == calls
+
+
 def test_one_failure_in_a_batch_is_rolled_back_while_the_rest_upgrade_and_the_rollout_halts(mixed):
     factory, client, path = mixed
     picky, old = manifest("test/user-picky"), manifest("user-0.1.0")
