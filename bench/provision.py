@@ -59,17 +59,25 @@ def measured(func):
     return value, wall, cpu
 
 
-def icp_cli_loop(net, factory, owners, workdir):
-    """Create and install one canister per owner with icp-cli; return the ids it printed."""
+def icp_cli_env(net, factory, workdir):
+    """The environment of an icp-cli loop: its own HOME with the operator's identity as ``bench``,
+    and ICP, URL and ROOT_KEY for the loop's script."""
     home = os.path.join(workdir, "icp-home")
     os.makedirs(home, exist_ok=True)
     env = dict(os.environ, HOME=home)
     subprocess.run([ICP, "identity", "import", "--storage", "plaintext", "--from-pem", factory.identity, "bench"],
                    env=env, check=True, capture_output=True)
+    env.update(ICP=ICP, URL=net.url, ROOT_KEY=net.root_key_hex)
+    return env
+
+
+def icp_cli_loop(net, factory, owners, workdir):
+    """Create and install one canister per owner with icp-cli; return the ids it printed."""
+    env = icp_cli_env(net, factory, workdir)
     owners_file = os.path.join(workdir, "owners.txt")
     with open(owners_file, "w", encoding="utf-8") as handle:
         handle.write("\n".join(owners) + "\n")
-    env.update(ICP=ICP, URL=net.url, ROOT_KEY=net.root_key_hex, WASM=WASM, OWNERS=owners_file)
+    env.update(WASM=WASM, OWNERS=owners_file)
     return subprocess.run(["bash", "-c", LOOP], env=env, check=True, capture_output=True, text=True)
 
 

@@ -147,6 +147,10 @@ def code_payload(params, prefix=""):
     verify = params.get("verify") or {}
     if verify and not (verify.get("method") or "").strip():
         raise InputError(prefix + "verify.method", "is empty; give the name of a query method")
+    if params.get("version_manifest"):
+        readable_file(params["version_manifest"], prefix + "version_manifest")
+    if params.get("notify_factory"):
+        canister_id(params["notify_factory"], prefix + "notify_factory")
     return module, init_arg(params, module, prefix)
 
 
@@ -280,21 +284,11 @@ def import_ids(params):
 
 def fleet(params):
     """ic_fleet: every spec, with the checks of ic_canister and ic_code, before any canister is made."""
-    registry_file(params.get("registry"), "registry")
-    nat(params.get("workers"), "workers", minimum=1, maximum=256)
-    specs = params.get("canisters") or []
-    names = [s.get("name") for s in specs]
-    counts = collections.Counter(str(n) for n in names)  # names.count() per name was O(N^2)
-    duplicates = sorted(n for n, count in counts.items() if count > 1)
-    if duplicates:
-        raise InputError("canisters", f"names must be unique; repeated: {', '.join(duplicates)}")
+    if params.get("action") == "upgrade":
+        fleet_upgrade(params)
+        return
     common = {k: params.get(k) for k in ("network",) if k in params}
-    for index, spec in enumerate(specs):
-        label = spec.get("name")
-        if not isinstance(label, str) or not label.strip() or not label.isprintable():
-            label = index
-        prefix = f"canisters[{label}]."
-        name(spec.get("name"), prefix + "name")
+    for prefix, spec in _fleet_items(params, "canisters"):
         for field in ("cycles_min", "cycles_target"):
             optional_nat(spec, field, prefix)
         band(spec.get("cycles_min"), spec.get("cycles_target"), prefix + "cycles_target", "cycles_min")
@@ -305,6 +299,44 @@ def fleet(params):
         if own.get("arg_value") is not None:
             own["arg"] = None  # data wins over text, as in the role
         code(own, prefix)
+
+
+def _fleet_items(params, field):
+    """The fleet's own options and the names of the items of ``field``, checked; yields
+    ``(prefix, item)`` with the prefix that names the item's fields in errors."""
+    registry_file(params.get("registry"), "registry")
+    nat(params.get("workers"), "workers", minimum=1, maximum=256)
+    items = params.get(field) or []
+    names = [s.get("name") for s in items]
+    counts = collections.Counter(str(n) for n in names)  # names.count() per name was O(N^2)
+    duplicates = sorted(n for n, count in counts.items() if count > 1)
+    if duplicates:
+        raise InputError(field, f"names must be unique; repeated: {', '.join(duplicates)}")
+    for index, item in enumerate(items):
+        label = item.get("name")
+        if not isinstance(label, str) or not label.strip() or not label.isprintable():
+            label = index
+        prefix = f"{field}[{label}]."
+        name(item.get("name"), prefix + "name")
+        yield prefix, item
+
+
+def fleet_upgrade(params):
+    """ic_fleet with action=upgrade: every item with ic_code's checks of the role's upgrade, before any call."""
+    if not params.get("upgrades"):
+        raise InputError("upgrades", "is empty; action=upgrade needs one item per canister to upgrade")
+    if params.get("canisters"):
+        raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
+    if params.get("version_manifest"):
+        readable_file(params["version_manifest"], "version_manifest")
+    for prefix, item in _fleet_items(params, "upgrades"):
+        if item.get("module_hash"):
+            sha256_hex(item["module_hash"], prefix + "module_hash")
+        if item.get("verify_method") is not None and not str(item["verify_method"]).strip():
+            raise InputError(prefix + "verify_method", "is empty; give the name of a query method")
+        code({"network": params.get("network"), "canister_id": item.get("canister_id"), "wasm": item.get("wasm"),
+              "arg": item.get("arg"), "mode": "upgrade", "wasm_memory_persistence": item.get("wasm_memory_persistence"),
+              "notify_factory": item.get("notify_factory")}, prefix)
 
 
 CHECKS = {

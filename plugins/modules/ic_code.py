@@ -39,8 +39,16 @@ options:
     description: Expected hex SHA-256 of the file as installed; the task fails before any call when it differs.
     type: str
   wasm_version:
-    description: Version label recorded in the registry entry.
+    description:
+      - Version label recorded in the registry entry, and the version O(verify.expect_version) asks for.
+      - When not set, the version that O(version_manifest) records for the module's hash.
     type: str
+  version_manifest:
+    description:
+      - A build manifest in the format of the collection's C(wasm/manifest.json) (C(templates) items
+        with C(module_hash) and C(version)); gives the version of a module when O(wasm_version) is not set.
+      - A module the manifest does not list has no known version (O(verify.expect_version) then accepts any answer).
+    type: path
   mode:
     description:
       - V(auto) installs into an empty canister and upgrades when the module hash differs.
@@ -86,8 +94,9 @@ options:
     choices: [keep, replace]
   snapshot_before_upgrade:
     description:
-      - Take a snapshot before upgrading; when the upgrade or the O(verify) step fails, load it back
-        and fail with both errors.
+      - Take a snapshot before upgrading; when the upgrade or the O(verify) step fails, load it back,
+        start the canister again if it ran before, record the rollback (event and C(last_error)) in
+        the registry entry, and fail with both errors.
       - At the limit of snapshots the oldest is replaced.
     type: bool
     default: false
@@ -103,6 +112,19 @@ options:
         description: Candid text argument.
         type: str
         default: "()"
+      expect_version:
+        description:
+          - The reply must carry the module's version (O(wasm_version) or the O(version_manifest) one) as a text
+            value; another answer fails like a trap, so with O(snapshot_before_upgrade=true) the snapshot is loaded back.
+          - No check when the version is not known.
+        type: bool
+        default: false
+  notify_factory:
+    description:
+      - Canister id of the factory canister that created this canister. After an install, its
+        C(refresh_canister) is called so that its record shows the new module at once.
+      - A failed notification is only reported in RV(notify_warning); the factory's timer refreshes the record too.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -116,6 +138,19 @@ EXAMPLES = r"""
     snapshot_before_upgrade: true
     verify:
       method: version
+
+- name: Upgrade to the shipped module; the version query must answer the manifest's version
+  icp.canister_factory.ic_code:
+    name: alice
+    registry: registry.yml
+    wasm: wasm/user.wasm.gz
+    version_manifest: wasm/manifest.json
+    mode: upgrade
+    arg: '(record { owner = principal "{{ alice_principal }}" })'
+    snapshot_before_upgrade: true
+    verify:
+      method: version
+      expect_version: true
 """
 
 RETURN = r"""
@@ -167,6 +202,11 @@ snapshot_id:
   returned: when O(snapshot_before_upgrade=true) and an upgrade ran
   type: str
   sample: 0000000000000000800000000010000101010000000000000001
+notify_warning:
+  description: Why the O(notify_factory) call failed (the install stands).
+  returned: when O(notify_factory) is set and its call failed
+  type: str
+  sample: "refresh_canister on factory lxzze-o7777-77777-aaaaa-cai failed: ..."
 verify_reply:
   description: Candid text of the O(verify) query's reply.
   returned: when O(verify) is set and code was installed

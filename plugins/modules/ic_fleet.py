@@ -32,6 +32,13 @@ description:
     the journal is folded into the registry file.
   - Reads use C(canister_status) as a query, so a converged fleet makes no update calls and does not
     rewrite the registry.
+  - With O(action=upgrade) it is the batch path of the C(fleet_upgrade) role instead. For every item of
+    O(upgrades) it does what the role's M(icp.canister_factory.ic_code) task does, with the same code - a
+    snapshot, the upgrade with the item's argument, the O(upgrades[].verify_method) query that must answer
+    the module's version, and on any failure the snapshot loaded back, the canister running again and the
+    rollback recorded in its registry entry. A canister whose recorded O(upgrades[].module_hash) already is
+    the module's hash costs no call. Each item's outcome is in RV(canisters), so that a playbook can fail
+    exactly the hosts that failed (C(playbooks/upgrade.yml) does, for C(max_fail_percentage)).
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
@@ -54,15 +61,65 @@ options:
     required: true
   workers:
     description:
-      - How many canisters are converged at the same time (threads).
+      - How many canisters are converged (or upgraded) at the same time (threads).
     type: int
     default: 8
-  canisters:
+  action:
     description:
-      - The canisters to converge, one item per canister.
+      - V(converge) makes the O(canisters) as they are described (the C(canister) role's work).
+      - V(upgrade) upgrades the O(upgrades) with snapshot, version check and rollback (the C(fleet_upgrade) role's work).
+    type: str
+    choices: [converge, upgrade]
+    default: converge
+  version_manifest:
+    description:
+      - With O(action=upgrade), the build manifest that gives the version of a module when
+        O(upgrades[].version) is not set (see O(icp.canister_factory.ic_code#module:version_manifest)).
+    type: path
+  upgrades:
+    description:
+      - With O(action=upgrade), the canisters to upgrade, one item per canister.
     type: list
     elements: dict
-    required: true
+    suboptions:
+      name:
+        description: Registry name of the canister (unique in the list); the item's name in RV(canisters).
+        type: str
+        required: true
+      canister_id:
+        description: The canister's id, for a canister that has no registry entry (a child of the factory canister).
+        type: str
+      wasm:
+        description: Path of the new module, C(.wasm) or gzipped C(.wasm.gz).
+        type: path
+        required: true
+      version:
+        description:
+          - Version the O(upgrades[].verify_method) query must answer, recorded in the entry; when not set,
+            the one O(version_manifest) gives for the module (any answer that does not trap when neither knows it).
+        type: str
+      arg:
+        description: Upgrade argument as Candid text.
+        type: str
+      verify_method:
+        description: Query that answers the installed version.
+        type: str
+        default: version
+      wasm_memory_persistence:
+        description: Keep or replace the Wasm heap (see O(icp.canister_factory.ic_code#module:wasm_memory_persistence)).
+        type: str
+        choices: [keep, replace]
+      module_hash:
+        description: The module hash the registry (or the factory) records for the canister; equal to the new module's, no call is made.
+        type: str
+      notify_factory:
+        description: Canister id of the factory to tell about the child's new module (see O(icp.canister_factory.ic_code#module:notify_factory)).
+        type: str
+  canisters:
+    description:
+      - With O(action=converge), the canisters to converge, one item per canister.
+    type: list
+    elements: dict
     suboptions:
       name:
         description: Registry name of the canister (unique in the list).
@@ -203,11 +260,25 @@ EXAMPLES = r"""
 - name: Show what happened
   ansible.builtin.debug:
     msg: "{{ fleet.counts }}"
+
+- name: Upgrade two user canisters to the shipped module, with snapshot, version check and rollback
+  icp.canister_factory.ic_fleet:
+    registry: registry.yml
+    action: upgrade
+    version_manifest: wasm/manifest.json
+    upgrades:
+      - name: alice-user
+        wasm: wasm/user.wasm.gz
+        arg: '(record { owner = principal "{{ alice_principal }}" })'
+      - name: bob-user
+        wasm: wasm/user.wasm.gz
+        arg: '(record { owner = principal "{{ bob_principal }}" })'
+  register: rollout
 """
 
 RETURN = r"""
 canisters:
-  description: One result per item of O(canisters), in the same order.
+  description: One result per item of O(canisters) (or O(upgrades)), in the same order.
   returned: always
   type: list
   elements: dict
@@ -225,7 +296,7 @@ canisters:
       description: Whether converging this canister failed.
       type: bool
     msg:
-      description: The failure, prefixed by the step (C(create or find), C(install), C(top up)).
+      description: The failure, prefixed by the step (C(create or find), C(install), C(top up), C(upgrade)).
       type: str
       returned: when failed
     error:
@@ -260,9 +331,19 @@ canisters:
       type: int
       returned: when a top-up was (or would be) made
     rolled_back:
-      description: Whether a canister created by this run was deleted after its install failed.
+      description:
+        - Whether a canister created by this run was deleted after its install failed.
+        - With O(action=upgrade), whether the snapshot taken before a failed upgrade was loaded back.
       type: bool
-      returned: when the install failed
+      returned: when the install (or upgrade) failed
+    snapshot_id:
+      description: Hex id of the snapshot taken before the upgrade.
+      type: str
+      returned: with O(action=upgrade), when an upgrade ran
+    verify_reply:
+      description: Candid text of the version query's reply.
+      type: str
+      returned: with O(action=upgrade), when the module was installed
     cycles_reclaimed:
       description: Cycles the rolled-back canister gave back to the caller's cycles-ledger account before its deletion.
       type: int
@@ -298,7 +379,7 @@ counts:
       description: Canisters topped up.
       type: int
     rolled_back:
-      description: New canisters deleted after a failed install.
+      description: New canisters deleted after a failed install (with O(action=upgrade), upgrades rolled back).
       type: int
   sample: {total: 50, ok: 50, failed: 0, changed: 50, created: 50, installed: 50, upgraded: 0, topped_up: 0, rolled_back: 0}
 failed_names:
@@ -316,18 +397,31 @@ seconds:
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
 from ansible_collections.icp.canister_factory.plugins.module_utils.fleet import Fleet, spec_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_upgrade import (
+    FleetUpgrade, upgrade_argument_spec)
 
 
-class ICFleet(Fleet, ICModule):
-    """ic_fleet: the canister role's converge for many canisters, in threads."""
+class ICFleet(FleetUpgrade, Fleet, ICModule):
+    """ic_fleet: the canister role's converge (or the fleet_upgrade role's upgrade) for many canisters, in threads."""
 
     input_checks = "ic_fleet"
 
     argument_spec = {
         "registry": {"type": "path", "required": True},
         "workers": {"type": "int", "default": 8},
-        "canisters": {"type": "list", "elements": "dict", "required": True, "options": spec_argument_spec()},
+        "action": {"type": "str", "default": "converge", "choices": ["converge", "upgrade"]},
+        "version_manifest": {"type": "path"},
+        "canisters": {"type": "list", "elements": "dict", "options": spec_argument_spec()},
+        "upgrades": {"type": "list", "elements": "dict", "options": upgrade_argument_spec()},
     }
+    required_if = [["action", "converge", ["canisters"]], ["action", "upgrade", ["upgrades"]]]
+
+    def run(self):
+        """Converge ``canisters``, or upgrade ``upgrades`` with ``action=upgrade``."""
+        if self.params["action"] == "upgrade":
+            self.run_upgrade()
+        else:
+            Fleet.run(self)
 
 
 def main():

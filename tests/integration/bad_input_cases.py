@@ -222,12 +222,33 @@ FLEET_CASES = [
            "canisters[f11].settings.compute_allocation:"),
 ]
 
+
+def _upgrade(case_id, items, field, **extra):
+    return (case_id, "ic_fleet", dict({"registry": "{registry}", "action": "upgrade", "upgrades": items}, **extra),
+            field)
+
+
+def _item(name, **extra):
+    return dict({"name": name, "wasm": USER_WASM, "arg": '(record { owner = principal "{owner}" })'}, **extra)
+
+
+FLEET_UPGRADE_CASES = [
+    _upgrade("fleet-upgrade-module-hash-bogus", [_item("u1", module_hash="xyz")], "upgrades[u1].module_hash:"),
+    _upgrade("fleet-upgrade-wasm-not-wasm", [_item("u2", wasm="{not_wasm}")], "upgrades[u2].wasm:"),
+    _upgrade("fleet-upgrade-duplicate-names", [_item("u3"), _item("u3")], "upgrades:"),
+    _upgrade("fleet-upgrade-notify-bogus", [_item("u4", notify_factory="nope")], "upgrades[u4].notify_factory:"),
+    _upgrade("fleet-upgrade-id-management", [_item("u5", canister_id="aaaaa-aa")], "upgrades[u5].canister_id:"),
+    _upgrade("fleet-upgrade-arg-wrong-type", [_item("u6", arg="(42)")], "upgrades[u6].arg:"),
+    _upgrade("fleet-upgrade-manifest-missing", [_item("u7")], "version_manifest:", version_manifest="{missing}"),
+    _upgrade("fleet-upgrade-with-canisters", [_item("u8")], "canisters:", canisters=[_spec("f13")]),
+]
+
 # In check mode ic_code and ic_cycles predict for a canister that an earlier task of the same play
 # would create (documented behaviour), so these inputs fail only when the module really runs.
 FAILS_ONLY_FOR_REAL = {"name-unknown", "cycles-name-unknown"}
 
 MODULE_CASES = (CANISTER_CASES + CODE_CASES + CYCLES_CASES + CALL_CASES + INFO_CASES + SNAPSHOT_CASES
-                + REGISTRY_CASES + FLEET_CASES)
+                + REGISTRY_CASES + FLEET_CASES + FLEET_UPGRADE_CASES)
 
 # (id, filter name, positional args, keyword args, how the error must begin)
 FILTER_CASES = [

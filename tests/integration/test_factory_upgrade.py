@@ -1,4 +1,5 @@
-"""upgrade.yml (role fleet_upgrade) on a fleet of user canisters that hold data.
+"""upgrade.yml (role fleet_upgrade) on a fleet of user canisters that hold data, on both paths:
+the batch path (one ic_fleet run per batch, the default) and the per-host path (``-e icp_batch=false``).
 
 An upgrade whose new module traps while migrating is rolled back to the snapshot: the data is
 intact, the canister runs the old module, the registry records the failure, and the rollout
@@ -7,11 +8,12 @@ migrated, and running it again skips every canister without a call.
 """
 import json
 import os
+import subprocess
 
 import pytest
 
 from factory.canister_client import TemplateClient
-from factory.harness import ROOT, Factory
+from factory.harness import ROOT, Factory, PlaybookRun
 from localnet.testing import LocalnetProcess
 
 REGISTRY_INVENTORY = os.path.join(ROOT, "examples", "registry.icp_registry.yml")
@@ -29,19 +31,35 @@ def net():
         yield process
 
 
-@pytest.fixture(scope="module")
-def fleet(net, tmp_path_factory):
-    """Four user canisters on 0.1.0, owned by the operator, each holding one preference."""
-    factory = Factory(net, tmp_path_factory.mktemp("upgrade"))
-    hosts = {f"up{i}": ("user", {"owner": factory.principal}) for i in range(4)}
-    inventory = factory.inventory("fleet.yml", hosts)
+def upgrade(factory, icp_batch, *options, **extra):
+    """upgrade.yml on the registry inventory, on the batch path or the per-host one; ``options``
+    are further ansible-playbook arguments."""
+    command = factory.command("upgrade.yml", REGISTRY_INVENTORY, dict(extra, icp_batch=icp_batch)) + list(options)
+    return PlaybookRun(subprocess.run(command, cwd=factory.workdir, env=factory.env(), capture_output=True,
+                                      text=True, timeout=900, check=False))
+
+
+def old_fleet(net, workdir, names, poisoned=()):
+    """User canisters ``names`` on 0.1.0, owned by the operator, each holding a preference
+    (and the ``poisoned`` ones a preference user-picky cannot migrate)."""
+    factory = Factory(net, workdir)
+    inventory = factory.inventory("fleet.yml", {name: ("user", {"owner": factory.principal}) for name in names})
     run = factory.play("provision.yml", inventory, forks=4, extra_vars={
         "user_canister_wasm": os.path.join(WASM, "user-0.1.0.wasm.gz"), "user_canister_version": "0.1.0"})
     assert run.rc == 0, run.explain()
     client = TemplateClient(net, factory.identity)
     for name, entry in factory.entries().items():
         assert "ok" in client.update(entry["canister_id"], "set_preference", f'("color", "blue-{name}")')
+        if name in poisoned:
+            assert "ok" in client.update(entry["canister_id"], "set_preference", '("poison", "x")')
     return factory, client
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["batch", "per_host"])
+def fleet(net, tmp_path_factory, request):
+    """Four user canisters on 0.1.0, each holding one preference; and the path under test."""
+    factory, client = old_fleet(net, tmp_path_factory.mktemp("upgrade"), [f"up{i}" for i in range(4)])
+    return factory, client, request.param  # True: the batch path
 
 
 def preferences(factory, client):
@@ -49,12 +67,11 @@ def preferences(factory, client):
 
 
 def test_trap_in_migration_rolls_back_with_data_and_stops_the_rollout(fleet):
-    factory, client = fleet
+    factory, client, path = fleet
     before = preferences(factory, client)
     old_hash = manifest("user-0.1.0")["module_hash"]
-    run = factory.play("upgrade.yml", REGISTRY_INVENTORY, extra_vars={
-        "target": "user_canisters", "wasm": os.path.join(WASM, "test", "user-broken.wasm.gz"),
-        "version": "0.2.0", "batch": 2})
+    run = upgrade(factory, path, target="user_canisters", wasm=os.path.join(WASM, "test", "user-broken.wasm.gz"),
+                  version="0.2.0", batch=2)
     assert run.rc != 0
     assert run.failed_hosts() == ["up0", "up1"], run.explain()
     entries = factory.entries()
@@ -72,11 +89,16 @@ def test_trap_in_migration_rolls_back_with_data_and_stops_the_rollout(fleet):
 
 
 def test_good_upgrade_everywhere_then_nothing_to_do(fleet):
-    factory, client = fleet
+    factory, client, path = fleet
     before = preferences(factory, client)
     shipped = manifest("user")
-    run = factory.play("upgrade.yml", REGISTRY_INVENTORY, extra_vars={"target": "user_canisters", "batch": 2})
+    calls = factory.update_calls()
+    predicted = upgrade(factory, path, "--check", target="user_canisters", batch=2)
+    assert predicted.rc == 0 and predicted.total("changed") == 4, predicted.explain()
+    assert factory.update_calls() == calls, "check mode must make no update call"
+    run = upgrade(factory, path, target="user_canisters", batch=2)
     assert run.rc == 0, run.explain()
+    assert run.total("changed") == 4, run.stats
     for name, entry in factory.entries().items():
         assert client.module_hash(entry["canister_id"]) == shipped["module_hash"]
         assert (entry["module_hash"], entry["wasm_version"]) == (shipped["module_hash"], shipped["version"])
@@ -84,6 +106,66 @@ def test_good_upgrade_everywhere_then_nothing_to_do(fleet):
     assert preferences(factory, client) == before
 
     calls = factory.update_calls()
-    again = factory.play("upgrade.yml", REGISTRY_INVENTORY, extra_vars={"target": "user_canisters"})
+    again = upgrade(factory, path, target="user_canisters")
     assert again.rc == 0 and again.total("changed") == 0, again.explain()
     assert factory.update_calls() == calls
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["batch", "per_host"])
+def mixed(net, tmp_path_factory, request):
+    """Six user canisters on 0.1.0; mx1 holds a preference that user-picky's migration traps on."""
+    factory, client = old_fleet(net, tmp_path_factory.mktemp("mixed"), [f"mx{i}" for i in range(6)], poisoned=["mx1"])
+    return factory, client, request.param  # True: the batch path
+
+
+def test_a_run_that_cannot_start_fails_every_host_of_the_batch_and_changes_nothing(mixed):
+    factory, _client, path = mixed
+    before, calls = factory.entries(), factory.update_calls()
+    run = upgrade(factory, path, target="user_canisters", batch=3, icp_identity="/nonexistent/operator.pem")
+    assert run.rc != 0 and run.failed_hosts() == ["mx0", "mx1", "mx2"], run.explain()
+    assert "identity: no file /nonexistent/operator.pem" in run.stdout, run.explain()
+    assert factory.entries() == before and factory.update_calls() == calls
+
+
+def test_one_failure_in_a_batch_is_rolled_back_while_the_rest_upgrade_and_the_rollout_halts(mixed):
+    factory, client, path = mixed
+    picky, old = manifest("test/user-picky"), manifest("user-0.1.0")
+    wasm = os.path.join(WASM, "test", "user-picky.wasm.gz")
+    before = preferences(factory, client)
+    poison = client.query(factory.entries()["mx1"]["canister_id"], "get_preference", '("poison")')
+    assert "x" in poison, poison
+    run = upgrade(factory, path, target="user_canisters", wasm=wasm, batch=3)
+    assert run.rc != 0 and run.failed_hosts() == ["mx1"], run.explain()
+    assert {h for h, s in run.stats.items() if s.get("changed")} == {"mx0", "mx2"}, run.stats
+    entries = factory.entries()
+    for name in ("mx0", "mx2"):  # the failure's batch mates are upgraded, their data migrated
+        assert client.module_hash(entries[name]["canister_id"]) == picky["module_hash"]
+        assert (entries[name]["module_hash"], entries[name]["wasm_version"]) == (picky["module_hash"], "0.2.0")
+    failed = entries["mx1"]
+    assert client.module_hash(failed["canister_id"]) == old["module_hash"]
+    assert failed["status"] == "active" and failed["module_hash"] == old["module_hash"]
+    assert "rolled back" in failed["last_error"]
+    assert [e["result"] for e in failed["events"] if e["action"] == "rollback"] == ["rolled back"]
+    assert client.query(failed["canister_id"], "get_preference", '("poison")') == poison
+    for name in ("mx3", "mx4", "mx5"):  # halted: beyond max_fail_percentage 0 no further batch starts
+        assert client.module_hash(entries[name]["canister_id"]) == old["module_hash"]
+        assert not any(e["action"] in ("upgrade", "rollback") for e in entries[name]["events"])
+    assert preferences(factory, client) == before, "every canister keeps its data"
+
+    # The rest, with a failure budget: check mode predicts exactly the three changes, then they happen.
+    rest = {"target": "user_canisters:!mx1", "wasm": wasm, "batch": 3}
+    calls = factory.update_calls()
+    predicted = upgrade(factory, path, "--check", **rest)
+    assert predicted.rc == 0, predicted.explain()
+    assert {h for h, s in predicted.stats.items() if s.get("changed")} == {"mx3", "mx4", "mx5"}, predicted.stats
+    assert factory.update_calls() == calls
+    done = upgrade(factory, path, **rest)
+    assert done.rc == 0, done.explain()
+    assert {h for h, s in done.stats.items() if s.get("changed")} == {"mx3", "mx4", "mx5"}, done.stats
+    assert all(client.module_hash(e["canister_id"]) == picky["module_hash"]
+               for n, e in factory.entries().items() if n != "mx1")
+
+    calls = factory.update_calls()
+    again = upgrade(factory, path, **rest)
+    assert again.rc == 0 and again.total("changed") == 0, again.explain()
+    assert factory.update_calls() == calls, "a rerun on upgraded canisters makes no update call"
