@@ -25,7 +25,9 @@ def report(tmp_path_factory):
                                               for who in ("alice", "bob", "carol")})
         assert factory.play("provision.yml", good, forks=3).rc == 0
         bad = factory.inventory("bad.yml", {"dave-user": ("user", {"owner": principal_for("dave")})})
-        net.faults({"match": {"method": "install_code"}, "action": "http_503", "count": None})
+        # The fleet installs from its chunk store; the rollback's drain uses install_code.
+        for method in ("install_chunked_code", "install_code"):
+            net.faults({"match": {"method": method}, "action": "http_503", "count": None})
         assert factory.play("provision.yml", bad).rc != 0
         net.faults(clear=True)
         page = os.path.join(factory.workdir, "fleet-report.html")
@@ -51,7 +53,7 @@ def test_dom_lists_every_canister_with_its_figures(report):
         assert name in dom
         if entry["status"] == "active":
             assert entry["canister_id"] in dom
-    # The fault refuses every install_code, the rollback's drain too: a canister whose cycles
+    # The faults refuse every install, the rollback's drain too: a canister whose cycles
     # cannot be drained is kept (nothing burnt), so the failed entry keeps its canister.
     live = {c["id"] for c in factory.canisters()}
     assert entries["dave-user"]["status"] == "failed" and entries["dave-user"]["canister_id"] in live
