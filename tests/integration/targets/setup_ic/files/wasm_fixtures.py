@@ -81,7 +81,7 @@ def build(version="v1", trap_on_upgrade=False, with_version_method=True, padding
         module += _custom("icp:private enhanced-orthogonal-persistence", b"")
     if padding:
         rng = random.Random(padding)
-        module += _custom("padding", bytes(rng.getrandbits(8) for _ in range(padding)))
+        module += _custom("padding", rng.randbytes(padding))
     return module
 
 
