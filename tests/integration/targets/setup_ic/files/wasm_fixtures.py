@@ -9,19 +9,15 @@ import hashlib
 import os
 import random
 
+from ic.leb128 import write_leb  # the collection's client (plugins/module_utils on sys.path)
+
 SERVICE = "service : { version : () -> (text) query }"
 
 
 def _uleb(n):
     out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    write_leb(out, n)
+    return bytes(out)
 
 
 def _vec(items):

@@ -1,6 +1,6 @@
 """Write what a target needs besides localnet into a directory and print it as JSON variables.
 
-Usage: python world.py DIR. Two fresh Ed25519 identities (the operator, also written
+Usage: python world.py DIR COLLECTION_ROOT. Two fresh Ed25519 identities (the operator, also written
 password-encrypted, and another one) and the fixture modules of wasm_fixtures.py.
 """
 import json
@@ -11,7 +11,7 @@ import sys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), os.path.join(sys.argv[2], "plugins", "module_utils")]
 from wasm_fixtures import write_all  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = "s3cret-" + secrets.token_hex(4)
