@@ -71,6 +71,27 @@ def test_demo_runs_to_the_end(demo):
     assert (demo["build"] / "fleet-report.html").read_text(encoding="utf-8").count("alice-user") >= 1
 
 
+def test_demo_localnet_answers_in_its_shape(demo):
+    """The demo's localnet really imitates that replica: an older one does not send the
+    2025-2026 fields (unknown, never 0); a newer one sends them (and more, which is ignored)."""
+    from ic.agent import Agent
+    from ic.identity import load_identity_file
+    from ic.management import Management
+
+    entry = _entries(demo["build"])["alice-user"]
+    agent = Agent(demo["url"], load_identity_file(str(demo["build"] / "demo" / "operator.pem")),
+                  root_key_der=bytes.fromhex(demo["root_key"]))
+    try:
+        status = Management(agent).canister_status(entry["canister_id"])
+    finally:
+        agent.close()
+    assert status["status"] == {"running": None}
+    if demo["shape"] == "older":
+        assert status["version"] is None and status["settings"]["status_visibility"] is None
+    else:
+        assert isinstance(status["version"], int) and status["settings"]["status_visibility"] is not None
+
+
 def test_demo_rerun_changes_nothing(demo):
     assert demo["proc"].returncode == 0, "see test_demo_runs_to_the_end"
     build = demo["build"]
