@@ -88,27 +88,56 @@ def target_names(alias=None):
     return names
 
 
+SHARED_SETUP = """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Write the identities and fixture modules the targets share
+      ansible.builtin.include_role:
+        name: setup_ic
+    - name: Deploy the factory the ic_factory_* targets share
+      ansible.builtin.include_role:
+        name: setup_ic
+        tasks_from: factory
+    - name: Keep what the targets are given
+      ansible.builtin.copy:
+        dest: "{{ output_dir }}/shared.json"
+        content: "{{ {'icp_world': icp_world, 'icp_factory': icp_factory} | to_json }}"
+        mode: "0600"
+"""
+
+
 def shape_tests(shape):
     """A module-scoped ``net`` fixture (a localnet answering in reply shape ``shape``) and a
-    ``test_target`` running every target that needs localnet on it, one pytest result each."""
+    ``test_target`` running every target that needs localnet on it, one pytest result each.
+
+    setup_ic runs once first (identities, fixture modules, a deployed factory); the targets get
+    what it made (``icp_world``, ``icp_factory``), each with its own ``output_dir`` and registry."""
     import pytest
 
     from localnet.testing import LocalnetProcess
 
     @pytest.fixture(scope="module")
-    def net():
+    def net(tmp_path_factory):
         with LocalnetProcess(reply_shape=shape) as process:
+            base = tmp_path_factory.mktemp(f"targets-{shape}")
+            process.shared = {"output_dir": str(base), "icp_network": process.url,
+                              "icp_root_key": process.root_key_hex, "icp_reply_shape": shape}
+            playbook = os.path.join(str(base), "shared_setup.yml")
+            with open(playbook, "w", encoding="utf-8") as handle:
+                handle.write(SHARED_SETUP)
+            proc = run_playbook(playbook, str(base), collection_tree(str(base / "collections")),
+                                process.shared)
+            assert proc.returncode == 0, f"shared setup failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-3000:]}"
+            with open(os.path.join(str(base), "shared.json"), encoding="utf-8") as handle:
+                process.shared.update(json.load(handle))
             yield process
 
     @pytest.mark.parametrize("target", target_names("needs/localnet"))
     def test_target(net, target, tmp_path):  # pylint: disable=redefined-outer-name
-        """The target passes; every assertion lives in its tasks (setup_ic writes identities and
-        modules into ``tmp_path``; the localnet is the shared one)."""
-        collections = collection_tree(str(tmp_path / "collections"))
-        extra = {"output_dir": str(tmp_path), "icp_network": net.url,
-                 "icp_root_key": net.root_key_hex, "icp_reply_shape": shape}
+        """The target passes; every assertion lives in its tasks."""
+        extra = dict(net.shared, output_dir=str(tmp_path), icp_registry=str(tmp_path / "registry.yml"))
         try:
-            run_target(target, str(tmp_path), collections, extra)
+            run_target(target, str(tmp_path), collection_tree(str(tmp_path / "collections")), extra)
         finally:
             net.faults(clear=True)
 
