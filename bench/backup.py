@@ -13,8 +13,14 @@ preferences, controlled by both our identity and icp-cli's. Measured back to bac
 - transfer only: our download/upload functions called in Python against icp-cli's
   ``snapshot download``/``snapshot upload`` processes.
 Throughput is the snapshot's bytes (module + heap + stable memory) over wall time.
+- skip of an unchanged canister: one ``ic_snapshot state=downloaded`` task on a canister whose
+  newest backup recorded its state key (module hash, canister version, template state_version;
+  queries only) against the same task after that key was removed from the manifest, which finds
+  "unchanged" the way a template without state_version does (stop, snapshot, start, download,
+  compare); with the update calls each made.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +69,32 @@ def fill(agent, canister, mib):
     value = "x" * 60_000
     for i in range(int(mib * MIB / 60_000)):
         agent.update(canister, "set_preference", candid.encode_text(f'("k{i}", "{value}")'))
+
+
+def measure_skip(net, workdir, collections, common, rounds, keep):
+    """Time the unchanged-canister run both ways; return the update calls of the last (query, snapshot) runs."""
+    dest = os.path.join(workdir, "skip")
+    task = f"icp.canister_factory.ic_snapshot: {{{common}, state: downloaded, dest: '{dest}'}}"
+    task_seconds(workdir, collections, task)
+    (name,) = os.listdir(dest)
+    manifest_path = os.path.join(dest, name, "manifest.json")
+    calls = (0, 0)
+    for _ in range(rounds):
+        with open(manifest_path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+        if "unchanged_while" not in manifest:
+            raise SystemExit("the backup recorded no state key: is user.wasm.gz a build with state_version?")
+        del manifest["unchanged_while"]
+        with open(manifest_path, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle)
+        before = net.metrics()["update_calls"]
+        keep("ours_skip_by_snapshot", task_seconds(workdir, collections, task))  # records the key again
+        middle = net.metrics()["update_calls"]
+        keep("ours_skip", task_seconds(workdir, collections, task))
+        calls = (net.metrics()["update_calls"] - middle, middle - before)
+        if os.listdir(dest) != [name]:
+            raise SystemExit("an unchanged canister got a new backup")
+    return calls
 
 
 def main():
@@ -138,6 +170,7 @@ def main():
             for snap in mgmt.list_canister_snapshots(canister):
                 mgmt.delete_canister_snapshot(canister, snap["id"])
             shutil.rmtree(theirs, ignore_errors=True)
+        skip_calls = measure_skip(net, workdir, collections, common, args.rounds, keep)
     mib = size / MIB
     print(f"snapshot size: {mib:.1f} MiB (module + heap + stable memory); best of {args.rounds} rounds")
     for what in ("backup", "restore", "download", "upload"):
@@ -145,6 +178,9 @@ def main():
         label = "whole operation" if what in ("backup", "restore") else "transfer only"
         print(f"{what:8s} ({label:15s}) ours {mib / ours:7.1f} MiB/s   icp-cli {mib / theirs:7.1f} MiB/s   "
               f"ratio ours/icp-cli {theirs / ours:.2f}")
+    print(f"skip of an unchanged canister: by query {best['ours_skip']:.2f} s ({skip_calls[0]} update calls), "
+          f"by snapshot {best['ours_skip_by_snapshot']:.2f} s ({skip_calls[1]} update calls), "
+          f"ratio query/snapshot {best['ours_skip'] / best['ours_skip_by_snapshot']:.2f}")
     print("(the whole-operation figures of ours include ansible-playbook's start-up of ~0.7 s)")
 
 

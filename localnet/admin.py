@@ -1,4 +1,5 @@
-"""The admin surface under ``/_/`` (JSON): metrics, faults, time, canisters, minting."""
+"""The admin surface under ``/_/`` (JSON): metrics, faults, time, canisters, subnets,
+minting."""
 import json
 import threading
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +31,8 @@ def handle(server, method, path, raw_path, body):
         return _json(node.metrics.snapshot())
     if name == "canisters" and method == "GET":
         return _json(node.canister_list())
+    if name == "subnets" and method == "GET":
+        return _json(node.topology.summary())
     if name == "faults":
         return _faults(node, method, body)
     if name == "time":

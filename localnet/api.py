@@ -169,8 +169,10 @@ def _call(node, version, ecid, request, hold=0):
     if not entry.done.wait(0 if hold else SYNC_WAIT_SECONDS):
         return text(202, "Message did not complete execution and certification within the "
                          "replica defined timeout.")
-    return cbor_response({"status": "replied",
-                          "certificate": node.certifier.request_status(entry)})
+    # v3 replies carry the delegation with flat canister ranges, v4 with sharded ones.
+    certifier = node.certifier_of(node.subnet_of(ecid))
+    return cbor_response({"status": "replied", "certificate": certifier.request_status(
+        entry, fmt="flat" if version == 3 else "sharded")})
 
 
 def _query(node, ecid, request, tagged=True):
@@ -194,20 +196,24 @@ def _query(node, ecid, request, tagged=True):
         if outcome.error_code:
             body["error_code"] = outcome.error_code
     node.metrics.outcome("query_replied" if outcome.replied else "query_rejected")
-    signature = node.keys.sign_response(cbor.hash_of_map(signed))
+    subnet = node.subnet_of(ecid)
+    signature = subnet.sign_response(cbor.hash_of_map(signed))
     body["signatures"] = [{"timestamp": timestamp, "signature": signature,
-                           "identity": node.keys.node_id.raw}]
+                           "identity": subnet.node_id.raw}]
     return cbor_response(body, tagged=tagged)
 
 
 def _read_state(node, version, scope, target, request):
     if scope == "subnet":
-        if target != node.keys.subnet_id:
+        subnet = node.topology.get(target)
+        if subnet is None:
             raise HttpError(404, f"Subnet {target} not found")
-        reader = ReadState(node, request, esid=target, legacy=version == 2)
+        reader = ReadState(node, request, esid=target, legacy=version == 2, subnet=subnet)
     else:
-        reader = ReadState(node, request, ecid=target, legacy=version == 2)
+        subnet = node.subnet_of(target)
+        reader = ReadState(node, request, ecid=target, legacy=version == 2, subnet=subnet)
     mapping = reader.mapping()
     node.metrics.read_state()
-    return cbor_response({"certificate": node.certifier.certificate(
-        mapping, paths=request.paths)})
+    # v2 answers carry the delegation with flat canister ranges, v3 with sharded ones.
+    return cbor_response({"certificate": node.certifier_of(subnet).certificate(
+        mapping, paths=request.paths, fmt="flat" if version == 2 else "sharded")})

@@ -30,6 +30,9 @@ class Message:
     # ``reply_to(tx, Outcome)`` receives an answer that comes in a later round (then the
     # Outcome returned now has ``pending``); None: the caller cannot wait for one.
     reply_to: object = None
+    # The effective canister id of an ingress message (it picks the subnet of a management
+    # call such as provisional_create_canister_with_cycles).
+    ecid: object = None
 
 
 def load_engine(node):

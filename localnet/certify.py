@@ -1,4 +1,5 @@
-"""Certificates: a hash tree with ``/time`` plus the given subtrees, signed by the root key.
+"""Certificates: a hash tree with ``/time`` plus the given subtrees, signed by a subnet's key
+(with the root subnet's delegation when that subnet is not the root).
 
 Signing (BLS, ~1 ms) dominates the cost of an answer, so concurrent requests share one
 signature, as the replica certifies many messages per height: the first waiting request
@@ -16,11 +17,12 @@ from .treebuild import build_tree, prune
 
 
 class _Item:
-    __slots__ = ("mapping", "paths", "result", "error")
+    __slots__ = ("mapping", "paths", "result", "error", "delegation")
 
-    def __init__(self, mapping, paths):
+    def __init__(self, mapping, paths, delegation=None):
         self.mapping = mapping
         self.paths = paths
+        self.delegation = delegation
         self.result = None
         self.error = None
 
@@ -40,24 +42,30 @@ def _copy(mapping):
 
 
 class Certifier:
-    """Signs trees with the network's root key at the clock's current time."""
+    """Signs trees with one subnet's key at the clock's current time.
 
-    def __init__(self, keys, clock):
+    ``delegation(fmt)`` gives the root subnet's delegation to this subnet in range format
+    ``flat`` or ``sharded`` (None for the root subnet, whose certificates carry none)."""
+
+    def __init__(self, keys, clock, delegation=None):
         self.keys = keys
         self.clock = clock
+        self._delegation = delegation or (lambda fmt: None)
         self._cond = threading.Condition()
         self._pending = []
         self._signing = False
 
-    def certificate(self, mapping, paths=None):
-        """CBOR bytes of ``{tree, signature}`` for ``mapping`` plus the current ``/time``.
+    def certificate(self, mapping, paths=None, fmt="flat"):
+        """CBOR bytes of ``{tree, signature[, delegation]}`` for ``mapping`` plus the current
+        ``/time``; a delegation, if any, has its canister ranges in format ``fmt``.
 
         ``paths`` are the paths the requester asked for; with them the request may share a
         signature with concurrent ones (its tree is then pruned to these paths and /time).
         """
+        delegation = self._delegation(fmt)
         if paths is None:
-            return self._sign([_Item(mapping, None)])[0]
-        item = _Item(mapping, list(paths) + [[b"time"]])
+            return self._sign([_Item(mapping, None, delegation)])[0]
+        item = _Item(mapping, list(paths) + [[b"time"]], delegation)
         with self._cond:
             self._pending.append(item)
             while item.result is None and item.error is None and self._signing:
@@ -89,11 +97,18 @@ class Certifier:
         tree = build_tree(merged)
         signature = self.keys.sign_state_root(reconstruct(tree))
         if len(batch) == 1:
-            return [cbor.dumps({"tree": tree, "signature": signature})]
-        return [cbor.dumps({"tree": prune(tree, it.paths) if it.paths else tree,
-                            "signature": signature}) for it in batch]
+            return [_encode(tree, signature, batch[0].delegation)]
+        return [_encode(prune(tree, it.paths) if it.paths else tree, signature, it.delegation)
+                for it in batch]
 
-    def request_status(self, entry):
+    def request_status(self, entry, fmt="flat"):
         """The certificate for one entry of the ingress history."""
         return self.certificate({b"request_status": {entry.request_id: entry.tree()}},
-                                paths=[[b"request_status", entry.request_id]])
+                                paths=[[b"request_status", entry.request_id]], fmt=fmt)
+
+
+def _encode(tree, signature, delegation):
+    cert = {"tree": tree, "signature": signature}
+    if delegation is not None:
+        cert["delegation"] = delegation
+    return cbor.dumps(cert)

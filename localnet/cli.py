@@ -43,7 +43,12 @@ def _serve(args):
         print(f"localnet: {args.state_dir} is in use by another running localnet",
               file=sys.stderr)
         return 1
-    node = Node(args.state_dir, clean=args.clean, reply_shape=args.reply_shape)
+    try:
+        node = Node(args.state_dir, clean=args.clean, reply_shape=args.reply_shape,
+                    subnets=args.subnets)
+    except ValueError as err:
+        print(f"localnet: {err}", file=sys.stderr)
+        return 1
     try:
         server = Server(node, args.host, args.port)
     except OSError as err:
@@ -53,8 +58,10 @@ def _serve(args):
         return 1
     root_hex = node.keys.root_key_der.hex()
     _write(os.path.join(args.state_dir, "root_key.hex"), root_hex + "\n")
-    _write(os.path.join(args.state_dir, INFO_FILE), json.dumps(
-        {"url": server.url, "pid": os.getpid(), "root_key": root_hex, "version": VERSION}))
+    info = {"url": server.url, "pid": os.getpid(), "root_key": root_hex, "version": VERSION}
+    if len(node.topology) > 1:
+        info["subnets"] = [str(s.subnet_id) for s in node.topology.subnets]
+    _write(os.path.join(args.state_dir, INFO_FILE), json.dumps(info))
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -144,6 +151,9 @@ def main(argv=None):
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--state-dir", required=True)
     serve.add_argument("--clean", action="store_true", help="start from an empty state")
+    serve.add_argument("--subnets", type=int, default=1,
+                       help="number of subnets (default 1); the first is the root subnet, "
+                            "the others certify through its delegation")
     serve.add_argument("--log-level", default="warning",
                        choices=["debug", "info", "warning", "error"])
     serve.add_argument("--reply-shape", default="spec", choices=["older", "spec", "newer"],

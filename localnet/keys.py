@@ -21,6 +21,7 @@ class Keys:
 
     def __init__(self, root_seed, node_seed):
         self.root_secret = signing.bls_keypair(root_seed)[0]
+        self.node_seed = node_seed
         self.root_key_der = signing.bls_public_key_der(self.root_secret)
         self.subnet_id = Principal.self_authenticating(self.root_key_der)
         self._node_key = ed25519.Ed25519PrivateKey.from_private_bytes(node_seed)

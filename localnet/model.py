@@ -69,6 +69,9 @@ class Canister:
     burn_checked_ns: int = 0
     # Execution-engine state that is small and not a blob (e.g. the global timer).
     engine: dict = field(default_factory=dict)
+    # Index of the subnet that holds the canister (0: the root subnet). Kept in the store's
+    # ``subnet`` column, not in the record.
+    subnet: int = 0
 
     @property
     def is_empty(self):
@@ -93,14 +96,14 @@ class Canister:
 
     def to_cbor(self):
         """The persistent form (bytes)."""
-        return cbor2.dumps({f.name: getattr(self, f.name) for f in fields(self)},
-                           default=_encode_principal)
+        return cbor2.dumps({f.name: getattr(self, f.name) for f in fields(self)
+                            if f.name != "subnet"}, default=_encode_principal)
 
     @classmethod
     def from_cbor(cls, data):
         """Inverse of ``to_cbor``; fields unknown to this version are ignored."""
         raw = cbor2.loads(data, tag_hook=_decode_principal)
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"subnet"}
         return cls(**{k: _thaw(v) for k, v in raw.items() if k in known})
 
 

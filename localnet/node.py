@@ -22,6 +22,7 @@ from .management.context import LATER
 from .metrics import Metrics
 from .requests import IngressHistory, Outcome
 from .store import Store
+from .subnets import Topology
 
 MANAGEMENT = Principal.management()
 _PRUNE_EVERY = 256
@@ -30,9 +31,9 @@ log = logging.getLogger("localnet.node")
 
 
 class Node:
-    """A single-node, single-subnet IC network over a state directory."""
+    """An IC network of one or more subnets (one node each) over a state directory."""
 
-    def __init__(self, state_dir, clean=False, reply_shape="spec"):
+    def __init__(self, state_dir, clean=False, reply_shape="spec", subnets=1):
         if clean:
             for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm",
                          "root_key.hex"):
@@ -45,7 +46,15 @@ class Node:
         self.store = Store(state_dir)
         self.keys = Keys.load_or_create(self.store)
         self.clock = Clock(self.store.get_meta("clock_offset", 0))
-        self.certifier = Certifier(self.keys, self.clock)
+        try:
+            self.topology = Topology(self.keys, self.store, self.clock, subnets)
+            self._check_subnets()
+        except ValueError:
+            self.store.close()
+            raise
+        self._certifiers = [Certifier(s, self.clock, lambda fmt, s=s: self.topology.delegation(s, fmt))
+                            for s in self.topology.subnets]
+        self.certifier = self._certifiers[0]
         self.history = IngressHistory(self.store)
         self.history.prune(self.clock.now_ns())
         self.metrics = Metrics()
@@ -59,6 +68,25 @@ class Node:
         self._answered_later = []   # (history entry, Outcome) to record once committed
         self._stopping = threading.Event()
         self._timers = None
+
+    def _check_subnets(self):
+        beyond = sorted({c.subnet for c in self.store.canisters.values()
+                         if c.subnet >= len(self.topology)})
+        if beyond:
+            raise ValueError(f"subnets: the state directory holds canisters on subnet "
+                             f"{beyond[-1] + 1}; serve it with --subnets {beyond[-1] + 1} or more")
+
+    def subnet_of(self, canister_id):
+        """The subnet that holds ``canister_id`` (its record's), else the one whose ranges
+        would hold it, else the root subnet."""
+        canister = self.store.get(canister_id)
+        if canister is not None:
+            return self.topology.subnets[canister.subnet]
+        return self.topology.by_range(canister_id) or self.topology.root
+
+    def certifier_of(self, subnet):
+        """The Certifier that signs for ``subnet``."""
+        return self._certifiers[subnet.index]
 
     def start_timers(self, interval=TIMER_INTERVAL):
         """Fire due canister timers (``ic0.global_timer_set``) every ``interval`` seconds."""
@@ -108,7 +136,7 @@ class Node:
             entry.done.wait(30)
             return entry
         message = canisters.Message(request.canister_id, request.method_name, request.arg,
-                                    request.sender, request_id=request.request_id)
+                                    request.sender, request_id=request.request_id, ecid=ecid)
         if to_management:
             self.management.ingress_filter(request.sender, request.method_name, request.arg)
         else:
@@ -265,14 +293,16 @@ class Node:
                 "module_hash": c.module_hash.hex() if c.module_hash else None,
                 "cycles": cycles.balance_at(c, now),
                 "version": c.version,
+                "subnet": str(self.topology.subnets[c.subnet].subnet_id),
             } for c in sorted(self.store.canisters.values(), key=lambda c: c.id.raw)]
 
-    def subnet_metrics(self):
-        """CBOR value of ``/subnet/<sid>/metrics``."""
-        state_bytes = sum(cycles.memory_size(c) for c in self.store.canisters.values())
+    def subnet_metrics(self, subnet):
+        """CBOR value of ``/subnet/<sid>/metrics`` (canisters and memory of that subnet)."""
+        held = [c for c in self.store.canisters.values() if c.subnet == subnet.index]
+        state_bytes = sum(cycles.memory_size(c) for c in held)
         consumed = self.store.get_meta("consumed_cycles", 0)
         return cbor.dumps({
-            "num_canisters": len(self.store.canisters),
+            "num_canisters": len(held),
             "canister_state_bytes": state_bytes,
             "consumed_cycles_total": {0: consumed & (2 ** 64 - 1), 1: consumed >> 64 or None},
             "update_transactions_total": self.metrics.update_calls,

@@ -10,24 +10,20 @@ from ic.principal import Principal
 
 from .errors import HttpError
 
-CANISTER_RANGE = [b"\x00" * 8 + b"\x01\x01", b"\xff" * 8 + b"\x01\x01"]
 _TOP_LABELS = (b"api_boundary_nodes", b"canister", b"canister_ranges", b"request_status",
                b"subnet", b"time")
 
 
-def ranges_value():
-    """The CBOR value of this subnet's canister ranges: every canister id."""
-    return cbor.dumps([CANISTER_RANGE])
-
-
-def subnet_subtree(keys, with_metrics=None):
-    """``/subnet/<sid>`` contents; ``with_metrics`` adds the subnet metrics leaf."""
+def subnet_subtree(subnet, with_metrics=None, flat_ranges=True):
+    """``/subnet/<sid>`` contents; ``with_metrics`` adds the subnet metrics leaf and
+    ``flat_ranges`` the flat ``canister_ranges`` leaf."""
     node = {
-        b"public_key": keys.root_key_der,
-        b"type": b"application",
-        b"canister_ranges": ranges_value(),
-        b"node": {keys.node_id.raw: {b"public_key": keys.node_key_der}},
+        b"public_key": subnet.public_key_der,
+        b"type": subnet.type.encode(),
+        b"node": {subnet.node_id.raw: {b"public_key": subnet.node_key_der}},
     }
+    if flat_ranges:
+        node[b"canister_ranges"] = subnet.ranges_value()
     if with_metrics is not None:
         node[b"metrics"] = with_metrics
     return node
@@ -95,12 +91,14 @@ def _merge(into, extra):
 class ReadState:
     """Answers the paths of one read_state request against the node's current state."""
 
-    def __init__(self, node, request, ecid=None, esid=None, legacy=False):
+    def __init__(self, node, request, ecid=None, esid=None, legacy=False, subnet=None):
         self.node = node
         self.request = request
         self.ecid = ecid
         self.esid = esid
         self.legacy = legacy
+        # The subnet that answers (and certifies) the request.
+        self.subnet = subnet if subnet is not None else node.topology.root
 
     def mapping(self):
         """The tree mapping for all requested paths (``time`` is added by the certifier)."""
@@ -127,7 +125,7 @@ class ReadState:
 
     def _value(self, path):
         head = path[0]
-        keys = self.node.keys
+        topology = self.node.topology
         if head == b"time":
             return None
         if head == b"api_boundary_nodes":
@@ -137,8 +135,11 @@ class ReadState:
                     (self.esid is None or path[1] != self.esid.raw):
                 raise HttpError(403, "Invalid read state request: subnet metrics can only be "
                                      "read through the subnet's own read_state endpoint")
-            metrics = self.node.subnet_metrics() if self.esid is not None else None
-            tree = {keys.subnet_id.raw: subnet_subtree(keys, metrics)}
+            # The replica's v3 endpoints reveal flat ranges of the root subnet only; other
+            # subnets' ranges come from their delegation (or the sharded paths).
+            tree = {s.subnet_id.raw: subnet_subtree(
+                s, self.node.subnet_metrics(s) if s is self.subnet and self.esid else None,
+                flat_ranges=self.legacy or s.is_root) for s in topology.subnets}
             return _descend(tree, path[1:])
         if head == b"canister_ranges":
             if self.esid is None:
@@ -147,7 +148,7 @@ class ReadState:
             if len(path) > 1 and path[1] != self.esid.raw:
                 raise HttpError(403, "Invalid read state request: canister_ranges of another "
                                      "subnet requested")
-            tree = {keys.subnet_id.raw: {CANISTER_RANGE[0]: ranges_value()}}
+            tree = {self.subnet.subnet_id.raw: self.subnet.shards()}
             return _descend(tree, path[1:])
         if head == b"request_status":
             return self._request_status(path)

@@ -15,7 +15,8 @@ from .model import Canister
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS canisters (id BLOB PRIMARY KEY, record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS canisters (
+    id BLOB PRIMARY KEY, record BLOB NOT NULL, subnet INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS blobs (
     canister BLOB NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (canister, name));
@@ -35,10 +36,15 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(canisters)")]
+        if "subnet" not in columns:  # a store made before localnet had several subnets
+            self._db.execute("ALTER TABLE canisters ADD COLUMN subnet INTEGER NOT NULL "
+                             "DEFAULT 0")
         self._lock = threading.RLock()
         self.canisters = {}
-        for raw_id, record in self._db.execute("SELECT id, record FROM canisters"):
+        for record, subnet in self._db.execute("SELECT record, subnet FROM canisters"):
             canister = Canister.from_cbor(record)
+            canister.subnet = subnet
             self.canisters[canister.id] = canister
 
     def close(self):
@@ -110,8 +116,8 @@ class Store:
                         db.execute("DELETE FROM canisters WHERE id=?", (cid.raw,))
                         db.execute("DELETE FROM blobs WHERE canister=?", (cid.raw,))
                     else:
-                        db.execute("INSERT OR REPLACE INTO canisters VALUES (?, ?)",
-                                   (cid.raw, canister.to_cbor()))
+                        db.execute("INSERT OR REPLACE INTO canisters VALUES (?, ?, ?)",
+                                   (cid.raw, canister.to_cbor(), canister.subnet))
                 for (cid, name), data in tx.blobs.items():
                     if data is None:
                         db.execute("DELETE FROM blobs WHERE canister=? AND name=?",

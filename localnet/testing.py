@@ -38,7 +38,7 @@ class LocalnetProcess:
     """A localnet subprocess with helpers for its admin surface."""
 
     def __init__(self, state_dir=None, port=None, clean=False, log_level="warning",
-                 python=None, start=True, timeout=30.0, reply_shape=None):
+                 python=None, start=True, timeout=30.0, reply_shape=None, subnets=1):
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="localnet-")
         self.port = port
@@ -48,6 +48,7 @@ class LocalnetProcess:
         self.timeout = timeout
         # LOCALNET_REPLY_SHAPE runs a whole test session against an older/newer replica.
         self.reply_shape = reply_shape or os.environ.get("LOCALNET_REPLY_SHAPE") or "spec"
+        self.subnets = subnets
         self.proc = None
         self.url = None
         self.root_key_hex = None
@@ -74,6 +75,8 @@ class LocalnetProcess:
             cmd.append("--clean")
         if self.reply_shape != "spec":
             cmd += ["--reply-shape", self.reply_shape]
+        if self.subnets != 1:
+            cmd += ["--subnets", str(self.subnets)]
         self.proc = subprocess.Popen(cmd, cwd=_REPO, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         ready = threading.Event()
@@ -164,6 +167,10 @@ class LocalnetProcess:
     def canisters(self):
         """``GET /_/canisters``."""
         return self.admin("GET", "canisters")
+
+    def subnet_list(self):
+        """``GET /_/subnets``: id, ranges, keys of every subnet, the root first."""
+        return self.admin("GET", "subnets")
 
 
 MINIMAL_WASM = b"\x00asm\x01\x00\x00\x00"

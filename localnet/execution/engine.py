@@ -33,20 +33,26 @@ class ExecutionEngine:
     """Executes canister Wasm with the IC System API.
 
     ``root_key`` (DER) and ``subnet_id`` (bytes) are what ``ic0.root_key_*`` and
-    ``ic0.subnet_self_*`` return; ``minting_canisters`` may call ``ic0.mint_cycles128``;
+    ``ic0.subnet_self_*`` return (``subnet_of(canister_id_raw) -> bytes``, when given, names
+    each canister's own subnet instead); ``minting_canisters`` may call ``ic0.mint_cycles128``;
     ``cache_dir`` keeps compiled modules across processes; ``max_live`` bounds how many
     canisters keep a live instance (the others keep their memory as bytes).
     """
 
     def __init__(self, cache_dir=None, root_key=b"", subnet_id=b"", minting_canisters=(),
-                 max_live=64):
+                 max_live=64, subnet_of=None):
         self.runtime = Runtime(cache_dir)
         self.root_key = bytes(root_key)
         self.subnet_id = bytes(subnet_id)
+        self._subnet_of = subnet_of
         self._minting = {bytes(c) for c in minting_canisters}
         self.max_live = max_live
         self._hot = OrderedDict()
         self.lock = threading.RLock()
+
+    def subnet_id_of(self, canister_id):
+        """The id (bytes) of the subnet that runs ``canister_id`` (``ic0.subnet_self``)."""
+        return self._subnet_of(canister_id) if self._subnet_of else self.subnet_id
 
     def may_mint(self, canister_id):
         """Whether a canister may mint cycles (the CMC)."""

@@ -248,10 +248,11 @@ class Execution:
         self.copy_out(dst, offset, size, self.state.canister_id, "ic0.canister_self_copy")
 
     def subnet_self_size(self):
-        return len(self.env.subnet_id)
+        return len(self.env.subnet_id_of(self.state.canister_id))
 
     def subnet_self_copy(self, dst, offset, size):
-        self.copy_out(dst, offset, size, self.env.subnet_id, "ic0.subnet_self_copy")
+        self.copy_out(dst, offset, size, self.env.subnet_id_of(self.state.canister_id),
+                      "ic0.subnet_self_copy")
 
     def canister_status(self):
         return self.state.status

@@ -63,7 +63,8 @@ class LocalnetEngine(CallRouting):
         # last saved bytes), so the cache stays small; others reload from their blobs.
         self.engine = ExecutionEngine(
             cache_dir=cache_dir, root_key=node.keys.root_key_der,
-            subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED)
+            subnet_id=node.keys.subnet_id.raw, max_live=MAX_CACHED,
+            subnet_of=lambda raw: node.subnet_of(Principal(raw)).subnet_id.raw)
         self._cache = _Cache(self.engine, self.engine.max_live)
         self.query_stats = QueryStats()
         self.init_routing()
@@ -225,9 +226,10 @@ class LocalnetEngine(CallRouting):
         cid = canister.id.raw
         data = canister.certified_data
 
+        certifier = self.node.certifier_of(self.node.topology.subnets[canister.subnet])
+
         def certificate():
-            return self.node.certifier.certificate(
-                {b"canister": {cid: {b"certified_data": data}}})
+            return certifier.certificate({b"canister": {cid: {b"certified_data": data}}})
         result = self.engine.run(state, Message(
             "query", message.method, message.arg, message.caller.raw, time_ns=now,
             replicated=False, data_certificate=certificate))

@@ -110,10 +110,15 @@ class Management:
         if message.method == "fetch_canister_logs":
             raise reject("IC0406", "fetch_canister_logs API is not accessible via ingress in "
                                    "replicated mode")
+        ecid = getattr(message, "ecid", None)
+        if message.ingress and ecid is not None:
+            subnet = self.node.subnet_of(ecid)
+        else:
+            subnet = self.node.subnet_of(message.caller)
         call = Call(self.node, tx, message.caller, message.method,
                     self.node.clock.canister_time_ns(), ingress=message.ingress,
                     cycles=message.cycles, caller_version=caller_version,
-                    reply_to=getattr(message, "reply_to", None))
+                    reply_to=getattr(message, "reply_to", None), subnet=subnet)
         result = handler(call, args)
         if result is LATER:
             return LATER
@@ -141,7 +146,8 @@ class Management:
                                        "callable from canisters on localnet")
             call = Call(self.node, inner, caller, method,
                         self.node.clock.canister_time_ns(), ingress=False, cycles=cycles,
-                        caller_version=caller_version, reply_to=reply_to)
+                        caller_version=caller_version, reply_to=reply_to,
+                        subnet=self.node.subnet_of(caller))
             result = handler(call, args)
             if result is LATER:
                 inner.commit()

@@ -10,8 +10,10 @@ class Call:
     """The context every management handler receives."""
 
     def __init__(self, node, tx, caller, method, now_ns, ingress=True, cycles=0,
-                 caller_version=None, reply_to=None):
+                 caller_version=None, reply_to=None, subnet=None):
         self.node = node
+        # The subnet the call executes on: a new canister is created there.
+        self.subnet = subnet if subnet is not None else node.topology.root
         self.tx = tx
         self.caller = caller
         self.method = method

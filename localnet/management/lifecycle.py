@@ -12,20 +12,22 @@ from .context import LATER
 STOP_TIMEOUT_NS = 5 * 60 * 10**9
 
 
-def _allocate_id(call):
-    index = call.tx.get_meta("next_canister_index", limits.FIRST_ALLOCATED)
+def _allocate_id(call, subnet):
+    # The root subnet keeps the counter it always had; the others have one each.
+    meta = "next_canister_index" if subnet.is_root else f"next_canister_index.{subnet.index}"
+    index = call.tx.get_meta(meta, subnet.first_allocated)
     while call.tx.get(Principal.from_canister_index(index)) is not None:
         index += 1
-    if index > limits.ALLOCATION_RANGE[1]:
+    if index > subnet.allocation[1]:
         raise reject("IC0102", "Canister creation failed: the subnet has no free canister ids.")
-    call.tx.set_meta("next_canister_index", index + 1)
+    call.tx.set_meta(meta, index + 1)
     return Principal.from_canister_index(index)
 
 
 def _check_specified_id(call, specified):
     index = specified.canister_index()
-    lo, hi = limits.ALLOCATION_RANGE
-    if index is not None and lo <= index <= hi:
+    if index is not None and any(lo <= index <= hi for lo, hi in
+                                 (s.allocation for s in call.node.topology.subnets)):
         raise reject("IC0408", f"The `specified_id` {specified} is invalid because it belongs "
                                "to the canister allocation ranges of the test environment.\n"
                                "Use a `specified_id` that matches a canister ID on the ICP "
@@ -42,10 +44,14 @@ def create(call, settings, balance, specified_id=None):
     if specified_id is not None:
         _check_specified_id(call, specified_id)
         canister_id = specified_id
+        # A specified id lands on the subnet whose ranges hold it.
+        subnet = call.node.topology.by_range(specified_id) or call.subnet
     else:
-        canister_id = _allocate_id(call)
+        subnet = call.subnet
+        canister_id = _allocate_id(call, subnet)
     canister = Canister(id=canister_id, controllers=[call.caller], cycles=balance,
-                        created_ns=call.now_ns, burn_checked_ns=call.now_ns)
+                        created_ns=call.now_ns, burn_checked_ns=call.now_ns,
+                        subnet=subnet.index)
     given = dict(settings or {})
     settings_mod.apply(canister, given, call.now_ns, others=call.tx.all_canisters())
     env = given.get("environment_variables")

@@ -41,8 +41,8 @@ def run(handler, node, tx, message):
 
 
 def get_default_subnets(node, tx, message):
-    """The one subnet of this network."""
-    return [node.keys.subnet_id]
+    """Every subnet of this network (all take canisters of any user)."""
+    return [s.subnet_id for s in node.topology.subnets]
 
 
 def get_icp_xdr_conversion_rate(node, tx, message):
@@ -54,8 +54,10 @@ def get_icp_xdr_conversion_rate(node, tx, message):
 
 
 def get_subnet_types_to_subnets(node, tx, message):
-    """No typed subnets."""
-    return {"data": []}
+    """The subnets by type: none with one subnet, else all of them as ``application``."""
+    if len(node.topology) == 1:
+        return {"data": []}
+    return {"data": [("application", [s.subnet_id for s in node.topology.subnets])]}
 
 
 def get_build_metadata(node, tx, message):

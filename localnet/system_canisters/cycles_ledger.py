@@ -225,7 +225,9 @@ def _cmc_step(node, tx, key, pending):
     selection = creation.get("subnet_selection") or {}
     wanted = (selection.get("Subnet") or {}).get("subnet")
     problem = None
-    if wanted is not None and wanted != node.keys.subnet_id:
+    # The CMC creates on the selected subnet, else on a default one (here: the root).
+    subnet = node.topology.root if wanted is None else node.topology.get(wanted)
+    if subnet is None:
         problem = f"Subnet {wanted} does not exist or is not authorized."
     elif amount < limits.CREATION_FEE:
         problem = (f"Creating a canister requires a fee of {limits.CREATION_FEE} that is "
@@ -238,7 +240,7 @@ def _cmc_step(node, tx, key, pending):
     if settings.get("controllers") is None:
         settings["controllers"] = [caller]
     call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
-                ingress=False, cycles=amount)
+                ingress=False, cycles=amount, subnet=subnet)
     try:
         settings_mod.validate(settings)
         canister_id = create(call, settings, amount - limits.CREATION_FEE)

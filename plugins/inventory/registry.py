@@ -26,6 +26,9 @@ description:
     C(list_canisters)) and merges them with the registry files - same host variables (with
     C(source=factory)), same groups - as hosts named C(<template>-<canister id>). The identity must
     be an admin of the factory. Each child also gets C(factory_id), the factory's canister id.
+    A shard the factory made by autoscaling has C(shard_of) (its family's first canister's host
+    name), C(shard_of_id) and C(shard_index), so the family lands in group C(<template>_shards_<owner>)
+    like the shards of C(scale.yml).
     The listing is cached with the usual inventory cache options.
   - Uses a YAML configuration file whose name ends with C(icp_registry.yml) or
     C(icp_registry.yaml).

@@ -23,7 +23,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.registry impo
     EVENT_CREATE, EVENT_DELETE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RESULT_STARTED, add_event, now_iso)
 from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download
 from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import (
-    FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding)
+    FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding, subnet_ranges)
 from ansible_collections.icp.canister_factory.plugins.module_utils.reclaim import Reclaim, drain
 from ansible_collections.icp.canister_factory.plugins.module_utils.unknown_outcomes import (
     PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, refunded_or, too_old_message)
@@ -67,6 +67,7 @@ class CanisterLifecycle:
     def run(self):
         """Converge one canister to the module's parameters."""
         self.wanted = normalize(self.params.get("settings"))
+        self.subnet = None
         self._check_lockout(self.wanted)
         if self.params["state"] != "absent":
             resolve_funding(self.params.get("funding"), self.network_url())  # before any call
@@ -83,8 +84,16 @@ class CanisterLifecycle:
                 # After a creation this applies what the creation could not carry.
                 status = self._converge_settings(canister_id, status)
             status = self._converge_run_state(canister_id, status)
+            self.subnet = self._subnet_of(canister_id, status)
             self._record(canister_id, status, entry, created)
         self._report(canister_id, status, created)
+
+    def _subnet_of(self, canister_id, status):
+        """The id of the subnet holding the canister, from certified state (the delegation's
+        subnet, or the root subnet); None when there is no canister."""
+        if status is None or not canister_id:
+            return None
+        return self.agent.subnet_for(canister_id).subnet_id.to_text()
 
     # ----- finding ---------------------------------------------------------------------
 
@@ -104,6 +113,8 @@ class CanisterLifecycle:
             raise InputError("name", f"registry entry {params['name']!r} points at canister "
                              f"{entry['canister_id']}, which does not exist; remove the entry with "
                              "ic_registry (state=absent) to create a new canister")
+        if params.get("subnet"):
+            subnet_ranges(self.agent, params["subnet"])  # an unknown subnet fails here, also in check mode
         self.diff.add("state", "absent", "present")
         self.result["changed"] = True
         if self.check_mode:
@@ -140,7 +151,7 @@ class CanisterLifecycle:
                                  "canister_id with ic_registry, or remove the entry")
         funding = resolve_funding(params.get("funding"), self.network_url())
         key = new_key(funding, params.get("cycles"), params.get("specified_id"), params.get("subnet"),
-                      lambda: pick_free_specified_id(self.agent))
+                      lambda: pick_free_specified_id(self.agent, params.get("subnet")))
         return key, False
 
     def _creating_entry(self, entry, key):
@@ -318,6 +329,8 @@ class CanisterLifecycle:
         for field in ("template", "owner"):
             if self.params.get(field):
                 wanted[field] = self.params[field]
+        if self.subnet and (created or (entry or {}).get("subnet")):
+            wanted["subnet"] = self.subnet
         stale = {k: v for k, v in wanted.items() if (entry or {}).get(k) != v}
         if not stale and not created and not self.result["changed"]:
             return
@@ -338,5 +351,7 @@ class CanisterLifecycle:
         self.result.update(canister_id=canister_id, status=run_status(status), created=created)
         if status is not None:
             self.result.update(canister_facts(status))
+            if self.subnet:
+                self.result["subnet"] = self.subnet
         elif self.check_mode and self.params["state"] != "absent":
             self.result["settings"] = dict(self.wanted)

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject, TransportError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import resolve_network
 
@@ -34,16 +34,18 @@ _last_created_at = [0]
 _PROBE_CANISTER = "um5iw-rqaaa-aaaaq-qaaba-cai"  # the cycles ledger: mapped by every network
 
 
-def resolve_funding(funding, network):
-    """``provisional`` or ``cycles_ledger`` for option ``funding`` on ``network``; raises
-    InputError for provisional creation on mainnet (it does not exist there)."""
+def resolve_funding(funding, network, field="funding", what="creation"):
+    """``provisional`` or ``cycles_ledger`` for a funding option (``funding`` of a creation,
+    ``source`` of a top-up) on ``network``: ``auto`` is provisional on local networks and the
+    cycles ledger elsewhere; raises InputError naming ``field`` for provisional ``what`` on
+    mainnet (it does not exist there)."""
     _url, loopback, mainnet = resolve_network(network)
     funding = funding or "auto"
     if funding == "auto":
         return "provisional" if loopback else "cycles_ledger"
     if funding == "provisional" and mainnet:
-        raise InputError("funding", "provisional creation exists only on local networks; use "
-                         "funding: cycles_ledger (or auto) on mainnet")
+        raise InputError(field, f"provisional {what} exists only on local networks; use "
+                         f"{field}: cycles_ledger (or auto) on mainnet")
     return funding
 
 
@@ -66,7 +68,8 @@ def key_of_entry(entry):
 def new_key(funding, cycles, specified_id, subnet, pick_specified_id):
     """A fresh deduplication key for a creation paid by ``funding`` (already resolved).
 
-    ``pick_specified_id()`` chooses a free canister id when none is given (provisional)."""
+    ``pick_specified_id()`` chooses a free canister id when none is given (provisional; on
+    ``subnet`` when one is wanted: the caller passes it to ``pick_free_specified_id``)."""
     if funding == "cycles_ledger":
         if specified_id:
             raise InputError("specified_id", "only with funding=provisional")
@@ -74,8 +77,6 @@ def new_key(funding, cycles, specified_id, subnet, pick_specified_id):
             raise InputError("cycles", "required with funding=cycles_ledger")
         return {"funding": "cycles_ledger", "created_at_time": next_created_at_time(),
                 "creation_cycles": int(cycles)}
-    if subnet:
-        raise InputError("subnet", "only with funding=cycles_ledger")
     chosen = specified_id or pick_specified_id()
     return {"funding": "provisional",
             "specified_id": Principal.coerce(chosen, field="specified_id").to_text()}
@@ -88,12 +89,17 @@ def ledger_key_expired(key, now_ns=None):
     return bool(created) and int(created) + LEDGER_DEDUP_WINDOW_NS < now_ns
 
 
-def pick_free_specified_id(agent, rng=random.SystemRandom()):
-    """A canister id in the network's canister ranges that no canister has yet.
+def pick_free_specified_id(agent, subnet=None, rng=random.SystemRandom()):
+    """A canister id that no canister has yet, in the canister ranges of ``subnet`` (read from
+    that subnet's certified state) or, without one, of the subnet holding the cycles ledger.
 
     It is drawn from the upper quarter of the widest range: networks allocate ids from the
-    start of a range, so a drawn id never meets an allocated one."""
-    ranges = agent.subnet_for(_PROBE_CANISTER).ranges
+    start of a range, so a drawn id never meets an allocated one. A provisional creation at
+    that id lands on the subnet whose range holds it."""
+    if subnet:
+        ranges = subnet_ranges(agent, subnet)
+    else:
+        ranges = agent.subnet_for(_PROBE_CANISTER).ranges
     spans = [(Principal(lo).canister_index(), Principal(hi).canister_index()) for lo, hi in ranges]
     spans = [(lo, hi) for lo, hi in spans if lo is not None and hi is not None and hi > lo]
     if not spans:
@@ -106,6 +112,20 @@ def pick_free_specified_id(agent, rng=random.SystemRandom()):
         if not _exists(agent, candidate):
             return candidate.to_text()
     raise InputError("specified_id", "found no free canister id in the network's range; give specified_id")
+
+
+def subnet_ranges(agent, subnet):
+    """The canister ranges of ``subnet`` from its certified state; InputError naming ``subnet``
+    when the network has no such subnet (checked before any creation, so that the cycles
+    ledger's refusal never costs its two fees)."""
+    subnet = Principal.coerce(subnet, field="subnet")
+    try:
+        return agent.subnet_by_id(subnet).ranges
+    except TransportError as exc:
+        if exc.status == 404:
+            raise InputError("subnet", f"the network has no subnet {subnet}; give one of its "
+                             "subnets (the CMC's get_default_subnets lists them)") from None
+        raise
 
 
 def _exists(agent, canister_id):

@@ -13,6 +13,7 @@ import time
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import FUNDING_CHOICES, resolve_funding
 from ansible_collections.icp.canister_factory.plugins.module_utils.registry import EVENT_TOP_UP, RESULT_OK, add_event
 
 
@@ -30,7 +31,7 @@ class CyclesTopUp:
         "min_cycles": {"type": "int"},
         "target_cycles": {"type": "int"},
         "amount": {"type": "int"},
-        "source": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "source": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
     }
     required_one_of = [["canister_id", "name"], ["min_cycles", "amount"]]
     mutually_exclusive = [["canister_id", "name"], ["min_cycles", "amount"], ["target_cycles", "amount"]]
@@ -73,8 +74,12 @@ class CyclesTopUp:
         target = params.get("target_cycles") or minimum
         return target - balance if balance < minimum else 0
 
+    def _source(self):
+        """``provisional`` or ``cycles_ledger``: option ``source`` with ``auto`` resolved."""
+        return resolve_funding(self.params["source"], self.network_url(), field="source", what="top-up")
+
     def _check_source(self, add):
-        if self.params["source"] == "provisional":
+        if self._source() == "provisional":
             return  # refused on mainnet by validation before anything ran
         ledger = self._ledger()
         try:
@@ -93,7 +98,7 @@ class CyclesTopUp:
 
     def _top_up(self, canister_id, add):
         principal = Principal.from_text(canister_id)
-        if self.params["source"] == "provisional":
+        if self._source() == "provisional":
             self.mgmt("provisional_top_up_canister", {"canister_id": principal, "amount": add})
         else:
             self._ledger().withdraw(to=principal, amount=add, created_at_time=time.time_ns())

@@ -172,10 +172,13 @@ def child_vars(info, network=None, labels=None):
 
     ``labels`` (``FactoryClient.version_labels()``) names the version by the module the child runs:
     a child upgraded directly has the new module before the factory's record has the new label.
+    A shard the factory made by autoscaling gets ``shard_of`` (the host name of its family's first
+    canister, as ``scale.yml`` records it) and ``shard_index``, so the inventory puts the family in
+    group ``<template>_shards_<owner>``.
     """
     module_hash = info.get("module_hash")
     module_hex = bytes(module_hash).hex() if module_hash is not None else None
-    return {
+    out = {
         "canister_id": Principal.coerce(info["canister_id"]).to_text(),
         "template": info["canister_type"],
         "owner": Principal.coerce(info["owner"]).to_text(),
@@ -189,6 +192,11 @@ def child_vars(info, network=None, labels=None):
         "last_error": info.get("last_error"),
         "source": "factory",
     }
+    if info.get("shard_of") is not None:
+        first = Principal.coerce(info["shard_of"]).to_text()
+        out.update(shard_of=child_host_name({"template": info["canister_type"], "canister_id": first}),
+                   shard_of_id=first, shard_index=int(info["shard_index"]))
+    return out
 
 
 def child_host_name(info_vars):

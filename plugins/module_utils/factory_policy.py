@@ -11,6 +11,7 @@ list of ``Change`` (key, before, after, how to apply); ``ic_factory_policy`` app
 
 from __future__ import annotations
 
+from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.factory_client import plain_data
@@ -47,16 +48,26 @@ def principals(values, field):
     return sorted(out)
 
 
-def merged_record(current, given, field):
-    """``current`` (a policy record) with the keys of ``given`` replaced, each checked against its type."""
+def merged_record(current, given, field, nullable=()):
+    """``current`` (a policy record) with the keys of ``given`` replaced, each checked against its type;
+    the keys in ``nullable`` (Candid ``opt`` fields) also take null (``none``) for "not set"."""
     if not isinstance(given, dict):
         raise InputError(field, "must be a mapping of policy fields")
     merged = dict(current)
     for key, value in given.items():
         if key not in current:
             raise InputError(f"{field}.{key}", f"unknown policy field (known: {', '.join(sorted(current))})")
-        merged[key] = _typed(value, current[key], f"{field}.{key}")
+        if key in nullable and (value is None or str(value).lower() in ("none", "null", "")):
+            merged[key] = None
+        else:
+            merged[key] = _typed(value, current[key], f"{field}.{key}")
     return merged
+
+
+def optional_fields(factory, method, index):
+    """Names of the ``opt`` fields of argument ``index`` of ``method`` (a record) in the factory's interface."""
+    record = factory.did.arg_types(method)[index].resolve()
+    return {f.label for f in getattr(record, "fields", ()) if isinstance(f.type.resolve(), candid.Opt)}
 
 
 def _typed(value, like, field):
@@ -96,11 +107,13 @@ def plan(factory, wanted, caller):
         merged = merged_record(current, wanted["policy"], "policy")
         if merged != current:
             changes.append(Change("policy", current, merged, "set_policy", merged))
-    for template in sorted(wanted.get("template_policies") or {}):
+    templates = sorted(wanted.get("template_policies") or {})
+    nullable = optional_fields(factory, "set_template_policy", 1) if templates else set()
+    for template in templates:
         given = wanted["template_policies"][template]
         held = factory.query("get_template_policy", template)
         current = plain_data(held if held is not None else factory.query("default_template_policy"))
-        merged = merged_record(current, given or {}, f"template_policies.{template}")
+        merged = merged_record(current, given or {}, f"template_policies.{template}", nullable)
         if held is None or merged != current:
             changes.append(Change(f"template_policies.{template}", plain_data(held), merged,
                                   "set_template_policy", template, merged))

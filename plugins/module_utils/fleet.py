@@ -57,7 +57,7 @@ def spec_argument_spec():
         "cycles": {"type": "int"},
         "cycles_min": {"type": "int"},
         "cycles_target": {"type": "int"},
-        "cycles_source": {"type": "str", "default": "provisional", "choices": ["provisional", "cycles_ledger"]},
+        "cycles_source": {"type": "str", "default": "auto", "choices": FUNDING_CHOICES},
         "keep_failed": {"type": "bool", "default": False},
     }
 

@@ -15,7 +15,8 @@ import time
 
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none, run_status
-from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download, snapshot_files
+from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_download, snapshot_files, \
+    snapshot_unchanged
 
 MAX_SNAPSHOTS = 10
 
@@ -55,6 +56,36 @@ class SnapshotBackup:
 
     # ----- download --------------------------------------------------------------------
 
+    def downloaded_without_change(self):
+        """The fast path of V(downloaded): True when the newest backup in ``dest`` provably holds the
+        canister's current state (``snapshot_unchanged``), found with queries only; the result is
+        then set (no new backup, retention applied) and no update call is made."""
+        params = self.params
+        if not params.get("dest") or not params["if_changed"] or params.get("snapshot_id"):
+            return False
+        found = snapshot_files.backups(params["dest"])
+        if not found:
+            return False
+        now = snapshot_unchanged.current(self.agent, self.principal, self.canister_status(self.canister_id))
+        if not snapshot_unchanged.still_matches(found[-1][2], now):
+            return False
+        self.diff.before["backups"] = [b[0] for b in found]
+        self.result.update(unchanged=True, backup_path=found[-1][1], backup_id=found[-1][0])
+        self._prune(params["dest"])
+        return True
+
+    def _prune(self, dest):
+        """Apply ``keep``/``older_than`` to ``dest`` (in check mode only predict it)."""
+        found = snapshot_files.backups(dest)
+        removed = snapshot_files.expired(found, self.params.get("keep"), self.params.get("older_than"))
+        if not self.check_mode:
+            for _name, old, _manifest in removed:
+                snapshot_files.remove_folder(old)
+        self.result["removed"] = [b[0] for b in removed]
+        if removed:
+            self.result["changed"] = True
+        self.diff.after["backups"] = [b[0] for b in found if b not in removed]
+
     def _downloaded(self, snapshots):
         params = self.params
         dest = params.get("dest")
@@ -74,22 +105,20 @@ class SnapshotBackup:
         for stale in os.listdir(dest):
             if stale.startswith(".partial-"):
                 snapshot_files.remove_folder(os.path.join(dest, stale))
+        before = None if params.get("snapshot_id") else snapshot_unchanged.current(self.agent, self.principal, status)
         taken, snapshot_id = self._snapshot_for_download(snapshots, status)
         try:
-            folder = self._download(snapshot_id, status, found, dest)
+            # Read after the restart (the canister version counts our stop and start too); kept
+            # only when no write can have come between the snapshot and this read.
+            key = snapshot_unchanged.proven(before, snapshot_unchanged.current(
+                self.agent, self.principal, self.canister_status(self.canister_id))) if taken else None
+            folder = self._download(snapshot_id, status, found, dest, key)
         finally:
             if taken:
                 self.mgmt("delete_canister_snapshot", {"canister_id": self.principal, "snapshot_id": snapshot_id})
         self.result["backup_path"] = folder
         self.result["backup_id"] = os.path.basename(folder)
-        removed = snapshot_files.expired(snapshot_files.backups(dest), params.get("keep"),
-                                         params.get("older_than"))
-        for _name, old, _manifest in removed:
-            snapshot_files.remove_folder(old)
-        self.result["removed"] = [b[0] for b in removed]
-        if removed:
-            self.result["changed"] = True
-        self.diff.after["backups"] = [b[0] for b in snapshot_files.backups(dest)]
+        self._prune(dest)
 
     def _snapshot_for_download(self, snapshots, status):
         """``(taken by us, snapshot id)``: the given snapshot, or a new one taken while stopped."""
@@ -104,8 +133,11 @@ class SnapshotBackup:
             "sender_canister_version": None}), status)
         return True, bytes(taken["id"])
 
-    def _download(self, snapshot_id, status, found, dest):
-        """Download into a hidden folder; keep it as a new backup unless it equals the newest one."""
+    def _download(self, snapshot_id, status, found, dest, key=None):
+        """Download into a hidden folder; keep it as a new backup unless it equals the newest one.
+
+        ``key`` (``snapshot_unchanged``) goes into the manifest kept, so that the next run can
+        skip with queries alone."""
         partial = f".partial-{os.getpid()}-{time.time_ns()}"
         path = snapshot_download.download(self.mgmt, self.principal, snapshot_id, dest, folder=partial,
                                           module_hash=hex_or_none(status.get("module_hash")),
@@ -115,9 +147,14 @@ class SnapshotBackup:
         if self.params["if_changed"] and newest and newest[2].get("state_sha256") == manifest["state_sha256"]:
             snapshot_files.remove_folder(path)
             self.result["unchanged"] = True
+            if key is not None and newest[2].get(snapshot_unchanged.STATE_KEY) != key:
+                snapshot_files.write_json(os.path.join(newest[1], snapshot_files.MANIFEST),
+                                          dict(newest[2], **{snapshot_unchanged.STATE_KEY: key}))
             return newest[1]
         name = snapshot_files.backup_id(manifest["taken_at_timestamp"], snapshot_id)
         manifest["backup_id"] = name
+        if key is not None:
+            manifest[snapshot_unchanged.STATE_KEY] = key
         snapshot_files.write_json(os.path.join(path, snapshot_files.MANIFEST), manifest)
         final = os.path.join(dest, name)
         os.replace(path, final)

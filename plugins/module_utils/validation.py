@@ -63,12 +63,6 @@ def _target(params, prefix=""):
         registry_file(params["registry"], prefix + "registry")
 
 
-def _mainnet(params):
-    if "network" not in params:
-        return False
-    return network_url(params.get("network"))[2]
-
-
 def _funding(params, prefix):
     """The funding a creation would use (``auto`` resolved for the network); provisional on
     mainnet is refused here, before any call."""
@@ -80,6 +74,15 @@ def _funding(params, prefix):
         return resolve_funding(params.get("funding"), params.get("network"))
     except InputError as exc:
         raise InputError(prefix + exc.field, exc.message) from None
+
+
+def _top_up_source(params, source, field):
+    """A top-up's funding source (``auto`` resolved for the network); provisional on mainnet is
+    refused here, before any call."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils.creation_keys import resolve_funding
+
+    if "network" in params:
+        resolve_funding(source, params.get("network"), field=field, what="top-up")
 
 
 # ----- one pass per module -----------------------------------------------------------------
@@ -105,9 +108,9 @@ def canister(params, prefix=""):
         if params.get("cycles") is None and params.get("state") != "absent":
             raise InputError(prefix + "cycles", "required with funding=cycles_ledger (the amount "
                              "to spend on the new canister)")
-    elif params.get("subnet"):
-        raise InputError(prefix + "subnet", "only with funding=cycles_ledger; remove it or "
-                         "set funding: cycles_ledger")
+    elif params.get("subnet") and params.get("specified_id"):
+        raise InputError(prefix + "subnet", "give subnet or specified_id, not both (a specified "
+                         "id lands on the subnet whose range holds it)")
     if params.get("last_snapshot_dir"):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
     if params.get("reclaim_to"):
@@ -153,8 +156,7 @@ def cycles(params):
     optional_nat(params, "min_cycles")
     optional_nat(params, "target_cycles")
     band(params.get("min_cycles"), params.get("target_cycles"), "target_cycles", "min_cycles")
-    if params.get("source") == "provisional" and _mainnet(params):
-        raise InputError("source", "provisional top-ups do not exist on mainnet; use cycles_ledger")
+    _top_up_source(params, params.get("source"), "source")
 
 
 def band(minimum, target, target_field, minimum_field):
@@ -293,9 +295,8 @@ def fleet(params):
         for field in ("cycles_min", "cycles_target"):
             optional_nat(spec, field, prefix)
         band(spec.get("cycles_min"), spec.get("cycles_target"), prefix + "cycles_target", "cycles_min")
-        if spec.get("cycles_source") == "provisional" and spec.get("cycles_min") is not None and _mainnet(params):
-            raise InputError(prefix + "cycles_source", "provisional top-ups do not exist on mainnet; "
-                             "use cycles_ledger")
+        if spec.get("cycles_min") is not None:
+            _top_up_source(params, spec.get("cycles_source"), prefix + "cycles_source")
         own = dict(common, **{k: v for k, v in spec.items() if k != "name"})
         canister(own, prefix)
         if own.get("arg_value") is not None:

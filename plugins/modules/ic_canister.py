@@ -130,7 +130,11 @@ options:
     type: str
   subnet:
     description:
-      - Subnet to create the canister on (O(funding=cycles_ledger) only).
+      - Subnet (principal text) to create the canister on. With O(funding=cycles_ledger) the cycles
+        ledger passes it to the CMC as C(subnet_selection); with O(funding=provisional) a free
+        O(specified_id) in that subnet's canister ranges (read from its certified state) is chosen,
+        so the canister lands there. Not together with O(specified_id).
+      - Only used when the canister is created; the facts and the registry entry report where it is.
     type: str
   last_snapshot_dir:
     description:
@@ -204,6 +208,14 @@ status:
   returned: always
   type: str
   sample: running
+subnet:
+  description:
+    - Id of the subnet that holds the canister, from certified state (the NNS delegation's subnet,
+      or the root subnet for a certificate signed with the root key). Recorded in the registry
+      entry when the canister is created.
+  returned: when the canister exists
+  type: str
+  sample: tdb26-jop6k-aogll-7ltgs-eruif-6kk7m-qpktf-gdiqx-mxtrf-vb5e6-eqe
 settings:
   description: The canister's settings after the task, in normal form (principals as text, sorted lists).
   returned: when the canister exists

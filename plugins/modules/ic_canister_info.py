@@ -42,6 +42,15 @@ options:
     description: Also list each canister's snapshots (one update call per canister).
     type: bool
     default: false
+  template_report:
+    description:
+      - Also read the template's own report from its C(get_info) query (no update call), that is its fullest
+        quota (C(capacity) of RV(canisters[].report)) and state version, and how full the canister is
+        (RV(canisters[].fullness), the larger of memory against C(wasm_memory_limit) and that quota).
+      - A canister without such a report (another template, an older version, stopped) gets a null
+        RV(canisters[].report), and its fullness comes from memory alone.
+    type: bool
+    default: false
   logs:
     description: Also fetch each canister's logs (C(fetch_canister_logs)).
     type: bool
@@ -167,6 +176,19 @@ canisters:
         replicas; a value a replica does not send is null, never 0, here and in
         C(memory_metrics), C(reserved_cycles), C(settings)).
       type: int
+    report:
+      description:
+        - The template's report (O(template_report=true)), null when it gives none.
+        - C(capacity) is its fullest quota C({used, limit, unit}) (null when the template has no
+          counter); C(state_version) goes up with every state-changing update, install and upgrade.
+      type: dict
+      sample: {capacity: {used: 4, limit: 5, unit: preferences}, state_version: 7}
+    fullness:
+      description:
+        - (O(template_report=true)) The larger of C(memory_size / wasm_memory_limit) and the report's
+          C(used / limit), from 0 to 1 (or above); null when neither is known.
+      type: float
+      sample: 0.8
     snapshots:
       description: Snapshots (O(snapshots=true)).
       type: list
@@ -189,6 +211,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors imp
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
 from ansible_collections.icp.canister_factory.plugins.module_utils.ledger_lookup import find_creation
+from ansible_collections.icp.canister_factory.plugins.module_utils import template_report
 
 
 def _text_or_hex(blob):
@@ -210,6 +233,7 @@ class ICCanisterInfo(ICModule):
         "canister_ids": {"type": "list", "elements": "str"},
         "snapshots": {"type": "bool", "default": False},
         "logs": {"type": "bool", "default": False},
+        "template_report": {"type": "bool", "default": False},
         "logs_since": {"type": "int"},
         "metadata": {"type": "list", "elements": "str", "default": []},
         "workers": {"type": "int", "default": 8},
@@ -261,6 +285,10 @@ class ICCanisterInfo(ICModule):
         if self.params["metadata"]:
             out["metadata"] = {name: _text_or_hex(self.agent.metadata(canister_id, name))
                                for name in self.params["metadata"]}
+        if self.params["template_report"]:
+            report = template_report.read_report(self.agent, canister_id) if status is not None else None
+            out["report"] = report
+            out["fullness"] = template_report.fullness(status, report)
         if self.params["snapshots"]:
             out["snapshots"] = self._snapshots(canister_id)
         if self.params["logs"]:

@@ -42,11 +42,14 @@ options:
     type: int
   source:
     description:
-      - V(provisional) mints the cycles with C(provisional_top_up_canister) (local networks only).
+      - V(provisional) mints the cycles with C(provisional_top_up_canister) (local networks only;
+        refused on mainnet before any call).
       - V(cycles_ledger) withdraws them from the caller's balance on the cycles ledger (plus its fee).
+      - V(auto) is V(provisional) on a local network (a loopback host) and V(cycles_ledger)
+        elsewhere, the rule of O(icp.canister_factory.ic_canister#module:funding).
     type: str
-    choices: [provisional, cycles_ledger]
-    default: provisional
+    choices: [auto, provisional, cycles_ledger]
+    default: auto
 """
 
 EXAMPLES = r"""

@@ -138,11 +138,16 @@ fleet_upgrade:
   type: dict
   sample: {template: user, version: 0.2.0, state: Completed, upgraded: 3, failed: 0}
 children:
-  description: Every child with the registry's host variables.
+  description:
+    - Every child with the registry's host variables.
+    - A shard the factory made by autoscaling also has C(shard_of) (the host name C(<template>-<id>)
+      of its owner's first canister of the template), C(shard_of_id) (that canister's id) and
+      C(shard_index) (1, 2, ...).
   returned: when O(children=true)
   type: list
   elements: dict
-  sample: [{canister_id: bkyz2-fmaaa-aaaaa-qaaaq-cai, template: user, status: active, source: factory}]
+  sample: [{canister_id: bkyz2-fmaaa-aaaaa-qaaaq-cai, template: memory, status: active, source: factory,
+            shard_of: memory-bd3sg-teaaa-aaaaa-qaaba-cai, shard_of_id: bd3sg-teaaa-aaaaa-qaaba-cai, shard_index: 1}]
 templates_missing:
   description: The entries of O(compare_templates) that need M(icp.canister_factory.ic_factory_template).
   returned: always

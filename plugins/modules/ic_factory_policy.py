@@ -50,6 +50,14 @@ options:
     description:
       - Per template, fields of its policy to set (C(initial_cycles), C(band_min), C(band_target),
         C(max_per_owner), C(self_service)). The template must be registered.
+      - On-chain autoscaling of a template, per owner - C(autoscale) (bool), C(scale_at) (percent of a
+        child's C(wasm_memory_limit), 1-100, or null for none) and C(max_shards) (canisters per owner
+        and template, the first counts, 1-100). With C(autoscale=true) the factory's maintenance timer
+        creates the next shard of an owner's canisters when the newest one's Wasm heap reaches
+        C(scale_at) percent of its limit, up to C(max_shards); the shards carry C(shard_of) and
+        C(shard_index) (see M(icp.canister_factory.ic_factory_info) and the registry inventory's
+        C(factory) source). C(autoscale=true) needs C(scale_at) and C(max_shards) of 2 or more.
+      - A field given as null (C(scale_at), C(max_shards), C(autoscale)) takes its default (none, 1, false).
     type: dict
   allow_lockout:
     description: Allow an O(admins) list that leaves out the calling identity.
@@ -69,6 +77,13 @@ EXAMPLES = r"""
       quota_per_caller: 3
     template_policies:
       user: {initial_cycles: 1000000000000, band_min: 300000000000, band_target: 1000000000000}
+
+- name: Memory canisters get a new shard when 80 % full, at most four per owner
+  icp.canister_factory.ic_factory_policy:
+    factory: factory
+    registry: build/registry.yml
+    template_policies:
+      memory: {autoscale: true, scale_at: 80, max_shards: 4}
 """
 
 RETURN = r"""

@@ -154,10 +154,12 @@ options:
         description: Balance a top-up brings the canister to (O(canisters[].cycles_min) when not set).
         type: int
       cycles_source:
-        description: Where top-up cycles come from.
+        description:
+          - Where top-up cycles come from, as O(icp.canister_factory.ic_cycles#module:source).
+          - V(auto) is V(provisional) on a local network and V(cycles_ledger) elsewhere.
         type: str
-        choices: [provisional, cycles_ledger]
-        default: provisional
+        choices: [auto, provisional, cycles_ledger]
+        default: auto
       keep_failed:
         description: Keep a canister created by this run whose install failed, instead of deleting it.
         type: bool

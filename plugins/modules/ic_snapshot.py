@@ -18,6 +18,12 @@ description:
     snapshot (the canister is stopped only while the snapshot is taken) unless O(snapshot_id) names
     one, downloads it, and deletes the snapshot it took. With O(if_changed) a backup whose state
     equals the newest one in O(dest) is not kept. O(keep) and O(older_than) then prune O(dest).
+  - With O(if_changed), V(downloaded) first asks by query alone whether anything changed since the
+    newest backup. When the canister's module hash, its canister version (C(canister_status),
+    which goes up with every update, timer, callback and management change) and its template's
+    C(state_version) (C(get_info)) equal those the newest backup's manifest recorded, it takes no
+    snapshot and makes no update call. A template without C(state_version) is snapshotted and
+    compared as before.
   - V(uploaded) brings a backup folder back into this canister (the same one or another one). It
     checks every file against the manifest, uploads it as a new snapshot, loads it (stopping a
     running canister around the load) and deletes the uploaded snapshot. A run killed in the middle
@@ -40,8 +46,9 @@ attributes:
       - V(absent) is idempotent.
       - V(present) is idempotent with O(if_older_than); without it, each run takes a new snapshot.
       - V(restored) and V(uploaded) load the snapshot on every run.
-      - V(downloaded) keeps no new backup of an unchanged canister with O(if_changed), but it
-        takes (and deletes) a snapshot to find that out.
+      - V(downloaded) keeps no new backup of an unchanged canister with O(if_changed). For a template
+        reporting C(state_version) it finds that out with queries only (no update call); for others it
+        takes (and deletes) a snapshot to find out.
 options:
   state:
     description: What to do, see the description.
@@ -125,7 +132,7 @@ canister_id:
   sample: lxzze-o7777-77777-aaaaa-cai
 snapshots:
   description: The canister's snapshots after the task, oldest first.
-  returned: always
+  returned: unless O(state=downloaded) found the canister unchanged by query (listing them is an update call)
   type: list
   elements: dict
   contains:
@@ -162,7 +169,7 @@ backup_id:
   sample: 20261204T190000.000000000Z-1a2b3c4d
 unchanged:
   description: Whether the state equalled the newest backup, so that no new one was kept.
-  returned: when O(state=downloaded), not in check mode
+  returned: when O(state=downloaded), not in check mode unless found unchanged by query
   type: bool
   sample: false
 removed:
@@ -225,8 +232,10 @@ class ICSnapshot(SnapshotBackup, ICModule):
         self.principal = Principal.from_text(self.canister_id)
         if self.params["state"] == "uploaded":
             self.check_upload_source()
-        snapshots = self._list()
         self.result["canister_id"] = self.canister_id
+        if self.params["state"] == "downloaded" and self.downloaded_without_change():
+            return  # listing the snapshots would be an update call
+        snapshots = self._list()
         self.diff.before["snapshots"] = [s["id"] for s in snapshots]
         getattr(self, "_" + self.params["state"])(snapshots)
         final = self._list() if self.result["changed"] and not self.check_mode else snapshots

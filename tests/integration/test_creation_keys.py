@@ -25,6 +25,11 @@ def test_funding_auto_and_mainnet(utils):
     assert keys.resolve_funding("auto", "https://replica.example.org") == "cycles_ledger"
     with pytest.raises(Exception, match="^funding: provisional creation exists only on local"):
         keys.resolve_funding("provisional", "https://icp-api.io")
+    # ic_cycles' source and the fleet's cycles_source follow the same rule, named by their field.
+    assert keys.resolve_funding("auto", "ic", field="source", what="top-up") == "cycles_ledger"
+    with pytest.raises(Exception, match="^source: provisional top-up exists only on local networks; "
+                                        "use source: cycles_ledger"):
+        keys.resolve_funding("provisional", "ic", field="source", what="top-up")
 
 
 def test_created_at_time_is_unique_across_threads(utils):

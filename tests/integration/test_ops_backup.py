@@ -78,9 +78,12 @@ def test_backup_and_restore_each_template_in_place(fleet, tmp_path):
         assert manifest["template"] == HOSTS[host]
     assert {c["status"] for c in factory.canisters()} == {"running"}
 
+    calls = factory.update_calls()
     again = factory.play("backup.yml", inventory, extra_vars={"dest": dest})
     assert again.rc == 0 and again.total("changed") == 0, again.explain()
     assert all(len(folders(dest, h)) == 1 for h in HOSTS), "an unchanged canister got a second backup"
+    # every template reports state_version: unchanged is known from queries alone
+    assert factory.update_calls() == calls, "the backup of unchanged canisters made update calls"
 
     for host in HOSTS:
         write(clients, factory, host, "after-backup")
@@ -193,3 +196,43 @@ def delete_directly(factory, canister_id):
                             root_key_der=factory.net.root_key_der))
     mgmt.stop_canister(canister_id)
     mgmt.delete_canister(canister_id)
+
+
+def test_unchanged_canister_is_skipped_by_query_and_a_write_makes_a_new_backup(fleet, tmp_path):
+    factory, inventory, clients = fleet
+    dest = str(tmp_path / "backups")
+    only = {"dest": dest, "target": "bk_memory"}
+    first = factory.play("backup.yml", inventory, extra_vars=only)
+    assert first.rc == 0 and first.total("changed") == 1, first.explain()
+    (name,) = folders(dest, "bk_memory")
+    manifest = json.load(open(os.path.join(dest, "bk_memory", name, "manifest.json"), encoding="utf-8"))
+    key = manifest["unchanged_while"]
+    assert key["module_hash"] == manifest["module_hash"] and key["state_version"] > 0, manifest
+
+    calls = factory.update_calls()
+    for _ in range(2):
+        again = factory.play("backup.yml", inventory, extra_vars=only)
+        assert again.rc == 0 and again.total("changed") == 0, again.explain()
+    assert factory.update_calls() == calls and folders(dest, "bk_memory") == [name]
+
+    write(clients, factory, "bk_memory", "one-more")
+    written = factory.play("backup.yml", inventory, extra_vars=only)
+    assert written.rc == 0 and written.total("changed") == 1, written.explain()
+    assert len(folders(dest, "bk_memory")) == 2
+    newest = json.load(open(os.path.join(dest, "bk_memory", folders(dest, "bk_memory")[-1], "manifest.json"),
+                            encoding="utf-8"))
+    assert newest["unchanged_while"]["state_version"] > key["state_version"]
+
+    # stopped and started by an operator: the canister version moved, the state did not; the
+    # snapshot shows it unchanged (no new folder) and records the new key, so the next run is free
+    from ic.management import Management
+    mgmt = Management(clients["memory"].agent)
+    canister = factory.entries()["bk_memory"]["canister_id"]
+    mgmt.stop_canister(canister)
+    mgmt.start_canister(canister)
+    moved = factory.play("backup.yml", inventory, extra_vars=only)
+    assert moved.rc == 0 and moved.total("changed") == 0 and len(folders(dest, "bk_memory")) == 2, moved.explain()
+    calls = factory.update_calls()
+    quiet = factory.play("backup.yml", inventory, extra_vars=only)
+    assert quiet.rc == 0 and quiet.total("changed") == 0, quiet.explain()
+    assert factory.update_calls() == calls

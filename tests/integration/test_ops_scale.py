@@ -7,6 +7,7 @@ import subprocess
 
 import yaml
 
+from factory.canister_client import TemplateClient
 from factory.harness import BIN, Factory, principal_for
 from localnet.testing import LocalnetProcess
 
@@ -65,3 +66,35 @@ def test_scale_adds_shards_over_the_threshold_only(tmp_path):
         full = factory.play("scale.yml", inventory, extra_vars=dict(policy(1), target="sc_alice*"))
         assert full.rc == 0 and full.total("changed") == 0, full.explain()
         assert "sc_alice_shard3" not in factory.entries() and len(factory.canisters()) == 5
+
+
+def test_scale_counts_the_templates_own_capacity(tmp_path):
+    """A user canister with max_preferences = 5 and 4 preferences is 80 % full by its own counter
+    (its memory is ~2 % of wasm_memory_limit): scale.yml adds a shard; the rerun, which reads the
+    empty shard, changes nothing and makes no update call."""
+    with LocalnetProcess() as net:
+        factory = Factory(net, tmp_path)
+        owner = factory.principal
+        init = f'(record {{ owner = principal "{owner}"; max_preferences = opt 5 }})'
+        desired = factory.inventory("desired.yml", {"cap_alice": ("user", {"owner": owner, "init_arg": init})})
+        assert factory.play("provision.yml", desired).rc == 0
+        inventory = registry_inventory(factory)
+        canister = factory.entries()["cap_alice"]["canister_id"]
+        client = TemplateClient(net, factory.identity)
+        for index in range(3):
+            assert "ok" in client.update(canister, "set_preference", f'("k{index}", "v")')
+        info = client.query(canister, "get_info")
+        assert "capacity = opt record" in info and "used = 3" in info and "limit = 5" in info, info
+
+        below = factory.play("scale.yml", inventory, extra_vars=policy(80))
+        assert below.rc == 0 and below.total("changed") == 0, below.explain()
+        assert "ok" in client.update(canister, "set_preference", '("k3", "v")')
+        over = factory.play("scale.yml", inventory, extra_vars=policy(80))
+        assert over.rc == 0 and over.total("changed") > 0, over.explain()
+        shard = factory.entries()["cap_alice_shard1"]
+        assert shard["shard_of"] == "cap_alice" and shard["shard_index"] == 1 and len(factory.canisters()) == 2
+
+        calls = factory.update_calls()
+        again = factory.play("scale.yml", inventory, extra_vars=policy(80))
+        assert again.rc == 0 and again.total("changed") == 0, again.explain()
+        assert factory.update_calls() == calls and len(factory.canisters()) == 2

@@ -23,6 +23,27 @@ def test_version_whoami_and_info(canisters, callers, template):
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
+def test_capacity_and_state_version(callers, template):
+    """get_info reports the fullest quota against a configured limit, and a state version that
+    every update after its access check raises, queries and refused callers do not, and an
+    upgrade keeps and raises."""
+    canister = TemplateCanister(callers, template)
+    info = canister.call(callers.owner, "get_info")
+    limits = dict(canister.call(callers.operator, "admin_stats")["limits"])
+    capacity = info["capacity"]
+    assert capacity["used"] == 0 and capacity["unit"] and capacity["limit"] in limits.values(), capacity
+    version = info["state_version"]
+    assert version >= 1  # the install counts
+    canister.call(callers.owner, "version")
+    canister.rejects(callers.stranger, "grant", callers.reader.sender)
+    assert canister.call(callers.operator, "get_info")["state_version"] == version
+    ok(canister.call(callers.owner, "grant", callers.reader.sender))
+    assert canister.call(callers.reader, "get_info")["state_version"] == version + 1
+    canister.upgrade(template)
+    assert canister.call(callers.owner, "get_info")["state_version"] == version + 2
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
 def test_anonymous_and_strangers_are_rejected(canisters, callers, template):
     canister = canisters[template]
     for method in ("get_info", "admin_stats"):

@@ -86,3 +86,55 @@ def test_fleet_upgrade_rolls_back_a_failure_halts_at_the_limit_and_resumes(calle
     assert versions == {"0.1.0", "0.2.0"}
     assert any(e["action"] == "fleet_upgrade" and "halted" in (e["error"] or "")
                for e in factory.admin("get_events", None, 500)["items"])
+
+
+def settled(factory):
+    """The progress once no batch is out (a cancelled run may still have one on its way back)."""
+    return wait_until(lambda: (lambda p: p if p["in_flight"] == 0 and "Running" not in p["state"] else None)(
+        factory.admin("fleet_upgrade_progress")), timeout=120, interval=0.2)
+
+
+def test_a_fleet_run_refuses_a_second_start_is_cancelled_cleanly_and_outlives_a_factory_upgrade(callers):
+    factory = Factory(callers)
+    factory.register("user-0.1.0", template="user", version="0.1.0")
+    owners = [Ed25519Identity.generate() for _ in range(10)]
+    ids = [ok(factory.admin("create_user_canister", o.sender)) for o in owners]
+    factory.register("user", current=False)
+    run = {"template": "user", "version": "0.2.0", "batch_size": 1, "max_failures": 0}
+
+    # While a run is under way a second start is refused; cancelled, it stops after its batch.
+    first = ok(factory.admin("start_fleet_upgrade", run))
+    assert factory.admin("start_fleet_upgrade", run) == {"Err": {"Busy": None}}
+    wait_until(lambda: factory.admin("fleet_upgrade_progress")["upgraded"] >= 2, timeout=120, interval=0.1)
+    assert factory.admin("cancel_fleet_upgrade") == {"Ok": None}
+    cancelled = settled(factory)
+    assert cancelled["state"] == {"Cancelled": None} and cancelled["id"] == first["id"]
+    assert cancelled["upgraded"] + cancelled["pending"] == cancelled["total"] == len(ids)
+    assert cancelled["pending"] >= 3 and cancelled["failed"] == 0
+    # Done children run the new version, the others the old one; every child is usable.
+    by_id = {o["canister_id"]: o["outcome"] for o in outcomes(factory)}
+    for owner, cid in zip(owners, ids):
+        want = "0.2.0" if "Upgraded" in by_id[cid] else "0.1.0"
+        assert child(callers, cid, "user").call(owner, "version") == want
+        info = factory.call(owner, "get_canister_info", cid)
+        assert (info["version"], info["status"]) == (want, {"Active": None})
+    assert sum("Pending" in o for o in by_id.values()) == cancelled["pending"]
+
+    # A new run takes the rest; the factory is upgraded in the middle (stopped first, so its
+    # batch comes back before the module changes) and the run carries on to the end.
+    second = ok(factory.admin("start_fleet_upgrade", run))
+    assert second["id"] == first["id"] + 1
+    wait_until(lambda: factory.admin("fleet_upgrade_progress")["upgraded"] >= 1, timeout=120, interval=0.1)
+    midway = factory.admin("fleet_upgrade_progress")
+    assert midway["state"] == {"Running": None} and midway["pending"] > 0, midway
+    mgmt = callers.management()
+    mgmt.stop_canister(factory.id)  # no timer runs from here, so no batch starts
+    factory.upgrade_self()
+    mgmt.start_canister(factory.id)
+    done = settled(factory)
+    assert done["state"] == {"Completed": None} and done["id"] == second["id"]
+    assert done["upgraded"] + done["skipped"] == len(ids) and done["failed"] == 0 and done["pending"] == 0
+    assert done["skipped"] == cancelled["upgraded"]
+    for owner, cid in zip(owners, ids):
+        assert child(callers, cid, "user").call(owner, "version") == "0.2.0"
+    assert {i["version"] for i in factory.call(owners[0], "list_user_canisters", owners[0].sender)} == {"0.2.0"}

@@ -37,6 +37,7 @@ def test_sizes_and_quotas_are_checked(user, callers):
     for key in ("a", "b", "c"):
         user.call(owner, "set_preference", key, "v")
     assert "max_preferences = 3" in err(user.call(owner, "set_preference", "d", "v"))
+    assert user.call(owner, "get_info")["capacity"] == {"used": 3, "limit": 3, "unit": "preferences"}
     ok(user.call(owner, "set_preference", "a", "changed"))  # replacing needs no new room
     assert "limit is 8192" in err(user.call(owner, "set_profile", {"display_name": "x" * 9000, "bio": ""}))
     for key in ("a", "b", "c"):
@@ -97,8 +98,11 @@ def test_upgrade_from_0_1_0_migrates_preferences_and_keeps_everything(callers):
     assert (entry["key"], entry["value"]) == ("theme", "dark") and entry["updated_at"] > 0
     assert user.call(reader, "get_profile")["display_name"] == "Grace"
 
+    report = user.call(owner, "get_info")
+    assert report["capacity"] == {"used": 1, "limit": 100, "unit": "preferences"} and report["state_version"] >= 1
     user.upgrade("user")  # again: the migration finds nothing left to move
     assert user.call(owner, "get_preference", "theme") == "dark"
+    assert user.call(owner, "get_info")["state_version"] == report["state_version"] + 1  # kept, and raised
 
 
 def test_failed_upgrade_changes_nothing(callers):

@@ -368,10 +368,23 @@ class Agent:
         if not subnet.hosts(cid):
             raise CertificateError(f"canister {cid} is outside the ranges of subnet "
                                    f"{subnet.subnet_id}")
+        self._remember(subnet)
+        return subnet
+
+    def subnet_by_id(self, subnet_id):
+        """SubnetInfo (node keys, ranges) of subnet ``subnet_id``, read through its own
+        ``/api/v3/subnet/<id>/read_state`` (as icp-cli does); a delegated subnet's ranges come
+        from the root-signed delegation."""
+        sid = Principal.coerce(subnet_id, "subnet")
+        cert = self.read_state_subnet(sid, [[b"canister_ranges", sid.raw], [b"subnet", sid.raw]])
+        subnet = subnet_info(cert, self.root_key)
+        self._remember(subnet)
+        return subnet
+
+    def _remember(self, subnet):
         with self._lock:
             self._subnets = [s for s in self._subnets if s.subnet_id != subnet.subnet_id]
             self._subnets.append(subnet)
-        return subnet
 
 
 def certificate_subnet_id(cert, root_key_der):

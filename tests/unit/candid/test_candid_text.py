@@ -53,6 +53,8 @@ def test_typed_parsing_applies_candid_rules():
 def test_text_escapes():
     _, values = parse_args_text(r'("a\n\t\\\"\u{2603}\41", blob "\de\ad")', [Text, Vec(Nat8)])
     assert values == ['a\n\t\\"\u2603A', b"\xde\xad"]
+    # didc prints a NUL as \0; "\0a" stays the hex escape 0x0a.
+    assert parse_args_text(r'("x\0", "\0a")', [Text, Text])[1] == ["x\x00", "\n"]
 
 
 def test_func_service_and_labels():

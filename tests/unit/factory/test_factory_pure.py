@@ -39,6 +39,14 @@ def test_child_vars_speak_the_registry_vocabulary():
     assert fc.child_vars(info(status={"Deleted": None}))["status"] == "deleted"
 
 
+def test_a_shard_names_its_familys_first_canister_by_host_name():
+    first = Principal.from_text("bd3sg-teaaa-aaaaa-qaaba-cai")
+    hostvars = fc.child_vars(info(shard_of=first, shard_index=2))
+    assert (hostvars["shard_of"], hostvars["shard_of_id"], hostvars["shard_index"]) == (
+        f"user-{first.to_text()}", first.to_text(), 2)
+    assert "shard_of" not in fc.child_vars(info(shard_of=None, shard_index=None))
+
+
 def test_the_module_a_child_runs_names_its_version():
     labels = {("user", "01" * 32): "0.2.0"}
     assert fc.child_vars(info(), labels=labels)["wasm_version"] == "0.2.0"
@@ -74,3 +82,16 @@ def test_policy_fields_are_checked_and_merged():
         with pytest.raises(InputError) as caught:
             merged_record(current, given, "policy")
         assert caught.value.field == field
+
+
+def test_optional_policy_fields_take_null():
+    current = {"scale_at": None, "max_shards": 1, "autoscale": False}
+    nullable = {"scale_at", "max_shards", "autoscale"}
+    merged = merged_record(current, {"scale_at": "80", "autoscale": "yes"}, "t", nullable)
+    assert merged == {"scale_at": 80, "max_shards": 1, "autoscale": True}
+    assert merged_record(merged, {"scale_at": None, "max_shards": "none"}, "t", nullable)["scale_at"] is None
+    with pytest.raises(InputError) as caught:
+        merged_record(current, {"scale_at": "lots"}, "t", nullable)
+    assert caught.value.field == "t.scale_at"
+    with pytest.raises(InputError):
+        merged_record(current, {"max_shards": None}, "t")  # not optional: null is refused

@@ -28,7 +28,7 @@ def test_argument_defaults_come_from_the_spec():
     assert params["wait_timeout"] == Canister.argument_spec["wait_timeout"]["default"]
     assert params["state"] == "present" and params["funding"] == "auto"
     assert params["specified_id"] is None and params["name"] == "a"
-    assert Cycles.argument_defaults(min_cycles=1)["source"] == "provisional"
+    assert Cycles.argument_defaults(min_cycles=1)["source"] == "auto"
     assert Code.argument_defaults(wasm="x")["mode"] == "auto"
     with pytest.raises(InputError) as info:
         Canister.argument_defaults(wait_timout=3)

@@ -14,7 +14,7 @@ import Runtime "mo:core/Runtime";
 import Time "mo:core/Time";
 import Access "../common/Access";
 import Limits "../common/Limits";
-import Info "../common/Info";
+import Report "../common/Report";
 import Page "../common/Page";
 import Validate "../common/Validate";
 import Types "Types";
@@ -79,6 +79,8 @@ persistent actor class AiAssistant(init : {
   var settings : Settings = { system_prompt = ""; model = "" };
   // Bytes of text held, counted against max_total_bytes; kept up to date by every write.
   var bytesUsed = 0;
+  let changes = Report.changes();
+  Report.bump(changes); // install and every upgrade (limits may change)
 
   func limit(name : Text) : Nat = Limits.get(limits, name);
 
@@ -111,6 +113,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func create_conversation(title : Text) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "create conversations");
+    Report.bump(changes);
     switch (Validate.text("title", title, MAX_TITLE_BYTES)) { case (?e) return #err(e); case null {} };
     if (conversations.size() >= limit("max_conversations")) {
       return #err("conversation limit reached (max_conversations = " # Nat.toText(limit("max_conversations")) # ")");
@@ -126,6 +129,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func append_message(conversation : Nat, role : Role, content : Text) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "append messages");
+    Report.bump(changes);
     let ?c = conversations.get(conversation) else return #err("no conversation " # Nat.toText(conversation));
     switch (Validate.nonEmptyText("content", content, limit("max_message_bytes"))) { case (?e) return #err(e); case null {} };
     if (c.messages.size() >= limit("max_messages_per_conversation")) {
@@ -142,6 +146,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func delete_conversation(conversation : Nat) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "delete conversations");
+    Report.bump(changes);
     switch (conversations.take(conversation)) {
       case (?c) { release(conversationBytes(c)); true };
       case null false;
@@ -164,6 +169,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func set_settings(update : SettingsUpdate) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change settings");
+    Report.bump(changes);
     let prompt = switch (update.system_prompt) { case (?p) p; case null settings.system_prompt };
     let model = switch (update.model) { case (?m) m; case null settings.model };
     switch (Validate.text("system_prompt", prompt, limit("max_prompt_bytes"))) { case (?e) return #err(e); case null {} };
@@ -181,6 +187,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func add_note(content : Text, tags : [Text]) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "add notes");
+    Report.bump(changes);
     switch (Validate.nonEmptyText("content", content, limit("max_note_bytes"))) { case (?e) return #err(e); case null {} };
     if (tags.size() > limit("max_tags_per_note")) return #err("too many tags: " # Nat.toText(tags.size()) # " (max_tags_per_note = " # Nat.toText(limit("max_tags_per_note")) # ")");
     for (tag in tags.values()) {
@@ -198,6 +205,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func delete_note(id : Nat) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "delete notes");
+    Report.bump(changes);
     switch (notes.take(id)) {
       case (?n) { release(noteBytes(n)); true };
       case null false;
@@ -220,6 +228,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func grant(reader : Principal) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "grant access");
+    Report.bump(changes);
     switch (Access.checkGrantee(owner, readers, reader, limit("max_readers"))) { case (?e) return #err(e); case null {} };
     readers.add(reader);
     #ok;
@@ -227,6 +236,7 @@ persistent actor class AiAssistant(init : {
 
   public shared ({ caller }) func revoke(reader : Principal) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "revoke access");
+    Report.bump(changes);
     readers.delete(reader);
   };
 
@@ -241,24 +251,28 @@ persistent actor class AiAssistant(init : {
 
   public shared query ({ caller }) func whoami() : async Principal { caller };
 
-  func info() : Info.Info {
+  func info() : Report.Info {
     var messages = 0;
     for (c in conversations.values()) messages += c.messages.size();
-    Info.info(owner, "ai_assistant", VERSION, [("conversations", conversations.size()), ("messages", messages), ("notes", notes.size()), ("readers", readers.size())], bytesUsed);
+    Report.info(owner, "ai_assistant", VERSION, [("conversations", conversations.size()), ("messages", messages), ("notes", notes.size()), ("readers", readers.size())], bytesUsed,
+      [{ used = conversations.size(); limit = limit("max_conversations"); unit = "conversations" },
+       { used = notes.size(); limit = limit("max_notes"); unit = "notes" },
+       { used = bytesUsed; limit = limit("max_total_bytes"); unit = "bytes" }], changes);
   };
 
-  public shared query ({ caller }) func get_info() : async Info.Info {
+  public shared query ({ caller }) func get_info() : async Report.Info {
     if (not Access.canRead(owner, readers, caller) and not Access.isOperator(caller)) throw Access.denied(caller, "read canister info");
     info();
   };
 
-  public shared query ({ caller }) func admin_stats() : async Info.Stats {
+  public shared query ({ caller }) func admin_stats() : async Report.Stats {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
     { info = info(); limits = Limits.entries(limits); readers = readers.size() };
   };
 
   public shared ({ caller }) func admin_set_limit(name : Text, value : Nat) : async Result.Result<(), Text> {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
+    Report.bump(changes);
     switch (Limits.set(limits, LIMITS, name, value)) { case (?e) #err(e); case null #ok };
   };
 };

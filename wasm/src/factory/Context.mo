@@ -4,6 +4,7 @@ import Error "mo:core/Error";
 import Principal "mo:core/Principal";
 import Text "mo:core/Text";
 import Set "mo:core/Set";
+import Map "mo:core/Map";
 import List "mo:core/List";
 import Registry "Registry";
 import Templates "Templates";
@@ -40,6 +41,9 @@ module {
     registry : Registry.Registry;
     store : Templates.Store;
     busy : Set.Set<Principal>; // children with a delete, upgrade or stop in flight
+    creating : Map.Map<Text, Nat64>; // creation keys in flight (sign-up and shards), see Provision
+    shards : Map.Map<Principal, Types.Shard>; // children made by autoscaling
+    scaling : Map.Map<Text, Types.ScalePolicy>; // per template; absent means Policy.defaultScale
     pool : List.List<Principal>;
     stats : Stats;
     me : () -> Principal;
@@ -47,6 +51,7 @@ module {
     event : (Principal, Text, ?Principal, Types.EventOutcome, ?Text) -> ();
     available : () -> Nat; // cycles above the reserve
     controllers : () -> [Principal]; // the factory and the backup controllers
+    epoch : () -> Nat; // the backup controllers' version a new child gets
     var poolInFlight : Nat;
   };
 

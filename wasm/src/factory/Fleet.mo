@@ -16,6 +16,19 @@ module {
     switch (f.run) { case (?r) r.state == #Running; case null false };
   };
 
+  /// Children of the run taken into a batch whose outcome is not in yet. Read from the outcomes,
+  /// which persist, so it stays right across an upgrade of the factory.
+  public func inFlight(r : Types.FleetRun) : Nat {
+    var n = 0;
+    for (i in Nat.range(0, r.next)) if (r.outcomes.at(i).outcome == #Pending) n += 1;
+    n;
+  };
+
+  /// Whether a new run must wait: one is running, or a cancelled one still has a batch out.
+  public func busy(f : Fleet) : Bool {
+    switch (f.run) { case (?r) r.state == #Running or inFlight(r) > 0; case null false };
+  };
+
   public func halted(r : Types.FleetRun) : Bool {
     switch (r.state) { case (#Halted(_)) true; case (_) false };
   };
@@ -81,7 +94,7 @@ module {
   public func afterBatch(r : Types.FleetRun) {
     if (failedSinceStart(r) > r.max_failures) {
       r.state := #Halted(Nat.toText(r.failed) # " children failed; max_failures is " # Nat.toText(r.max_failures) # " (resume_fleet_upgrade to continue)");
-    } else if (r.next >= r.outcomes.size()) {
+    } else if (r.next >= r.outcomes.size() and inFlight(r) == 0) {
       r.state := #Completed;
     };
   };
@@ -101,6 +114,7 @@ module {
       upgraded = r.upgraded;
       skipped = r.skipped;
       failed = r.failed;
+      in_flight = inFlight(r);
       started_by = r.started_by;
       started_at = r.started_at;
       updated_at = r.updated_at;

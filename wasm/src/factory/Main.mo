@@ -28,6 +28,8 @@ import Context "Context";
 import Retire "Retire";
 import Rollout "Rollout";
 import Maintenance "Maintenance";
+import Provision "Provision";
+import Autoscale "Autoscale";
 
 persistent actor class Factory(init : { admins : [Principal]; backup_controllers : [Principal] }) = self {
   type Err = Types.FactoryError;
@@ -52,6 +54,8 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   let log = Log.empty();
   let fleet = Fleet.empty();
   let stats = Context.stats();
+  let shards = Map.empty<Principal, Types.Shard>(); // children made by autoscaling
+  let scaling = Map.empty<Text, Types.ScalePolicy>(); // per template, when set
   transient var maintaining = false;
 
   func me() : Principal = Principal.fromActor(self);
@@ -74,6 +78,9 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     registry;
     store;
     busy;
+    creating;
+    shards;
+    scaling;
     pool;
     stats;
     me;
@@ -81,6 +88,7 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     event;
     available;
     controllers;
+    epoch = func() : Nat = controllersEpoch;
     var poolInFlight = 0;
   };
 
@@ -108,7 +116,8 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
       await pause();
       rounds += 1;
     };
-    let live = Registry.liveOf(registry, owner, template);
+    // Shards made by autoscaling are not sign-ups: max_per_owner counts the others.
+    let live = Registry.liveOf(registry, owner, template).filter(func(c : Child) : Bool = not shards.containsKey(c.canister_id));
     if (live.size() >= tpolicy.max_per_owner) {
       if (tpolicy.max_per_owner == 1) return #Ok(live[0].canister_id);
       return #Err(#QuotaExceeded);
@@ -117,84 +126,22 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
       if (Registry.createdBy(registry, caller) >= policy.quota_per_caller) return #Err(#QuotaExceeded);
       if (not withinRate(caller)) return #Err(#RateLimited);
     };
-    let pooled = pool.removeLast();
-    let cost = switch (pooled) {
-      case (?_) if (tpolicy.initial_cycles > policy.pool_canister_cycles) tpolicy.initial_cycles - policy.pool_canister_cycles else 0;
-      case null tpolicy.initial_cycles + Mgmt.creationFee;
-    };
-    if (cost > available()) {
-      switch (pooled) { case (?id) pool.add(id); case null {} };
-      event(caller, "create", null, #Failed, ?("insufficient cycles: " # template # " needs " # Nat.toText(cost)));
-      return #Err(#InsufficientCycles({ needed = cost; available = available() }));
-    };
-    // From here until the child exists, `key` marks the creation in flight.
-    creating.add(key, Log.now());
-    if (not admin) noteCreation(caller);
-    let arg = if (given.size() == 0) to_candid ({ owner }) else given;
-    let id = switch (pooled) {
-      case (?id) {
-        if (cost > 0) {
-          try {
-            await (with cycles = cost) ic.deposit_cycles({ canister_id = id });
-            stats.cyclesGiven += cost;
-          } catch (e) {
-            pool.add(id);
-            creating.remove(key);
-            stats.creationFailures += 1;
-            event(caller, "create", ?id, #Failed, ?("topping up a pooled canister: " # e.message()));
-            return #Err(#CreateFailed(e.message()));
-          };
-        };
-        id;
-      };
-      case null {
-        try {
-          let made = await (with cycles = cost) ic.create_canister({ settings = ?{ controllers = ?controllers() }; sender_canister_version = null });
-          stats.cyclesGiven += cost;
-          made.canister_id;
-        } catch (e) {
-          creating.remove(key);
-          stats.creationFailures += 1;
-          event(caller, "create", null, #Failed, ?e.message());
-          return #Err(#CreateFailed(e.message()));
-        };
-      };
-    };
-    let child : Child = {
-      canister_id = id;
-      created_by = caller;
-      created_at = Log.now();
-      canister_type = template;
+    let request : Provision.Request = {
+      caller;
+      template;
       owner;
-      init_arg = arg;
-      var status = #Creating;
-      var cycles_balance = tpolicy.initial_cycles;
-      var version = null;
-      var module_hash = null;
-      var last_error = null;
-      var controllers_epoch = controllersEpoch;
+      arg = if (given.size() == 0) to_candid ({ owner }) else given;
+      key;
+      shard = null;
+      action = "create";
+      detail = null;
     };
-    Registry.add(registry, child);
-    // `key` stays marked until the install is over: callers for it wait for the outcome.
-    try {
-      await ic.install_code({ mode = #install; canister_id = id; wasm_module = version.wasm; arg; sender_canister_version = null });
-      child.status := #Active;
-      child.version := ?version.version;
-      child.module_hash := ?version.wasm_sha256;
-      stats.creations += 1;
-      creating.remove(key);
-      event(caller, "create", ?id, #Ok, null);
-      #Ok(id);
-    } catch (e) {
-      let message = e.message();
-      child.last_error := ?("install failed: " # message);
-      stats.creationFailures += 1;
-      event(caller, "install", ?id, #Failed, ?message);
-      busy.add(id);
-      ignore await* Retire.retire(ctx, child, caller);
-      busy.remove(id);
-      creating.remove(key);
-      #Err(#InstallFailed(message));
+    switch (Provision.reserve(ctx, request, tpolicy)) {
+      case (#Err(e)) #Err(e);
+      case (#Ok(reserved)) {
+        if (not admin) noteCreation(caller);
+        await* Provision.finish(ctx, request, reserved, tpolicy, version);
+      };
     };
   };
 
@@ -226,9 +173,11 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
 
   // ---- reading ----
 
+  func infoOf(c : Child) : Types.CanisterInfo = Registry.info(c, shards.get(c.canister_id));
+
   public shared query ({ caller }) func get_canister_info(id : Principal) : async ?Types.CanisterInfo {
     switch (registry.children.get(id)) {
-      case (?c) if (canSee(caller, c)) ?Registry.info(c) else null;
+      case (?c) if (canSee(caller, c)) ?infoOf(c) else null;
       case null null;
     };
   };
@@ -236,14 +185,14 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   public shared query ({ caller }) func list_user_canisters(owner : Principal) : async [Types.CanisterInfo] {
     if (caller.isAnonymous()) throw Error.reject("anonymous callers may not list canisters; call with an identity");
     if (caller != owner and not isAdmin(caller)) throw Error.reject("caller " # caller.toText() # " may list only its own canisters");
-    Registry.ofOwner(registry, owner).map(Registry.info);
+    Registry.ofOwner(registry, owner).map(infoOf);
   };
 
   public shared ({ caller }) func refresh_canister(id : Principal) : async ?Types.CanisterInfo {
     let ?child = registry.children.get(id) else return null;
     if (not canSee(caller, child)) return null;
     if (child.status != #Deleted) ignore await* Context.refresh(ctx, child);
-    ?Registry.info(child);
+    ?infoOf(child);
   };
 
   // ---- upgrading one child ----
@@ -441,7 +390,7 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
       name = t.name;
       current = t.current;
       versions = t.versions.values().map(func(v : Types.Version) : Types.TemplateVersion = versionView(t.name, v)).toArray();
-      policy = t.policy;
+      policy = templatePolicy(t);
       children = Registry.ofTemplate(registry, t.name);
     };
   };
@@ -472,27 +421,35 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   };
 
   public query func get_template_policy(template : Text) : async ?Types.TemplatePolicy {
-    switch (store.templates.get(template)) { case (?t) ?t.policy; case null null };
+    switch (store.templates.get(template)) { case (?t) ?templatePolicy(t); case null null };
   };
 
   public shared ({ caller }) func set_template_policy(template : Text, p : Types.TemplatePolicy) : async Types.Done {
     if (not isAdmin(caller)) return #Err(#NotAuthorized);
     let ?t = store.templates.get(template) else return #Err(#UnknownTemplate(template));
     switch (Policy.checkTemplate(template, p)) { case (?e) return #Err(#InvalidArgument(e)); case null {} };
-    if (p != t.policy) {
-      t.policy := p;
+    let (band, scale) = Policy.split(p);
+    if (Policy.join(band, scale) != templatePolicy(t)) {
+      t.policy := band;
+      scaling.add(template, scale);
       event(caller, "set_template_policy", null, #Ok, ?template);
     };
     #Ok;
   };
 
-  public query func default_template_policy() : async Types.TemplatePolicy { Policy.defaultTemplate };
+  func templatePolicy(t : Types.Template) : Types.TemplatePolicy {
+    Policy.join(t.policy, Autoscale.policyOf(ctx, t.name));
+  };
+
+  public query func default_template_policy() : async Types.TemplatePolicy {
+    Policy.join(Policy.defaultTemplate, Policy.defaultScale);
+  };
 
   // ---- fleet upgrade: batches of snapshot -> upgrade -> version check -> rollback on failure ----
 
   public shared ({ caller }) func start_fleet_upgrade(a : Types.FleetUpgradeArgs) : async Types.FleetResult {
     if (not isAdmin(caller)) return #Err(#NotAuthorized);
-    if (Fleet.running(fleet)) return #Err(#Busy);
+    if (Fleet.busy(fleet)) return #Err(#Busy);
     let ?_ = store.templates.get(a.template) else return #Err(#UnknownTemplate(a.template));
     let ?_ = Templates.find(store, a.template, a.version) else return #Err(#InvalidArgument("version: template " # a.template # " has no version " # a.version));
     if (a.batch_size == 0 or a.batch_size > 100) return #Err(#InvalidArgument("batch_size: must be between 1 and 100"));
@@ -549,6 +506,9 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
   func fleetStep() : async () {
     let ?run = fleet.run else return;
     if (run.state != #Running) return;
+    // A batch under way (one timer fired twice, or this step was scheduled again by an upgrade of
+    // the factory while that batch was out) schedules the next step itself.
+    if (Fleet.inFlight(run) > 0) return;
     let ?version = Templates.find(store, run.template, run.version) else {
       run.state := #Halted("version " # run.version # " of " # run.template # " was deleted");
       return;
@@ -586,10 +546,53 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
     maintaining := true;
     let pooled = try { await* Maintenance.refillPool(ctx) } catch (e) { maintaining := false; throw e };
     let band = try { await* Maintenance.keepBand(ctx) } catch (e) { maintaining := false; throw e };
+    let scaled = try { await* autoscale(band.4) } catch (e) { maintaining := false; throw e };
     Maintenance.checkFactoryBalance(ctx);
     stats.lastMaintenance := ?Log.now();
     maintaining := false;
-    { pool_created = pooled.0; topped_up = band.0; cycles_sent = band.1; refreshed = band.2; errors = pooled.1 + band.3 };
+    { pool_created = pooled.0; topped_up = band.0; cycles_sent = band.1; refreshed = band.2; shards_created = scaled.0; errors = pooled.1 + band.3 + scaled.1 };
+  };
+
+  /// Creates the next shard of each family whose newest member the timer found past scale_at, one
+  /// family after another, as the factory (its own creations count against the rate limit).
+  func autoscale(seen : [(Principal, Mgmt.Status)]) : async* (Nat, Nat) {
+    var created = 0;
+    var errors = 0;
+    for ((id, s) in seen.values()) {
+      let child = registry.children.get(id);
+      let due = switch child { case (?c) Autoscale.due(ctx, c, s); case null null };
+      switch (child, due, Templates.current(store, switch child { case (?c) c.canister_type; case null "" })) {
+        case (?c, ?due, ?version) {
+          if (not withinRate(me())) {
+            event(me(), "shard_created", ?c.canister_id, #Warning, ?"rate limit reached; the next maintenance run tries again");
+            return (created, errors + 1);
+          };
+          let request : Provision.Request = {
+            caller = me();
+            template = c.canister_type;
+            owner = c.owner;
+            arg = due.first.init_arg;
+            key = due.key;
+            shard = ?due.shard;
+            action = "shard_created";
+            detail = ?("shard " # Nat.toText(due.shard.shard_index) # " of " # due.first.canister_id.toText() # " for owner " # c.owner.toText() # ": " # c.canister_id.toText() # " uses " # Nat.toText(due.used) # " of " # Nat.toText(due.limit) # " bytes (scale_at " # Nat.toText(due.scale_at) # "%)");
+          };
+          let tpolicy = Templates.policy(store, c.canister_type);
+          switch (Provision.reserve(ctx, request, tpolicy)) {
+            case (#Err(_)) errors += 1; // logged by reserve; the next run tries again
+            case (#Ok(reserved)) {
+              noteCreation(me());
+              switch (await* Provision.finish(ctx, request, reserved, tpolicy, version)) {
+                case (#Ok(_)) created += 1;
+                case (#Err(_)) errors += 1;
+              };
+            };
+          };
+        };
+        case _ {}; // not due, or its template has no current version
+      };
+    };
+    (created, errors);
   };
 
   func tick() : async () {
@@ -641,7 +644,7 @@ persistent actor class Factory(init : { admins : [Principal]; backup_controllers
 
   public shared query ({ caller }) func list_canisters(a : Types.ListArgs) : async Types.CanisterPage {
     if (not isAdmin(caller)) throw notAdmin(caller, "list every canister");
-    Registry.page(registry, a);
+    Registry.page(registry, a, infoOf);
   };
 
   public query func version() : async Text { VERSION };

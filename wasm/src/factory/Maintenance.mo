@@ -45,7 +45,8 @@ module {
   };
 
   /// Refreshes a slice of the children and tops up those under their template's band_min.
-  public func keepBand(ctx : Context.Ctx) : async* (Nat, Nat, Nat, Nat) {
+  /// Returns (topped up, cycles sent, refreshed, errors, the children read with their status).
+  public func keepBand(ctx : Context.Ctx) : async* (Nat, Nat, Nat, Nat, [(Principal, Mgmt.Status)]) {
     let ids = ctx.registry.order;
     let total = ids.size();
     let slice = List.empty<Types.Child>();
@@ -64,8 +65,14 @@ module {
     for (c in children.values()) calls.add(Mgmt.ic.canister_status({ canister_id = c.canister_id }));
     var refreshed = 0;
     var errors = 0;
+    let seen = List.empty<(Principal, Mgmt.Status)>();
     for ((i, call) in calls.enumerate()) {
-      try { Context.noteStatus(ctx, children[i], await call); refreshed += 1 } catch (e) {
+      try {
+        let status = await call;
+        Context.noteStatus(ctx, children[i], status);
+        seen.add((children[i].canister_id, status));
+        refreshed += 1;
+      } catch (e) {
         errors += 1;
         children[i].last_error := ?("status: " # e.message());
       };
@@ -94,7 +101,7 @@ module {
         };
       };
     };
-    (topped, sent, refreshed, errors);
+    (topped, sent, refreshed, errors, seen.toArray());
   };
 
   public func checkFactoryBalance(ctx : Context.Ctx) {

@@ -12,7 +12,10 @@ module {
     status : { #running; #stopping; #stopped };
     cycles : Nat;
     module_hash : ?Blob;
-    settings : { controllers : [Principal] };
+    memory_size : Nat;
+    // opt: a replica that does not report them still answers (Candid decodes a missing field as null)
+    memory_metrics : ?{ wasm_memory_size : Nat };
+    settings : { controllers : [Principal]; wasm_memory_limit : ?Nat };
   };
   public type Snapshot = { id : Blob; taken_at_timestamp : Nat64; total_size : Nat64 };
   public type Management = actor {

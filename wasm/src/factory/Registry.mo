@@ -33,7 +33,8 @@ module {
     };
   };
 
-  public func info(c : Types.Child) : Types.CanisterInfo {
+  /// The interface's view of a child; `shard` is its place in its family when autoscaling made it.
+  public func info(c : Types.Child, shard : ?Types.Shard) : Types.CanisterInfo {
     {
       canister_id = c.canister_id;
       created_by = c.created_by;
@@ -45,6 +46,8 @@ module {
       version = c.version;
       module_hash = c.module_hash;
       last_error = c.last_error;
+      shard_of = switch shard { case (?s) ?s.shard_of; case null null };
+      shard_index = switch shard { case (?s) ?s.shard_index; case null null };
     };
   };
 
@@ -69,14 +72,14 @@ module {
     n;
   };
 
-  public func page(r : Registry, a : Types.ListArgs) : Types.CanisterPage {
+  public func page(r : Registry, a : Types.ListArgs, view : Types.Child -> Types.CanisterInfo) : Types.CanisterPage {
     let size = Nat.min(Nat.max(a.limit, 1), maxPage);
     let out = List.empty<Types.CanisterInfo>();
     var matched = 0;
     for (id in r.order.values()) {
       switch (r.children.get(id)) {
         case (?c) if (matches(c, a)) {
-          if (matched >= a.offset and out.size() < size) out.add(info(c));
+          if (matched >= a.offset and out.size() < size) out.add(view(c));
           matched += 1;
         };
         case null {};

@@ -158,7 +158,7 @@ module {
     #Ok;
   };
 
-  public func policy(s : Store, template : Text) : Types.TemplatePolicy {
+  public func policy(s : Store, template : Text) : Types.BandPolicy {
     switch (s.templates.get(template)) { case (?t) t.policy; case null Policy.defaultTemplate };
   };
 };

@@ -15,6 +15,8 @@ module {
     version : ?Text;
     module_hash : ?Blob;
     last_error : ?Text;
+    shard_of : ?Principal; // the owner's first canister of the template, for a shard made by autoscaling
+    shard_index : ?Nat; // 1, 2, ... for shards; null for a canister made by sign-up
   };
   public type FactoryError = {
     #NotAuthorized;
@@ -59,7 +61,22 @@ module {
     band_target : Nat;
     max_per_owner : Nat;
     self_service : Bool;
+    // Autoscaling (opt, so a record without them still decodes: left out means the default).
+    scale_at : ?Nat; // percent of the child's wasm_memory_limit; null: never full
+    max_shards : ?Nat; // canisters per (owner, template) counting the first; default 1
+    autoscale : ?Bool; // the maintenance timer creates shards; default false
   };
+  /// The part of a template's policy kept in its Template record (the shape before autoscaling).
+  public type BandPolicy = {
+    initial_cycles : Nat;
+    band_min : Nat;
+    band_target : Nat;
+    max_per_owner : Nat;
+    self_service : Bool;
+  };
+  public type ScalePolicy = { scale_at : ?Nat; max_shards : Nat; autoscale : Bool };
+  /// A shard's place in its family: the owner's first canister of the template, and its number.
+  public type Shard = { shard_of : Principal; shard_index : Nat };
   public type TemplateSummary = {
     name : Text;
     current : ?Text;
@@ -95,6 +112,7 @@ module {
     upgraded : Nat;
     skipped : Nat;
     failed : Nat;
+    in_flight : Nat; // children of a batch under way (taken from pending, no outcome yet)
     started_by : Principal;
     started_at : Nat64;
     updated_at : Nat64;
@@ -150,7 +168,7 @@ module {
     owner : ?Principal;
   };
   public type CanisterPage = { items : [CanisterInfo]; total : Nat; next_offset : ?Nat };
-  public type MaintenanceReport = { pool_created : Nat; topped_up : Nat; cycles_sent : Nat; refreshed : Nat; errors : Nat };
+  public type MaintenanceReport = { pool_created : Nat; topped_up : Nat; cycles_sent : Nat; refreshed : Nat; shards_created : Nat; errors : Nat };
 
   // ---- internal records ----
 
@@ -179,7 +197,7 @@ module {
     name : Text;
     var current : ?Text;
     versions : Map.Map<Text, Version>;
-    var policy : TemplatePolicy;
+    var policy : BandPolicy;
   };
   public type Upload = {
     template : Text;

@@ -14,7 +14,7 @@ import Runtime "mo:core/Runtime";
 import Time "mo:core/Time";
 import Access "../common/Access";
 import Limits "../common/Limits";
-import Info "../common/Info";
+import Report "../common/Report";
 import Page "../common/Page";
 import Validate "../common/Validate";
 import Types "Types";
@@ -61,6 +61,8 @@ persistent actor class Gallery(init : {
   var nextPhotoId = 0;
   // Declared sizes of all photos, finished or not: what the quota is measured against.
   var bytesReserved = 0;
+  let changes = Report.changes();
+  Report.bump(changes); // install and every upgrade (limits may change)
   // Photos not yet finished (complete = false), kept in step with `photos` by begin_upload,
   // finish_upload and delete_photo so that no call has to scan every photo. The initialiser
   // counts them from `photos`: it sets the count when an upgrade from a version without this
@@ -90,6 +92,7 @@ persistent actor class Gallery(init : {
 
   public shared ({ caller }) func begin_upload(photo : NewPhoto) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "upload photos");
+    Report.bump(changes);
     switch (Validate.nonEmptyText("title", photo.title, MAX_TITLE_BYTES)) { case (?e) return #err(e); case null {} };
     switch (Validate.text("mime_type", photo.mime_type, MAX_MIME_BYTES)) { case (?e) return #err(e); case null {} };
     if (not photo.mime_type.startsWith(#text "image/")) return #err("mime_type must be an image type (image/...), got " # photo.mime_type);
@@ -112,6 +115,7 @@ persistent actor class Gallery(init : {
   /// bytes succeeds, so a client may retry a call whose reply it lost. Returns bytes received.
   public shared ({ caller }) func upload_chunk(id : Nat, index : Nat, data : Blob) : async Result.Result<Nat, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "upload photos");
+    Report.bump(changes);
     let ?p = photos.get(id) else return #err("no photo " # Nat.toText(id));
     if (index < p.chunks.size()) {
       return if (p.chunks.at(index) == data) #ok(p.received) else #err("chunk " # Nat.toText(index) # " was already uploaded with different bytes");
@@ -128,6 +132,7 @@ persistent actor class Gallery(init : {
 
   public shared ({ caller }) func finish_upload(id : Nat) : async Result.Result<PhotoInfo, Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "upload photos");
+    Report.bump(changes);
     let ?p = photos.get(id) else return #err("no photo " # Nat.toText(id));
     if (p.received != p.size) return #err("incomplete upload: received " # Nat.toText(p.received) # " of " # Nat.toText(p.size) # " bytes");
     if (not p.complete) {
@@ -140,6 +145,7 @@ persistent actor class Gallery(init : {
   /// Deletes a photo or an unfinished upload and frees its quota.
   public shared ({ caller }) func delete_photo(id : Nat) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "delete photos");
+    Report.bump(changes);
     switch (photos.take(id)) {
       case (?p) {
         bytesReserved -= Nat.min(p.size, bytesReserved);
@@ -179,6 +185,7 @@ persistent actor class Gallery(init : {
 
   public shared ({ caller }) func grant(reader : Principal) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "grant access");
+    Report.bump(changes);
     switch (Access.checkGrantee(owner, readers, reader, limit("max_readers"))) { case (?e) return #err(e); case null {} };
     readers.add(reader);
     #ok;
@@ -186,6 +193,7 @@ persistent actor class Gallery(init : {
 
   public shared ({ caller }) func revoke(reader : Principal) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "revoke access");
+    Report.bump(changes);
     readers.delete(reader);
   };
 
@@ -200,23 +208,26 @@ persistent actor class Gallery(init : {
 
   public shared query ({ caller }) func whoami() : async Principal { caller };
 
-  func info() : Info.Info {
+  func info() : Report.Info {
     let pending = pendingUploads();
-    Info.info(owner, "gallery", VERSION, [("photos", completeCount()), ("pending_uploads", pending), ("readers", readers.size())], bytesReserved);
+    Report.info(owner, "gallery", VERSION, [("photos", completeCount()), ("pending_uploads", pending), ("readers", readers.size())], bytesReserved,
+      [{ used = photos.size(); limit = limit("max_photos"); unit = "photos" },
+       { used = bytesReserved; limit = limit("max_total_bytes"); unit = "bytes" }], changes);
   };
 
-  public shared query ({ caller }) func get_info() : async Info.Info {
+  public shared query ({ caller }) func get_info() : async Report.Info {
     if (not Access.canRead(owner, readers, caller) and not Access.isOperator(caller)) throw Access.denied(caller, "read canister info");
     info();
   };
 
-  public shared query ({ caller }) func admin_stats() : async Info.Stats {
+  public shared query ({ caller }) func admin_stats() : async Report.Stats {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
     { info = info(); limits = Limits.entries(limits); readers = readers.size() };
   };
 
   public shared ({ caller }) func admin_set_limit(name : Text, value : Nat) : async Result.Result<(), Text> {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
+    Report.bump(changes);
     switch (Limits.set(limits, LIMITS, name, value)) { case (?e) #err(e); case null #ok };
   };
 };

@@ -11,7 +11,7 @@ import Runtime "mo:core/Runtime";
 import Time "mo:core/Time";
 import Access "../common/Access";
 import Limits "../common/Limits";
-import Info "../common/Info";
+import Report "../common/Report";
 import Page "../common/Page";
 import Validate "../common/Validate";
 import Types "Types";
@@ -63,6 +63,8 @@ persistent actor class FamilyMemories(init : {
   var nextMemoryId = 0;
   // Bytes of text held, counted against max_total_bytes.
   var bytesUsed = 0;
+  let changes = Report.changes();
+  Report.bump(changes); // install and every upgrade (limits may change)
 
   func limit(name : Text) : Nat = Limits.get(limits, name);
 
@@ -115,23 +117,27 @@ persistent actor class FamilyMemories(init : {
   /// Adds a member, or changes the role of an existing one.
   public shared ({ caller }) func invite_member(who : Principal, role : Role) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "invite members");
+    Report.bump(changes);
     addMember(who, role);
   };
 
   public shared ({ caller }) func remove_member(who : Principal) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "remove members");
+    Report.bump(changes);
     members.delete(who);
   };
 
   /// Same as invite_member(reader, #viewer): every template has grant/revoke.
   public shared ({ caller }) func grant(reader : Principal) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "grant access");
+    Report.bump(changes);
     if (members.containsKey(reader)) return #ok;
     addMember(reader, #viewer);
   };
 
   public shared ({ caller }) func revoke(reader : Principal) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "revoke access");
+    Report.bump(changes);
     members.delete(reader);
   };
 
@@ -146,6 +152,7 @@ persistent actor class FamilyMemories(init : {
 
   public shared ({ caller }) func add_memory(memory : NewMemory) : async Result.Result<Nat, Text> {
     if (not canContribute(caller)) throw Access.denied(caller, "add memories (owner and contributors only)");
+    Report.bump(changes);
     switch (Validate.nonEmptyText("content", memory.content, limit("max_content_bytes"))) { case (?e) return #err(e); case null {} };
     if (not Date.isValid(memory.date)) return #err("date must be YYYY-MM-DD, got \"" # memory.date # "\"");
     if (memories.size() >= limit("max_memories")) return #err("memory limit reached (max_memories = " # Nat.toText(limit("max_memories")) # ")");
@@ -161,6 +168,7 @@ persistent actor class FamilyMemories(init : {
   /// The owner deletes any memory; a contributor deletes the memories they added.
   public shared ({ caller }) func delete_memory(id : Nat) : async Result.Result<(), Text> {
     if (not canContribute(caller)) throw Access.denied(caller, "delete memories");
+    Report.bump(changes);
     let ?m = memories.get(id) else return #err("no memory " # Nat.toText(id));
     if (caller != owner and caller != m.author) return #err("only the owner or the author can delete memory " # Nat.toText(id));
     memories.remove(id);
@@ -183,6 +191,7 @@ persistent actor class FamilyMemories(init : {
 
   public shared ({ caller }) func add_comment(memory : Nat, content : Text) : async Result.Result<Nat, Text> {
     if (not canRead(caller)) throw Access.denied(caller, "comment");
+    Report.bump(changes);
     let ?m = memories.get(memory) else return #err("no memory " # Nat.toText(memory));
     switch (Validate.nonEmptyText("content", content, limit("max_comment_bytes"))) { case (?e) return #err(e); case null {} };
     if (m.comments.size() >= limit("max_comments_per_memory")) return #err("comment limit reached for this memory (max_comments_per_memory = " # Nat.toText(limit("max_comments_per_memory")) # ")");
@@ -198,6 +207,7 @@ persistent actor class FamilyMemories(init : {
   /// The owner deletes any comment; a member deletes their own.
   public shared ({ caller }) func delete_comment(memory : Nat, comment : Nat) : async Result.Result<(), Text> {
     if (not canRead(caller)) throw Access.denied(caller, "delete comments");
+    Report.bump(changes);
     let ?m = memories.get(memory) else return #err("no memory " # Nat.toText(memory));
     let ?c = m.comments.get(comment) else return #err("no comment " # Nat.toText(comment) # " on memory " # Nat.toText(memory));
     if (caller != owner and caller != c.author) return #err("only the owner or the author can delete this comment");
@@ -219,24 +229,27 @@ persistent actor class FamilyMemories(init : {
 
   public shared query ({ caller }) func whoami() : async Principal { caller };
 
-  func info() : Info.Info {
+  func info() : Report.Info {
     var comments = 0;
     for (m in memories.values()) comments += m.comments.size();
-    Info.info(owner, "memory", VERSION, [("members", members.size()), ("memories", memories.size()), ("comments", comments)], bytesUsed);
+    Report.info(owner, "memory", VERSION, [("members", members.size()), ("memories", memories.size()), ("comments", comments)], bytesUsed,
+      [{ used = memories.size(); limit = limit("max_memories"); unit = "memories" },
+       { used = bytesUsed; limit = limit("max_total_bytes"); unit = "bytes" }], changes);
   };
 
-  public shared query ({ caller }) func get_info() : async Info.Info {
+  public shared query ({ caller }) func get_info() : async Report.Info {
     if (not canRead(caller) and not Access.isOperator(caller)) throw Access.denied(caller, "read canister info");
     info();
   };
 
-  public shared query ({ caller }) func admin_stats() : async Info.Stats {
+  public shared query ({ caller }) func admin_stats() : async Report.Stats {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
     { info = info(); limits = Limits.entries(limits); readers = members.size() };
   };
 
   public shared ({ caller }) func admin_set_limit(name : Text, value : Nat) : async Result.Result<(), Text> {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
+    Report.bump(changes);
     switch (Limits.set(limits, LIMITS, name, value)) { case (?e) #err(e); case null #ok };
   };
 };

@@ -12,7 +12,7 @@ import Runtime "mo:core/Runtime";
 import Time "mo:core/Time";
 import Access "../common/Access";
 import Limits "../common/Limits";
-import Info "../common/Info";
+import Report "../common/Report";
 import Validate "../common/Validate";
 import Types "Types";
 import Migration "Migration";
@@ -57,6 +57,8 @@ persistent actor class User(init : {
   // 0.1.0's preferences, emptied by the migration after an upgrade from 0.1.0.
   let preferenceValues = Map.empty<Text, Text>();
   let preferences = Map.empty<Text, Types.Preference>();
+  let changes = Report.changes();
+  Report.bump(changes); // install and every upgrade (limits may change)
 
   system func postupgrade() {
     Migration.preferencesFrom010(preferenceValues, preferences, Time.now());
@@ -77,6 +79,7 @@ persistent actor class User(init : {
 
   public shared ({ caller }) func set_profile(p : Profile) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change the profile");
+    Report.bump(changes);
     let size = Validate.bytes(p.display_name) + Validate.bytes(p.bio);
     if (size > limit("max_profile_bytes")) return #err("profile is " # Nat.toText(size) # " bytes; the limit is " # Nat.toText(limit("max_profile_bytes")));
     profile := ?p;
@@ -86,12 +89,14 @@ persistent actor class User(init : {
 
   public shared ({ caller }) func clear_profile() : async () {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change the profile");
+    Report.bump(changes);
     profile := null;
     profileUpdatedAt := ?Time.now();
   };
 
   public shared ({ caller }) func set_preference(key : Text, value : Text) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change preferences");
+    Report.bump(changes);
     switch (Validate.nonEmptyText("key", key, limit("max_key_bytes"))) { case (?e) return #err(e); case null {} };
     switch (Validate.text("value", value, limit("max_value_bytes"))) { case (?e) return #err(e); case null {} };
     if (not preferences.containsKey(key) and preferences.size() >= limit("max_preferences")) {
@@ -103,6 +108,7 @@ persistent actor class User(init : {
 
   public shared ({ caller }) func delete_preference(key : Text) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "change preferences");
+    Report.bump(changes);
     preferences.delete(key);
   };
 
@@ -130,6 +136,7 @@ persistent actor class User(init : {
 
   public shared ({ caller }) func grant(reader : Principal) : async Result.Result<(), Text> {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "grant access");
+    Report.bump(changes);
     switch (Access.checkGrantee(owner, readers, reader, limit("max_readers"))) { case (?e) return #err(e); case null {} };
     readers.add(reader);
     #ok;
@@ -137,6 +144,7 @@ persistent actor class User(init : {
 
   public shared ({ caller }) func revoke(reader : Principal) : async Bool {
     if (not Access.isOwner(owner, caller)) throw Access.denied(caller, "revoke access");
+    Report.bump(changes);
     readers.delete(reader);
   };
 
@@ -151,22 +159,24 @@ persistent actor class User(init : {
 
   public shared query ({ caller }) func whoami() : async Principal { caller };
 
-  func info() : Info.Info {
-    Info.info(owner, "user", VERSION, [("profile", if (profile == null) 0 else 1), ("preferences", preferences.size()), ("readers", readers.size())], bytesUsed());
+  func info() : Report.Info {
+    Report.info(owner, "user", VERSION, [("profile", if (profile == null) 0 else 1), ("preferences", preferences.size()), ("readers", readers.size())], bytesUsed(),
+      [{ used = preferences.size(); limit = limit("max_preferences"); unit = "preferences" }], changes);
   };
 
-  public shared query ({ caller }) func get_info() : async Info.Info {
+  public shared query ({ caller }) func get_info() : async Report.Info {
     if (not Access.canRead(owner, readers, caller) and not Access.isOperator(caller)) throw Access.denied(caller, "read canister info");
     info();
   };
 
-  public shared query ({ caller }) func admin_stats() : async Info.Stats {
+  public shared query ({ caller }) func admin_stats() : async Report.Stats {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
     { info = info(); limits = Limits.entries(limits); readers = readers.size() };
   };
 
   public shared ({ caller }) func admin_set_limit(name : Text, value : Nat) : async Result.Result<(), Text> {
     if (not Access.isOperator(caller)) throw Access.denied(caller, "call admin methods (controllers only)");
+    Report.bump(changes);
     switch (Limits.set(limits, LIMITS, name, value)) { case (?e) #err(e); case null #ok };
   };
 };

@@ -122,6 +122,10 @@ def _read_text(src, pos, start):
         elif len(src) >= end + 3 and set(src[end + 1:end + 3]) <= _HEX:
             out.append(int(src[end + 1:end + 3], 16))
             pos = end + 3
+        elif esc == "0":
+            # Not in the grammar, but didc (the reference) prints a NUL this way.
+            out.append(0)
+            pos = end + 2
         else:
             raise error(src, end, f"unknown escape '\\{esc}' in text; use \\n \\t \\\\ "
                         "\\\" \\xx or \\u{...}")
