@@ -1,9 +1,11 @@
 """Run the collection's integration targets with ansible-playbook against a running localnet.
 
-The targets live in ``tests/integration/targets/<module>/tasks/main.yml`` (ansible-test's
-layout); a generated one-play playbook runs a target as a role on localhost. The collection
-is reached through a symlink in a temporary ``ansible_collections`` tree, so the checkout
-needs no installing.
+The targets live in ``tests/integration/targets/<target>/tasks/main.yml`` (ansible-test's
+layout) and run under ``ansible-test integration`` (scripts/ansible-test-integration), each on a
+localnet of its own. Here a generated one-play playbook runs a target as a role on localhost,
+the way ansible-test does, with ``output_dir`` and optionally a shared localnet (``icp_network``,
+``icp_root_key``: setup_ic then starts none). The collection is reached through a symlink in a
+temporary ``ansible_collections`` tree, so the checkout needs no installing.
 """
 import json
 import os
@@ -72,6 +74,74 @@ def run_playbook(playbook, workdir, collections_base, extra_vars, args=(), env=N
                playbook]
     return subprocess.run(command, cwd=workdir, env=ansible_env(collections_base, env),
                           capture_output=True, text=True, timeout=900, check=False)
+
+
+def target_names(alias=None):
+    """The integration targets (setup_* roles aside), optionally only those with ``alias``."""
+    names = []
+    for name in sorted(os.listdir(TARGETS)):
+        if name.startswith("setup_"):
+            continue
+        with open(os.path.join(TARGETS, name, "aliases"), encoding="utf-8") as handle:
+            if alias is None or alias in handle.read().split():
+                names.append(name)
+    return names
+
+
+SHARED_SETUP = """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Write the identities and fixture modules the targets share
+      ansible.builtin.include_role:
+        name: setup_ic
+    - name: Deploy the factory the ic_factory_* targets share
+      ansible.builtin.include_role:
+        name: setup_ic
+        tasks_from: factory
+    - name: Keep what the targets are given
+      ansible.builtin.copy:
+        dest: "{{ output_dir }}/shared.json"
+        content: "{{ {'icp_world': icp_world, 'icp_factory': icp_factory} | to_json }}"
+        mode: "0600"
+"""
+
+
+def shape_tests(shape):
+    """A module-scoped ``net`` fixture (a localnet answering in reply shape ``shape``) and a
+    ``test_target`` running every target that needs localnet on it, one pytest result each.
+
+    setup_ic runs once first (identities, fixture modules, a deployed factory); the targets get
+    what it made (``icp_world``, ``icp_factory``), each with its own ``output_dir`` and registry."""
+    import pytest
+
+    from localnet.testing import LocalnetProcess
+
+    @pytest.fixture(scope="module")
+    def net(tmp_path_factory):
+        with LocalnetProcess(reply_shape=shape) as process:
+            base = tmp_path_factory.mktemp(f"targets-{shape}")
+            process.shared = {"output_dir": str(base), "icp_network": process.url,
+                              "icp_root_key": process.root_key_hex, "icp_reply_shape": shape}
+            playbook = os.path.join(str(base), "shared_setup.yml")
+            with open(playbook, "w", encoding="utf-8") as handle:
+                handle.write(SHARED_SETUP)
+            proc = run_playbook(playbook, str(base), collection_tree(str(base / "collections")),
+                                process.shared)
+            assert proc.returncode == 0, f"shared setup failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-3000:]}"
+            with open(os.path.join(str(base), "shared.json"), encoding="utf-8") as handle:
+                process.shared.update(json.load(handle))
+            yield process
+
+    @pytest.mark.parametrize("target", target_names("needs/localnet"))
+    def test_target(net, target, tmp_path):  # pylint: disable=redefined-outer-name
+        """The target passes; every assertion lives in its tasks."""
+        extra = dict(net.shared, output_dir=str(tmp_path), icp_registry=str(tmp_path / "registry.yml"))
+        try:
+            run_target(target, str(tmp_path), collection_tree(str(tmp_path / "collections")), extra)
+        finally:
+            net.faults(clear=True)
+
+    return net, test_target
 
 
 def run_target(target, workdir, collections_base, extra_vars):
