@@ -156,3 +156,38 @@ def test_bad_input_reads_the_same_with_and_without_the_probe(fleet, workers, fie
         assert run.rc != 0 and len(run.failures) == 1, run.explain()
         messages.append(run.failures[0][1])
     assert messages[0] == messages[1] and messages[0].startswith(field), messages
+
+
+def test_probe_answers_and_masks_secrets_as_the_module_does(net, tmp_path):
+    """In process: the probe's result for a converged fleet equals the module's, PEM masked in both."""
+    from inprocess import run_module
+    from module_runner import write_identity
+
+    factory = Factory(net, tmp_path)
+    secret = os.path.join(str(tmp_path), "locked.pem")
+    write_identity(secret, b"\x09" * 32, password="s3cret-pass")
+    with open(secret, encoding="utf-8") as handle:
+        pem = handle.read()
+    owner = users(1, prefix="sec")["sec000"][1]["owner"]
+    args = {"network": net.url, "root_key": net.root_key_hex, "identity_pem": pem, "identity_password": "s3cret-pass",
+            "registry": factory.registry,
+            "canisters": [{"name": "sec-one", "template": "user", "owner": owner, "wasm": f"{ROOT}/wasm/user.wasm.gz",
+                           "arg": f'(record {{ owner = principal "{owner}" }})', "cycles_min": 10**11}]}
+    first = run_module("ic_fleet", args, str(tmp_path))
+    assert not first.get("failed") and first["changed"], first.get("msg")
+    by_module = run_module("ic_fleet", args, str(tmp_path), diff=True)
+    assert not by_module.get("failed") and not by_module["changed"], by_module
+
+    from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import converged_result
+    from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
+
+    calls = factory.update_calls()
+    probed, why = converged_result(ICFleet, args, True)
+    assert why is None and factory.update_calls() == calls
+    assert comparable(probed) == comparable(by_module)
+    text = json.dumps(probed)
+    assert "PRIVATE KEY" not in text and "s3cret-pass" not in text
+    assert probed["invocation"]["module_args"]["identity_pem"] == by_module["invocation"]["module_args"]["identity_pem"]
+
+    moved = dict(args, canisters=[dict(args["canisters"][0], cycles_min=10**15)])
+    assert converged_result(ICFleet, moved, False)[0] is None, "a top-up to make goes to the module"
