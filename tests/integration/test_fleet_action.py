@@ -134,6 +134,31 @@ def test_a_canister_out_of_band_goes_to_the_module_and_converges(fleet):
     assert factory.update_calls() == calls
 
 
+def test_a_new_init_argument_record_is_predicted_and_made_by_the_module(fleet):
+    """Same module, same argument value, another text: only the registry record changes; check
+    mode predicts it, the module writes it, and the rerun is the probe's again."""
+    factory, hosts, _ = fleet
+    changed = dict(hosts)
+    first, second = sorted(changed)[:2]
+    template, hostvars = changed[first]
+    changed[first] = (template, dict(hostvars, settings={"freezing_threshold": 1234567}))
+    template, hostvars = changed[second]
+    arg = f'(record {{ owner = principal "{hostvars["owner"]}"; }})'
+    changed[second] = (template, dict(hostvars, init_arg=arg))
+    inventory = factory.inventory("arg.yml", changed)
+
+    predicted = fleet_result(provision_and_show(factory, inventory, True, "--check"))
+    run = provision_and_show(factory, inventory)
+    assert run.rc == 0 and module_processes(run) >= 1, run.explain()
+    made = fleet_result(run)
+    names = [c["name"] for c in made["canisters"] if c["changed"]]
+    assert second in names and [c["name"] for c in predicted["canisters"] if c["changed"]] == names
+    assert factory.entries()[second]["init_arg"] == arg
+
+    again = provision_and_show(factory, inventory)
+    assert again.rc == 0 and module_processes(again) == 0 and again.total("changed") == 0, again.explain()
+
+
 @pytest.mark.parametrize("workers, field", [(0, "workers"), ("many", "workers")])
 def test_bad_input_reads_the_same_with_and_without_the_probe(fleet, workers, field):
     factory = fleet[0]
