@@ -30,6 +30,11 @@ description:
     crash never loses a canister; other changes go with the next write or at the end of the run.
   - Reads use C(canister_status) as a query, so a converged fleet makes no update calls and does not
     rewrite the registry.
+  - The action plugin of the same name first runs this module's check mode in the controller
+    process (with C(connection=local), no C(become), C(async) or task C(environment)). When
+    nothing would change, its result is the task's result and the module is not run; otherwise
+    the module runs. That probe uses the controller's Python whatever C(ansible_python_interpreter)
+    says. Set E(ICP_FLEET_CONTROLLER_PROBE=0) on the controller to always run the module.
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
@@ -42,6 +47,9 @@ attributes:
   diff_mode:
     support: full
   idempotent:
+    support: full
+  action:
+    description: Has a corresponding action plugin; a converged fleet is answered on the controller.
     support: full
 options:
   registry:
