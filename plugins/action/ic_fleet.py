@@ -61,7 +61,11 @@ class ActionModule(ActionBase):
                 and not any(self._task.environment or []))
 
     def _probe(self):
-        from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import converged_result
-        from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
+        """``(result, None)`` from the probe, or ``(None, why)``: any doubt, even an import error, runs the module."""
+        try:
+            from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import converged_result
+            from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
 
-        return converged_result(ICFleet, self._task.args, bool(self._task.diff))
+            return converged_result(ICFleet, self._task.args, bool(self._task.diff))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return None, f"probe error: {exc}"
