@@ -392,13 +392,15 @@ class Fleet:
 
     def _record_arg(self, item, spec):
         """Record the init argument as the role does (the per-host path's fast check reads it)."""
-        if self.check_mode or item["canister_id"] is None:
+        if item["canister_id"] is None:
             return
         wanted = _arg_record(spec)
         entry = self.fleet_registry.get(spec["name"]) or {}
         if all(entry.get(k) == v for k, v in wanted.items()):
             return
-        item["changed"] = True
+        item["changed"] = True  # predicted in check mode too
+        if self.check_mode:
+            return
 
         def update(e):
             e.update(wanted)

@@ -158,20 +158,28 @@ class ICModule:
     # ----- entry point --------------------------------------------------------------------
 
     @classmethod
-    def main(cls):
-        """Build the AnsibleModule, run the module, and exit with its result or a clear failure."""
+    def option_rules(cls):
+        """The module's whole argument spec and option rules, as AnsibleModule takes them.
+
+        One source for the module (``main``) and for ic_fleet's action plugin, which checks
+        the options on the controller with ``ArgumentSpecValidator`` before its probe.
+        """
         spec = common_argument_spec()
         spec.update(cls.argument_spec)
+        return {
+            "argument_spec": spec,
+            "mutually_exclusive": [["identity", "identity_pem"]] + list(cls.mutually_exclusive),
+            "required_if": list(cls.required_if),
+            "required_one_of": list(cls.required_one_of),
+            "required_together": list(cls.required_together),
+            "required_by": dict(cls.required_by),
+        }
+
+    @classmethod
+    def main(cls):
+        """Build the AnsibleModule, run the module, and exit with its result or a clear failure."""
         try:
-            module = ModuleWithOurWords(
-                argument_spec=spec,
-                supports_check_mode=True,
-                mutually_exclusive=[["identity", "identity_pem"]] + list(cls.mutually_exclusive),
-                required_if=list(cls.required_if),
-                required_one_of=list(cls.required_one_of),
-                required_together=list(cls.required_together),
-                required_by=dict(cls.required_by),
-            )
+            module = ModuleWithOurWords(supports_check_mode=True, **cls.option_rules())
         except (ValueError, OverflowError, TypeError) as exc:
             # AnsibleModule itself can break on an option (a number too long for Python to
             # print); there is no module to fail through yet, so answer as fail_json would.

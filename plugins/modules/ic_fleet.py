@@ -39,6 +39,11 @@ description:
     rollback recorded in its registry entry. A canister whose recorded O(upgrades[].module_hash) already is
     the module's hash costs no call. Each item's outcome is in RV(canisters), so that a playbook can fail
     exactly the hosts that failed (C(playbooks/upgrade.yml) does, for C(max_fail_percentage)).
+  - The action plugin of the same name first runs this module's check mode in the controller
+    process (with C(connection=local), no C(become), C(async) or task C(environment)). When
+    nothing would change, its result is the task's result and the module is not run; otherwise
+    the module runs. That probe uses the controller's Python whatever C(ansible_python_interpreter)
+    says. Set E(ICP_FLEET_CONTROLLER_PROBE=0) on the controller to always run the module.
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
@@ -52,6 +57,9 @@ attributes:
   diff_mode:
     support: full
   idempotent:
+    support: full
+  action:
+    description: Has a corresponding action plugin; a converged fleet is answered on the controller.
     support: full
 options:
   registry:

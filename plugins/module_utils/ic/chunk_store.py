@@ -57,7 +57,7 @@ class ChunkStore:
                 stored.add(digest)
                 uploaded += 1
             self.uploaded += uploaded
-            return [digest for _, digest in parts], uploaded
+            return [digest for _part, digest in parts], uploaded
 
     def install(self, target, wasm_module, arg=b"", mode="install", module_hash=None):
         """``install_chunked_code`` of ``wasm_module`` into ``target`` from this store, after

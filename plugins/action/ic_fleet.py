@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin of ic_fleet: a converged fleet answers from the controller, without a module run.
+
+ic_fleet runs on localhost with ``connection: local``, so its module would run on the controller
+anyway. Before packing and starting the module, this plugin runs the fleet's read-only probe
+(``module_utils/fleet_probe.py``: the module's own class in check mode, status read by query) in
+the controller process. When nothing would change, its result is the task's result; otherwise,
+on any doubt, or when the task runs elsewhere (another connection, become, async, a task
+``environment``), the module runs as usual and makes every change.
+
+The probe runs under the controller's Python, whatever ``ansible_python_interpreter`` says
+(provision.yml sets it to the controller's). ``ICP_FLEET_CONTROLLER_PROBE=0`` in the
+controller's environment turns the probe off.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+
+display = Display()
+
+
+class ActionModule(ActionBase):
+    """Run ic_fleet's module, unless the controller probe shows the fleet converged."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        """The module's result: from the probe when nothing would change, else from the module."""
+        result = super().run(tmp, task_vars)
+        del tmp
+        converged, why = self._probe() if self._probe_applies() else (None, "probe not applicable")
+        if converged is not None:
+            display.vvv("ic_fleet: every canister converged (controller probe); module not run")
+            return merge_hash(result, converged)
+        display.vvv(f"ic_fleet: running the module ({why})")
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _probe_applies(self):
+        """The probe stands in for the module only where the module would run in this process's place."""
+        # Imported here: the collection's module_utils are found through the collection loader.
+        from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import probe_enabled
+
+        return (probe_enabled(os.environ)
+                # action=upgrade has its own fast path (module_on_target) before the task.
+                and (self._task.args.get("action") or "converge") == "converge"
+                and self._connection.transport == "local"
+                and not self._play_context.become
+                and not self._task.async_val
+                # The task's environment (a list of mappings) would reach only the module.
+                and not any(self._task.environment or []))
+
+    def _probe(self):
+        """``(result, None)`` from the probe, or ``(None, why)``: any doubt, even an import error, runs the module."""
+        try:
+            from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import converged_result
+            from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
+
+            return converged_result(ICFleet, self._task.args, bool(self._task.diff))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return None, f"probe error: {exc}"
