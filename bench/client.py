@@ -11,7 +11,7 @@ its query result check needs a one-line shim with the installed cbor2 (see ICPY_
 
 Start-up, wall and CPU time of the client process (min and median over fresh interpreters),
 each as a ratio to ic-py:
-- import: ``import ic.agent, ic.management`` (ours) against ``import ic`` (ic-py);
+- import: ``import _ic.agent, _ic.management`` (ours) against ``import ic`` (ic-py);
 - first call: from before the import to the decoded reply of the first update call: import,
   Ed25519 key, agent, one ``provisional_top_up_canister`` with the same argument bytes (ours
   certificate-verified, so BLS and the certificate code load). Ours is also measured through
@@ -36,10 +36,10 @@ MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 OURS_WORKER = r"""
 import json, sys, time
 sys.path.insert(0, {module_utils!r})
-from ic import candid
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic import candid
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 cfg = json.loads(sys.argv[1])
 agent = Agent(cfg["url"], Ed25519Identity.from_seed(bytes.fromhex(cfg["seed"])),
               root_key_der=bytes.fromhex(cfg["root_key"]))
@@ -55,9 +55,9 @@ def query():
 
 ICPY_WORKER = r"""
 import json, sys, time
-from ic.agent import Agent
-from ic.client import Client
-from ic.identity import Identity
+from _ic.agent import Agent
+from _ic.client import Client
+from _ic.identity import Identity
 cfg = json.loads(sys.argv[1])
 identity = Identity(privkey=cfg["seed"], type="ed25519")
 agent = Agent(identity, Client(url=cfg["url"]))
@@ -98,31 +98,31 @@ cfg = json.loads(sys.argv[1])
 """ + STOP
 STARTUP = {
     "import": {
-        "ours": OURS_PATH + START + "import ic.agent, ic.management\n" + STOP,
+        "ours": OURS_PATH + START + "import _ic.agent, _ic.management\n" + STOP,
         "icpy": "import time\n" + START + "import ic\n" + STOP,
     },
     "first call": {
         "ours": OURS_PATH + FIRST_UPDATE.format(body="""
-from ic import candid
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic import candid
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 agent = Agent(cfg["url"], Ed25519Identity.from_seed(bytes.fromhex(cfg["seed"])),
               root_key_der=bytes.fromhex(cfg["root_key"]))
 candid.decode(agent.update(Principal.management(), "provisional_top_up_canister",
                            bytes.fromhex(cfg["update_arg"]),
                            effective_canister_id=Principal.from_text(cfg["canister"])))"""),
         "icpy": "import json, sys, time\n" + FIRST_UPDATE.format(body="""
-from ic.agent import Agent
-from ic.client import Client
-from ic.identity import Identity
+from _ic.agent import Agent
+from _ic.client import Client
+from _ic.identity import Identity
 agent = Agent(Identity(privkey=cfg["seed"], type="ed25519"), Client(url=cfg["url"]))
 agent.update_raw("aaaaa-aa", "provisional_top_up_canister", bytes.fromhex(cfg["update_arg"]),
                  effective_canister_id=cfg["canister"], delay=0.01)"""),
         "ours via Management": OURS_PATH + FIRST_UPDATE.format(body="""
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.management import Management
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
 agent = Agent(cfg["url"], Ed25519Identity.from_seed(bytes.fromhex(cfg["seed"])),
               root_key_der=bytes.fromhex(cfg["root_key"]))
 Management(agent).provisional_top_up_canister(cfg["canister"], 1)"""),
@@ -144,7 +144,7 @@ def startup_ms(cfg, runs, scratch):
     """{bytecode mode: {figure: {client: {"wall"|"cpu": (min, median)}}}} over ``runs`` fresh
     interpreters."""
     source_copy = os.path.join(scratch, "source")
-    shutil.copytree(os.path.join(MODULE_UTILS, "ic"), os.path.join(source_copy, "ic"),
+    shutil.copytree(os.path.join(MODULE_UTILS, "_ic"), os.path.join(source_copy, "_ic"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     cached = dict(os.environ, PYTHONPYCACHEPREFIX=os.path.join(scratch, "pycache"))
     cached.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -176,10 +176,10 @@ def startup_ms(cfg, runs, scratch):
 def setup(net, seed):
     """A canister controlled by the benchmark key, and the Candid argument bytes."""
     sys.path.insert(0, MODULE_UTILS)
-    from ic import candid
-    from ic.agent import Agent
-    from ic.identity import Ed25519Identity
-    from ic.management import Management
+    from _ic import candid
+    from _ic.agent import Agent
+    from _ic.identity import Ed25519Identity
+    from _ic.management import Management
 
     agent = Agent(net.url, Ed25519Identity.from_seed(seed), root_key_der=net.root_key_der)
     canister = Management(agent).provisional_create_canister_with_cycles(amount=10**13)

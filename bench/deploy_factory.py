@@ -85,7 +85,7 @@ def one_task_playbook(op, factory_id):
 
 def owner(i):
     """A made-up self-authenticating principal (text: the client below has its own Principal class)."""
-    from ic.principal import Principal
+    from _ic.principal import Principal
 
     der = bytes.fromhex("302a300506032b6570032100") + hashlib.sha256(f"bench-{i}".encode()).digest()
     return Principal.self_authenticating(der).to_text()
@@ -94,10 +94,10 @@ def owner(i):
 def make_children(op, factory_id, count):
     """Register a tiny template and have the factory create ``count`` children of it."""
     sys.path.insert(0, os.path.join(op.collections))
-    from ansible_collections.icp.canister_factory.plugins.module_utils.factory_client import FactoryClient
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.agent import Agent
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import load_identity_file
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.management import Management
+    from ansible_collections.icp.canister_factory.plugins.module_utils._factory_client import FactoryClient
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.agent import Agent
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.identity import load_identity_file
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.management import Management
 
     agent = Agent(op.net.url, load_identity_file(op.identity), root_key_der=op.net.root_key_der)
     factory = FactoryClient(agent, factory_id)

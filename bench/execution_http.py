@@ -21,12 +21,12 @@ for path in (os.path.join(ROOT, "tests", "conformance"), os.path.join(ROOT, "plu
         sys.path.insert(0, path)
 
 import exec_builds  # noqa: E402
-from ic import candid  # noqa: E402
-from ic.agent import Agent  # noqa: E402
-from ic.candid import types as T  # noqa: E402
-from ic.identity import Ed25519Identity  # noqa: E402
-from ic.management import Management  # noqa: E402
-from ic.principal import Principal  # noqa: E402
+from _ic import candid  # noqa: E402
+from _ic.agent import Agent  # noqa: E402
+from _ic.candid import types as T  # noqa: E402
+from _ic.identity import Ed25519Identity  # noqa: E402
+from _ic.management import Management  # noqa: E402
+from _ic.principal import Principal  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 
 MGMT = Principal.management()

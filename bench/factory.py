@@ -27,7 +27,7 @@ sys.path[:0] = [os.path.join(ROOT, "plugins", "module_utils"), ROOT, os.path.joi
 
 from factory.harness import Factory as Collection, users  # noqa: E402  (paths set up above)
 from factory_support import CREATION_FEE, Factory  # noqa: E402
-from ic.identity import Ed25519Identity  # noqa: E402
+from _ic.identity import Ed25519Identity  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 from provision import icp_cli_loop, measured  # noqa: E402
 from template_canister import Callers  # noqa: E402

@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "plugins", "module_utils"), ROOT, os.path.join(ROOT, "tests", "templates")]
 
 from factory_support import Factory  # noqa: E402  (paths set up above)
-from ic.identity import Ed25519Identity  # noqa: E402
+from _ic.identity import Ed25519Identity  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 from template_canister import Callers  # noqa: E402
 

@@ -20,9 +20,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import localnet  # noqa: E402,F401  (puts plugins/module_utils on sys.path)
-from ic import candid, cbor  # noqa: E402
-from ic.identity import Ed25519Identity  # noqa: E402
-from ic.principal import Principal  # noqa: E402
+from _ic import candid, cbor  # noqa: E402
+from _ic.identity import Ed25519Identity  # noqa: E402
+from _ic.principal import Principal  # noqa: E402
 from localnet.client import MiniClient, check_query_signature, outcome_of  # noqa: E402
 from localnet.management.interface import DID  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
@@ -167,7 +167,7 @@ def main():
 
 
 def _node_key(client, cid, root_key_der):
-    from ic.hashtree import list_labels, lookup_subtree
+    from _ic.hashtree import list_labels, lookup_subtree
     subnet = Principal.self_authenticating(root_key_der)
     cert = client.read_state(cid, [[b"subnet"]])
     nodes = list_labels(lookup_subtree(cert.tree, [b"subnet", subnet.raw, b"node"]).value)

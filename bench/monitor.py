@@ -25,13 +25,13 @@ for path in (os.path.join(ROOT, "plugins", "module_utils"), ROOT, os.path.join(R
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from ic import candid  # noqa: E402
-from ic.agent import Agent  # noqa: E402
-from ic.identity import load_identity_file  # noqa: E402
-from ic.management import Management  # noqa: E402
+from _ic import candid  # noqa: E402
+from _ic.agent import Agent  # noqa: E402
+from _ic.identity import load_identity_file  # noqa: E402
+from _ic.management import Management  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 from module_runner import BIN, ansible_env, collection_tree, write_identity  # noqa: E402
-from registry import Registry  # noqa: E402
+from _registry import Registry  # noqa: E402
 
 
 def fleet(net, pem, count, registry_path):

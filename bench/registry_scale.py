@@ -19,7 +19,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "plugins", "module_utils")]
 
-from registry import MAX_EVENTS, Registry, add_event  # noqa: E402  (path set up above)
+from _registry import MAX_EVENTS, Registry, add_event  # noqa: E402  (path set up above)
 
 
 def entry(index):

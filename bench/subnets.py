@@ -17,10 +17,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "plugins", "module_utils"), ROOT]
 
-from ic.agent import Agent  # noqa: E402
-from ic.identity import Ed25519Identity  # noqa: E402
-from ic.management import Management  # noqa: E402
-from ic.principal import Principal  # noqa: E402
+from _ic.agent import Agent  # noqa: E402
+from _ic.identity import Ed25519Identity  # noqa: E402
+from _ic.management import Management  # noqa: E402
+from _ic.principal import Principal  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 
 

@@ -34,11 +34,11 @@ for path in (os.path.join(ROOT, "tests", "execution"),
         sys.path.insert(0, path)
 
 import exec_canisters  # noqa: E402
-from ic import candid, wasm  # noqa: E402
-from ic.agent import Agent  # noqa: E402
-from ic.cycles_ledger import CyclesLedger  # noqa: E402
-from ic.identity import Ed25519Identity  # noqa: E402
-from ic.management import Management  # noqa: E402
+from _ic import candid, wasm  # noqa: E402
+from _ic.agent import Agent  # noqa: E402
+from _ic.cycles_ledger import CyclesLedger  # noqa: E402
+from _ic.identity import Ed25519Identity  # noqa: E402
+from _ic.management import Management  # noqa: E402
 from localnet.execution import fees  # noqa: E402
 from localnet.testing import LocalnetProcess  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Cost of the input checks (plugins/module_utils/validation.py) against the run they guard.
+"""Cost of the input checks (plugins/module_utils/_validation.py) against the run they guard.
 
     .venv/bin/python bench/validation.py [--canisters 30] [--rounds 5]
 
@@ -44,7 +44,7 @@ def main():
         created = run_module("ic_fleet", args, base)
         assert not created.get("failed"), created.get("msg")
 
-        from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields, validation
+        from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields, _validation as validation
 
         real = validation.CHECKS["ic_fleet"]
         pass_times = []

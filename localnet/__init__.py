@@ -1,8 +1,8 @@
 """localnet: a local single-subnet Internet Computer network in Python.
 
 Real clients (icp-cli, the JS agent, ic-py) talk to it unchanged over HTTP. The IC codecs come
-from the collection's client (``plugins/module_utils/ic``), which this package puts on
-``sys.path`` so that ``import ic`` works when run as ``python -m localnet`` from the repo root.
+from the collection's client (``plugins/module_utils/_ic``), which this package puts on
+``sys.path`` so that ``import _ic`` works when run as ``python -m localnet`` from the repo root.
 
 Layout (top calls down): ``cli`` → ``server`` (HTTP) → ``api`` (IC endpoints) / ``admin``
 (``/_/``) → ``ingress`` (envelope checks), ``node`` (the network) → ``management`` (aaaaa-aa),

@@ -4,7 +4,7 @@ import json
 import threading
 from urllib.parse import parse_qs, urlsplit
 
-from ic.errors import InputError
+from _ic.errors import InputError
 
 from .api import json_response
 from .errors import HttpError

@@ -9,9 +9,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from ic import cbor
-from ic.errors import InputError, Reject
-from ic.principal import Principal
+from _ic import cbor
+from _ic.errors import InputError, Reject
+from _ic.principal import Principal
 
 from . import VERSION, ingress, limits
 from .errors import HttpError

@@ -8,7 +8,7 @@ rejects.
 """
 from dataclasses import dataclass
 
-from ic.errors import Reject
+from _ic.errors import Reject
 
 from . import cycles, system_canisters
 from .errors import reject, with_help

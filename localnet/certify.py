@@ -9,9 +9,9 @@ root hash, so the one signature verifies for every pruned tree).
 """
 import threading
 
-from ic import cbor
-from ic.cbor import uleb128
-from ic.certificate import reconstruct
+from _ic import cbor
+from _ic.cbor import uleb128
+from _ic.certificate import reconstruct
 
 from .treebuild import build_tree, prune
 

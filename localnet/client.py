@@ -10,10 +10,10 @@ import time
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from ic import candid, cbor
-from ic.certificate import Certificate, verify_certificate
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic import candid, cbor
+from _ic.certificate import Certificate, verify_certificate
+from _ic.errors import Reject
+from _ic.principal import Principal
 
 from .keys import RESPONSE_DOMAIN
 from .management.interface import DID

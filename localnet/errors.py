@@ -1,5 +1,5 @@
 """Errors the network answers with: HTTP-level refusals and IC rejects."""
-from ic.errors import Reject
+from _ic.errors import Reject
 
 HELP_BASE = "http://internetcomputer.org/docs/current/references/execution-errors"
 

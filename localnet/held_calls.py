@@ -5,7 +5,7 @@ will execute, whatever happens to a node. So the message is persisted with its `
 history entry, and a localnet that is killed and started again executes it when the hold ends
 (at once if that time has passed).
 """
-from ic.principal import Principal
+from _ic.principal import Principal
 
 from .canisters import Message
 

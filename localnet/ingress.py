@@ -6,10 +6,10 @@ request can touch any state.
 import datetime
 from dataclasses import dataclass
 
-from ic import cbor
-from ic.errors import InputError
-from ic.identity import verify_signature
-from ic.principal import Principal
+from _ic import cbor
+from _ic.errors import InputError
+from _ic.identity import verify_signature
+from _ic.principal import Principal
 
 from . import limits
 from .errors import HttpError

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives import serialization
 
 from . import signing
-from ic.principal import Principal
+from _ic.principal import Principal
 
 STATE_ROOT_DOMAIN = b"\x0dic-state-root"
 RESPONSE_DOMAIN = b"\x0bic-response"

@@ -1,5 +1,5 @@
 """Cycles-ledger balances kept in the network's state (credited by ``/_/mint``)."""
-from ic.principal import Principal
+from _ic.principal import Principal
 
 _DEFAULT_SUBACCOUNT = bytes(32)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 
 import cbor2
 
-from ic.principal import Principal
+from _ic.principal import Principal
 
 from . import limits
 

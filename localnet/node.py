@@ -8,9 +8,9 @@ import os
 import threading
 import time
 
-from ic import cbor
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic import cbor
+from _ic.errors import Reject
+from _ic.principal import Principal
 
 from . import canisters, cycles, held_calls, ledger, system_canisters
 from .certify import Certifier

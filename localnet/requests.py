@@ -7,8 +7,8 @@ call again.
 import threading
 from dataclasses import dataclass, field
 
-from ic.cbor import uleb128
-from ic.principal import Principal
+from _ic.cbor import uleb128
+from _ic.principal import Principal
 
 from . import limits
 

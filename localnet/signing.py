@@ -2,10 +2,10 @@
 certificates over a hash tree. The client (``ic/certificate.py``) only verifies."""
 import hashlib
 
-from ic import cbor
-from ic.certificate import DST, STATE_ROOT_DOMAIN, _arkworks, root_key_der_from_raw
-from ic.errors import InputError
-from ic.hashtree import reconstruct
+from _ic import cbor
+from _ic.certificate import DST, STATE_ROOT_DOMAIN, _arkworks, root_key_der_from_raw
+from _ic.errors import InputError
+from _ic.hashtree import reconstruct
 
 
 def _secret_scalar(secret_key_bytes):

@@ -4,9 +4,9 @@ Every response carries its own signature, so no global state hash is kept: a rea
 answer is a tree with ``/time`` and the requested subtrees only (anything else is absent),
 which is what the replica's pruned trees look like to a client.
 """
-from ic import cbor
-from ic.cbor import uleb128
-from ic.principal import Principal
+from _ic import cbor
+from _ic.cbor import uleb128
+from _ic.principal import Principal
 
 from .errors import HttpError
 

@@ -9,7 +9,7 @@ import os
 import sqlite3
 import threading
 
-from ic import cbor
+from _ic import cbor
 
 from .model import Canister
 

@@ -19,10 +19,10 @@ import threading
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from ic import cbor
-from ic.cbor import uleb128
-from ic.certificate import reconstruct
-from ic.principal import Principal
+from _ic import cbor
+from _ic.cbor import uleb128
+from _ic.certificate import reconstruct
+from _ic.principal import Principal
 
 from . import limits, signing
 from .keys import RESPONSE_DOMAIN, STATE_ROOT_DOMAIN

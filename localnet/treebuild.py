@@ -1,6 +1,6 @@
 """Building and pruning hash trees, which only a replica needs (the client only looks up)."""
-from ic.errors import InputError
-from ic.hashtree import EMPTY, FORK, LABELED, LEAF, PRUNED, _labels, list_labels, reconstruct
+from _ic.errors import InputError
+from _ic.hashtree import EMPTY, FORK, LABELED, LEAF, PRUNED, _labels, list_labels, reconstruct
 
 
 def _fork_of(nodes):

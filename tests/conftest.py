@@ -1,6 +1,6 @@
 """Test-wide setup: make the IC client importable as the top-level package ``ic``.
 
-The collection's client lives in plugins/module_utils/ic and is imported by Ansible through
+The collection's client lives in plugins/module_utils/_ic and is imported by Ansible through
 the collection path; tests, localnet and benchmarks import it as ``ic`` directly.
 """
 import os

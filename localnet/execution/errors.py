@@ -1,7 +1,7 @@
 """Replica-style execution errors: reject code, IC error code and the replica's wording."""
 from dataclasses import dataclass
 
-from ic.principal import Principal
+from _ic.principal import Principal
 
 DOC_BASE = "http://internetcomputer.org/docs/current/references/execution-errors#"
 

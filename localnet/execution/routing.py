@@ -10,7 +10,7 @@ in memory only: after a restart none are open (their callers get no answer).
 """
 from collections import deque
 
-from ic.principal import Principal
+from _ic.principal import Principal
 
 from .state import CallResponse
 

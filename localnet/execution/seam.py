@@ -24,9 +24,9 @@ whose base fees would take the canister under its freezing limit is refused with
 import os
 from collections import OrderedDict, deque
 
-from ic import cbor
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic import cbor
+from _ic.errors import Reject
+from _ic.principal import Principal
 
 from . import fees
 from .engine import ExecutionEngine

@@ -4,8 +4,8 @@ Handlers live in one module per topic (lifecycle, code, snapshots, info); each t
 ``Call`` and the decoded argument and returns the decoded result, raising ``Reject`` with
 the replica's error code and wording.
 """
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic.errors import Reject
+from _ic.principal import Principal
 
 from ..errors import HttpError, reject
 from ..requests import Outcome

@@ -6,10 +6,10 @@ icp-cli cannot decode a canister_status reply without ``settings.log_memory_limi
 """
 import threading
 
-from ic import candid
-from ic.candid import encoder
-from ic.errors import CandidError
-from ic.management_did import IC_DID
+from _ic import candid
+from _ic.candid import encoder
+from _ic.errors import CandidError
+from _ic.management_did import IC_DID
 
 from .. import limits
 from ..errors import reject

@@ -1,5 +1,5 @@
 """Creating, funding, configuring, starting, stopping and deleting canisters."""
-from ic.principal import Principal
+from _ic.principal import Principal
 
 from .. import cycles, limits
 from ..errors import reject, with_help

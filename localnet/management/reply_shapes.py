@@ -7,8 +7,8 @@ heard of. ``spec`` is localnet's own interface (ic.did plus what current replica
 ``ready_for_migration``, ``memory_metrics``, the newer settings); ``newer`` adds fields and
 variant cases that no spec has yet. Only replies change: requests are read as in ``spec``.
 """
-from ic import candid
-from ic.candid import types as T
+from _ic import candid
+from _ic.candid import types as T
 
 SHAPES = ("older", "spec", "newer")
 

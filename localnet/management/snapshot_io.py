@@ -1,9 +1,9 @@
 """Downloading and uploading snapshots: read/upload_canister_snapshot_metadata and _data."""
 import hashlib
 
-from ic import cbor
-from ic import wasm as ic_wasm
-from ic.errors import InputError
+from _ic import cbor
+from _ic import wasm as ic_wasm
+from _ic.errors import InputError
 
 from .. import limits
 from ..errors import reject

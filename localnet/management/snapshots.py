@@ -5,8 +5,8 @@ blobs and chunk store under ``snap:<id hex>:<name>``.
 """
 import copy
 
-from ic import cbor
-from ic.principal import Principal
+from _ic import cbor
+from _ic.principal import Principal
 
 from .. import cycles, limits
 from ..errors import reject

@@ -4,8 +4,8 @@ import threading
 
 import wasmtime
 
-from ic import wasm as ic_wasm
-from ic.errors import InputError
+from _ic import wasm as ic_wasm
+from _ic.errors import InputError
 
 from ..errors import reject
 

@@ -6,8 +6,8 @@ answered here instead of by Wasm (see ``canisters.deliver``).
 """
 import time
 
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic.errors import Reject
+from _ic.principal import Principal
 
 from ..errors import reject, with_help
 from ..model import Canister

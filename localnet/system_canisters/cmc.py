@@ -1,7 +1,7 @@
 """The cycles minting canister (CMC), as far as clients of a local network use it."""
 import hashlib
 
-from ic import candid
+from _ic import candid
 
 from ..errors import reject
 

@@ -12,9 +12,9 @@ and the id is filled in once the CMC step has answered. The ``hold_cmc`` fault h
 import hashlib
 import time
 
-from ic import candid, cbor
-from ic.cycles_ledger_did import CYCLES_LEDGER_DID
-from ic.principal import Principal
+from _ic import candid, cbor
+from _ic.cycles_ledger_did import CYCLES_LEDGER_DID
+from _ic.principal import Principal
 
 from .. import cycles, ledger, limits
 from ..errors import reject

@@ -7,8 +7,8 @@ bytes 0xFE and refunds with a mint memo of 32 bytes 0xFD, as the real ledger doe
 """
 import hashlib
 
-from ic.cbor import uleb128
-from ic.principal import Principal
+from _ic.cbor import uleb128
+from _ic.principal import Principal
 
 CREATE_CANISTER_MEMO = bytes([0xFE]) * 32
 REFUND_MEMO = bytes([0xFD]) * 32

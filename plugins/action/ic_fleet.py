@@ -6,7 +6,7 @@
 
 ic_fleet runs on localhost with ``connection: local``, so its module would run on the controller
 anyway. Before packing and starting the module, this plugin runs the fleet's read-only probe
-(``module_utils/fleet_probe.py``: the module's own class in check mode, status read by query) in
+(``module_utils/_fleet_probe.py``: the module's own class in check mode, status read by query) in
 the controller process. When nothing would change, its result is the task's result; otherwise,
 on any doubt, or when the task runs elsewhere (another connection, become, async, a task
 ``environment``), the module runs as usual and makes every change.
@@ -51,7 +51,7 @@ class ActionModule(ActionBase):
     def _probe_applies(self):
         """The probe stands in for the module only where the module would run in this process's place."""
         # Imported here: the collection's module_utils are found through the collection loader.
-        from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import probe_enabled
+        from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import probe_enabled
 
         return (probe_enabled(os.environ)
                 # action=upgrade has its own fast path (module_on_target) before the task.
@@ -65,7 +65,7 @@ class ActionModule(ActionBase):
     def _probe(self):
         """``(result, None)`` from the probe, or ``(None, why)``: any doubt, even an import error, runs the module."""
         try:
-            from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import converged_result
+            from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import converged_result
             from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
 
             return converged_result(ICFleet, self._task.args, bool(self._task.diff))

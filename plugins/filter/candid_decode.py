@@ -58,9 +58,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid_args import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.candid_args import (
     decode_args)
-from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
+from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 
 
 def candid_decode(value, did=None, type=None, method=None, output="text"):

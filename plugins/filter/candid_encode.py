@@ -63,9 +63,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.candid_args import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.candid_args import (
     encode_args)
-from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
+from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 
 
 def candid_encode(value, did=None, type=None, method=None):

@@ -37,7 +37,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.converge_rules import arg_record
+from ansible_collections.icp.canister_factory.plugins.module_utils._converge_rules import arg_record
 
 
 def canister_arg_record(arg, value=None, default=None):

@@ -60,7 +60,7 @@ _value:
   type: bool
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.converge_rules import canister_converged as _rule
+from ansible_collections.icp.canister_factory.plugins.module_utils._converge_rules import canister_converged as _rule
 
 
 def canister_converged(known, template, owner, wasm_sha256, record, state="running", cycles_min=None, settings=None):

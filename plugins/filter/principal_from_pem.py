@@ -42,13 +42,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import input_fields
+from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 
 
 def principal_from_pem(value, password=None):
     """PEM text or a PEM file path -> principal text."""
     # identity needs the cryptography package; load it only when the filter is used.
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.identity import (
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.identity import (
         load_identity, load_identity_file)
     if not isinstance(value, (str, bytes, bytearray)) or not value:
         raise AnsibleFilterError(f"principal_from_pem: value: expected PEM text or the path of a PEM "

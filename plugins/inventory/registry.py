@@ -167,11 +167,11 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
-from ..module_utils import input_fields
-from ..module_utils.ic.errors import InputError
+from ..module_utils import _input_fields as input_fields
+from ..module_utils._ic.errors import InputError
 
-from ..module_utils.canister_facts import canister_facts
-from ..module_utils.registry import CANISTERS_GROUP, Registry, RegistryError, template_group
+from ..module_utils._canister_facts import canister_facts
+from ..module_utils._registry import CANISTERS_GROUP, Registry, RegistryError, template_group
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -299,7 +299,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _factory_children(self, entries):
         """Read every child of the factory (paged queries) as ``{host name: host vars}``."""
-        from ..module_utils.factory_client import FactoryClient, child_host_name, child_vars, resolve_factory_id
+        from ..module_utils._factory_client import FactoryClient, child_host_name, child_vars, resolve_factory_id
 
         try:
             factory_id = resolve_factory_id(self.get_option("factory"), lambda: _Entries(entries))
@@ -332,13 +332,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _management(self):
         """One agent for all requests: identity and root key are loaded once."""
         try:
-            from ..module_utils.ic.agent import Agent
-            from ..module_utils.ic.identity import AnonymousIdentity, load_identity_file
-            from ..module_utils.ic.management import Management
+            from ..module_utils._ic.agent import Agent
+            from ..module_utils._ic.identity import AnonymousIdentity, load_identity_file
+            from ..module_utils._ic.management import Management
         except ImportError as exc:
             raise AnsibleError(f"registry inventory: live mode needs the IC client: {exc}") from exc
-        from ..module_utils.ic.errors import InputError
-        from ..module_utils.ic.network import resolve_network, root_key_for
+        from ..module_utils._ic.errors import InputError
+        from ..module_utils._ic.network import resolve_network, root_key_for
 
         value = self.get_option("network")
         try:

@@ -46,7 +46,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
-from ..module_utils.registry import Registry, RegistryError
+from ..module_utils._registry import Registry, RegistryError
 
 
 class LookupModule(LookupBase):

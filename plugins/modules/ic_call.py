@@ -97,11 +97,11 @@ reply_hex:
   sample: 4449444c00017105302e322e30
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
-from ansible_collections.icp.canister_factory.plugins.module_utils import candid_args
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils import _candid_args as candid_args
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
 
 
 class ICCall(ICModule):

@@ -296,8 +296,8 @@ cycles_reclaimed:
   sample: 2989900000000
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import CanisterLifecycle
 
 
 class ICCanister(CanisterLifecycle, ICModule):

@@ -211,13 +211,13 @@ canisters:
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, hex_or_none
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_facts import canister_facts
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.cycles_ledger import CyclesLedger
-from ansible_collections.icp.canister_factory.plugins.module_utils.ledger_lookup import find_creation
-from ansible_collections.icp.canister_factory.plugins.module_utils import template_report
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule, hex_or_none
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_facts import canister_facts
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.cycles_ledger import CyclesLedger
+from ansible_collections.icp.canister_factory.plugins.module_utils._ledger_lookup import find_creation
+from ansible_collections.icp.canister_factory.plugins.module_utils import _template_report as template_report
 
 
 def _text_or_hex(blob):

@@ -214,8 +214,8 @@ verify_reply:
   sample: ("0.2.0")
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
-from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import CodeInstall
 
 
 class ICCode(CodeInstall, ICModule):

@@ -86,8 +86,8 @@ topped_up:
   sample: 1750000000000
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
-from ansible_collections.icp.canister_factory.plugins.module_utils.cycles_topup import CyclesTopUp
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils._cycles_topup import CyclesTopUp
 
 
 class ICCycles(CyclesTopUp, ICModule):

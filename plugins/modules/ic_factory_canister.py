@@ -93,13 +93,13 @@ created:
   sample: true
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_client import child_vars, variant_tag
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_client import child_vars, variant_tag
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_module import (
     FactoryModule, factory_argument_spec)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_templates import check_template_name
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_templates import check_template_name
 
 
 class ICFactoryCanister(FactoryModule):

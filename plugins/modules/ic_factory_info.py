@@ -162,15 +162,15 @@ policy_changes:
   sample: []
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import from_definite
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError, Reject
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import hex_or_none, run_status
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_client import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import from_definite
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_client import (
     child_vars, iso_time, plain_data, variant_tag)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_module import (
     FactoryModule, factory_argument_spec)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_policy import plan
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_templates import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_policy import plan
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_templates import (
     check_template_name, find_version, load_module, summary_view)
 
 

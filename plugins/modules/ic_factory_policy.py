@@ -105,10 +105,10 @@ children_synced:
   sample: 0
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_module import (
     FactoryModule, factory_argument_spec)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_policy import plan, policy_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_policy import plan, policy_argument_spec
 
 SYNC_BATCH = 50
 

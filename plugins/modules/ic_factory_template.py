@@ -98,9 +98,9 @@ wasm_sha256:
   sample: e6a561412f1d0f0d59ad5b8c2a41e2b4c3b6d7f1c7ad8f2b1f2c7f1e0a9b8c7d6
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_module import (
     FactoryModule, factory_argument_spec)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_templates import TemplateRegistration
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_templates import TemplateRegistration
 
 
 class ICFactoryTemplate(TemplateRegistration, FactoryModule):

@@ -98,12 +98,12 @@ outcomes:
 
 import time
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_client import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_client import (
     PAGE_LIMIT, plain_data, variant_tag)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_module import (
     FactoryModule, factory_argument_spec)
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_templates import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_templates import (
     check_template_name, find_version, summary_view)
 
 

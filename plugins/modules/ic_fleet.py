@@ -403,9 +403,9 @@ seconds:
   sample: 4.213
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule
-from ansible_collections.icp.canister_factory.plugins.module_utils.fleet import Fleet, spec_argument_spec
-from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_upgrade import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule
+from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import Fleet, spec_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_upgrade import (
     FleetUpgrade, upgrade_argument_spec)
 
 

@@ -137,11 +137,11 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, run_status
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import ICError, InputError
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.monitor_store import MonitorStore
-from ansible_collections.icp.canister_factory.plugins.module_utils import monitor_metrics
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._monitor_store import MonitorStore
+from ansible_collections.icp.canister_factory.plugins.module_utils import _monitor_metrics as monitor_metrics
 
 DAY = 86400.0
 EMPTY_ARGS = b"DIDL\x00\x00"
@@ -241,7 +241,7 @@ class ICMonitor(ICModule):
         service = self._service(template)
         if service is None or "get_info" not in service:
             return {}
-        from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
+        from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
         try:
             reply = self.agent.query(Principal.from_text(canister_id), "get_info", EMPTY_ARGS)
             (info,) = candid.decode(reply, list(service["get_info"].rets))
@@ -257,7 +257,7 @@ class ICMonitor(ICModule):
         if not self.params.get("did_dir") or not template:
             return None
         if template not in self._services:
-            from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
+            from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
             path = os.path.join(self.params["did_dir"], f"{template}.did")
             try:
                 with open(path, encoding="utf-8") as handle:

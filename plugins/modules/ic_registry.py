@@ -261,11 +261,11 @@ import tempfile
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import validation
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils import _validation as validation
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
     CLIENT_IMPORT_ERROR, ICModule, resolve_network)
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
-from ansible_collections.icp.canister_factory.plugins.module_utils.registry import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
     EVENTS, EVENT_IMPORT, RESULT_FAILED, RESULT_OK, add_event, now_iso)
 
 FIELDS = ("canister_id", "template", "owner", "status", "module_hash", "wasm_version",

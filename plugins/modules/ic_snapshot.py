@@ -187,10 +187,10 @@ module_hash:
 
 import time
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import ICModule, run_status
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.snapshot_backup import MAX_SNAPSHOTS, SnapshotBackup
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._snapshot_backup import MAX_SNAPSHOTS, SnapshotBackup
 
 
 def _public(snapshot):

@@ -5,7 +5,7 @@ import os
 import pytest
 
 import exec_builds
-from ic import candid
+from _ic import candid
 from localnet.testing import LocalnetProcess
 
 CWASM_CACHE = os.path.join(exec_builds.ROOT, "build", "test-canisters", "cwasm")

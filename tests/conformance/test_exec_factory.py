@@ -2,7 +2,7 @@
 cycles attached to create_canister, install_code with a Wasm it was given, then a call.
 Driven by icp-cli 1.5.0, unchanged, against localnet."""
 from exec_support import call_hex, controllers_of, cycles_of, fixture_wasm, net  # noqa: F401
-from ic.candid import types as T
+from _ic.candid import types as T
 
 SPAWN_ARGS = [T.Vec(T.Nat8), T.Nat, T.Nat, T.Nat]
 SPAWN_REPLY = [T.Record({"id": T.Principal_, "added": T.Nat, "child_cycles": T.Nat})]

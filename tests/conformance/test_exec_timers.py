@@ -4,11 +4,11 @@ calls; the collection's agent checks the certificate)."""
 import time
 
 from exec_support import cycles_of, net, write_wasm  # noqa: F401
-from ic import candid
-from ic.agent import Agent
-from ic.candid import types as T
-from ic.certificate import verify_certificate
-from ic.principal import Principal
+from _ic import candid
+from _ic.agent import Agent
+from _ic.candid import types as T
+from _ic.certificate import verify_certificate
+from _ic.principal import Principal
 from localnet.execution import fees
 
 

@@ -4,8 +4,8 @@ import json
 import threading
 import time
 
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 from localnet.client import MiniClient
 from localnet.testing import wait_until
 from tests.fixtures.holder_canister import EMPTY_ARGS, holder_wasm

@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-from ic import candid
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.management import Management
-from ic.principal import Principal
+from _ic import candid
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
+from _ic.principal import Principal
 from localnet.testing import LocalnetProcess
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(

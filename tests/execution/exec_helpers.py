@@ -1,7 +1,7 @@
 """Shared values and Candid helpers of the execution-engine tests."""
-from ic import candid
-from ic.candid import types as T
-from ic.principal import Principal
+from _ic import candid
+from _ic.candid import types as T
+from _ic.principal import Principal
 
 OWNER = Principal.self_authenticating(b"\x30" + b"o" * 43).raw
 STRANGER = Principal.self_authenticating(b"\x30" + b"s" * 43).raw

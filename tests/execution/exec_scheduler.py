@@ -5,7 +5,7 @@ response, log line and call made.
 """
 from collections import deque
 
-from ic.principal import Principal
+from _ic.principal import Principal
 from localnet.execution import CallResponse, CanisterState, Message
 
 NOT_FOUND = 3

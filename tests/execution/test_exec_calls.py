@@ -3,9 +3,9 @@ import pytest
 
 from exec_helpers import OWNER, STRANGER, counter_init, decode, unit
 from exec_scheduler import Net
-from ic import candid
-from ic.candid import types as T
-from ic.principal import Principal
+from _ic import candid
+from _ic.candid import types as T
+from _ic.principal import Principal
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 
 from exec_helpers import OWNER, STRANGER, counter_init, decode, nat, principal_text, text, unit
 from exec_scheduler import Net
-from ic.principal import Principal
+from _ic.principal import Principal
 from localnet.execution import Message
 
 TRAP_HELP = ("Consider gracefully handling failures from this canister or altering the canister "

@@ -5,9 +5,9 @@ import pytest
 
 import exec_canisters
 from exec_helpers import OWNER, STRANGER, counter_init, decode, nat, unit
-from ic import candid
-from ic.candid import types as T
-from ic.principal import Principal
+from _ic import candid
+from _ic.candid import types as T
+from _ic.principal import Principal
 
 node_module = pytest.importorskip("localnet.node")
 canisters = pytest.importorskip("localnet.canisters")

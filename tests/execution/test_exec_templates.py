@@ -5,8 +5,8 @@ import pytest
 
 from exec_canisters import ROOT, read
 from exec_helpers import OWNER
-from ic import candid
-from ic.principal import Principal
+from _ic import candid
+from _ic.principal import Principal
 from localnet.execution import CanisterState, Message
 
 WASM = os.path.join(ROOT, "wasm")

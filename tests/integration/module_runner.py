@@ -33,7 +33,7 @@ def write_identity(path, seed, password=None):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ic.identity import load_identity_file
+    from _ic.identity import load_identity_file
 
     key = Ed25519PrivateKey.from_private_bytes(seed)
     encryption = (serialization.BestAvailableEncryption(password.encode()) if password

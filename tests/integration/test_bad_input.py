@@ -103,7 +103,7 @@ class World:
 
 
 def _mainnet_root_key_hex():
-    from ic.certificate import MAINNET_ROOT_KEY_DER
+    from _ic.certificate import MAINNET_ROOT_KEY_DER
     return MAINNET_ROOT_KEY_DER.hex()
 
 
@@ -216,7 +216,7 @@ def test_playbook_refuses(world, cases, tmp_path):
 
 def test_unexpected_exception_is_one_line(world, monkeypatch):
     """The catch-all: an exception no check foresaw becomes one line; the traceback only at -vvv."""
-    from ansible_collections.icp.canister_factory.plugins.module_utils import validation
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _validation as validation
 
     def broken(_params):
         raise KeyError("surprise")
@@ -232,11 +232,11 @@ def test_unexpected_exception_is_one_line(world, monkeypatch):
 
 def test_localnet_refuses_cycles_above_nat128(world):
     """localnet answers a provisional top-up above 2^128-1 as the replica does: IC0408, no cycles added."""
-    from ic.agent import Agent
-    from ic.errors import Reject
-    from ic.identity import load_identity_file
-    from ic.management import Management
-    from ic.principal import Principal
+    from _ic.agent import Agent
+    from _ic.errors import Reject
+    from _ic.identity import load_identity_file
+    from _ic.management import Management
+    from _ic.principal import Principal
 
     agent = Agent(world.net.url, load_identity_file(world.identity), root_key_der=world.net.root_key_der)
     management = Management(agent)
@@ -258,7 +258,7 @@ if __name__ == "__main__":
 def test_registry_rewrite_is_reported(world):
     """A valid new owner for an existing canister rewrites its entry: check mode predicts the
     change without writing, the real run reports it, and a second run changes nothing."""
-    from ic.principal import Principal
+    from _ic.principal import Principal
 
     other = Principal.self_authenticating(b"\x30" + bytes(43)).to_text()
     args = {"registry": world.values["registry"], "name": "existing", "owner": other}

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from factory.harness import Factory, PlaybookRun
-from ic.agent import Agent
-from ic.identity import load_identity_file
-from ic.management import Management
+from _ic.agent import Agent
+from _ic.identity import load_identity_file
+from _ic.management import Management
 from localnet.node import SYNC_CALL_TIMEOUT as SYNC_CALL_WAIT
 from localnet.testing import LocalnetProcess, wait_until
 from tests.fixtures.holder_canister import holder_wasm

@@ -12,7 +12,7 @@ def utils(tmp_path_factory):
     """Import module_utils the way Ansible does (through the collection namespace)."""
     base = collection_tree(str(tmp_path_factory.mktemp("collections")))
     sys.path.insert(0, base)
-    from ansible_collections.icp.canister_factory.plugins.module_utils import creation_keys, drain_module
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _creation_keys as creation_keys, _drain_module as drain_module
     return creation_keys, drain_module
 
 

@@ -341,9 +341,9 @@ def test_a_refunded_creation_whose_reply_was_lost_is_settled(world, net):
     the ledger answers Duplicate without canister id for that key forever. The module finds the
     refund in the ledger's blocks, drops the key (entry failed, not changed), and the next run
     creates the canister anew: one canister, paid once."""
-    from ic.agent import Agent
-    from ic.cycles_ledger import CyclesLedger
-    from ic.identity import load_identity_file
+    from _ic.agent import Agent
+    from _ic.cycles_ledger import CyclesLedger
+    from _ic.identity import load_identity_file
 
     net.mint(world["principal"], 10 ** 13)
     ledger = CyclesLedger(Agent(net.url, load_identity_file(world["pem"]), root_key_der=net.root_key_der))

@@ -203,7 +203,7 @@ def test_probe_answers_and_masks_secrets_as_the_module_does(net, tmp_path):
     by_module = run_module("ic_fleet", args, str(tmp_path), diff=True)
     assert not by_module.get("failed") and not by_module["changed"], by_module
 
-    from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_probe import converged_result
+    from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import converged_result
     from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
 
     calls = factory.update_calls()

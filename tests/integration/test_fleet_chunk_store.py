@@ -14,7 +14,7 @@ import pytest
 
 from factory.harness import ROOT, Factory, principal_for
 from inprocess import run_module
-from ic.identity import Ed25519Identity
+from _ic.identity import Ed25519Identity
 from localnet.client import MiniClient
 from localnet.testing import LocalnetProcess, wait_until
 

@@ -4,9 +4,9 @@ predicted to change, although its registry entry still says the wanted module is
 import pytest
 
 from factory.harness import Factory, principal_for
-from ic.agent import Agent
-from ic.identity import load_identity_file
-from ic.management import Management
+from _ic.agent import Agent
+from _ic.identity import load_identity_file
+from _ic.management import Management
 from localnet.testing import LocalnetProcess
 from test_fleet_module import run_fleet, spec
 

@@ -190,7 +190,7 @@ def test_playbook_killed_while_its_creation_is_held_in_processing(factory):
 
 def _signed_create(client):
     """``(request_id, body)`` of a signed provisional create from ``client``'s identity."""
-    from ic import candid, cbor
+    from _ic import candid, cbor
     from localnet.management.interface import DID
 
     method = "provisional_create_canister_with_cycles"
@@ -210,9 +210,9 @@ def test_a_held_sync_call_waits_the_timeout_then_answers_202_and_the_agent_polls
     """A replica keeps a v3/v4 call open up to its ingress timeout: a call that finishes within it
     is answered 200 with its certificate, a longer one 202 when the timeout runs out (not at
     once), and the agent then polls read_state for the answer."""
-    from ic.agent import Agent
-    from ic.identity import Ed25519Identity
-    from ic.management import Management
+    from _ic.agent import Agent
+    from _ic.identity import Ed25519Identity
+    from _ic.management import Management
     from localnet.client import MiniClient
 
     identity = Ed25519Identity.generate()
@@ -248,9 +248,9 @@ def test_a_call_held_in_processing_survives_a_localnet_kill(net):
     agent's resend of the same bytes after the restart gets that one answer."""
     import threading
 
-    from ic import candid
-    from ic.agent import Agent
-    from ic.identity import Ed25519Identity
+    from _ic import candid
+    from _ic.agent import Agent
+    from _ic.identity import Ed25519Identity
     from localnet.client import MiniClient
     from localnet.management.interface import DID
 
@@ -298,9 +298,9 @@ def test_another_creations_refund_does_not_settle_a_held_one(factory):
     names no burn, so X's refund must not be read as Y's: Y stays unknown with its key, and is
     adopted once its CMC step has run. One canister, each burn paid once, X's refund returned."""
     from factory.harness import principal_for
-    from ic.agent import Agent
-    from ic.cycles_ledger import CyclesLedger
-    from ic.identity import load_identity_file
+    from _ic.agent import Agent
+    from _ic.cycles_ledger import CyclesLedger
+    from _ic.identity import load_identity_file
 
     net = factory.net
     held = 45

@@ -52,10 +52,10 @@ def _converge(tmp_path, net, pem, registry, specified_id=None):
 
 def test_creating_entry_with_specified_id_adopts_the_canister(net, tmp_path):
     """The canister was created but the run died before recording it: no second canister."""
-    from ic.agent import Agent
-    from ic.identity import load_identity_file
-    from ic.management import Management
-    from ic.principal import Principal
+    from _ic.agent import Agent
+    from _ic.identity import load_identity_file
+    from _ic.management import Management
+    from _ic.principal import Principal
 
     pem = str(tmp_path / "owner.pem")
     write_identity(pem, bytes(range(7, 39)))
@@ -137,6 +137,6 @@ def test_delete_keeps_a_last_snapshot_on_disk(net, tmp_path):
 
 
 def _free_id(n):
-    from ic.principal import Principal
+    from _ic.principal import Principal
 
     return Principal.from_canister_index(2 ** 41 + n).to_text()

@@ -35,7 +35,7 @@ def test_forks_lose_nothing(tmp_path):
 
 def _add(args):
     path, index = args
-    from registry import Registry, add_event
+    from _registry import Registry, add_event
 
     with Registry(path).transaction() as data:
         entry = data.get("shared") or {"canister_id": "rrkah-fqaaa-aaaaa-aaaaq-cai"}
@@ -50,7 +50,7 @@ def test_processes_lose_nothing(tmp_path):
     path = str(tmp_path / "registry.yml")
     with multiprocessing.get_context("fork").Pool(8) as pool:
         pool.map(_add, [(path, i) for i in range(100)])
-    from registry import MAX_EVENTS, Registry
+    from _registry import MAX_EVENTS, Registry
 
     data = Registry(path).read()
     assert data.entries["shared"]["counter"] == 100

@@ -182,15 +182,15 @@ def test_killed_restore_finishes_when_rerun(fleet, tmp_path):
     assert clients["user"].query(user_id, "get_preference", '("size")') == '(opt "large")'
     assert not glob.glob(os.path.join(dest, "bk_user", "*", ".upload-*.json"))
     assert factory.entries()["bk_user"]["canister_id"] == user_id
-    from ic.management import Management
+    from _ic.management import Management
     assert Management(clients["user"].agent).list_canister_snapshots(user_id) == [], "an uploaded snapshot was left"
 
 
 def delete_directly(factory, canister_id):
     """Stop and delete a canister behind the registry's back (as if its subnet were lost)."""
-    from ic.agent import Agent
-    from ic.identity import load_identity_file
-    from ic.management import Management
+    from _ic.agent import Agent
+    from _ic.identity import load_identity_file
+    from _ic.management import Management
 
     mgmt = Management(Agent(factory.net.url, load_identity_file(factory.identity),
                             root_key_der=factory.net.root_key_der))
@@ -225,7 +225,7 @@ def test_unchanged_canister_is_skipped_by_query_and_a_write_makes_a_new_backup(f
 
     # stopped and started by an operator: the canister version moved, the state did not; the
     # snapshot shows it unchanged (no new folder) and records the new key, so the next run is free
-    from ic.management import Management
+    from _ic.management import Management
     mgmt = Management(clients["memory"].agent)
     canister = factory.entries()["bk_memory"]["canister_id"]
     mgmt.stop_canister(canister)

@@ -11,7 +11,7 @@ import yaml
 
 from factory.harness import BIN, ROOT, Factory
 from localnet.testing import LocalnetProcess
-from registry import Registry, add_event
+from _registry import Registry, add_event
 
 RULEBOOK = os.path.join(ROOT, "extensions", "eda", "rulebooks", "fleet.yml")
 SOURCE = os.path.join(ROOT, "extensions", "eda", "plugins", "event_source", "fleet_events.py")

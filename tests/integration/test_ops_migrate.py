@@ -75,7 +75,7 @@ def test_migrate_to_a_chosen_subnet_creates_through_the_cycles_ledger(fleet, tmp
     """localnet serves one subnet: choosing it sends the creation through the cycles ledger's
     subnet_selection, paid from the operator's cycles-ledger balance. An unknown subnet is refused
     and the old canister runs again; the next run with -e subnet takes the new choice."""
-    from ic.principal import Principal
+    from _ic.principal import Principal
 
     factory, inventory, client = fleet
     old_id = factory.entries()["mg_c"]["canister_id"]

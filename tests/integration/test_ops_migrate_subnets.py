@@ -10,8 +10,8 @@ import pytest
 
 from factory.canister_client import TemplateClient
 from factory.harness import Factory
-from ic.agent import Agent
-from ic.principal import Principal
+from _ic.agent import Agent
+from _ic.principal import Principal
 from localnet.testing import LocalnetProcess
 from test_ops_migrate import active_entries, check_migrated
 

@@ -74,9 +74,9 @@ def test_demo_runs_to_the_end(demo):
 def test_demo_localnet_answers_in_its_shape(demo):
     """The demo's localnet really imitates that replica: an older one does not send the
     2025-2026 fields (unknown, never 0); a newer one sends them (and more, which is ignored)."""
-    from ic.agent import Agent
-    from ic.identity import load_identity_file
-    from ic.management import Management
+    from _ic.agent import Agent
+    from _ic.identity import load_identity_file
+    from _ic.management import Management
 
     entry = _entries(demo["build"])["alice-user"]
     agent = Agent(demo["url"], load_identity_file(str(demo["build"] / "demo" / "operator.pem")),

@@ -1,7 +1,7 @@
 """Fixtures for localnet's own tests: one network per module, clients with fresh identities."""
 import pytest
 
-from ic.identity import Ed25519Identity
+from _ic.identity import Ed25519Identity
 from localnet.client import MiniClient
 from localnet.testing import LocalnetProcess
 

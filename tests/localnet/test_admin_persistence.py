@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from ic import candid
-from ic.errors import Reject
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic import candid
+from _ic.errors import Reject
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 from localnet.client import MiniClient
 from localnet.management.interface import DID
 from localnet.testing import LocalnetError, LocalnetProcess

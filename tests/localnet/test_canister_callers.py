@@ -3,8 +3,8 @@ import hashlib
 
 import pytest
 
-from ic import candid
-from ic.principal import Principal
+from _ic import candid
+from _ic.principal import Principal
 from localnet.canisters import Message
 from localnet.management.interface import DID
 from localnet.node import Node

@@ -3,15 +3,15 @@ import time
 
 import pytest
 
-from ic.errors import CertificateError
+from _ic.errors import CertificateError
 
-from ic import cbor
-from ic.certificate import verify_certificate
-from ic.principal import Principal
+from _ic import cbor
+from _ic.certificate import verify_certificate
+from _ic.principal import Principal
 from localnet.client import check_query_signature
 from localnet.testing import MINIMAL_WASM, custom_section
 
-from ic import candid
+from _ic import candid
 from localnet.management.interface import DID
 
 
@@ -32,7 +32,7 @@ def test_subnet_tree_for_query_signature_checks(net, client):
     assert abs(cert.time_ns - time.time_ns()) < 5 * 10 ** 9
     with pytest.raises(CertificateError, match="not a value"):
         cert.lookup([b"subnet", subnet.raw, b"node"])  # a subtree, not a leaf (agent-rs: an error)
-    from ic.hashtree import lookup_subtree, list_labels
+    from _ic.hashtree import lookup_subtree, list_labels
     node_tree = lookup_subtree(cert.tree, [b"subnet", subnet.raw, b"node"]).value
     node_ids = list_labels(node_tree)
     assert len(node_ids) == 1
@@ -51,7 +51,7 @@ def test_subnet_endpoint_sharded_ranges(net, client):
     subnet = Principal.self_authenticating(net.root_key_der)
     cert = client.read_state(subnet, [[b"canister_ranges", subnet.raw], [b"subnet", subnet.raw]],
                              scope="subnet")
-    from ic.hashtree import list_labels, lookup_subtree
+    from _ic.hashtree import list_labels, lookup_subtree
     shards = list_labels(lookup_subtree(cert.tree, [b"canister_ranges", subnet.raw]).value)
     assert len(shards) == 1
     value = cbor.loads(cert.lookup([b"canister_ranges", subnet.raw, shards[0]]))
@@ -114,8 +114,8 @@ def test_certificates_signed_by_the_root_key_only(net, client):
         client.content("read_state", paths=[[b"time"]])))
     raw = answer.cbor()["certificate"]
     verify_certificate(raw, net.root_key_der)
-    from ic.certificate import MAINNET_ROOT_KEY_DER
+    from _ic.certificate import MAINNET_ROOT_KEY_DER
     import pytest
-    from ic.errors import CertificateError
+    from _ic.errors import CertificateError
     with pytest.raises(CertificateError):
         verify_certificate(raw, MAINNET_ROOT_KEY_DER)

@@ -1,7 +1,7 @@
 """Concurrent clients: certificates shared by a batch must verify for each request alone."""
 import threading
 
-from ic.identity import Ed25519Identity
+from _ic.identity import Ed25519Identity
 from localnet.client import MiniClient
 
 WORKERS = 6

@@ -1,9 +1,9 @@
 """Delegation chains: valid, expired, targets, permissions, cycles, bad signatures."""
 import time
 
-from ic import candid, cbor
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic import candid, cbor
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 from localnet.management.interface import DID
 
 DOMAIN = b"\x1aic-request-auth-delegation"

@@ -3,8 +3,8 @@ import time
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ic import cbor
-from ic.principal import Principal
+from _ic import cbor
+from _ic.principal import Principal
 
 MGMT = Principal.management()
 FUZZ = settings(max_examples=60, deadline=None,

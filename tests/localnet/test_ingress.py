@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from ic import candid, cbor
-from ic.errors import Reject
-from ic.identity import AnonymousIdentity, EcdsaIdentity, Ed25519Identity
-from ic.principal import Principal
+from _ic import candid, cbor
+from _ic.errors import Reject
+from _ic.identity import AnonymousIdentity, EcdsaIdentity, Ed25519Identity
+from _ic.principal import Principal
 from localnet.client import MiniClient
 from localnet.management.interface import DID
 

@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic.errors import Reject
+from _ic.principal import Principal
 
 from localnet.testing import MINIMAL_WASM as WASM, custom_section
 

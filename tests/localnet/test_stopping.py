@@ -4,8 +4,8 @@ answered only once the context closes; start cancels a waiting stop; a stop that
 long is rejected while the canister stays ``stopping``."""
 import pytest
 
-from ic import candid
-from ic.errors import Reject
+from _ic import candid
+from _ic.errors import Reject
 from localnet.client import DID
 from localnet.testing import wait_until
 from tests.fixtures.holder_canister import EMPTY_ARGS, holder_wasm

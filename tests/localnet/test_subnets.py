@@ -6,14 +6,14 @@ import os
 
 import pytest
 
-from ic import candid, cbor
-from ic.agent import Agent
-from ic.certificate import Certificate, lookup_subtree, verify_certificate
-from ic.cycles_ledger import CyclesLedger, LedgerError
-from ic.errors import CertificateError
-from ic.identity import Ed25519Identity
-from ic.management import Management
-from ic.principal import Principal
+from _ic import candid, cbor
+from _ic.agent import Agent
+from _ic.certificate import Certificate, lookup_subtree, verify_certificate
+from _ic.cycles_ledger import CyclesLedger, LedgerError
+from _ic.errors import CertificateError
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
+from _ic.principal import Principal
 from localnet.client import MiniClient
 from localnet.management.interface import DID
 from localnet.testing import LocalnetProcess
@@ -22,7 +22,7 @@ LEDGER = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
 CMC = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
 MINUTE_NS = 60 * 10 ** 9
 _DRAIN = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils",
-                      "drain_module.py")
+                      "_drain_module.py")
 
 
 def _drain_module():
@@ -252,7 +252,7 @@ def test_a_canister_on_the_second_subnet_calls_the_root_subnet(net, subnets, use
 
 
 def ledger_deposit_types():
-    from ic.cycles_ledger import ledger_interface
+    from _ic.cycles_ledger import ledger_interface
     return ledger_interface().method("deposit").args
 
 

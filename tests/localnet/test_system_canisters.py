@@ -3,10 +3,10 @@ import time
 
 import pytest
 
-from ic import candid
-from ic.cycles_ledger_did import CYCLES_LEDGER_DID
-from ic.errors import Reject
-from ic.principal import Principal
+from _ic import candid
+from _ic.cycles_ledger_did import CYCLES_LEDGER_DID
+from _ic.errors import Reject
+from _ic.principal import Principal
 from localnet.system_canisters import CMC, CYCLES_LEDGER
 
 LEDGER = candid.parse_did(CYCLES_LEDGER_DID)
@@ -217,7 +217,7 @@ def _send_in_background(client, args):
     """Send a ledger create_canister from a thread that may die with localnet; its request id."""
     import threading
 
-    from ic import cbor
+    from _ic import cbor
 
     content = client.content("call", CYCLES_LEDGER, "create_canister",
                              candid.encode(LEDGER.arg_types("create_canister"), [args]))

@@ -78,7 +78,7 @@ def test_report_draws_trends_and_lists_alerts(monitored):
     factory, paths = monitored
     if not os.path.exists(paths["monitor_db"]):
         assert factory.play("monitor.yml", extra_vars=paths).rc == 0
-    from registry import Registry, add_event
+    from _registry import Registry, add_event
     with Registry(factory.registry).transaction() as data:
         entry = data.get("mon_gallery")
         add_event(entry, "upgrade", "failed", error="install_code trapped")

@@ -2,7 +2,7 @@
 install it, register templates by chunked upload, call it as different identities."""
 import hashlib
 
-from ic import candid
+from _ic import candid
 from template_artifacts import did, entry, read
 from template_canister import KEEP, TemplateCanister
 

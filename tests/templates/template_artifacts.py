@@ -46,7 +46,7 @@ def installed_module(out):
 
 @functools.lru_cache(maxsize=None)
 def did(out):
-    from ic.candid import parse_did
+    from _ic.candid import parse_did
     with open(path(f"{out}.did"), encoding="utf-8") as handle:
         return parse_did(handle.read())
 

@@ -5,14 +5,14 @@ Importing this module skips the importing test module while localnet or the clie
 """
 import pytest
 
-for _name in ("localnet.testing", "localnet.execution", "ic.agent", "ic.management", "ic.identity", "ic.candid"):
+for _name in ("localnet.testing", "localnet.execution", "_ic.agent", "_ic.management", "_ic.identity", "_ic.candid"):
     pytest.importorskip(_name, reason=f"{_name} is not available yet: behavioural template tests need localnet and the IC client")
 
-from ic import candid  # noqa: E402
-from ic.agent import Agent  # noqa: E402
-from ic.errors import Reject  # noqa: E402
-from ic.identity import AnonymousIdentity, Ed25519Identity  # noqa: E402
-from ic.management import Management  # noqa: E402
+from _ic import candid  # noqa: E402
+from _ic.agent import Agent  # noqa: E402
+from _ic.errors import Reject  # noqa: E402
+from _ic.identity import AnonymousIdentity, Ed25519Identity  # noqa: E402
+from _ic.management import Management  # noqa: E402
 
 from template_artifacts import did, read  # noqa: E402
 

@@ -62,7 +62,7 @@ def test_gzip_is_reproducible(out):
 
 @pytest.mark.parametrize("out", OUTS)
 def test_module_metadata(out):
-    from ic.wasm import load
+    from _ic.wasm import load
     module = load(read(f"{out}.wasm.gz"))
     service = module.metadata("candid:service")
     assert service is not None, "candid:service missing"

@@ -8,8 +8,8 @@ import pytest
 
 from template_canister import TemplateCanister  # noqa: F401  (skips without localnet/client)
 from factory_support import CREATION_FEE, Factory, err, ok
-from ic.errors import Reject
-from ic.identity import Ed25519Identity
+from _ic.errors import Reject
+from _ic.identity import Ed25519Identity
 from localnet.testing import wait_until
 from template_artifacts import read
 

@@ -13,8 +13,8 @@ import yaml
 
 from template_canister import TemplateCanister  # noqa: F401  (skips without localnet/client)
 from factory_support import Factory, err, ok
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 from localnet.testing import wait_until
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))

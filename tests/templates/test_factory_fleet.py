@@ -7,7 +7,7 @@ import pytest
 
 from template_canister import TemplateCanister  # noqa: F401  (skips without localnet/client)
 from factory_support import Factory, ok
-from ic.identity import Ed25519Identity
+from _ic.identity import Ed25519Identity
 from localnet.testing import wait_until
 
 CHILDREN = 50

@@ -11,7 +11,7 @@ def family(callers):
 
 @pytest.fixture(scope="module")
 def contributor(callers):
-    from ic.identity import Ed25519Identity
+    from _ic.identity import Ed25519Identity
     return Ed25519Identity.generate()
 
 

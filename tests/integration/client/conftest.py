@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.management import Management
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
 from localnet.pytest_fixture import localnet  # noqa: F401  (fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from ic.cycles_ledger import CyclesLedger, LedgerError
+from _ic.cycles_ledger import CyclesLedger, LedgerError
 
 FEE = 100_000_000
 

@@ -3,11 +3,11 @@ import threading
 
 import pytest
 
-from ic.agent import Agent
+from _ic.agent import Agent
 from localnet.signing import bls_keypair, bls_public_key_der
-from ic.errors import CertificateError
-from ic.identity import Ed25519Identity
-from ic.management import Management
+from _ic.errors import CertificateError
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
 
 CREATE = "provisional_create_canister_with_cycles"
 

@@ -4,12 +4,12 @@ import os
 
 import pytest
 
-from ic import candid
-from ic.agent import Agent
-from ic.errors import Reject, TransportError
-from ic.identity import Ed25519Identity
-from ic.management import Management
-from ic.principal import Principal
+from _ic import candid
+from _ic.agent import Agent
+from _ic.errors import Reject, TransportError
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
+from _ic.principal import Principal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -127,7 +127,7 @@ def test_install_upgrade_reinstall_uninstall(mgmt, agent, canister, user_wasm_gz
 
 
 def test_install_mode_is_checked(mgmt, canister, user_wasm_gz):
-    from ic.errors import InputError
+    from _ic.errors import InputError
     with pytest.raises(InputError, match="mode"):
         mgmt.install_code(canister, user_wasm_gz, b"DIDL\x00\x00", mode="replace")
 
@@ -252,8 +252,8 @@ def test_read_state_paths(localnet, agent, mgmt, installed, user_wasm_gz):
 
 
 def test_request_status_of_a_finished_call(agent, canister):
-    from ic import cbor
-    from ic.request import call_content, sign_envelope
+    from _ic import cbor
+    from _ic.request import call_content, sign_envelope
     arg = candid.encode([candid.Record({"canister_id": candid.Principal_})],
                         [{"canister_id": canister}])
     content = call_content(agent.sender, Principal.management(), "start_canister", arg)
@@ -276,6 +276,6 @@ def test_wrappers_also_take_the_argument_record(mgmt, agent):
 
 
 def test_method_not_callable_by_ingress_is_refused_locally(mgmt):
-    from ic.errors import InputError
+    from _ic.errors import InputError
     with pytest.raises(InputError, match="raw_rand"):
         mgmt.call("raw_rand", {})

@@ -5,13 +5,13 @@ import time
 
 import pytest
 
-from ic import candid, cbor
-from ic import agent as agent_module
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.management import Management
-from ic.principal import Principal
-from ic.request import call_content, sign_envelope
+from _ic import candid, cbor
+from _ic import agent as agent_module
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
+from _ic.principal import Principal
+from _ic.request import call_content, sign_envelope
 from localnet.management.interface import DID
 
 CREATE = "provisional_create_canister_with_cycles"
@@ -51,7 +51,7 @@ def test_polling_continues_while_processing_past_the_expiry(localnet, monkeypatc
 def test_unknown_after_the_expiry_is_a_timeout(localnet, monkeypatch):
     """A request the IC never saw, once its expiry and the grace have passed, is final:
     PollTimeout with last status ``unknown`` (the caller may then decide it never ran)."""
-    from ic.polling import PollTimeout
+    from _ic.polling import PollTimeout
     monkeypatch.setattr(agent_module, "_EXPIRY_GRACE_S", 0.5)
     identity = Ed25519Identity.generate()
     agent = Agent(localnet.url, identity, root_key_der=localnet.root_key_der)

@@ -2,9 +2,9 @@
 older replica lacks is reported as unknown (None), never as 0; unknown fields are ignored."""
 import pytest
 
-from ic.agent import Agent
-from ic.identity import Ed25519Identity
-from ic.management import Management
+from _ic.agent import Agent
+from _ic.identity import Ed25519Identity
+from _ic.management import Management
 from localnet.testing import LocalnetProcess
 
 

@@ -1,9 +1,9 @@
 """Talk to the template canisters directly (as their owner), to write data and read it back."""
 import os
 
-from ic import candid
-from ic.agent import Agent
-from ic.identity import load_identity_file
+from _ic import candid
+from _ic.agent import Agent
+from _ic.identity import load_identity_file
 
 
 WASM = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),

@@ -191,7 +191,7 @@ class Factory:
 
     def entries(self):
         """The registry entries (host name -> variables), the journal's included; empty before the first write."""
-        from registry import Registry
+        from _registry import Registry
 
         return Registry(self.registry).read().entries
 
@@ -210,7 +210,7 @@ def write_identity(path, seed):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ic.identity import load_identity_file
+    from _ic.identity import load_identity_file
 
     key = Ed25519PrivateKey.from_private_bytes(seed)
     with open(path, "wb") as handle:
@@ -223,7 +223,7 @@ def principal_for(label):
     """A valid self-authenticating principal text derived from ``label`` (a made-up user)."""
     import hashlib
 
-    from ic.principal import Principal
+    from _ic.principal import Principal
 
     der = bytes.fromhex("302a300506032b6570032100") + hashlib.sha256(label.encode()).digest()
     return Principal.self_authenticating(der).to_text()

@@ -8,11 +8,11 @@ from agent_fault_server import FaultServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ic import cbor
+from _ic import cbor
 from localnet.signing import bls_keypair, bls_public_key_der, sign_certificate
 from localnet.treebuild import build_tree
-from ic.principal import Principal
-from ic.query_signature import RESPONSE_DOMAIN, response_map
+from _ic.principal import Principal
+from _ic.query_signature import RESPONSE_DOMAIN, response_map
 
 
 class FakeReplica:

@@ -1,10 +1,10 @@
 """The management method table against the embedded ic.did, and reply decoding tolerance."""
 import pytest
 
-from ic import candid
-from ic.errors import InputError
-from ic.management import METHODS, QUERY, QUERY_FIRST, Management, management_interface
-from ic.principal import Principal
+from _ic import candid
+from _ic.errors import InputError
+from _ic.management import METHODS, QUERY, QUERY_FIRST, Management, management_interface
+from _ic.principal import Principal
 
 # management-canister.md 1.1: what a user (not a canister) may send as ingress.
 INGRESS = {
@@ -77,9 +77,9 @@ def test_canister_only_methods_are_refused_before_sending():
 def test_methods_parsed_on_demand_equal_the_whole_parse():
     """Management types each method from its own signature and the definitions it reaches
     (candid.did.OnDemandDid); that must give the types the checking parser gives."""
-    from ic.candid.did import OnDemandDid
-    from ic.candid.encoder import header
-    from ic.management_did import IC_DID
+    from _ic.candid.did import OnDemandDid
+    from _ic.candid.encoder import header
+    from _ic.management_did import IC_DID
 
     full = management_interface().service
     on_demand = OnDemandDid(IC_DID)

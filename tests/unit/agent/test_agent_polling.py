@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from ic.polling import PollTimeout, delays, poll
+from _ic.polling import PollTimeout, delays, poll
 
 
 class Clock:

@@ -3,10 +3,10 @@ certificate and query-signature checks, unknown outcomes, root-key policy."""
 import pytest
 
 from agent_fake_replica import FakeReplica
-from ic.agent import Agent
-from ic.errors import CertificateError, InputError, Reject
-from ic.identity import Ed25519Identity
-from ic.principal import Principal
+from _ic.agent import Agent
+from _ic.errors import CertificateError, InputError, Reject
+from _ic.identity import Ed25519Identity
+from _ic.principal import Principal
 
 CANISTER = Principal.from_canister_index(7)
 
@@ -37,7 +37,7 @@ def test_v4_missing_falls_back_to_v3_and_remembers(replica):
 
 
 def test_404_everywhere_does_not_downgrade_later_calls(replica):
-    from ic.errors import TransportError
+    from _ic.errors import TransportError
     replica.call_versions = set()
     agent = agent_for(replica)
     with pytest.raises(TransportError) as info:
@@ -72,7 +72,7 @@ def test_v4_202_leads_to_polling(replica):
 def test_polling_a_processing_call_gives_up_after_processing_timeout(replica):
     """``poll_timeout`` bounds only the wait for a request the IC has no record of; one in
     ``processing`` is waited for up to ``processing_timeout``, then its outcome is unknown."""
-    from ic.polling import PollTimeout
+    from _ic.polling import PollTimeout
     replica.hold = True
     with pytest.raises(PollTimeout) as info:
         agent_for(replica, poll_timeout=0.2, processing_timeout=1.0).update(CANISTER, "m", b"x")
@@ -158,7 +158,7 @@ def test_root_key_fetch_only_for_loopback(replica):
 
 
 def test_default_root_key_is_mainnet():
-    from ic.certificate import MAINNET_ROOT_KEY_DER
+    from _ic.certificate import MAINNET_ROOT_KEY_DER
     assert Agent("ic").root_key == MAINNET_ROOT_KEY_DER
     assert Agent("local", root_key_der=MAINNET_ROOT_KEY_DER.hex()).url == \
         "http://127.0.0.1:4943"

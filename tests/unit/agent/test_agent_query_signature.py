@@ -5,11 +5,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ic import cbor
+from _ic import cbor
 from localnet.treebuild import build_tree
-from ic.errors import CertificateError
-from ic.principal import Principal
-from ic.query_signature import (RESPONSE_DOMAIN, SubnetInfo, UnknownNode, response_map,
+from _ic.errors import CertificateError
+from _ic.principal import Principal
+from _ic.query_signature import (RESPONSE_DOMAIN, SubnetInfo, UnknownNode, response_map,
                                 verify_query_response)
 
 SUBNET = Principal.self_authenticating(b"subnet-key")

@@ -8,13 +8,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from agent_fake_replica import FakeReplica
-from ic import agent as agent_module
-from ic import cbor
-from ic.agent import Agent
-from ic.errors import CertificateError
-from ic.principal import Principal
+from _ic import agent as agent_module
+from _ic import cbor
+from _ic.agent import Agent
+from _ic.errors import CertificateError
+from _ic.principal import Principal
 from localnet.treebuild import build_tree
-from ic.query_signature import (MAX_SIGNATURE_SKEW_NS, RESPONSE_DOMAIN, SubnetInfo,
+from _ic.query_signature import (MAX_SIGNATURE_SKEW_NS, RESPONSE_DOMAIN, SubnetInfo,
                                 response_map, verify_query_response)
 
 CANISTER = Principal.from_canister_index(7)

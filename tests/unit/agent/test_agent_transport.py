@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from agent_fault_server import FaultServer
-from ic.errors import InputError, TransportError
-from ic.transport import OutcomeUnknown, Transport, backoff_delay, is_loopback_url
+from _ic.errors import InputError, TransportError
+from _ic.transport import OutcomeUnknown, Transport, backoff_delay, is_loopback_url
 
 OK = ("reply", 200, b"ok")
 

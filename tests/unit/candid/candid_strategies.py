@@ -8,10 +8,10 @@ import struct
 
 from hypothesis import strategies as st
 
-from ic.candid import types as T
-from ic.candid.printer import format_func, format_type
-from ic.candid.values import wrap_opt
-from ic.principal import Principal
+from _ic.candid import types as T
+from _ic.candid.printer import format_func, format_type
+from _ic.candid.values import wrap_opt
+from _ic.principal import Principal
 
 PRIMS = [T.Null, T.Bool, T.Nat, T.Int, T.Nat8, T.Nat16, T.Nat32, T.Nat64, T.Int8, T.Int16,
          T.Int32, T.Int64, T.Float32, T.Float64, T.Text, T.Reserved, T.Principal_]

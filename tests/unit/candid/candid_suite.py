@@ -6,11 +6,11 @@ The suite's own syntax is parsed with the project's tokenizer, type parser and .
 import math
 import os
 
-from ic.candid import decode, parse_args_text, parse_did
-from ic.candid.lexer import Tokens, position
-from ic.candid.typeparser import TypeParser
-from ic.candid.values import Some
-from ic.errors import CandidError
+from _ic.candid import decode, parse_args_text, parse_did
+from _ic.candid.lexer import Tokens, position
+from _ic.candid.typeparser import TypeParser
+from _ic.candid.values import Some
+from _ic.errors import CandidError
 
 SUITE_DIR = "/work/shared/vectors/candid-tests"
 

@@ -3,12 +3,12 @@ import time
 
 import pytest
 
-from ic.candid import (Bool, Empty, Float32, Func, Int, Nat, Nat8, Nat64, Null, Opt, Principal_,
+from _ic.candid import (Bool, Empty, Float32, Func, Int, Nat, Nat8, Nat64, Null, Opt, Principal_,
                        Rec, Record, Reserved, Service, Some, Text, Variant, Vec, decode,
                        decode_typed, encode, parse_types)
-from ic.leb128 import leb, sleb
-from ic.errors import CandidError
-from ic.principal import Principal
+from _ic.leb128 import leb, sleb
+from _ic.errors import CandidError
+from _ic.principal import Principal
 
 P = Principal.from_text("rwlgt-iiaaa-aaaaa-aaaaa-cai")
 

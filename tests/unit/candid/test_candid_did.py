@@ -1,9 +1,9 @@
 """The .did parser: the project's reference interfaces, syntax features and bad input."""
 import pytest
 
-from ic.candid import Nat, Opt, Record, Text, Vec, encode, decode, parse_did, types as T
-from ic.errors import CandidError
-from ic.principal import Principal
+from _ic.candid import Nat, Opt, Record, Text, Vec, encode, decode, parse_did, types as T
+from _ic.errors import CandidError
+from _ic.principal import Principal
 
 REF = "/work/shared/reference"
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from candid_strategies import draw_value, inhabited, interfaces, upgrades
 from candid_suite import values_equal
-from ic.candid import decode, encode, format_args, parse_args_text, parse_did
-from ic.candid import types as T
-from ic.errors import CandidError
+from _ic.candid import decode, encode, format_args, parse_args_text, parse_did
+from _ic.candid import types as T
+from _ic.errors import CandidError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))

@@ -1,9 +1,9 @@
 """Lenient decoding of replies from other replica/ledger versions."""
 import pytest
 
-from ic import candid
-from ic.candid.decoder import UNKNOWN_CASE
-from ic.errors import CandidError
+from _ic import candid
+from _ic.candid.decoder import UNKNOWN_CASE
+from _ic.errors import CandidError
 
 OLD = candid.parse_did("""
 type r = record { a : nat; b : variant { x; y : nat; z : text } };

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from ic.candid import (Int8, Nat, Opt, Record, Some, Text, decode, encode, from_python,
+from _ic.candid import (Int8, Nat, Opt, Record, Some, Text, decode, encode, from_python,
                        parse_did, parse_types, to_json)
-from ic.errors import CandidError
-from ic.principal import Principal
+from _ic.errors import CandidError
+from _ic.principal import Principal
 
 IC = parse_did(open("/work/shared/reference/ic.did", encoding="utf-8").read())
 CREATE = IC.arg_types("create_canister")[0]

@@ -3,11 +3,11 @@ import math
 
 import pytest
 
-from ic.candid import (Float32, Int, Nat, Nat8, Null, Opt, Principal_, Record, Reserved, Some,
+from _ic.candid import (Float32, Int, Nat, Nat8, Null, Opt, Principal_, Record, Reserved, Some,
                        Text, Variant, Vec, decode_to_text, encode, encode_text, format_args,
                        parse_args_text, parse_did, parse_types, parse_value_text)
-from ic.errors import CandidError
-from ic.principal import Principal
+from _ic.errors import CandidError
+from _ic.principal import Principal
 
 
 def test_example_from_the_issue():
@@ -24,12 +24,12 @@ def test_default_types_without_annotation():
 
 
 def T_float64():
-    from ic.candid import Float64
+    from _ic.candid import Float64
     return Float64
 
 
 def T_bool():
-    from ic.candid import Bool
+    from _ic.candid import Bool
     return Bool
 
 

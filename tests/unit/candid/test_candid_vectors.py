@@ -4,7 +4,7 @@ import json
 import pytest
 
 from candid_suite import values_equal
-from ic.candid import decode, decode_typed, encode, encode_text, parse_args_text, parse_did
+from _ic.candid import decode, decode_typed, encode, encode_text, parse_args_text, parse_did
 
 VECTORS = "/work/shared/vectors/candid_vectors.json"
 TEST_DID = "/work/shared/vectors/candid_test.did"

@@ -3,9 +3,9 @@ import cbor2
 import pytest
 from hypothesis import given, strategies as st
 
-from ic import cbor
-from ic.errors import InputError
-from ic.principal import Principal
+from _ic import cbor
+from _ic.errors import InputError
+from _ic.principal import Principal
 
 SPEC_CONTENT = {
     "request_type": "call", "sender": b"\x04", "ingress_expiry": 1685570400000000000,

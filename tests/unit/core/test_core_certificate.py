@@ -3,13 +3,13 @@ import time
 
 import pytest
 
-from ic import cbor
-from ic.certificate import (MAINNET_ROOT_KEY_DER, Certificate, bls_verify, list_paths,
+from _ic import cbor
+from _ic.certificate import (MAINNET_ROOT_KEY_DER, Certificate, bls_verify, list_paths,
                             raw_from_root_key_der, root_key_der_from_raw, verify_certificate)
 from localnet.signing import bls_keypair, bls_public_key_der, bls_sign, sign_certificate
 from localnet.treebuild import build_tree
-from ic.errors import CertificateError, InputError
-from ic.principal import Principal
+from _ic.errors import CertificateError, InputError
+from _ic.principal import Principal
 
 T0 = 1_700_000_000_000_000_000
 ROOT_SK, ROOT_PK = bls_keypair(b"root")

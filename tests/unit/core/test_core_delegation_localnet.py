@@ -3,10 +3,10 @@ effective canister id must lie in the delegated ranges (flat and sharded), the d
 own certificate may be at most 30 days old, a pruned path is an error, never a default."""
 import pytest
 
-from ic import cbor
-from ic.certificate import Certificate, verify_certificate
-from ic.errors import CertificateError
-from ic.principal import Principal
+from _ic import cbor
+from _ic.certificate import Certificate, verify_certificate
+from _ic.errors import CertificateError
+from _ic.principal import Principal
 from localnet.node import Node
 from localnet.treebuild import prune
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-import ic
+import _ic as ic
 
 MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(ic.__file__)))
 
@@ -23,15 +23,16 @@ class Block:
 
 sys.meta_path.insert(0, Block())
 sys.path.insert(0, sys.argv[1])
-import ic, ic.candid
-names = ["ic." + m.name for m in pkgutil.iter_modules(ic.__path__)]
-names += ["ic.candid." + m.name for m in pkgutil.iter_modules(ic.candid.__path__)]
+import _ic as ic
+import _ic.candid
+names = ["_ic." + m.name for m in pkgutil.iter_modules(ic.__path__)]
+names += ["_ic.candid." + m.name for m in pkgutil.iter_modules(ic.candid.__path__)]
 for name in names:
     importlib.import_module(name)
 
-from ic import certificate, identity, keyfile
-from ic.deps import MissingPackage
-from ic.errors import ICError
+from _ic import certificate, identity, keyfile
+from _ic.deps import MissingPackage
+from _ic.errors import ICError
 errors = {}
 for label, use in (
         ("ed25519", lambda: identity.Ed25519Identity.generate()),
@@ -53,10 +54,10 @@ print(json.dumps({"modules": len(names),
 AGENT_IMPORT = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import ic.agent, ic.management
+import _ic.agent, _ic.management
 heavy = ("cryptography", "py_arkworks_bls12381", "cbor2", "http", "ssl", "email")
 print(json.dumps(sorted(m for m in sys.modules
-                        if m.split(".")[0] in heavy or m.startswith("ic.candid"))))
+                        if m.split(".")[0] in heavy or m.startswith("_ic.candid"))))
 """
 
 

@@ -1,5 +1,5 @@
 """Error types: one-line messages that name the field."""
-from ic.errors import (CandidError, CertificateError, ICError, InputError, Reject,
+from _ic.errors import (CandidError, CertificateError, ICError, InputError, Reject,
                        TransportError)
 
 

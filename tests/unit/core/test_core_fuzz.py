@@ -4,10 +4,10 @@ import gzip
 
 from hypothesis import given, settings, strategies as st
 
-from ic import cbor, wasm
-from ic.certificate import Certificate
-from ic.errors import CertificateError, InputError
-from ic.identity import load_identity
+from _ic import cbor, wasm
+from _ic.certificate import Certificate
+from _ic.errors import CertificateError, InputError
+from _ic.identity import load_identity
 
 
 def _mutations(seed):

@@ -2,11 +2,11 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ic import cbor
-from ic.certificate import (LookupResult, from_cbor, list_labels, list_paths, lookup_path,
+from _ic import cbor
+from _ic.certificate import (LookupResult, from_cbor, list_labels, list_paths, lookup_path,
                             lookup_subtree, reconstruct)
 from localnet.treebuild import build_tree, prune
-from ic.errors import CertificateError, InputError
+from _ic.errors import CertificateError, InputError
 
 SPEC_TREE_CBOR = bytes.fromhex(
     "8301830183024161830183018302417882034568656c6c6f810083024179820345776f726c64830241628203"

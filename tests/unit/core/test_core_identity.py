@@ -11,11 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from core_helpers import (PBES2_PASSWORD, PBES2_PEM, PEM_PRINCIPALS, fixture_path,
                           read_fixture)
-from ic.errors import InputError
-from ic.identity import (AnonymousIdentity, EcdsaIdentity, Ed25519Identity, dfx_identity,
+from _ic.errors import InputError
+from _ic.identity import (AnonymousIdentity, EcdsaIdentity, Ed25519Identity, dfx_identity,
                          icp_cli_identity, load_identity, load_identity_file,
                          verify_signature)
-from ic.principal import Principal
+from _ic.principal import Principal
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

@@ -4,8 +4,8 @@ import hashlib
 import pytest
 from hypothesis import given, strategies as st
 
-from ic.errors import InputError
-from ic.principal import Principal
+from _ic.errors import InputError
+from _ic.principal import Principal
 
 VECTORS = [
     ("abcd01", "em77e-bvlzu-aq"),

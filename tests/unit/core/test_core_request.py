@@ -1,10 +1,10 @@
 """Content maps and envelopes for call, query and read_state."""
 import pytest
 
-from ic import cbor, request
-from ic.errors import InputError
-from ic.identity import AnonymousIdentity, Ed25519Identity, verify_signature
-from ic.principal import Principal
+from _ic import cbor, request
+from _ic.errors import InputError
+from _ic.identity import AnonymousIdentity, Ed25519Identity, verify_signature
+from _ic.principal import Principal
 
 CANISTER = "ryjl3-tyaaa-aaaaa-aaaba-cai"
 NOW = 1_700_000_123_456_789_000

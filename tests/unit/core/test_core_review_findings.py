@@ -1,11 +1,11 @@
 """Review findings against agent-rs/agent-js: pruned = unknown, delegation ranges and age."""
 import pytest
 
-from ic import cbor
-from ic.agent import status_from_certificate, subnet_info
-from ic.certificate import Certificate, root_key_der_from_raw, verify_certificate
-from ic.errors import CertificateError
-from ic.principal import Principal
+from _ic import cbor
+from _ic.agent import status_from_certificate, subnet_info
+from _ic.certificate import Certificate, root_key_der_from_raw, verify_certificate
+from _ic.errors import CertificateError
+from _ic.principal import Principal
 from localnet.signing import bls_keypair, bls_public_key_der, sign_certificate
 from localnet.treebuild import build_tree, prune
 

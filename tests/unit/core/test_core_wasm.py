@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from ic import wasm
-from ic.errors import InputError
+from _ic import wasm
+from _ic.errors import InputError
 
 DIDC_WASM = os.path.join(os.path.dirname(__file__), "..", "..", "..", "node_modules",
                          "@dfinity", "didc", "dist", "nodejs", "didc_bg.wasm")

@@ -11,10 +11,10 @@ os.makedirs(os.path.join(_BASE, "ansible_collections", "icp"))
 os.symlink(ROOT, os.path.join(_BASE, "ansible_collections", "icp", "canister_factory"))
 sys.path.insert(0, _BASE)
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import factory_client as fc  # noqa: E402
-from ansible_collections.icp.canister_factory.plugins.module_utils.factory_policy import merged_record  # noqa: E402
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError  # noqa: E402
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal  # noqa: E402
+from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_client as fc  # noqa: E402
+from ansible_collections.icp.canister_factory.plugins.module_utils._factory_policy import merged_record  # noqa: E402
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError  # noqa: E402
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal  # noqa: E402
 
 CHILD = Principal.from_text("bkyz2-fmaaa-aaaaa-qaaaq-cai")
 OWNER = Principal.self_authenticating(bytes.fromhex("302a300506032b6570032100") + bytes(32))

@@ -4,10 +4,10 @@ import hashlib
 
 import pytest
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.chunk_store import SharedStore
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import Reject
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.wasm import WasmModule
+from ansible_collections.icp.canister_factory.plugins.module_utils._chunk_store import SharedStore
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.wasm import WasmModule
 
 MODULE = WasmModule(b"\x00asm\x01\x00\x00\x00" + b"x" * 3000, b"", False, {})
 

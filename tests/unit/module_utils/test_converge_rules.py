@@ -3,8 +3,8 @@ import pytest
 
 from ansible_collections.icp.canister_factory.plugins.filter.canister_arg_record import canister_arg_record
 from ansible_collections.icp.canister_factory.plugins.filter.canister_converged import canister_converged
-from ansible_collections.icp.canister_factory.plugins.module_utils import fleet
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_settings import differences, normalize
+from ansible_collections.icp.canister_factory.plugins.module_utils import _fleet as fleet
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import differences, normalize
 
 OWNER = "2vxsx-fae"
 SHA = "ab" * 32

@@ -6,8 +6,8 @@ import os
 import yaml
 
 from ansible_collections.icp.canister_factory.plugins.filter.module_on_target import module_on_target
-from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall, manifest_version
-from ansible_collections.icp.canister_factory.plugins.module_utils.fleet_upgrade import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import CodeInstall, manifest_version
+from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_upgrade import (
     upgrade_argument_spec, upgrade_code_params)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))

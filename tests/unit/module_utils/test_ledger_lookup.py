@@ -1,6 +1,6 @@
 """A refund block names no burn: which refund proves which creation refunded (ledger_lookup)."""
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils.ledger_lookup import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+from ansible_collections.icp.canister_factory.plugins.module_utils._ledger_lookup import (
     CREATE_MEMO, LEDGER_FEE, REFUND_MEMO, find_creation, refund_after)
 
 ME = Principal.from_text("2vxsx-fae")
@@ -52,7 +52,7 @@ def test_alone_its_refund_is_its_own_and_earlier_refunds_do_not_count():
 
 def test_a_scan_cut_short_leaves_the_canister_possible(monkeypatch):
     """When the block budget runs out before a refund is proven, the creation stays possible."""
-    from ansible_collections.icp.canister_factory.plugins.module_utils import ledger_lookup
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _ledger_lookup as ledger_lookup
 
     ledger = FakeLedger([("burn", 1), ("refund", None)])
     assert find_creation(ledger, ME, 1, AMOUNT)["canister_exists"] is False

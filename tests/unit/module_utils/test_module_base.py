@@ -1,13 +1,13 @@
 """ICModule's shared rules: option defaults, diff merging, error wording, event vocabulary."""
 import pytest
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import registry
-from ansible_collections.icp.canister_factory.plugins.module_utils.canister_lifecycle import CanisterLifecycle
-from ansible_collections.icp.canister_factory.plugins.module_utils.cycles_topup import CyclesTopUp
-from ansible_collections.icp.canister_factory.plugins.module_utils.code_install import CodeInstall
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import (
+from ansible_collections.icp.canister_factory.plugins.module_utils import _registry as registry
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import CanisterLifecycle
+from ansible_collections.icp.canister_factory.plugins.module_utils._cycles_topup import CyclesTopUp
+from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import CodeInstall
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import (
     CertificateError, InputError, Reject, TransportError)
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic_module import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
     DiffTracker, ICModule, ModuleFailed, describe_error)
 
 

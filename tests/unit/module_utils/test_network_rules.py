@@ -1,9 +1,9 @@
 """The one network rule (``ic/network.py``) as the modules, the agent and the inventory see it."""
 import pytest
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.agent import Agent
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import InputError
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.network import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.agent import Agent
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.network import (
     Network, resolve_network, root_key_for)
 
 

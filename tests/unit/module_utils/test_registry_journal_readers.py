@@ -2,7 +2,7 @@
 entry that only the journal holds (a run killed before compaction, or one still going)."""
 import os
 
-from ansible_collections.icp.canister_factory.plugins.module_utils.registry import Registry
+from ansible_collections.icp.canister_factory.plugins.module_utils._registry import Registry
 
 CANISTER = "rrkah-fqaaa-aaaaa-aaaaq-cai"
 

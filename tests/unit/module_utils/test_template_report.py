@@ -3,9 +3,9 @@ ones without the fields give None) and judges fullness by the larger of memory a
 snapshot_unchanged records a skip key only when no write can have slipped in, and matches it."""
 import pytest
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import snapshot_unchanged, template_report
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic import candid
-from ansible_collections.icp.canister_factory.plugins.module_utils.ic.errors import Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils import _snapshot_unchanged as snapshot_unchanged, _template_report as template_report
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import Reject
 
 OLD_INFO = "(record { owner : principal; template : text; version : text; counts : vec record { text; nat }; " \
            "bytes_used : nat; memory_bytes : nat; heap_bytes : nat; cycles : nat })"
@@ -26,7 +26,7 @@ class FakeAgent:
 
 
 def encoded(types, **fields):
-    from ansible_collections.icp.canister_factory.plugins.module_utils.ic.principal import Principal
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
     value = dict(BASE, owner=Principal.from_text("aaaaa-aa"), **fields)
     return candid.encode(candid.parse_types(types), [value])
 

@@ -5,7 +5,7 @@ import io
 import os
 import threading
 
-from registry import MAX_EVENTS, Registry, add_event
+from _registry import MAX_EVENTS, Registry, add_event
 
 CANISTER = "rrkah-fqaaa-aaaaa-aaaaq-cai"
 EXTRA = 5

@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from registry import Registry, RegistryError, add_event
+from _registry import Registry, RegistryError, add_event
 
 CANISTER = "rrkah-fqaaa-aaaaa-aaaaq-cai"
 UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
@@ -204,7 +204,7 @@ def test_an_old_registry_file_is_read_and_updated_as_it_is(tmp_path):
 WRITER = """
 import os, sys
 sys.path.insert(0, {utils!r})
-from registry import Registry
+from _registry import Registry
 path, tag, count, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 registry = Registry(path, compact_bytes=limit)
 for index in range(count):

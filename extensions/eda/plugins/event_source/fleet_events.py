@@ -41,13 +41,13 @@ _UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.di
 if _UTILS not in sys.path:
     sys.path.insert(0, _UTILS)
 
-from ic.agent import Agent  # noqa: E402  pylint: disable=wrong-import-position
-from ic.errors import ICError  # noqa: E402  pylint: disable=wrong-import-position
-from ic.identity import AnonymousIdentity, load_identity_file  # noqa: E402  pylint: disable=wrong-import-position
-from ic.management import Management  # noqa: E402  pylint: disable=wrong-import-position
-from ic.network import resolve_network, root_key_for  # noqa: E402  pylint: disable=wrong-import-position
-from monitor_metrics import last_failure  # noqa: E402  pylint: disable=wrong-import-position
-from registry import Registry  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.agent import Agent  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.errors import ICError  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.identity import AnonymousIdentity, load_identity_file  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.management import Management  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.network import resolve_network, root_key_for  # noqa: E402  pylint: disable=wrong-import-position
+from _monitor_metrics import last_failure  # noqa: E402  pylint: disable=wrong-import-position
+from _registry import Registry  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _management(args):

@@ -9,7 +9,7 @@ import hashlib
 import os
 import random
 
-from ic.leb128 import write_leb  # the collection's client (plugins/module_utils on sys.path)
+from _ic.leb128 import write_leb  # the collection's client (plugins/module_utils on sys.path)
 
 SERVICE = "service : { version : () -> (text) query }"
 

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: icp.canister_factory contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""ic_fleet's convergence probe: the fleet in check mode, run in the controller process.
+
+The ``ic_fleet`` action plugin calls ``converged_result``: the options are checked as the module
+checks them (``ICModule.option_rules`` through ``ArgumentSpecValidator``, then the module's
+``validation`` pass), and the module's own class runs in check mode, reading each canister's
+status by query. When nothing at all would change - no canister changed or failed, no code step
+needed, no top-up, no registry write, no chunk store left by an interrupted run, no warning -
+the result is what the module would return and the module need not run. Otherwise (or on any
+doubt) the answer is None and the module runs as usual, so every change, every error text and
+every failure still comes from the module.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+
+from ansible_collections.icp.canister_factory.plugins.module_utils import _validation as validation
+from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import CHUNK_STORE_MARK, CodeStep
+
+# Set to 0 to always run the module (debugging); default on.
+SWITCH = "ICP_FLEET_CONTROLLER_PROBE"
+
+
+class Undecided(Exception):
+    """The probe cannot vouch that the module would change nothing: run the module."""
+
+
+class _ProbeModule:
+    """What the module's class needs of an AnsibleModule, for a check-mode run in the controller."""
+
+    check_mode = True
+    _verbosity = 0
+
+    def __init__(self, params, diff):
+        self.params = params
+        self._diff = diff
+
+    def warn(self, msg):
+        """A warning the module would print: let the module say it."""
+        raise Undecided(f"warning: {msg}")
+
+    def fail_json(self, msg, **kwargs):
+        """A failure the module would report: let the module report it."""
+        raise Undecided(msg)
+
+    def exit_json(self, **kwargs):
+        """Never called: the probe reads the instance's result itself."""
+        raise Undecided("exit_json")
+
+
+def probe_enabled(environ):
+    """Whether the controller probe is on (``ICP_FLEET_CONTROLLER_PROBE`` unset or not 0/false/no)."""
+    return str(environ.get(SWITCH, "1")).strip().lower() not in ("0", "false", "no", "off")
+
+
+def converged_result(module_cls, args, diff):
+    """``(result, None)``: what ``module_cls`` (ic_fleet's class) would return for task ``args``;
+    or ``(None, why)`` when the module must run.
+
+    A result only when the check-mode run shows that the real run would change nothing; see
+    the module docstring. ``diff`` is whether ``--diff`` is on.
+    """
+    try:
+        return _probe(module_cls, args, diff), None
+    except Undecided as exc:
+        return None, str(exc)
+
+
+def _probe(module_cls, args, diff):
+    try:
+        # The module gets its arguments as JSON: the same plain types here.
+        args = json.loads(json.dumps(args))
+    except (TypeError, ValueError) as exc:
+        raise Undecided(str(exc)) from None
+    rules = module_cls.option_rules()
+    validated = ArgumentSpecValidator(**rules).validate(args)
+    if validated.error_messages:
+        raise Undecided("options")  # the module words the error
+    params = validated.validated_parameters
+    try:
+        validation.check(module_cls.input_checks, params)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise Undecided(str(exc)) from None
+
+    module = _ProbeModule(params, diff)
+    instance = _probing(module_cls)(module)
+    try:
+        instance.connect()
+        instance.run()
+    except Undecided:
+        raise
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise Undecided(str(exc)) from None
+    result = instance.result
+    if (result.get("changed") or result.get("failed_names") or instance.code_steps
+            or instance.fleet_registry.names_with(CHUNK_STORE_MARK)):
+        raise Undecided("the fleet would change")
+    if diff:
+        result["diff"] = instance.diff.get()
+    # As AnsibleModule.exit_json: the options under invocation, no_log values masked.
+    result["invocation"] = {"module_args": params}
+    return remove_values(result, validated._no_log_values)
+
+
+def _probing(module_cls):
+    """``module_cls`` that counts the code steps it starts (any of them sends the fleet to the module)."""
+    class Probing(module_cls):
+        code_steps = 0
+
+        def _step(self, cls, spec, **params):
+            if cls is CodeStep:
+                self.code_steps += 1
+            return super()._step(cls, spec, **params)
+    return Probing
