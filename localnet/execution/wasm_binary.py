@@ -5,6 +5,8 @@ globals, exports, start and custom sections. Code and data sections are kept as 
 """
 from dataclasses import dataclass, field
 
+from _ic.leb128 import write_leb
+
 MAGIC = b"\x00asm"
 VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
             0x70: "funcref", 0x6F: "externref"}
@@ -158,16 +160,10 @@ class _Reader:
 
 
 def uleb_bytes(value):
-    """Unsigned LEB128 encoding."""
+    """Unsigned LEB128 encoding (the client's writer)."""
     out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    write_leb(out, value)
+    return bytes(out)
 
 
 def _name_bytes(text):
