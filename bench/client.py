@@ -55,9 +55,9 @@ def query():
 
 ICPY_WORKER = r"""
 import json, sys, time
-from _ic.agent import Agent
-from _ic.client import Client
-from _ic.identity import Identity
+from ic.agent import Agent
+from ic.client import Client
+from ic.identity import Identity
 cfg = json.loads(sys.argv[1])
 identity = Identity(privkey=cfg["seed"], type="ed25519")
 agent = Agent(identity, Client(url=cfg["url"]))

@@ -6,10 +6,10 @@ collection's client; prints one JSON line with what it saw.
 import json
 import sys
 
-from _ic.agent import Agent
-from _ic.candid import Types, encode
-from _ic.client import Client
-from _ic.identity import Identity
+from ic.agent import Agent
+from ic.candid import Types, encode
+from ic.client import Client
+from ic.identity import Identity
 
 url = sys.argv[1]
 
