@@ -24,11 +24,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import CodeStep, FleetRegistry
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import DiffTracker, ModuleFailed
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import RegistryError
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_target import (
+    module_on_target, target_module_hash)
 
 PERSISTENCE_CHOICES = ["keep", "replace"]
 
@@ -46,20 +47,6 @@ def upgrade_argument_spec():
         "module_hash": {"type": "str"},
         "notify_factory": {"type": "str"},
     }
-
-
-def module_on_target(recorded_module_hash, target_module_hash):
-    """The fast path of a fleet upgrade: the recorded module already is the target, so no call."""
-    return bool(recorded_module_hash) and recorded_module_hash == target_module_hash
-
-
-def target_module_hash(path):
-    """The module hash of the module file ``path`` (as ic_code installs it), or None when it cannot
-    be loaded (ic_code's checks then name the problem)."""
-    try:
-        return input_fields.wasm(path).sha256_hex
-    except InputError:
-        return None
 
 
 def batch_halts(failed, batch_len, max_fail_percentage):
