@@ -330,7 +330,7 @@ def fleet_upgrade(params):
     if params.get("version_manifest"):
         readable_file(params["version_manifest"], "version_manifest")
     if params.get("batch_size") is not None:
-        nat(params["batch_size"], "batch_size", minimum=1)
+        nat(params["batch_size"], "batch_size")
     nat(params.get("max_fail_percentage") or 0, "max_fail_percentage", minimum=0, maximum=100)
     for prefix, item in _fleet_items(params, "upgrades"):
         if item.get("module_hash"):

@@ -88,7 +88,7 @@ options:
     description:
       - With O(action=upgrade), how many canisters of O(upgrades) are upgraded in one batch, in list order
         (at the same time, by up to O(workers) threads); a batch starts when the one before it has ended.
-      - Not set, all of O(upgrades) are one batch.
+      - Not set or V(0) (as a play's C(serial) of 0), all of O(upgrades) are one batch.
     type: int
   max_fail_percentage:
     description:

@@ -104,3 +104,6 @@ def test_a_failure_within_the_budget_lets_the_rollout_go_on():
     assert len(calls) == 0 and upgrade_in_batches(items, None, 0, upgrade_batch)[1:] == [
         {"name": f"c{i}", "changed": True, "failed": False} for i in range(1, 7)]
     assert calls == [[f"c{i}" for i in range(7)]], "no batch_size: one batch"
+    calls, upgrade_batch = _upgraded(set())
+    upgrade_in_batches(items, 0, 0, upgrade_batch)
+    assert calls == [[f"c{i}" for i in range(7)]], "batch_size 0 (serial 0): one batch"
