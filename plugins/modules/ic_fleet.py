@@ -38,7 +38,9 @@ description:
     the module's version, and on any failure the snapshot loaded back, the canister running again and the
     rollback recorded in its registry entry. A canister whose recorded O(upgrades[].module_hash) already is
     the module's hash costs no call. Each item's outcome is in RV(canisters), so that a playbook can fail
-    exactly the hosts that failed (C(playbooks/upgrade.yml) does, for C(max_fail_percentage)).
+    exactly the hosts that failed (C(playbooks/upgrade.yml) does). The items go in batches of
+    O(batch_size), and no batch starts after one with more failures than O(max_fail_percentage) allows,
+    so one run does a whole rolling upgrade.
   - The action plugin of the same name first runs this module's check mode in the controller
     process (with C(connection=local), no C(become), C(async) or task C(environment)). When
     nothing would change, its result is the task's result and the module is not run; otherwise
