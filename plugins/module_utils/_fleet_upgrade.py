@@ -116,7 +116,7 @@ class FleetUpgrade:
         """One canister: the role's ic_code task, on the fleet's client and registry."""
         item = {"name": spec["name"], "changed": False, "failed": False,
                 "canister_id": spec.get("canister_id"), "_diff": DiffTracker()}
-        target = target_module_hash(spec["wasm"])  # loaded once by the validation pass
+        target = target_module_hash(spec["wasm"])  # hashed once per file (cached)
         if module_on_target(spec.get("module_hash"), target):
             item.update(mode="none", module_hash=target, installed_now=False)
             return item
