@@ -6,10 +6,10 @@ Two (three with ``--per-host``) fleets of N user canisters are provisioned at 0.
 (wasm/user-0.1.0.wasm.gz, through provision.yml), then upgraded to the shipped 0.2.0
 (wasm/user.wasm.gz): one fleet by an icp-cli bash loop (`icp canister install --mode upgrade`
 per canister, nothing else), the other by `playbooks/upgrade.yml` on the registry inventory
-(snapshot, upgrade, `version` check, rollback on failure, registry events, in serial batches of
+(snapshot, upgrade, `version` check, rollback on failure, registry events, in batches of
 ``--batch`` with max_fail_percentage 0). upgrade.yml takes its default batch path (one ic_fleet
-run per batch); ``--per-host`` also measures the per-host role (`-e icp_batch=false`) on a third
-fleet. Then upgrade.yml runs again on the upgraded fleet (no update call expected). Prints wall
+run for the whole fleet, which makes the batches and would halt itself); ``--per-host`` also
+measures the per-host role (`-e icp_batch=false`, `serial` batches) on a third fleet. Then upgrade.yml runs again on the upgraded fleet (no update call expected). Prints wall
 and CPU time of each and the ratio the design aims at: upgrade.yml <= 1.0x the icp-cli loop.
 """
 import argparse
@@ -78,7 +78,7 @@ def upgrade_play(factory, prefix, batch, forks, per_host=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--canisters", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=10, help="upgrade.yml's -e batch (serial)")
+    parser.add_argument("--batch", type=int, default=10, help="upgrade.yml's -e batch (canisters per batch)")
     parser.add_argument("--forks", type=int, default=10)
     parser.add_argument("--per-host", action="store_true",
                         help="also measure the per-host role path (-e icp_batch=false), for comparison")

@@ -39,7 +39,7 @@ _value:
   type: bool
 """
 
-from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_upgrade import (
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_target import (
     module_on_target as _rule, target_module_hash)
 
 

@@ -257,7 +257,7 @@ class Fleet:
 
     def _summarize(self, results, seconds):
         counts = {"total": len(results), "changed": 0, "created": 0, "installed": 0, "upgraded": 0,
-                  "topped_up": 0, "rolled_back": 0, "failed": 0, "ok": 0}
+                  "topped_up": 0, "rolled_back": 0, "failed": 0, "ok": 0, "halted": 0}
         for item in results:
             self.diff.merge(item.pop("_diff"), prefix=item["name"])
             counts["changed"] += item["changed"]
@@ -266,6 +266,7 @@ class Fleet:
             counts["upgraded"] += item.get("mode") == "upgrade"
             counts["topped_up"] += bool(item.get("topped_up"))
             counts["rolled_back"] += item.get("rolled_back", False)
+            counts["halted"] += item.get("halted", False)
             counts["failed" if item["failed"] else "ok"] += 1
         self.result.update(changed=counts["changed"] > 0, canisters=results, counts=counts,
                            failed_names=[r["name"] for r in results if r["failed"]],
@@ -274,7 +275,8 @@ class Fleet:
             failed = [r for r in results if r["failed"]]
             self.fail(f"{counts['failed']} of {counts['total']} canisters failed: "
                       + "; ".join(f"{r['name']}: {r['msg']}" for r in failed[:5])
-                      + ("; ..." if len(failed) > 5 else ""))
+                      + ("; ..." if len(failed) > 5 else "")
+                      + (f"; the rollout halted, {counts['halted']} not attempted" if counts["halted"] else ""))
 
     # ----- one canister -------------------------------------------------------------------
 

@@ -12,6 +12,11 @@ argument, the ``version`` query that must answer the module's version, the snaps
 on any failure (the canister runs again; the registry entry records the rollback and the error),
 and the factory told about a child's new module. A canister whose recorded module hash already is
 the target's costs no call at all (``module_on_target``, the role's fast path too).
+
+The canisters go in batches of ``batch_size`` (threads within a batch), and no batch starts once a
+finished batch had more failures than ``max_fail_percentage`` allows (``batch_halts``: Ansible's
+own rule for a play's ``serial`` batches, which the per-host path keeps using). The canisters never
+attempted are reported ``halted``: not changed, not failed, with a message saying why.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import CodeStep, FleetRegistry
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import DiffTracker, ModuleFailed
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import RegistryError
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_target import (
+    module_on_target, target_module_hash)
 
 PERSISTENCE_CHOICES = ["keep", "replace"]
 
@@ -43,18 +49,36 @@ def upgrade_argument_spec():
     }
 
 
-def module_on_target(recorded_module_hash, target_module_hash):
-    """The fast path of a fleet upgrade: the recorded module already is the target, so no call."""
-    return bool(recorded_module_hash) and recorded_module_hash == target_module_hash
+def batch_halts(failed, batch_len, max_fail_percentage):
+    """Whether a rollout stops after a batch of ``batch_len`` with ``failed`` failures: the rule of
+    Ansible's linear strategy for ``serial`` with ``max_fail_percentage`` (a larger failed share)."""
+    return batch_len > 0 and failed / batch_len > max_fail_percentage / 100.0
 
 
-def target_module_hash(path):
-    """The module hash of the module file ``path`` (as ic_code installs it), or None when it cannot
-    be loaded (ic_code's checks then name the problem)."""
-    try:
-        return input_fields.wasm(path).sha256_hex
-    except InputError:
-        return None
+def halted_item(spec, batch_number, failed, batch_len, max_fail_percentage):
+    """The result of a canister not attempted because the rollout halted after batch ``batch_number``."""
+    return {"name": spec["name"], "canister_id": spec.get("canister_id"), "changed": False, "failed": False,
+            "halted": True, "mode": "none", "_diff": DiffTracker(),
+            "msg": f"not attempted: the rollout halted after batch {batch_number} ({failed} of {batch_len} "
+                   f"failed, more than max_fail_percentage {max_fail_percentage}%)"}
+
+
+def upgrade_in_batches(items, batch_size, max_fail_percentage, upgrade_batch):
+    """The results of ``items`` upgraded in list order, ``batch_size`` at a time by ``upgrade_batch``
+    (a list of items -> their results, each with ``failed``), halted as ``batch_halts`` says:
+    the items never attempted get ``halted_item`` results."""
+    size = batch_size or len(items) or 1
+    results = []
+    for start in range(0, len(items), size):
+        batch = items[start:start + size]
+        done = upgrade_batch(batch)
+        results.extend(done)
+        failed = sum(1 for item in done if item["failed"])
+        if batch_halts(failed, len(batch), max_fail_percentage):
+            results.extend(halted_item(spec, start // size + 1, failed, len(batch), max_fail_percentage)
+                           for spec in items[start + size:])
+            break
+    return results
 
 
 def upgrade_code_params(version=None, version_manifest=None, arg=None, verify_method="version",
@@ -71,27 +95,28 @@ class FleetUpgrade:
     """The ``action: upgrade`` run of ic_fleet (mixed in before ``Fleet`` into an ``ICModule``)."""
 
     def run_upgrade(self):
-        """Upgrade every canister of ``upgrades``; fail the module when any canister failed."""
+        """Upgrade every canister of ``upgrades`` batch after batch, halting as ``batch_halts`` says;
+        fail the module when any canister failed."""
         items = self.params["upgrades"]  # checked whole by validation.fleet_upgrade before this runs
+        size = self.params.get("batch_size") or len(items)
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         self._shared_registry = self.fleet_registry
         started = time.monotonic()
+        results = []
         try:
-            workers = min(self.params["workers"], len(items)) or 1
-            if workers == 1:
-                results = [self._upgrade(item) for item in items]
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results = list(pool.map(self._upgrade, items))
+            with ThreadPoolExecutor(max_workers=max(1, min(self.params["workers"], size))) as pool:
+                results = upgrade_in_batches(items, size, self.params.get("max_fail_percentage") or 0,
+                                             lambda batch: list(pool.map(self._upgrade, batch)))
         finally:
             self.fleet_registry.flush()
+        self.result["halted"] = any(item.get("halted") for item in results)
         self._summarize(results, time.monotonic() - started)
 
     def _upgrade(self, spec):
         """One canister: the role's ic_code task, on the fleet's client and registry."""
         item = {"name": spec["name"], "changed": False, "failed": False,
                 "canister_id": spec.get("canister_id"), "_diff": DiffTracker()}
-        target = target_module_hash(spec["wasm"])  # loaded once by the validation pass
+        target = target_module_hash(spec["wasm"])  # hashed once per file (cached)
         if module_on_target(spec.get("module_hash"), target):
             item.update(mode="none", module_hash=target, installed_now=False)
             return item

@@ -329,6 +329,9 @@ def fleet_upgrade(params):
         raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
     if params.get("version_manifest"):
         readable_file(params["version_manifest"], "version_manifest")
+    if params.get("batch_size") is not None:
+        nat(params["batch_size"], "batch_size")
+    nat(params.get("max_fail_percentage") or 0, "max_fail_percentage", minimum=0, maximum=100)
     for prefix, item in _fleet_items(params, "upgrades"):
         if item.get("module_hash"):
             sha256_hex(item["module_hash"], prefix + "module_hash")

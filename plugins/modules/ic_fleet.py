@@ -38,7 +38,9 @@ description:
     the module's version, and on any failure the snapshot loaded back, the canister running again and the
     rollback recorded in its registry entry. A canister whose recorded O(upgrades[].module_hash) already is
     the module's hash costs no call. Each item's outcome is in RV(canisters), so that a playbook can fail
-    exactly the hosts that failed (C(playbooks/upgrade.yml) does, for C(max_fail_percentage)).
+    exactly the hosts that failed (C(playbooks/upgrade.yml) does). The items go in batches of
+    O(batch_size), and no batch starts after one with more failures than O(max_fail_percentage) allows,
+    so one run does a whole rolling upgrade.
   - The action plugin of the same name first runs this module's check mode in the controller
     process (with C(connection=local), no C(become), C(async) or task C(environment)). When
     nothing would change, its result is the task's result and the module is not run; otherwise
@@ -84,6 +86,21 @@ options:
       - With O(action=upgrade), the build manifest that gives the version of a module when
         O(upgrades[].version) is not set (see O(icp.canister_factory.ic_code#module:version_manifest)).
     type: path
+  batch_size:
+    description:
+      - With O(action=upgrade), how many canisters of O(upgrades) are upgraded in one batch, in list order
+        (at the same time, by up to O(workers) threads); a batch starts when the one before it has ended.
+      - Not set or V(0) (as a play's C(serial) of 0), all of O(upgrades) are one batch.
+    type: int
+  max_fail_percentage:
+    description:
+      - With O(action=upgrade), no further batch starts once a batch ended with more failed canisters than
+        this percentage of it allows (as a play's C(max_fail_percentage) counts a C(serial) batch).
+        V(0) halts after any failure.
+      - The canisters not attempted are in RV(canisters) with C(halted=true), neither changed nor failed;
+        the task fails because of the failures that halted it.
+    type: int
+    default: 0
   upgrades:
     description:
       - With O(action=upgrade), the canisters to upgrade, one item per canister.
@@ -274,6 +291,8 @@ EXAMPLES = r"""
     registry: registry.yml
     action: upgrade
     version_manifest: wasm/manifest.json
+    batch_size: 10
+    max_fail_percentage: 0
     upgrades:
       - name: alice-user
         wasm: wasm/user.wasm.gz
@@ -352,6 +371,10 @@ canisters:
       description: Candid text of the version query's reply.
       type: str
       returned: with O(action=upgrade), when the module was installed
+    halted:
+      description: With O(action=upgrade), the canister was not attempted because the rollout halted (see O(max_fail_percentage)).
+      type: bool
+      returned: with O(action=upgrade), when the rollout halted before the canister's batch
     cycles_reclaimed:
       description: Cycles the rolled-back canister gave back to the caller's cycles-ledger account before its deletion.
       type: int
@@ -389,13 +412,21 @@ counts:
     rolled_back:
       description: New canisters deleted after a failed install (with O(action=upgrade), upgrades rolled back).
       type: int
-  sample: {total: 50, ok: 50, failed: 0, changed: 50, created: 50, installed: 50, upgraded: 0, topped_up: 0, rolled_back: 0}
+    halted:
+      description: With O(action=upgrade), canisters not attempted because the rollout halted.
+      type: int
+  sample: {total: 50, ok: 50, failed: 0, changed: 50, created: 50, installed: 50, upgraded: 0, topped_up: 0, rolled_back: 0, halted: 0}
 failed_names:
   description: Names of the canisters that failed.
   returned: always
   type: list
   elements: str
   sample: []
+halted:
+  description: With O(action=upgrade), whether the rollout halted before its last batch (see O(max_fail_percentage)).
+  returned: with O(action=upgrade)
+  type: bool
+  sample: false
 seconds:
   description: Wall time of the converge, in seconds.
   returned: always
@@ -419,6 +450,8 @@ class ICFleet(FleetUpgrade, Fleet, ICModule):
         "workers": {"type": "int", "default": 8},
         "action": {"type": "str", "default": "converge", "choices": ["converge", "upgrade"]},
         "version_manifest": {"type": "path"},
+        "batch_size": {"type": "int"},
+        "max_fail_percentage": {"type": "int", "default": 0},
         "canisters": {"type": "list", "elements": "dict", "options": spec_argument_spec()},
         "upgrades": {"type": "list", "elements": "dict", "options": upgrade_argument_spec()},
     }

@@ -86,6 +86,9 @@ def test_trap_in_migration_rolls_back_with_data_and_stops_the_rollout(fleet):
         assert not any(e["action"] in ("upgrade", "rollback") for e in entries[name]["events"]), \
             "the rollout went on after the failed batch"
         assert "last_error" not in entries[name]
+    if path:  # the halted hosts are in the recap, neither changed nor failed, and say why
+        assert not any(run.stats[name].get("changed") for name in ("up2", "up3")), run.stats
+        assert "not attempted: the rollout halted after batch 1 (2 of 2 failed" in run.stdout, run.explain()
 
 
 def test_good_upgrade_everywhere_then_nothing_to_do(fleet):
@@ -118,11 +121,13 @@ def mixed(net, tmp_path_factory, request):
     return factory, client, request.param  # True: the batch path
 
 
-def test_a_run_that_cannot_start_fails_every_host_of_the_batch_and_changes_nothing(mixed):
+def test_a_run_that_cannot_start_fails_every_host_it_reaches_and_changes_nothing(mixed):
     factory, _client, path = mixed
     before, calls = factory.entries(), factory.update_calls()
     run = upgrade(factory, path, target="user_canisters", batch=3, icp_identity="/nonexistent/operator.pem")
-    assert run.rc != 0 and run.failed_hosts() == ["mx0", "mx1", "mx2"], run.explain()
+    # The batch path's one module run is every host's; the per-host path halts after the first batch.
+    reached = [f"mx{i}" for i in range(6 if path else 3)]
+    assert run.rc != 0 and run.failed_hosts() == reached, run.explain()
     assert "identity: no file /nonexistent/operator.pem" in run.stdout, run.explain()
     assert factory.entries() == before and factory.update_calls() == calls
 
