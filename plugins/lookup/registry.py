@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: registry
 short_description: Read a canister registry, journal included
 version_added: 0.2.0
-author: icp.canister_factory maintainers
+author: icp.canister_factory maintainers (@icp-canister-factory)
 description:
   - Returns the registry document (C(all.children.canisters.hosts) and the template groups) of
     each registry file given, read the way the modules and the

@@ -324,7 +324,7 @@ class Registry:
         _CHECKED[self.path] = self._consistent()
 
     def _consistent(self, base=None):
-        for _ in range(READ_ATTEMPTS):
+        for _attempt in range(READ_ATTEMPTS):
             snapshot = self._snapshot(base)
             if snapshot is not None:
                 return snapshot
