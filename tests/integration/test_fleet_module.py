@@ -95,7 +95,8 @@ def test_check_create_rerun_then_a_failed_install_rolls_back(net, tmp_path):
     _, created = run_fleet(factory, specs, diff=True)
     assert not created.get("failed"), created
     assert created["counts"] == {"total": 5, "ok": 5, "failed": 0, "changed": 5, "created": 5,
-                                 "installed": 5, "upgraded": 0, "topped_up": 0, "rolled_back": 0}
+                                 "installed": 5, "upgraded": 0, "topped_up": 0, "rolled_back": 0,
+                                 "halted": 0}
     assert set(created["diff"]["after"]) == {s["name"] for s in specs}
     entries = factory.entries()
     live = {c["id"]: c for c in factory.canisters()}
