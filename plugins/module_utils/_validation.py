@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import _candid_args as candid_args
+from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_policy_rules as factory_policy_rules
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import normalize
 from ansible_collections.icp.canister_factory.plugins.module_utils._input_fields import (
@@ -117,15 +118,20 @@ def canister(params, prefix=""):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
     if params.get("reclaim_to"):
         canister_id(params["reclaim_to"], prefix + "reclaim_to")
-    if params.get("wait_timeout") is not None:
-        seconds(params["wait_timeout"], prefix + "wait_timeout")
+    _wait_timeout(params, prefix)
     if params.get("install_check") and params.get("state") != "absent":
         code(dict(params["install_check"]), prefix + "install_check.")
+
+
+def _wait_timeout(params, prefix=""):
+    if params.get("wait_timeout") is not None:
+        seconds(params["wait_timeout"], prefix + "wait_timeout")
 
 
 def code(params, prefix=""):
     """ic_code (and each fleet spec's code part): returns ``(module, arg_bytes)``."""
     _target(params, prefix)
+    _wait_timeout(params, prefix)
     return code_payload(params, prefix)
 
 
@@ -213,8 +219,7 @@ def snapshot(params):
         hex_bytes(params["replace"], "replace")
     for field in ("if_older_than", "older_than", "keep"):
         optional_nat(params, field, maximum=NAT64_MAX)
-    if params.get("wait_timeout") is not None:
-        seconds(params["wait_timeout"], "wait_timeout")
+    _wait_timeout(params)
 
 
 def entry_fields(fields, prefix=""):
@@ -345,7 +350,7 @@ def fleet_upgrade(params):
 CHECKS = {
     "ic_canister": canister, "ic_code": code, "ic_cycles": cycles, "ic_call": call,
     "ic_canister_info": canister_info, "ic_snapshot": snapshot, "ic_registry": registry,
-    "ic_fleet": fleet,
+    "ic_fleet": fleet, "ic_factory_policy": factory_policy_rules.check_options,
 }
 
 
