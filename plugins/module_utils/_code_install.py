@@ -9,6 +9,7 @@ Mixed into an ``ICModule`` subclass.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -19,7 +20,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._ic.chunk_sto
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import WAIT_TIMEOUT_OPTION, hex_or_none, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
     EVENT_ROLLBACK, RESULT_FAILED, RESULT_OK, RESULT_ROLLED_BACK, add_event)
 
@@ -44,6 +45,8 @@ class CodeInstall:
         "skip_pre_upgrade": {"type": "bool", "default": False},
         "wasm_memory_persistence": {"type": "str", "choices": ["keep", "replace"]},
         "snapshot_before_upgrade": {"type": "bool", "default": False},
+        "stop_for_upgrade": {"type": "bool", "default": False},
+        "wait_timeout": dict(WAIT_TIMEOUT_OPTION),
         "verify": {"type": "dict", "options": {
             "method": {"type": "str", "required": True},
             "arg": {"type": "str", "default": "()"},
@@ -80,7 +83,7 @@ class CodeInstall:
             self.diff.add("arg_sha256", entry.get("arg_sha256"), arg_sha if mode != "none" else entry["arg_sha256"])
         chunked = self.chunk_source is not None or needs_chunks(module.bytes_installed, arg)
         self.result.update(previous_module_hash=current, mode=mode, arg_sha256=arg_sha,
-                           installed_now=False, chunked=chunked and mode != "none",
+                           installed_now=False, stopped_for_upgrade=False, chunked=chunked and mode != "none",
                            module_hash=module.sha256_hex if mode != "none" else current,
                            canister_id=canister_id)
         if mode == "none":
@@ -141,18 +144,34 @@ class CodeInstall:
 
     def _install_guarded(self, canister_id, module, arg, mode, chunked, running):
         snapshot = None
-        if mode == "upgrade" and self.params["snapshot_before_upgrade"]:
-            snapshot = self._take_snapshot(canister_id)
-            self.result["snapshot_id"] = snapshot.hex()
         version = self.wanted_version(module.sha256_hex)
         try:
-            self._install(canister_id, module, arg, mode, chunked)
+            with self._stopped_for_upgrade(canister_id, mode == "upgrade" and running):
+                if mode == "upgrade" and self.params["snapshot_before_upgrade"]:
+                    snapshot = self._take_snapshot(canister_id)
+                    self.result["snapshot_id"] = snapshot.hex()
+                self._install(canister_id, module, arg, mode, chunked)
             self._verify(canister_id, version)
         except ICError as exc:
             if snapshot is None:
                 raise
             self._restore(canister_id, snapshot, exc, running,
                           label=version or os.path.basename(self.params["wasm"]))
+
+    @contextlib.contextmanager
+    def _stopped_for_upgrade(self, canister_id, upgrading_a_running_canister):
+        """With ``stop_for_upgrade``: stop the canister (its open call contexts closed, as the IC
+        recommends before an upgrade), and start it again whatever the upgrade did; a failed
+        upgrade leaves the old module installed, so the canister runs it again."""
+        if not (self.params["stop_for_upgrade"] and upgrading_a_running_canister):
+            yield
+            return
+        self.stop_and_wait(canister_id)
+        self.result["stopped_for_upgrade"] = True
+        try:
+            yield
+        finally:
+            self.mgmt("start_canister", {"canister_id": Principal.from_text(canister_id)})
 
     def _install(self, canister_id, module, arg, mode, chunked):
         """One install decision for both paths: the fleet's shared store, else one message,

@@ -100,6 +100,19 @@ options:
       - At the limit of snapshots the oldest is replaced.
     type: bool
     default: false
+  stop_for_upgrade:
+    description:
+      - Stop a running canister before an upgrade, waiting until its open call contexts are closed
+        (the IC's recommended order for a canister that makes calls of its own, such as the factory
+        canister), and start it again afterwards, also when the upgrade fails (the old module is then
+        still installed and runs again).
+      - Nothing is stopped when no upgrade is needed, nor for an install, nor for a stopped canister.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the canister to stop with O(stop_for_upgrade=true).
+    type: int
+    default: 300
   verify:
     description: A query that must answer after installing, for example C(version).
     type: dict
@@ -179,6 +192,11 @@ arg_sha256:
   returned: always
   type: str
   sample: 3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c
+stopped_for_upgrade:
+  description: Whether the canister was stopped for the upgrade and started again (O(stop_for_upgrade)).
+  returned: always
+  type: bool
+  sample: false
 rolled_back:
   description:
     - Whether a failed upgrade was rolled back to the snapshot taken before it (the canister runs
