@@ -5,18 +5,16 @@ larger of its Wasm memory against wasm_memory_limit and its template's capacity 
 Two user canisters: ``nl_cap`` is 80 % full by its own counter (4 of max_preferences 5) with its
 memory at ~2 % of the limit; ``nl_mem`` is the reverse, its counter at 0 of 100 and its memory
 above 80 % of a 6 MiB wasm_memory_limit."""
-import importlib.util
-import asyncio
 import os
 
 import pytest
 
 from factory.canister_client import TemplateClient
-from factory.harness import ROOT, Factory
+from factory.harness import Factory
 from localnet.testing import LocalnetProcess
+from test_ops_events import events
 from test_ops_scale import registry_inventory
 
-SOURCE = os.path.join(ROOT, "extensions", "eda", "plugins", "event_source", "fleet_events.py")
 SMALL_LIMIT = 6 * 1024 * 1024
 
 
@@ -38,33 +36,20 @@ def fleet(tmp_path_factory):
         yield factory
 
 
-def events(factory, **args):
-    """One round of the EDA source, in-process as ansible-rulebook runs it: ``{host: details}`` of near_limit."""
-    spec = importlib.util.spec_from_file_location("fleet_events", SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    queue = asyncio.Queue()
-    env = factory.env()
-    asyncio.run(module.main(queue, dict({"registry": factory.registry, "network": env["ICP_NETWORK"],
-                                         "root_key": env["ICP_ROOT_KEY"], "identity": env["ICP_IDENTITY"],
-                                         "once": True, "min_cycles": 0}, **args)))
-    found = {}
-    while not queue.empty():
-        event = queue.get_nowait()["icp"]
-        if event["type"] == "near_limit":
-            found[event["host"]] = event["details"]
-    return found
+def near_limit_events(factory, **args):
+    """``{host: details}`` of the near_limit events of one round of the EDA source."""
+    return {e["host"]: e["details"] for e in events(factory, min_cycles=0, **args) if e["type"] == "near_limit"}
 
 
 def test_eda_source_reports_capacity_and_memory_alike(fleet):
-    found = events(fleet, near_limit=0.8)
+    found = near_limit_events(fleet, near_limit=0.8)
     assert sorted(found) == ["nl_cap", "nl_mem"], found
     assert found["nl_cap"]["by"] == "capacity" and found["nl_cap"]["fullness"] == 0.8
     assert found["nl_cap"]["capacity"] == {"used": 4, "limit": 5, "unit": "preferences"}
     assert found["nl_cap"]["memory_ratio"] < 0.1
     assert found["nl_mem"]["by"] == "memory" and found["nl_mem"]["fullness"] >= 0.8
     assert found["nl_mem"]["capacity_ratio"] == 0 and found["nl_mem"]["wasm_memory_limit"] == SMALL_LIMIT
-    assert events(fleet, near_limit=0.99) == {}
+    assert near_limit_events(fleet, near_limit=0.99) == {}
 
 
 def test_monitor_alerts_on_capacity_and_memory_alike(fleet):
