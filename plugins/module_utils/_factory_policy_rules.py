@@ -127,7 +127,7 @@ def problems(rules, record, field):
     """
     for fields, broken, text in rules:
         if all(f in record for f in fields) and broken(record):
-            name, _, why = text.format(**record).partition(": ")
+            name, why = text.format(**record).split(": ", 1)
             raise InputError(f"{field}.{name}", why)
 
 
