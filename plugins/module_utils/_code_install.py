@@ -166,9 +166,10 @@ class CodeInstall:
         if not (self.params["stop_for_upgrade"] and upgrading_a_running_canister):
             yield
             return
-        self.stop_and_wait(canister_id)
-        self.result["stopped_for_upgrade"] = True
         try:
+            # A stop that does not finish in wait_timeout is called off by the start below too.
+            self.stop_and_wait(canister_id)
+            self.result["stopped_for_upgrade"] = True
             yield
         finally:
             self.mgmt("start_canister", {"canister_id": Principal.from_text(canister_id)})
