@@ -71,8 +71,13 @@ def optional_fields(factory, method, index):
     return {f.label for f in getattr(record, "fields", ()) if isinstance(f.type.resolve(), candid.Opt)}
 
 
-def plan(factory, wanted, caller):
-    """The changes that make the factory match ``wanted`` (the policy options); queries only."""
+def plan(factory, wanted, caller, pending_templates=()):
+    """The changes that make the factory match ``wanted`` (the policy options); queries only.
+
+    A template the factory does not have is refused, unless it is in ``pending_templates`` (about
+    to be registered by the same play, as deploy_factory does before it sets the policy): its
+    policy then starts from the factory's defaults, as a newly registered template's does.
+    """
     changes = []
     if wanted.get("admins") is not None:
         admins = principals(wanted["admins"], "admins")
@@ -101,13 +106,12 @@ def plan(factory, wanted, caller):
         given = wanted["template_policies"][template]
         held = factory.query("get_template_policy", template)
         field = f"template_policies.{template}"
-        if held is None:
+        if held is None and template not in pending_templates:
             raise InputError(field, f"the factory has no template {template!r}; register it first "
                              "(ic_factory_template) or fix the name")
-        current = plain_data(held)
+        current = plain_data(held if held is not None else factory.query("default_template_policy"))
         merged = merged_record(current, given or {}, field, nullable)
         rules.check_template(template, merged, field)
-        if merged != current:
-            changes.append(Change(field, current, merged,
-                                  "set_template_policy", template, merged))
+        if held is None or merged != current:
+            changes.append(Change(field, plain_data(held), merged, "set_template_policy", template, merged))
     return changes

@@ -103,3 +103,18 @@ def test_an_upgrade_that_traps_leaves_the_factory_running_the_old_module(deploye
     idle_policy = op.play("deploy_factory.yml", extra_vars={"factory_templates": ["user"]})
     assert idle_policy.rc == 0, idle_policy.explain()  # it answers again: the old module runs
     assert status(op)[0] == "running" and op.entries()["factory"]["canister_id"] == factory_id
+
+
+def test_a_policy_for_a_template_the_same_run_registers(deployed):
+    """deploy_factory compares the policy before it registers new templates: a policy for one of
+    them is a pending change (from the factory's defaults), not an unknown template."""
+    op, _ = deployed
+    extra = {"factory_templates": ["user", "gallery"],
+             "factory_template_policies": {"gallery": {"band_min": 400_000_000_000}}}
+    run = op.play("deploy_factory.yml", extra_vars=extra)
+    assert run.rc == 0 and run.total("changed") > 0, run.explain()
+    calls = op.update_calls()
+    again = op.play("deploy_factory.yml", extra_vars=extra)
+    assert again.rc == 0 and again.total("changed") == 0 and op.update_calls() == calls, again.explain()
+    wrong = op.play("deploy_factory.yml", extra_vars=dict(extra, factory_template_policies={"no_such": {"band_min": 1}}))
+    assert wrong.rc != 0 and "template_policies.no_such: the factory has no template" in " ".join(wrong.messages())

@@ -42,3 +42,42 @@ def test_input_pass_refuses_what_the_given_fields_decide(params, message):
 ])
 def test_input_pass_leaves_what_depends_on_the_factory(params):
     validation.check("ic_factory_policy", params)
+
+
+class FakeFactory:
+    """Answers the queries plan() sends: one registered template, user, with the defaults."""
+
+    DEFAULT = {"initial_cycles": 10, "band_min": 3, "band_target": 10, "max_per_owner": 1, "self_service": True,
+               "scale_at": None, "max_shards": 1, "autoscale": False}
+
+    def __init__(self):
+        self.updates = []
+
+    def query(self, method, *args):
+        if method == "get_template_policy":
+            return dict(self.DEFAULT) if args[0] == "user" else None
+        if method == "default_template_policy":
+            return dict(self.DEFAULT)
+        raise AssertionError(method)
+
+
+@pytest.fixture(name="planner")
+def fixture_planner(monkeypatch):
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_policy
+    monkeypatch.setattr(_factory_policy, "optional_fields", lambda *_: {"scale_at", "max_shards", "autoscale"})
+    return _factory_policy.plan
+
+
+def test_plan_refuses_what_the_merged_record_breaks(planner):
+    with pytest.raises(InputError) as raised:
+        planner(FakeFactory(), {"template_policies": {"user": {"autoscale": True}}}, "aaaaa-aa")
+    assert str(raised.value) == "template_policies.user.scale_at: must be set (1-100) when autoscale is on"
+
+
+def test_plan_refuses_an_unknown_template_unless_the_play_registers_it(planner):
+    wanted = {"template_policies": {"gallery": {"band_min": 5}}}
+    with pytest.raises(InputError) as raised:
+        planner(FakeFactory(), wanted, "aaaaa-aa")
+    assert str(raised.value).startswith("template_policies.gallery: the factory has no template 'gallery'")
+    (change,) = planner(FakeFactory(), wanted, "aaaaa-aa", pending_templates={"gallery"})
+    assert change.key == "template_policies.gallery" and change.before is None and change.after["band_min"] == 5
