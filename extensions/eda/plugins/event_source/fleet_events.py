@@ -51,7 +51,8 @@ from _ic.management import Management  # noqa: E402  pylint: disable=wrong-impor
 from _ic.network import resolve_network, root_key_for  # noqa: E402  pylint: disable=wrong-import-position
 from _monitor_metrics import last_failure  # noqa: E402  pylint: disable=wrong-import-position
 from _registry import Registry  # noqa: E402  pylint: disable=wrong-import-position
-from _template_report import assess, near_limit, read_report  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.principal import Principal  # noqa: E402  pylint: disable=wrong-import-position
+from _template_report import EMPTY_ARGS, assess, decode_report, near_limit  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _management(args):
@@ -61,6 +62,20 @@ def _management(args):
     pem = args.get("identity") or os.environ.get("ICP_IDENTITY")
     identity = load_identity_file(pem) if pem else AnonymousIdentity()
     return Management(Agent(network.url, identity, root_key_der=root_key))
+
+
+def report_of(agent, canister_id):
+    """get_info's report (capacity, state_version), or None when the canister cannot answer.
+
+    Sent with this source's own client (its Principal and errors), and only the reply bytes go to
+    _template_report: where the collection is importable too, its module_utils may be loaded from
+    ansible_collections, whose client classes are not this source's.
+    """
+    try:
+        reply = agent.query(Principal.from_text(canister_id), "get_info", EMPTY_ARGS)
+    except ICError:
+        return None
+    return decode_report(reply)
 
 
 def _threshold(args):
@@ -101,7 +116,7 @@ def one_round(mgmt, args):
         except ICError as exc:
             return exc, None
         running = status is not None and "running" in (status.get("status") or {}) and status.get("module_hash")
-        return status, read_report(mgmt.agent, canister_id) if running else None
+        return status, report_of(mgmt.agent, canister_id) if running else None
 
     names = sorted(entries)
     with ThreadPoolExecutor(max_workers=8) as pool:
