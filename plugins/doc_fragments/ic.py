@@ -153,7 +153,8 @@ notes:
   - >-
     I(TooOld): the key of an unfinished cycles-ledger creation is older than the ledger's
     deduplication window (24 h + 60 s), so a retry could create a second canister; it is never
-    retried. Resolve: run M(icp.canister_factory.ic_canister_info) with
+    retried. Past the window any other ledger refusal (such as C(InsufficientFunds), which the ledger
+    checks before the window) is treated the same way. Resolve: run M(icp.canister_factory.ic_canister_info) with
     O(icp.canister_factory.ic_canister_info#module:ledger_creation) set to the entry's
     C(created_at_time) and C(creation_cycles). If RV(icp.canister_factory.ic_canister_info#module:creation.canister_exists)
     is false (no burn, or the burn was refunded), remove the entry with

@@ -26,7 +26,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._creation_key
     FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding, subnet_ranges)
 from ansible_collections.icp.canister_factory.plugins.module_utils._reclaim import Reclaim, drain
 from ansible_collections.icp.canister_factory.plugins.module_utils._unknown_outcomes import (
-    PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, refunded_or, too_old_message)
+    PENDING_RETRY_DELAYS, CreationPending, forgotten_by_ledger, outcome_unknown, refunded_or, too_old_message)
 
 # The fields of canister_settings that the cycles ledger's create_canister accepts; the others
 # are applied with update_settings right after the creation.
@@ -130,7 +130,7 @@ class CanisterLifecycle:
         except ICError as exc:
             if outcome_unknown(exc):
                 raise  # keep the entry and its key: the next run asks again with the same key
-            if resumed and getattr(exc, "variant", None) == "TooOld":
+            if resumed and forgotten_by_ledger(exc, key):
                 self.result["changed"] = False
                 raise InputError("name", too_old_message(params["name"], key)) from None
             # A definite refusal (a reject, a ledger error, bad input): nothing was created, so

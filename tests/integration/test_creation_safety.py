@@ -198,9 +198,13 @@ def test_ledger_duplicate_without_id_keeps_the_key_and_adopts_later(world, net):
     assert _balance(net, world["principal"]) == 10 ** 13 - 10 ** 12 - LEDGER_FEE
 
 
-def test_unfinished_ledger_creation_past_the_window_is_not_retried(world, net):
-    """A key the ledger answers TooOld for is never replaced by a new creation."""
-    net.mint(world["principal"], 10 ** 13)
+@pytest.mark.parametrize("funds", [10 ** 13, 0], ids=["too_old", "insufficient_funds"])
+def test_unfinished_ledger_creation_past_the_window_is_not_retried(world, net, funds):
+    """A key the ledger no longer deduplicates is never replaced by a new creation: the ledger
+    answers TooOld, or, checking funds before the window as DFINITY's does, InsufficientFunds,
+    which says nothing about the first attempt either."""
+    if funds:
+        net.mint(world["principal"], funds)
     old = time.time_ns() - (24 * 3600 + 120) * 10 ** 9
     doc = {"all": {"children": {"canisters": {"hosts": {"t1": {
         "status": "creating", "funding": "cycles_ledger", "created_at_time": old,
