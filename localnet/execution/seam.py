@@ -257,6 +257,13 @@ class LocalnetEngine(CallRouting):
                 outcome = Outcome(reply=self.node.management.query(tx, message))
             except Reject as err:
                 outcome = Outcome.of_reject(err)
+        elif len(self.node.topology.subnets) > 1 and \
+                self.node.subnet_of(message.canister_id) is not self.node.subnet_of(source):
+            # The replica runs a composite query's calls against its own subnet's state only
+            # (dfinity/ic rs/execution_environment/src/query_handler/query_context.rs,
+            # handle_request -> get_active_canister): a canister elsewhere is not found.
+            outcome = Outcome(reject_code=3, error_code="IC0301",
+                              reject_message=f"Canister {message.canister_id} not found")
         else:
             outcome = canisters.run_query(self.node, tx, message)
         return call_response(outcome)
