@@ -21,6 +21,7 @@ from ..errors import reject
 from ..management import settings as settings_mod
 from ..management.context import Call
 from ..management.lifecycle import create
+from . import cmc
 from . import ledger_blocks as blocks
 
 MODULE_HASH = hashlib.sha256(b"localnet cycles ledger").digest()
@@ -29,6 +30,7 @@ FEE = 100_000_000
 WINDOW_NS = 24 * 3600 * 10 ** 9
 DRIFT_NS = 60 * 10 ** 9
 CMC_ID = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
+LEDGER_ID = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
 
 
 def metadata():
@@ -274,20 +276,20 @@ def _cmc_step(node, tx, key, pending):
     caller = Principal(pending["caller"])
     amount, block = pending["amount"], pending["block"]
     creation = _principals(pending["creation"])
-    selection = creation.get("subnet_selection") or {}
-    wanted = (selection.get("Subnet") or {}).get("subnet")
     problem = None
-    # The CMC creates on the selected subnet, else on a default one (here: the root).
-    subnet = node.topology.root if wanted is None else node.topology.get(wanted)
-    if subnet is None:
-        problem = f"Subnet {wanted} does not exist or is not authorized."
-    elif amount < limits.CREATION_FEE:
+    try:
+        subnets = cmc.creation_subnets(node, LEDGER_ID, creation.get("subnet_selection"),
+                                       block.to_bytes(8, "big"))
+    except ValueError as err:
+        problem = str(err)
+    if problem is None and amount < limits.CREATION_FEE:
         problem = (f"Creating a canister requires a fee of {limits.CREATION_FEE} that is "
                    f"deducted from the canister's initial balance but only {amount} cycles "
                    "were received with the create_canister request.")
     if problem is not None:
         raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": problem}})
+    subnet = subnets[0]
     settings = dict(creation.get("settings") or {})
     if settings.get("controllers") is None:
         settings["controllers"] = [caller]

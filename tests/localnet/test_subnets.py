@@ -223,9 +223,37 @@ def test_cycles_ledger_subnet_selection(net, subnets, user):
     assert "does not exist" in str(failed.value)
     # Refunded less the two fees (burn and refund).
     assert ledger.icrc1_balance_of(identity.sender) == before - 2 * 100_000_000
-    default = ledger.create_canister(10 ** 12)
-    default = default["canister_id"] if isinstance(default, dict) else default
-    assert _subnet_of(net, default) == root["id"]
+
+
+def test_without_subnet_selection_the_cmc_spreads_creations_over_its_default_subnets(net, subnets, tmp_path):
+    """As DFINITY's CMC (rs/nns/cmc/src/main.rs do_create_canister: a random permutation of
+    the default subnets); localnet seeds the permutation with the burn block's index, so which
+    subnet a creation lands on is the same on every run."""
+    from localnet.node import Node
+    from localnet.system_canisters.cmc import creation_subnets
+
+    identity = Ed25519Identity.generate()
+    net.mint(identity.sender, 10 ** 13)
+    agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+    ledger = CyclesLedger(agent)
+    landed, burns = [], []
+    for _ in range(8):
+        burns.append(ledger.icrc3_get_blocks(0, 0)[0])
+        cid = ledger.create_canister(10 ** 12)
+        landed.append(_subnet_of(net, cid["canister_id"] if isinstance(cid, dict) else cid))
+    assert set(landed) == {s["id"] for s in subnets}, landed
+    node = Node(str(tmp_path), subnets=2)   # another network: same positions, other ids
+    try:
+        expected = [subnets[creation_subnets(node, LEDGER, None, burn.to_bytes(8, "big"))[0].index]["id"]
+                    for burn in burns]
+        assert landed == expected
+        with pytest.raises(ValueError, match="subnet type verified does not exist"):
+            creation_subnets(node, LEDGER, {"Filter": {"subnet_type": "verified"}}, b"")
+        application = creation_subnets(node, LEDGER, {"Filter": {"subnet_type": "application"}}, b"")
+        assert {s.index for s in application} == {0, 1}
+    finally:
+        node.close()
+        agent.close()
 
 
 def test_a_canister_on_the_second_subnet_calls_the_root_subnet(net, subnets, user):
