@@ -158,10 +158,11 @@ class LocalnetEngine(CallRouting):
         self._charge(tx, canister, fees.execution(result.instructions, _wasm64(state)))
 
     def _charge(self, tx, canister, amount):
-        """Take ``amount`` cycles (never below zero); they count as consumed by the subnet."""
+        """Take ``amount`` cycles (never below zero); they count as consumed by its subnet."""
+        from .. import cycles
         taken = min(amount, canister.cycles)
         canister.cycles -= taken
-        tx.set_meta("consumed_cycles", tx.get_meta("consumed_cycles", 0) + taken)
+        cycles.add_consumed(tx, canister.subnet, taken)
 
     def _prepay(self, tx, canister, message):
         """Refuse (IC0207) a message the canister cannot pay the base fees of without falling
@@ -210,6 +211,7 @@ class LocalnetEngine(CallRouting):
     def _step(self, tx, cid, state, result, now):
         # A nested transaction may have replaced the working copy: always write the current one.
         canister = tx.mutable(cid)
+        self.node.metrics.executed(canister.subnet)
         self._log(canister, result, now)
         if result.committed:
             self._save(tx, canister, state)

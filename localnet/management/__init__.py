@@ -119,6 +119,7 @@ class Management:
                     self.node.clock.canister_time_ns(), ingress=message.ingress,
                     cycles=message.cycles, caller_version=caller_version,
                     reply_to=getattr(message, "reply_to", None), subnet=subnet)
+        self.node.metrics.executed(subnet.index)
         result = handler(call, args)
         if result is LATER:
             return LATER
@@ -148,6 +149,7 @@ class Management:
                         self.node.clock.canister_time_ns(), ingress=False, cycles=cycles,
                         caller_version=caller_version, reply_to=reply_to,
                         subnet=self.node.subnet_of(caller))
+            self.node.metrics.executed(call.subnet.index)
             result = handler(call, args)
             if result is LATER:
                 inner.commit()

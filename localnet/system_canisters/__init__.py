@@ -70,6 +70,7 @@ def deliver(node, tx, message):
         outcome.refund = message.cycles
         return outcome
     inner = tx.nested()
+    node.metrics.executed(node.topology.root.index)
     try:
         reply, refund = module.run(handler, node, inner, message)
     except Reject as err:

@@ -295,9 +295,11 @@ def _cmc_step(node, tx, key, pending):
         settings["controllers"] = [caller]
     call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
                 ingress=False, cycles=amount, subnet=subnet)
+    node.metrics.executed(subnet.index)   # the CMC's create_canister message to that subnet
     try:
         settings_mod.validate(settings)
         canister_id = create(call, settings, amount - limits.CREATION_FEE)
+        cycles.add_consumed(tx, subnet.index, limits.CREATION_FEE)
     except Exception as err:  # noqa: BLE001 - reported to the caller as FailedToCreate
         raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
                                           "error": str(err)}}) from None

@@ -342,3 +342,42 @@ def test_a_store_from_before_subnets_is_migrated(tmp_path):
     assert reopened.store.get(cid).subnet == 1
     assert reopened.topology.subnets[1].subnet_id == second.subnet_id   # keys survive restarts
     reopened.close()
+
+
+def _subnet_metrics(client, sid):
+    cert = client.read_state(sid, [[b"subnet", sid.raw, b"metrics"]], scope="subnet")
+    value = cbor.loads(cert.lookup(["subnet", sid.raw, "metrics"]))
+    consumed = value["consumed_cycles_total"]
+    return value["update_transactions_total"], consumed[0] + ((consumed.get(1) or 0) << 64)
+
+
+def test_subnet_metrics_count_each_subnets_own_work(net, subnets, client, on_second):
+    """``/subnet/<sid>/metrics`` is the subnet's own (interface spec: transactions processed and
+    cycles consumed "on this subnet"; dfinity/ic scheduler.rs counts a round's messages in its
+    own subnet's metrics); ``/_/metrics`` adds the same split under ``subnets``."""
+    root, second = (_pid(s["id"]) for s in subnets)
+    me = client.identity.sender
+    net.mint(me, 10 ** 13)
+    before = {sid: _subnet_metrics(client, sid) for sid in (root, second)}
+    admin_before = net.metrics()["subnets"]
+    wanted = _in_second(subnets, 0xD0000)
+    made = client.mgmt("provisional_create_canister_with_cycles",
+                       {"amount": 10 ** 12, "settings": None, "specified_id": wanted,
+                        "sender_canister_version": None}, ecid=wanted)["canister_id"]
+    for _ in range(3):
+        client.mgmt("canister_status", {"canister_id": made})
+    after = {sid: _subnet_metrics(client, sid) for sid in (root, second)}
+    assert after[root] == before[root], "work on the second subnet counted on the root subnet"
+    assert after[second][0] - before[second][0] == 4
+    admin = net.metrics()["subnets"]
+    assert admin[str(second)]["update_calls"] - admin_before[str(second)]["update_calls"] == 4
+    assert admin[str(root)]["update_calls"] == admin_before[str(root)]["update_calls"]
+    assert admin[str(second)]["update_transactions"] == after[second][0]
+    # A creation through the cycles ledger: the ledger's message on the root subnet, the
+    # creation (and its fee) on the chosen one.
+    CyclesLedger(Agent(net.url, client.identity, root_key_der=net.root_key_der)).create_canister(
+        10 ** 12, subnet=second)
+    last = {sid: _subnet_metrics(client, sid) for sid in (root, second)}
+    assert last[root][0] - after[root][0] == 1 and last[root][1] == after[root][1]
+    assert last[second][0] - after[second][0] == 1
+    assert last[second][1] - after[second][1] == 500_000_000_000
