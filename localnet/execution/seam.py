@@ -293,7 +293,7 @@ class LocalnetEngine(CallRouting):
         canisters run nothing); also brings the records' query_stats up to date. Returns how
         many records it changed or tasks it ran (the node then commits ``tx``)."""
         from .. import cycles
-        ran = self.run_next_round(tx)
+        ran = self.run_next_round(tx) + self.run_held_calls(tx)
         now = self.node.clock.canister_time_ns()
         ran += self.query_stats.flush(tx)
         for cid in [c.id for c in tx.all_canisters()]:
