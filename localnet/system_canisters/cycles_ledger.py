@@ -2,7 +2,9 @@
 
 Balances live in the network's state (``localnet.ledger``), so ``/_/mint`` credits the same
 accounts. Fee 100M cycles per operation; ``created_at_time`` deduplicates within 24 hours plus
-60 s of permitted drift (older: ``TooOld``), as DFINITY's cycles ledger does.
+60 s of permitted drift, as DFINITY's cycles ledger does, in its order: a duplicate first, then
+fee and funds, then the window (older: ``TooOld``); a key is forgotten when the next block
+after its window prunes it (see ``_duplicate``).
 
 ``create_canister`` works like the real one: the key hashes the sender's account, the amount
 and ``created_at_time`` (not the settings); the burn is recorded first with no canister id,
