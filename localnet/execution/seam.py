@@ -256,7 +256,7 @@ class LocalnetEngine(CallRouting):
                                     kind="query", ingress=False)
         if call.callee == b"":
             try:
-                outcome = Outcome(reply=self.node.management.query(tx, message))
+                outcome = Outcome(reply=self.node.management.query(tx, message, self.node.subnet_of(source)))
             except Reject as err:
                 outcome = Outcome.of_reject(err)
         elif len(self.node.topology.subnets) > 1 and \

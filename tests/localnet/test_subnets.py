@@ -177,7 +177,7 @@ def test_read_state_is_certified_by_the_holding_subnet(net, subnets, client, on_
         is None
 
 
-def test_subnet_read_state_per_subnet(net, subnets, client):
+def test_subnet_read_state_per_subnet(net, subnets, client, on_second):
     root, second = subnets
     sid = _pid(second["id"])
     cert = client.read_state(sid, [[b"canister_ranges", sid.raw], [b"subnet", sid.raw]],
