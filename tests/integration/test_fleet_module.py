@@ -1,40 +1,18 @@
-"""ic_fleet against a localnet, in the order of the module targets: bad params, check mode
-(changed predicted, nothing created), create N canisters, the same again with no update call,
-then a fleet where one item's init argument is bad: that canister is rolled back (deleted,
-entry failed) while the others converge."""
-import json
+"""ic_fleet's own result against a localnet, in the order of the module targets: check mode
+(changed predicted, nothing created), create N canisters (its counts and --diff), the same again
+with no update call, then a fleet where one item's init argument is bad: that canister is rolled
+back (deleted, entry failed) while the others converge.
+
+Bad parameters are cases of bad_input_cases (FLEET_CASES); what both paths share (check, create,
+rerun, rollback through provision.yml) is tested once for both in test_both_paths."""
 import os
-import subprocess
 
 import pytest
 
-from factory.harness import ROOT, Factory, PlaybookRun, principal_for
+from factory.harness import ROOT, Factory, principal_for
 from localnet.testing import LocalnetProcess
 
 WASM = os.path.join(ROOT, "wasm", "user.wasm.gz")
-PLAYBOOK = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Converge the fleet
-      icp.canister_factory.ic_fleet:
-        registry: "{{ registry }}"
-        workers: 4
-        canisters: "{{ specs }}"
-      check_mode: "{{ check | default(false) | bool }}"
-      register: fleet
-      ignore_errors: true
-
-    - name: Keep the result for the test
-      ansible.builtin.copy:
-        content: "{{ fleet | to_json }}"
-        dest: "{{ result_file }}"
-        mode: "0644"
-      check_mode: false
-"""
 
 
 @pytest.fixture(scope="module")
@@ -54,31 +32,8 @@ def spec(name, owner, **extra):
 
 def run_fleet(factory, specs, check=False, diff=False):
     """Run ic_fleet through ansible-playbook; return (PlaybookRun, module result)."""
-    playbook = os.path.join(factory.workdir, "fleet.yml")
-    with open(playbook, "w", encoding="utf-8") as handle:
-        handle.write(PLAYBOOK)
-    result_file = os.path.join(factory.workdir, "fleet-result.json")
-    if os.path.exists(result_file):
-        os.unlink(result_file)
-    extra = {"registry": factory.registry, "specs": specs, "check": check, "result_file": result_file}
-    command = factory.command(playbook, "localhost,", extra) + (["--diff"] if diff else [])
-    run = PlaybookRun(subprocess.run(command, cwd=factory.workdir, env=factory.env(), capture_output=True,
-                                     text=True, timeout=600, check=False))
-    assert run.rc == 0, run.explain()
-    with open(result_file, encoding="utf-8") as handle:
-        return run, json.load(handle)
-
-
-def test_bad_params_fail_before_any_call(net, tmp_path):
-    factory = Factory(net, tmp_path)
-    calls = factory.update_calls()
-    owner = principal_for("bad")
-    _, result = run_fleet(factory, [spec("dup", owner), spec("dup", owner)])
-    assert result["failed"] and "unique" in result["msg"], result
-    _, result = run_fleet(factory, [spec("x1", "not-a-principal")])
-    assert result["failed"] and "owner" in result["msg"], result
-    assert factory.update_calls() == calls
-    assert factory.canisters() == []
+    return factory.task("ic_fleet", {"registry": factory.registry, "workers": 4, "canisters": specs},
+                        label="fleet", check=check, diff=diff)
 
 
 def test_check_create_rerun_then_a_failed_install_rolls_back(net, tmp_path):

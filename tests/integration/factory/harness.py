@@ -176,6 +176,34 @@ class Factory:
             time.sleep(0.2)
         raise TimeoutError("processes of the killed playbook are still running")
 
+    def task_command(self, module, args, label="task", check=False, diff=False):
+        """The command of a one-task playbook on localhost that runs ``module`` (short name, such as
+        ``ic_fleet``) with ``args`` and keeps the registered result for ``task_result``, even when the
+        module fails; returns (command, result file). ``args`` may hold Jinja (``lookup('env', ...)``)."""
+        result_file = os.path.join(self.workdir, f"{label}-result.json")
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+        play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+                 "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                 "tasks": [{"name": f"Run {module}", f"icp.canister_factory.{module}": args,
+                            "check_mode": check, "register": "outcome", "ignore_errors": True},
+                           {"name": "Keep the result for the test", "check_mode": False,
+                            "ansible.builtin.copy": {"content": "{{ outcome | to_json }}", "dest": result_file,
+                                                     "mode": "0644"}}]}]
+        playbook = os.path.join(self.workdir, f"{label}.yml")
+        with open(playbook, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(play, handle, sort_keys=False)
+        return self.command(playbook, "localhost,") + (["--diff"] if diff else []), result_file
+
+    def task(self, module, args, label="task", check=False, diff=False, timeout=600):
+        """Run ``module`` with ``args`` in a one-task playbook (see ``task_command``); the playbook must
+        end well (the task's own failure is in the result). Returns (PlaybookRun, module result)."""
+        command, result_file = self.task_command(module, args, label, check, diff)
+        run = PlaybookRun(subprocess.run(command, cwd=self.workdir, env=self.env(), capture_output=True,
+                                         text=True, timeout=timeout, check=False))
+        assert run.rc == 0, run.explain()
+        return run, task_result(result_file)
+
     def inventory(self, name, canisters):
         """Write a desired-state inventory: ``canisters`` maps host -> (template, host vars)."""
         groups = {}
@@ -203,6 +231,12 @@ class Factory:
         """The canisters on localnet that this operator controls (``GET /_/canisters``), so
         that system canisters (cycles ledger, CMC) do not count."""
         return [c for c in self.net.canisters() if self.principal in c.get("controllers", [])]
+
+
+def task_result(result_file):
+    """The registered result a ``Factory.task_command`` playbook kept."""
+    with open(result_file, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def write_identity(path, seed):
