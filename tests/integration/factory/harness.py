@@ -187,7 +187,7 @@ class Factory:
                  "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
                  "tasks": [{"name": f"Run {module}", f"icp.canister_factory.{module}": args,
                             "check_mode": check, "register": "outcome", "ignore_errors": True},
-                           {"name": "Keep the result for the test", "check_mode": False,
+                           {"name": "Keep the result for the test", "check_mode": False, "changed_when": False,
                             "ansible.builtin.copy": {"content": "{{ outcome | to_json }}", "dest": result_file,
                                                      "mode": "0644"}}]}]
         playbook = os.path.join(self.workdir, f"{label}.yml")
