@@ -66,7 +66,11 @@ def test_converge_record_and_rerun_without_update_calls(net, tmp_path, batch):
 
 
 @PATHS
-def test_cycles_band_and_changed_argument(net, tmp_path, batch):
+def test_band_settings_and_argument_change_as_predicted(net, tmp_path, batch):
+    """A raised cycles band, a changed setting and a new text of the same init argument value:
+    check mode with --diff predicts a change and makes no call; the run tops up through ic_cycles'
+    code, converges the setting and records the argument; the rerun changes nothing and calls
+    nothing. A band whose target is below its minimum is refused, naming the option."""
     factory = Factory(net, tmp_path)
     owner = principal_for("band")
     inventory = factory.inventory("inventory.yml", {"band": ("user", {"owner": owner})})
@@ -74,21 +78,65 @@ def test_cycles_band_and_changed_argument(net, tmp_path, batch):
     cid = factory.entries()["band"]["canister_id"]
     balance = {c["id"]: c for c in factory.canisters()}[cid]["cycles"]
 
-    # A band above the balance tops up to its target, on both paths through ic_cycles' code.
+    arg = f'(record {{ owner = principal "{owner}"; }})'
+    changed = factory.inventory("changed.yml", {"band": ("user", {
+        "owner": owner, "init_arg": arg, "settings": {"freezing_threshold": 1234567}})})
     raised = {"user_canister_cycles_min": balance + 10**12, "user_canister_cycles_target": balance + 2 * 10**12}
-    run = provision(factory, inventory, batch, **raised)
+    calls = factory.update_calls()
+    predicted = provision(factory, changed, batch, "--check", "--diff", **raised)
+    assert predicted.rc == 0 and predicted.total("changed") >= 1, predicted.explain()
+    assert "+++ after" in predicted.stdout, "--diff shows no before/after"
+    assert factory.update_calls() == calls, "check mode must make no update call"
+
+    run = provision(factory, changed, batch, **raised)
     assert run.rc == 0, run.explain()
     after = {c["id"]: c for c in factory.canisters()}[cid]["cycles"]
     assert after >= balance + 10**12
     entry = factory.entries()["band"]
     # Recorded right after the top-up; the canister has burnt a little since.
-    assert entry["events"][-1]["action"] == "top_up" and entry["cycles_balance"] >= after
+    assert "top_up" in {e["action"] for e in entry["events"]} and entry["cycles_balance"] >= after
+    assert entry["init_arg"] == arg, entry
+    assert factory.canister_status(cid)["settings"]["freezing_threshold"] == 1234567
+
+    calls = factory.update_calls()
+    again = provision(factory, changed, batch, **raised)
+    assert again.rc == 0 and again.total("changed") == 0, again.explain()
+    assert factory.update_calls() == calls, "a converged canister must make no update call"
 
     # A band whose target is below its minimum is refused, naming the option.
     bad = provision(factory, inventory, batch, user_canister_cycles_min=after + 10**12,
                     user_canister_cycles_target=1)
     assert bad.rc != 0
     assert any("cycles_target" in m or "target_cycles" in m for m in bad.messages()), bad.explain()
+
+
+@PATHS
+def test_a_lost_creation_reply_makes_one_canister_that_the_rerun_finds(net, tmp_path, batch):
+    """The reply of the creation call is lost after it ran: the run learns the outcome (the
+    request's certified status) instead of creating again; the rerun finds the same canister."""
+    factory = Factory(net, tmp_path)
+    inventory = factory.inventory("inventory.yml", {"lost": ("user", {"owner": principal_for("lost")})})
+    method = "provisional_create_canister_with_cycles"
+
+    def creations():
+        return net.metrics()["by_method"].get(f"aaaaa-aa.{method}", 0)
+
+    before, made_before = creations(), {c["id"] for c in factory.canisters()}
+    net.faults({"match": {"method": method}, "action": "drop_response"})
+    try:
+        first = provision(factory, inventory, batch)
+    finally:
+        net.faults(clear=True)
+    assert first.rc == 0, first.explain()
+    assert creations() - before == 1, "the lost reply made the run create again"
+    entry = factory.entries()["lost"]
+    assert entry["status"] == "active"
+    assert {c["id"] for c in factory.canisters()} - made_before == {entry["canister_id"]}
+
+    again = provision(factory, inventory, batch)
+    assert again.rc == 0 and again.total("changed") == 0, again.explain()
+    assert factory.entries()["lost"]["canister_id"] == entry["canister_id"]
+    assert creations() - before == 1
 
 
 @PATHS

@@ -223,6 +223,19 @@ class Factory:
 
         return Registry(self.registry).read().entries
 
+    def canister_status(self, canister_id):
+        """``canister_status`` of a canister this operator controls, asked directly (not through
+        the collection), for what localnet's admin list does not show (settings)."""
+        from _ic.agent import Agent
+        from _ic.identity import load_identity_file
+        from _ic.management import Management
+
+        agent = Agent(self.net.url, identity=load_identity_file(self.identity), root_key_der=self.net.root_key_der)
+        try:
+            return Management(agent).canister_status(canister_id)
+        finally:
+            agent.close()
+
     def update_calls(self):
         """Update calls localnet has answered so far."""
         return self.net.metrics()["update_calls"]
