@@ -294,4 +294,6 @@ PLAYBOOK_CASES = [
     ("provision-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", {}),
     ("provision-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "arg:", {}),
     ("provision-wasm-not-wasm", {"owner": "{owner}"}, "wasm:", {"user_canister_wasm": "{not_wasm}"}),
+    ("provision-controllers-lockout", {"owner": "{owner}", "settings": {"controllers": [CANISTER]}},
+     "settings.controllers:", {}),
 ]

@@ -13,8 +13,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 
+# One test, both paths: parametrises ``batch`` (True: ic_fleet, the default path of the playbooks;
+# False: the per-host roles, ``-e icp_batch=false``). docs/testing.md lists what runs on both.
+BOTH_PATHS = pytest.mark.parametrize("batch", [True, False], ids=["batch", "per_host"])
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 BIN = os.path.dirname(sys.executable)
@@ -120,6 +124,13 @@ class Factory:
         proc = subprocess.run(self.command(playbook, inventory, extra_vars, forks), cwd=self.workdir,
                               env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
         return PlaybookRun(proc)
+
+    def provision(self, inventory, batch, *options, **extra):
+        """provision.yml on one path (``batch``: ic_fleet; else the per-host roles) with four
+        forks; ``options`` are further ansible-playbook arguments, ``extra`` extra vars."""
+        command = self.command("provision.yml", inventory, dict(extra, icp_batch=batch), forks=4) + list(options)
+        return PlaybookRun(subprocess.run(command, cwd=self.workdir, env=self.env(), capture_output=True,
+                                          text=True, timeout=900, check=False))
 
     def start(self, playbook, inventory=None, extra_vars=None, forks=None):
         """Start a playbook in a session of its own (so that it can be killed with its workers)."""
@@ -244,6 +255,14 @@ class Factory:
         """The canisters on localnet that this operator controls (``GET /_/canisters``), so
         that system canisters (cycles ledger, CMC) do not count."""
         return [c for c in self.net.canisters() if self.principal in c.get("controllers", [])]
+
+
+def own_factory(net, workdir):
+    """A Factory whose identity is derived from ``workdir``, so that its canisters (``canisters``)
+    and its cycles-ledger account are its test's alone on a localnet that tests share."""
+    import hashlib
+
+    return Factory(net, workdir, identity_seed=hashlib.sha256(str(workdir).encode()).digest())
 
 
 def task_result(result_file):
