@@ -18,17 +18,12 @@ BUILD = os.path.join(ROOT, "build", "test-canisters", "motoko")
 _EXECUTION_TESTS = os.path.join(ROOT, "tests", "execution")
 
 
-class BuildUnavailable(RuntimeError):
-    """node or the npm motoko package is missing."""
+if _EXECUTION_TESTS not in sys.path:
+    sys.path.insert(0, _EXECUTION_TESTS)
+# The execution tests' builder: one moc version lookup and one BuildUnavailable for both.
+import exec_canisters  # noqa: E402  pylint: disable=wrong-import-position
 
-
-def _moc_version():
-    path = os.path.join(ROOT, "node_modules", "motoko", "package.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)["version"]
-    except OSError as exc:
-        raise BuildUnavailable(f"npm package motoko is not installed ({path})") from exc
+BuildUnavailable = exec_canisters.BuildUnavailable
 
 
 def _out_path(name, source, persistence, moc):
@@ -38,7 +33,7 @@ def _out_path(name, source, persistence, moc):
 
 def build(names, persistence="enhancedOP"):
     """{name: wasm bytes} for fixture sources ``<name>.mo``; missing builds compiled at once."""
-    moc = _moc_version()
+    moc = exec_canisters.moc_version()
     paths, jobs = {}, []
     for name in names:
         with open(os.path.join(MOTOKO, name + ".mo"), encoding="utf-8") as fh:
@@ -77,11 +72,5 @@ def _compile(jobs):
 
 def counter(version=1, persistence="eop"):
     """Counter.mo's wasm bytes, from the execution tests' cached builds."""
-    if _EXECUTION_TESTS not in sys.path:
-        sys.path.insert(0, _EXECUTION_TESTS)
-    import exec_canisters  # pylint: disable=import-outside-toplevel
-    try:
-        path = exec_canisters.motoko_wasm([(persistence, version)])[(persistence, version)]
-    except exec_canisters.BuildUnavailable as exc:
-        raise BuildUnavailable(str(exc)) from exc
+    path = exec_canisters.motoko_wasm([(persistence, version)])[(persistence, version)]
     return exec_canisters.read(path)

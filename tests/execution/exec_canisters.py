@@ -30,7 +30,8 @@ def _digest(*parts):
     return h.hexdigest()[:16]
 
 
-def _moc_version():
+def moc_version():
+    """The version of the npm motoko package (part of every build's cache key)."""
     path = os.path.join(ROOT, "node_modules", "motoko", "package.json")
     try:
         with open(path, encoding="utf-8") as fh:
@@ -49,7 +50,7 @@ def motoko_source(version):
 def motoko_wasm(variants):
     """Paths of Motoko builds, one per (persistence, version) in ``variants``; missing ones are
     compiled in one node run (loading moc costs more than compiling)."""
-    moc = _moc_version()
+    moc = moc_version()
     paths, jobs = {}, []
     for persistence, version in variants:
         source = motoko_source(version)

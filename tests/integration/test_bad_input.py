@@ -108,14 +108,6 @@ def _mainnet_root_key_hex():
 
 
 @pytest.fixture(scope="module")
-def net():
-    from localnet.testing import LocalnetProcess
-
-    with LocalnetProcess() as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
 def world(net, tmp_path_factory):
     return World(net, tmp_path_factory.mktemp("bad_input"))
 

@@ -12,16 +12,10 @@ from _ic.agent import Agent
 from _ic.identity import load_identity_file
 from _ic.management import Management
 from localnet.node import SYNC_CALL_TIMEOUT as SYNC_CALL_WAIT
-from localnet.testing import LocalnetProcess, wait_until
+from localnet.testing import wait_until
 from tests.fixtures.holder_canister import holder_wasm
 
 pytestmark = pytest.mark.slow   # it holds a canister stopping on purpose (about 50 s)
-
-@pytest.fixture(scope="module")
-def net():
-    with LocalnetProcess() as process:
-        yield process
-
 
 class Operator:
     """A work dir with playbooks, and a direct client with the same identity."""

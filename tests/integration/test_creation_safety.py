@@ -19,15 +19,6 @@ LEDGER_FEE = 100_000_000
 DRAIN_KEEP = 10_000_000_000
 
 
-@pytest.fixture(scope="module")
-def net():
-    """A localnet of its own (faults and kills must not disturb other tests)."""
-    from localnet.testing import LocalnetProcess
-
-    with LocalnetProcess() as process:
-        yield process
-
-
 @pytest.fixture()
 def world(tmp_path):
     """Collection tree, identity, registry path."""
