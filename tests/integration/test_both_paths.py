@@ -3,6 +3,21 @@ module run) and on the per-host path (the template roles, ``-e icp_batch=false``
 same module_utils classes, so they must agree on what they create, record, predict and skip."""
 from factory.harness import BOTH_PATHS, Factory, own_factory, principal_for, users
 
+def one_canister(factory, name, batch):
+    """Provision one user canister ``name``; returns (owner, inventory, canister id, balance)."""
+    owner = principal_for(name)
+    inventory = factory.inventory("inventory.yml", {name: ("user", {"owner": owner})})
+    run = factory.provision(inventory, batch)
+    assert run.rc == 0, run.explain()
+    cid = factory.entries()[name]["canister_id"]
+    return owner, inventory, cid, {c["id"]: c for c in factory.canisters()}[cid]["cycles"]
+
+
+def band_above(balance):
+    """Extra vars of a user canister's cycles band above ``balance``: a top-up to its target."""
+    return {"user_canister_cycles_min": balance + 10**12, "user_canister_cycles_target": balance + 2 * 10**12}
+
+
 @BOTH_PATHS
 def test_converge_record_and_rerun_without_update_calls(net, tmp_path, batch):
     factory = Factory(net, tmp_path)
@@ -51,16 +66,11 @@ def test_band_settings_and_argument_change_as_predicted(net, tmp_path, batch):
     code, converges the setting and records the argument; the rerun changes nothing and calls
     nothing. A band whose target is below its minimum is refused, naming the option."""
     factory = Factory(net, tmp_path)
-    owner = principal_for("band")
-    inventory = factory.inventory("inventory.yml", {"band": ("user", {"owner": owner})})
-    assert factory.provision(inventory, batch).rc == 0
-    cid = factory.entries()["band"]["canister_id"]
-    balance = {c["id"]: c for c in factory.canisters()}[cid]["cycles"]
-
+    owner, inventory, cid, balance = one_canister(factory, "band", batch)
     arg = f'(record {{ owner = principal "{owner}"; }})'
     changed = factory.inventory("changed.yml", {"band": ("user", {
         "owner": owner, "init_arg": arg, "settings": {"freezing_threshold": 1234567}})})
-    raised = {"user_canister_cycles_min": balance + 10**12, "user_canister_cycles_target": balance + 2 * 10**12}
+    raised = band_above(balance)
     calls = factory.update_calls()
     predicted = factory.provision(changed, batch, "--check", "--diff", **raised)
     assert predicted.rc == 0 and predicted.total("changed") >= 1, predicted.explain()
@@ -95,14 +105,10 @@ def test_a_band_paid_from_the_cycles_ledger_is_refused_until_the_balance_pays(ne
     run is refused before any update call, naming the source; once the account can pay, the same
     run tops up from it (the amount and the ledger's fee leave the account)."""
     factory = own_factory(net, tmp_path)
-    owner = principal_for("ledger")
-    inventory = factory.inventory("inventory.yml", {"ledger": ("user", {"owner": owner})})
-    assert factory.provision(inventory, batch).rc == 0
-    cid = factory.entries()["ledger"]["canister_id"]
-    balance = {c["id"]: c for c in factory.canisters()}[cid]["cycles"]
+    owner, _, cid, balance = one_canister(factory, "ledger", batch)
     paid = factory.inventory("paid.yml", {"ledger": ("user", {"owner": owner,
                                                               "canister_cycles_source": "cycles_ledger"})})
-    band = {"user_canister_cycles_min": balance + 10**12, "user_canister_cycles_target": balance + 2 * 10**12}
+    band = band_above(balance)
 
     calls = factory.update_calls()
     refused = factory.provision(paid, batch, **band)
