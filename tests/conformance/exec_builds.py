@@ -5,12 +5,8 @@ moc version (loading moc costs a minute on a loaded machine, so all missing ones
 in one node run). Counter.mo comes from the execution tests' own builder and cache.
 """
 import hashlib
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MOTOKO = os.path.join(ROOT, "tests", "fixtures", "canisters", "motoko")
@@ -20,7 +16,7 @@ _EXECUTION_TESTS = os.path.join(ROOT, "tests", "execution")
 
 if _EXECUTION_TESTS not in sys.path:
     sys.path.insert(0, _EXECUTION_TESTS)
-# The execution tests' builder: one moc version lookup and one BuildUnavailable for both.
+# The execution tests' builder: one moc version, one compiler run and one BuildUnavailable for both.
 import exec_canisters  # noqa: E402  pylint: disable=wrong-import-position
 
 BuildUnavailable = exec_canisters.BuildUnavailable
@@ -41,33 +37,14 @@ def build(names, persistence="enhancedOP"):
         out = _out_path(name, source, persistence, moc)
         paths[name] = out
         if not os.path.exists(out):
-            jobs.append({"out": f"{out}.{os.getpid()}.tmp", "source": source,
-                         "persistence": persistence})
+            jobs.append({"out": out, "source": source, "persistence": persistence})
     if jobs:
-        _compile(jobs)
+        exec_canisters.compile_motoko(jobs)
     result = {}
     for name, path in paths.items():
         with open(path, "rb") as fh:
             result[name] = fh.read()
     return result
-
-
-def _compile(jobs):
-    if shutil.which("node") is None:
-        raise BuildUnavailable("node is not installed")
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(jobs, fh)
-    try:
-        env = dict(os.environ, NODE_PATH=os.path.join(ROOT, "node_modules"))
-        proc = subprocess.run(["node", os.path.join(MOTOKO, "build.js"), fh.name],
-                              capture_output=True, text=True, env=env, timeout=900,
-                              check=False)
-    finally:
-        os.unlink(fh.name)
-    if proc.returncode:
-        raise RuntimeError(f"moc failed: {proc.stderr[-3000:]}")
-    for job in jobs:
-        os.replace(job["out"], job["out"].rsplit(".", 2)[0])
 
 
 def counter(version=1, persistence="eop"):
