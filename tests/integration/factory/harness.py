@@ -257,6 +257,16 @@ class Factory:
         return [c for c in self.net.canisters() if self.principal in c.get("controllers", [])]
 
 
+def kill_tree(pid):
+    """SIGKILL ``pid`` and every process below it (Ansible 2.19's workers call setsid, so a
+    process group does not reach them)."""
+    for victim in [pid] + Factory.descendants(pid):
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def own_factory(net, workdir):
     """A Factory whose identity is derived from ``workdir``, so that its canisters (``canisters``)
     and its cycles-ledger account are its test's alone on a localnet that tests share."""
