@@ -236,11 +236,8 @@ class CanisterLifecycle:
     # ----- converging ------------------------------------------------------------------
 
     def _check_lockout(self, wanted):
-        if "controllers" in wanted and not self.params["allow_lockout"]:
-            caller = self.caller_text()
-            if caller not in wanted["controllers"]:
-                raise InputError("settings.controllers", f"leaves out the calling identity {caller}, "
-                                 "which would lose control of the canister; add it or set allow_lockout: true")
+        if not self.params["allow_lockout"]:
+            check_lockout(wanted, self.caller_text())
 
     def _converge_settings(self, canister_id, status):
         current = from_definite(status["settings"])
@@ -359,3 +356,11 @@ class CanisterLifecycle:
                 self.result["subnet"] = self.subnet
         elif self.check_mode and self.params["state"] != "absent":
             self.result["settings"] = dict(self.wanted)
+
+
+def check_lockout(wanted, caller, field="settings.controllers", fix="add it or set allow_lockout: true"):
+    """The controllers guard of ic_canister and ic_fleet: normalized settings ``wanted`` whose
+    controllers leave out ``caller`` (principal text) are refused, naming ``field`` and ``fix``."""
+    if "controllers" in wanted and caller not in wanted["controllers"]:
+        raise InputError(field, f"leaves out the calling identity {caller}, "
+                         f"which would lose control of the canister; {fix}")

@@ -29,8 +29,10 @@ from ansible_collections.icp.canister_factory.plugins.module_utils import _input
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
     DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error)
-from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import CanisterLifecycle
-from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import settings_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import (
+    CanisterLifecycle, check_lockout)
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (
+    normalize, settings_argument_spec)
 from ansible_collections.icp.canister_factory.plugins.module_utils._chunk_store import SharedStore
 from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import CodeInstall
 from ansible_collections.icp.canister_factory.plugins.module_utils._converge_rules import arg_record, code_converged
@@ -213,6 +215,10 @@ class Fleet:
     def run(self):
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
         specs = self.params["canisters"]  # checked whole by validation.fleet before this runs
+        caller = self.caller_text()
+        for spec in specs:  # ic_canister's guard, for the whole fleet before any call
+            check_lockout(normalize(spec.get("settings")), caller, f"canisters[{spec['name']}].settings.controllers",
+                          fix="add it (only ic_canister with allow_lockout: true may leave it out)")
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         # The fleet and its steps (run with parent=self) read and write through it.
         self._shared_registry = self.fleet_registry

@@ -51,15 +51,9 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
   action:
     description: Has a corresponding action plugin; a converged fleet is answered on the controller.
     support: full

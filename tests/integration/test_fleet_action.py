@@ -9,16 +9,9 @@ import subprocess
 import pytest
 
 from factory.harness import Factory, PlaybookRun, users
-from localnet.testing import LocalnetProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHOW = "Show the fleet result"
-
-
-@pytest.fixture(scope="module")
-def net():
-    with LocalnetProcess() as process:
-        yield process
 
 
 def _playbook(workdir, name, tasks_play):
