@@ -24,6 +24,10 @@ directory, which is fsync'd and ``os.replace``d over the old one, and then the j
 removed. A change costs about its own size, not the registry's, and after a finished run the
 YAML file alone is the whole registry again.
 
+A parse of the YAML file is kept in ``<file>.cache`` under the SHA-256 of the file's bytes
+(registry_cache.py): a reader of unchanged content skips the YAML parse, and any change of the
+file misses the cache. Compaction writes it for the content it wrote.
+
 Readers never lock: ``os.replace`` is atomic and the journal only grows between compactions,
 so they see a consistent state (a compaction between reading the file and the journal is
 noticed and the read repeated). A writer killed half-way leaves at most a torn last journal
@@ -42,10 +46,12 @@ import re
 import tempfile
 
 try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _registry_cache as parse_cache
     from ansible_collections.icp.canister_factory.plugins.module_utils._registry_journal import (
         Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
 except ImportError:
     # The EDA event source (extensions/eda) imports module_utils as top-level modules.
+    import _registry_cache as parse_cache  # type: ignore[no-redef]
     from _registry_journal import (  # type: ignore[no-redef]
         Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
 
@@ -346,7 +352,7 @@ class Registry:
             if base is not None and base.yaml_stamp == yaml_stamp:
                 data, offset, identity = base.data, base.journal_end, base.journal_identity
             else:
-                data = self._parse(handle.read().decode("utf-8")) if handle else RegistryData()
+                data = self._parse(handle.read()) if handle else RegistryData()
                 offset, identity = 0, None
             try:
                 records, end, now_identity = self.journal.read(offset, identity)
@@ -369,11 +375,16 @@ class Registry:
         apply_records(data.entries, records)
         return _Snapshot(data, yaml_stamp, end, now_identity)
 
-    def _parse(self, text):
-        try:
-            doc = yaml.load(text, Loader=SafeLoader)  # a safe loader: libyaml's when present
-        except yaml.YAMLError as exc:
-            raise RegistryError(yaml_error_line(self.path, exc)) from None
+    def _parse(self, raw):
+        """The registry in the YAML bytes ``raw``: from the parse cache when it holds this content."""
+        key = parse_cache.content_key(raw)
+        doc = parse_cache.load(self.path, key)
+        if doc is parse_cache.MISS:
+            try:
+                doc = yaml.load(raw.decode("utf-8"), Loader=SafeLoader)  # a safe loader: libyaml's when present
+            except yaml.YAMLError as exc:
+                raise RegistryError(yaml_error_line(self.path, exc)) from None
+            parse_cache.store(self.path, key, doc)
         return RegistryData.from_document(doc, self.path)
 
     @contextlib.contextmanager
@@ -446,8 +457,12 @@ class Registry:
         return True
 
     def _compact_locked(self, data):
-        self._write(self._dump(data))
+        raw = self._write(self._dump(data))
         self.journal.remove()
+        # The next reader (the next run's first read) finds this content parsed already.
+        # (The document dumped is the document a parse of the file gives: safe types only, and
+        # store() keeps out what JSON would not give back.)
+        parse_cache.store(self.path, parse_cache.content_key(raw), data.to_document())
         return _Snapshot(data, file_stamp(os.stat(self.path)), 0, None)
 
     @staticmethod
@@ -456,12 +471,13 @@ class Registry:
                          sort_keys=False, allow_unicode=True, width=100)
 
     def _write(self, text):
+        """Replace the YAML file by ``text`` atomically and durably; return the bytes written."""
         directory = os.path.dirname(self.path)
+        raw = ("---\n# Canister registry: written by icp.canister_factory.ic_registry.\n" + text).encode("utf-8")
         fd, tmp = tempfile.mkstemp(prefix=".registry-", suffix=".tmp", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("---\n# Canister registry: written by icp.canister_factory.ic_registry.\n")
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
                 handle.flush()
                 os.fsync(handle.fileno())
             try:
@@ -476,3 +492,4 @@ class Registry:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        return raw
