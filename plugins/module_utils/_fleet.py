@@ -20,7 +20,6 @@ the end of the run.
 from __future__ import annotations
 
 import contextlib
-import copy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +36,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._converge_rul
 from ansible_collections.icp.canister_factory.plugins.module_utils._creation_keys import FUNDING_CHOICES
 from ansible_collections.icp.canister_factory.plugins.module_utils._cycles_topup import CyclesTopUp
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
-    EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event)
+    EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event, copy_entry)
 
 
 def spec_argument_spec():
@@ -96,7 +95,7 @@ class _View:
     def get(self, name):
         """The entry as this transaction left it, else as the fleet knows it."""
         if name in self.puts:
-            return copy.deepcopy(self.puts[name])
+            return copy_entry(self.puts[name])
         return self._registry.get(name)
 
     def put(self, name, entry):
@@ -159,7 +158,7 @@ class FleetRegistry:
                 return
             with self._lock:
                 names = sorted(self._dirty)
-                entries = {n: copy.deepcopy(self._data.entries[n]) for n in names}
+                entries = {n: copy_entry(self._data.entries[n]) for n in names}
                 version_now = self._version
                 self._dirty.clear()
             if not entries:

@@ -155,6 +155,19 @@ def _dumper():
     return _DUMPER[0]
 
 
+def copy_entry(value):
+    """A deep copy of an entry: its JSON-like parts copied directly (several times faster than
+    ``copy.deepcopy``, which a fleet run calls thousands of times), anything else by deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_entry(v) for k, v in value.items()}
+    if kind is list:
+        return [copy_entry(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def _ordered(entry):
     known = [k for k in KEY_ORDER if k in entry]
     rest = sorted(k for k in entry if k not in KEY_ORDER)
@@ -233,14 +246,14 @@ class RegistryData:
     def get(self, name):
         """Return a copy of the entry ``name`` or None."""
         entry = self.entries.get(name)
-        return copy.deepcopy(entry) if entry is not None else None
+        return copy_entry(entry) if entry is not None else None
 
     def find(self, **match):
         """Return ``(name, entry)`` of the first entry whose variables equal ``match``, or None."""
         for name in sorted(self.entries):
             entry = self.entries[name]
             if all(entry.get(k) == v for k, v in match.items()):
-                return name, copy.deepcopy(entry)
+                return name, copy_entry(entry)
         return None
 
     def put(self, name, entry):

@@ -2,7 +2,7 @@
 import base64
 import hashlib
 import zlib
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 from .errors import InputError
 
@@ -13,6 +13,7 @@ _ANONYMOUS = 0x04
 _CANISTER_SUFFIX = b"\x01\x01"
 
 
+@lru_cache(maxsize=4096)  # a fleet run prints each of its canister ids many times
 def _encode_text(raw):
     checksum = zlib.crc32(raw).to_bytes(4, "big")
     b32 = base64.b32encode(checksum + raw).decode("ascii").lower().rstrip("=")
