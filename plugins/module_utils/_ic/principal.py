@@ -13,6 +13,11 @@ _ANONYMOUS = 0x04
 _CANISTER_SUFFIX = b"\x01\x01"
 
 
+# Texts parsed before (only valid ones): a fleet run reads each of its canister ids many times.
+_PARSED = {}
+_PARSED_MAX = 4096
+
+
 @lru_cache(maxsize=4096)  # a fleet run prints each of its canister ids many times
 def _encode_text(raw):
     checksum = zlib.crc32(raw).to_bytes(4, "big")
@@ -48,6 +53,9 @@ class Principal:
         """Parse the textual form (e.g. ``aaaaa-aa``), checking grouping and CRC32."""
         if not isinstance(text, str):
             raise InputError(field, f"expected principal text, got {type(text).__name__}")
+        raw = _PARSED.get(text)
+        if raw is not None:
+            return cls(raw)
         stripped = text.strip()
         if not stripped:
             raise InputError(field, "is empty; give principal text such as 'aaaaa-aa'")
@@ -81,6 +89,9 @@ class Principal:
         canonical = _encode_text(raw)
         if canonical != lowered:
             raise InputError(field, f"{stripped!r} is not canonical; did you mean {canonical!r}?")
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = raw
         return cls(raw)
 
     def to_text(self):
