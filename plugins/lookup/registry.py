@@ -19,25 +19,45 @@ description:
   - A file that does not exist gives an empty document; a broken one fails with a one-line
     message naming the file and line.
   - Use it instead of reading the file with P(ansible.builtin.file#lookup), which misses the journal.
+  - With O(audit=true) it returns the full audit log (C(<file>.audit)) of each registry instead -
+    every event ever recorded on an entry, oldest first, where the entries keep only their last 20.
 options:
   _terms:
     description: Paths of registry files.
     type: list
     elements: path
     required: true
+  audit:
+    description: Return each registry's audit log (a list of records) instead of its document.
+    type: bool
+    default: false
+  name:
+    description: With O(audit=true), only the records of this registry entry (host name).
+    type: str
+  canister_id:
+    description: With O(audit=true), only the records of this canister.
+    type: str
 """
 
 EXAMPLES = r"""
 - name: The registry entry of this host
   ansible.builtin.set_fact:
     entry: "{{ (query('icp.canister_factory.registry', icp_registry) | first).all.children.canisters.hosts[inventory_hostname] }}"
+
+- name: Everything that ever happened to this host's canister
+  ansible.builtin.debug:
+    msg: "{{ query('icp.canister_factory.registry', icp_registry, audit=true, name=inventory_hostname) | first }}"
 """
 
 RETURN = r"""
 _raw:
-  description: One registry document per file (an empty dict for a missing file).
+  description:
+    - One registry document per file (an empty dict for a missing file).
+    - With O(audit=true), one list of audit records per file (empty when there is no log), each
+      with C(time), C(name), C(canister_id), C(event) (the event's action), C(result),
+      C(identity) and C(details) (the event's further keys).
   type: list
-  elements: dict
+  elements: raw
 """
 
 import os
@@ -47,6 +67,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 from ..module_utils._registry import Registry, RegistryError
+from ..module_utils._registry_audit import AuditCorrupt, read as read_audit
 
 
 class LookupModule(LookupBase):
@@ -54,6 +75,8 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
+        if self.get_option("audit"):
+            return [self._audit(os.path.abspath(os.path.expanduser(str(term)))) for term in terms]
         documents = []
         for term in terms:
             path = os.path.expanduser(str(term))
@@ -67,3 +90,10 @@ class LookupModule(LookupBase):
             # Entries hold what canisters and operators wrote: never templated.
             documents.append(make_unsafe(document))
         return documents
+
+    def _audit(self, path):
+        try:
+            found = read_audit(path, name=self.get_option("name"), canister_id=self.get_option("canister_id"))
+        except AuditCorrupt as exc:
+            raise AnsibleLookupError(f"registry lookup: {exc}") from None
+        return make_unsafe(found)

@@ -46,11 +46,13 @@ import re
 import tempfile
 
 try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _registry_audit as audit_log
     from ansible_collections.icp.canister_factory.plugins.module_utils import _registry_cache as parse_cache
     from ansible_collections.icp.canister_factory.plugins.module_utils._registry_journal import (
         Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
 except ImportError:
     # The EDA event source (extensions/eda) imports module_utils as top-level modules.
+    import _registry_audit as audit_log  # type: ignore[no-redef]
     import _registry_cache as parse_cache  # type: ignore[no-redef]
     from _registry_journal import (  # type: ignore[no-redef]
         Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
@@ -198,6 +200,10 @@ class RegistryData:
             elif entry is not None:
                 self.entries[name] = self._touched[name]  # ours again, not the caller's equal copy
         return changed
+
+    def before(self, name):
+        """Entry ``name`` as it was before this transaction first changed it (None: it was absent)."""
+        return self._touched.get(name)
 
     def _touch(self, name):
         if name not in self._touched:
@@ -430,6 +436,10 @@ class Registry:
             if not changes and data.extra_groups == groups_before:
                 self._cache = snapshot
                 return
+            # Every event the transaction added, in the full audit log before the registry has it.
+            audit_log.append(self.path, [record for name, entry in changes if entry is not None
+                                         for record in audit_log.records(
+                                             name, entry, audit_log.added_events(data.before(name), entry))])
             self._cache = self._commit(snapshot, changes, data.extra_groups != groups_before)
 
     def _commit(self, snapshot, changes, groups_changed):
