@@ -109,4 +109,3 @@ def read(registry_path, name=None, canister_id=None):
         if (name is None or record["name"] == name) and (canister_id is None or record.get("canister_id") == canister_id):
             found.append(record)
     return found
-
