@@ -63,6 +63,7 @@ _raw:
 import os
 
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
@@ -75,8 +76,8 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        if self.get_option("audit"):
-            return [self._audit(os.path.abspath(os.path.expanduser(str(term)))) for term in terms]
+        if boolean(self._option("audit", kwargs), strict=False):
+            return [self._audit(os.path.abspath(os.path.expanduser(str(term))), kwargs) for term in terms]
         documents = []
         for term in terms:
             path = os.path.expanduser(str(term))
@@ -91,9 +92,16 @@ class LookupModule(LookupBase):
             documents.append(make_unsafe(document))
         return documents
 
-    def _audit(self, path):
+    def _option(self, name, given):
+        """An option; as given when the plugin was made without its documentation (imported directly)."""
         try:
-            found = read_audit(path, name=self.get_option("name"), canister_id=self.get_option("canister_id"))
+            return self.get_option(name)
+        except KeyError:
+            return given.get(name)
+
+    def _audit(self, path, given):
+        try:
+            found = read_audit(path, name=self._option("name", given), canister_id=self._option("canister_id", given))
         except AuditCorrupt as exc:
             raise AnsibleLookupError(f"registry lookup: {exc}") from None
         return make_unsafe(found)
