@@ -10,7 +10,8 @@ from _registry import Registry, add_event
 
 CANISTER = "rrkah-fqaaa-aaaaa-aaaaq-cai"
 ODD = ["yes", "on", "1e3", "0x1f", "1_000", "2026-01-01", "~", "", " lead", "x: y", "- z", "é ü 中", "tab\there",
-       "bell\x07", "line\nbreak", "#", "'", '"', "null", "12:30", "0o17", ".inf"]
+       "bell\x07", "line\nbreak", "#", "'", '"', "null", "12:30", "0o17", ".inf",
+       "long " * 40 + "  two  spaces  " * 10 + " trailing ", "x" * 300, "a\n\n b \n"]
 
 
 def _put(path, name, **fields):
