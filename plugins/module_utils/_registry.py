@@ -437,9 +437,7 @@ class Registry:
                 self._cache = snapshot
                 return
             # Every event the transaction added, in the full audit log before the registry has it.
-            audit_log.append(self.path, [record for name, entry in changes if entry is not None
-                                         for record in audit_log.records(
-                                             name, entry, audit_log.added_events(data.before(name), entry))])
+            audit_log.append(self.path, audit_log.transaction_records(changes, data.before, now_iso()))
             self._cache = self._commit(snapshot, changes, data.extra_groups != groups_before)
 
     def _commit(self, snapshot, changes, groups_changed):

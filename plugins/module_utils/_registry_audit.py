@@ -4,7 +4,8 @@
 
 """The registry's audit log: every event ever recorded on an entry, in ``<registry>.audit``.
 
-An entry keeps only its last ``MAX_EVENTS`` events; the audit log keeps them all. It is
+An entry keeps only its last ``MAX_EVENTS`` events; the audit log keeps them all, and records
+an entry dropped whole (ic_registry's purge) as event ``remove`` with result ``purged``. It is
 append-only, one JSON object per line::
 
     {"time": "2026-12-05T01:02:03Z", "name": "alice", "canister_id": "lxzze-...-cai",
@@ -71,6 +72,20 @@ def records(name, entry, events):
                       "identity": event.get("identity"),
                       "details": {k: v for k, v in event.items() if k not in _EVENT_FIELDS}})
     return lines
+
+
+def transaction_records(changes, before, now):
+    """The audit records of a transaction's ``changes`` (``[(name, entry or None)]``); ``before(name)``
+    gives an entry as it was. An entry dropped whole (ic_registry's purge) gets a record of its own,
+    at time ``now``."""
+    found = []
+    for name, entry in changes:
+        if entry is not None:
+            found.extend(records(name, entry, added_events(before(name), entry)))
+        elif before(name) is not None:
+            found.append({"time": now, "name": name, "canister_id": before(name).get("canister_id"),
+                          "event": "remove", "result": "purged", "identity": None, "details": {}})
+    return found
 
 
 def append(registry_path, audit_records):

@@ -164,3 +164,15 @@ def test_the_registry_lookup_reads_the_audit_log(tmp_path):
     assert [r["name"] for r in found["all"]] == ["alice", "bob"]
     assert [r["event"] for r in found["bob"]] == ["install"]
     assert found["none"] == []
+
+
+def test_a_purged_entry_is_recorded_as_removed(tmp_path):
+    path = str(tmp_path / "registry.yml")
+    _event(path, "alice")
+    with Registry(path).transaction() as data:
+        assert data.remove("alice")
+    with Registry(path).transaction() as data:
+        assert not data.remove("ghost")  # nothing was there: nothing to record
+    last = audit_log.read(path)[-1]
+    assert (last["name"], last["canister_id"], last["event"], last["result"]) == ("alice", CANISTER, "remove", "purged")
+    assert len(audit_log.read(path)) == 2
