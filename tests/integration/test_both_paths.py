@@ -1,6 +1,7 @@
 """One behaviour, two paths: every test runs provision.yml on the batch path (ic_fleet, one
 module run) and on the per-host path (the template roles, ``-e icp_batch=false``). Both run the
 same module_utils classes, so they must agree on what they create, record, predict and skip."""
+import _registry_audit as audit_log
 from factory.harness import BOTH_PATHS, Factory, own_factory, principal_for, users
 
 CREATE = "provisional_create_canister_with_cycles"
@@ -67,6 +68,13 @@ def test_converge_record_and_rerun_without_update_calls(net, tmp_path, batch):
         assert entry.get("init_arg") is None and entry.get("init_value") is None, entry
         assert {e["action"] for e in entry["events"]} >= {"create", "install"}, entry["events"]
         assert live[entry["canister_id"]]["cycles"] >= 3 * 10**11
+        # Every event the entry holds is in the registry's audit log, once, on both paths.
+        audited = audit_log.read(factory.registry, name=name)
+        assert [(r["time"], r["event"], r["result"]) for r in audited] == [
+            (e["time"], e["action"], e["result"]) for e in entry["events"]]
+        # (The creation's "started" event is recorded before the canister has an id.)
+        assert {r["canister_id"] for r in audited if r["result"] != "started"} == {entry["canister_id"]}
+    audit_lines = audit_log.read(factory.registry)
 
     calls = factory.update_calls()
     with open(factory.registry, encoding="utf-8") as handle:
@@ -77,6 +85,7 @@ def test_converge_record_and_rerun_without_update_calls(net, tmp_path, batch):
     assert factory.update_calls() == calls, "a converged fleet must make no update call"
     with open(factory.registry, encoding="utf-8") as handle:
         assert handle.read() == before
+    assert audit_log.read(factory.registry) == audit_lines
 
 
 @BOTH_PATHS
