@@ -28,6 +28,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import DiffTracker, ModuleFailed
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import RegistryError
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_items import serial_batches
 from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_target import (
     module_on_target, target_module_hash)
 
@@ -64,19 +65,18 @@ def halted_item(spec, batch_number, failed, batch_len, max_fail_percentage):
 
 
 def upgrade_in_batches(items, batch_size, max_fail_percentage, upgrade_batch):
-    """The results of ``items`` upgraded in list order, ``batch_size`` at a time by ``upgrade_batch``
-    (a list of items -> their results, each with ``failed``), halted as ``batch_halts`` says:
-    the items never attempted get ``halted_item`` results."""
-    size = batch_size or len(items) or 1
+    """The results of ``items`` upgraded in list order, in the batches ``batch_size`` makes of them
+    (``serial_batches``: a number, a percentage, or a list of those) by ``upgrade_batch`` (a list of
+    items -> their results, each with ``failed``), halted as ``batch_halts`` says: the items never
+    attempted get ``halted_item`` results."""
     results = []
-    for start in range(0, len(items), size):
-        batch = items[start:start + size]
+    for number, batch in enumerate(serial_batches(items, batch_size), start=1):
         done = upgrade_batch(batch)
         results.extend(done)
         failed = sum(1 for item in done if item["failed"])
         if batch_halts(failed, len(batch), max_fail_percentage):
-            results.extend(halted_item(spec, start // size + 1, failed, len(batch), max_fail_percentage)
-                           for spec in items[start + size:])
+            results.extend(halted_item(spec, number, failed, len(batch), max_fail_percentage)
+                           for spec in items[len(results):])
             break
     return results
 
@@ -98,7 +98,7 @@ class FleetUpgrade:
         """Upgrade every canister of ``upgrades`` batch after batch, halting as ``batch_halts`` says;
         fail the module when any canister failed."""
         items = self.params["upgrades"]  # checked whole by validation.fleet_upgrade before this runs
-        size = self.params.get("batch_size") or len(items)
+        size = max(map(len, serial_batches(items, self.params.get("batch_size"))))
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         self._shared_registry = self.fleet_registry
         started = time.monotonic()
