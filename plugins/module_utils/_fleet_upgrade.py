@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import ModuleFacts
 from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import CodeStep, FleetRegistry
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import DiffTracker, ModuleFailed
@@ -101,16 +102,25 @@ class FleetUpgrade:
         size = max(map(len, serial_batches(items, self.params.get("batch_size"))))
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         self._shared_registry = self.fleet_registry
+        self._module_facts = ModuleFacts()
         started = time.monotonic()
         results = []
         try:
             with ThreadPoolExecutor(max_workers=max(1, min(self.params["workers"], size))) as pool:
-                results = upgrade_in_batches(items, size, self.params.get("max_fail_percentage") or 0,
-                                             lambda batch: list(pool.map(self._upgrade, batch)))
+                results = upgrade_in_batches(items, self.params.get("batch_size"),
+                                             self.params.get("max_fail_percentage") or 0,
+                                             lambda batch: self._upgrade_batch(pool, batch))
         finally:
             self.fleet_registry.flush()
         self.result["halted"] = any(item.get("halted") for item in results)
         self._summarize(results, time.monotonic() - started)
+
+    def _upgrade_batch(self, pool, batch):
+        """One batch in threads; then its registry changes in one locked journal write, so a run
+        killed later loses none of a finished batch."""
+        done = list(pool.map(self._upgrade, batch))
+        self.fleet_registry.flush()
+        return done
 
     def _upgrade(self, spec):
         """One canister: the role's ic_code task, on the fleet's client and registry."""
@@ -124,6 +134,7 @@ class FleetUpgrade:
         code = self._step(CodeStep, spec, wasm=spec["wasm"], **by_id, **upgrade_code_params(
             spec.get("version"), self.params.get("version_manifest"), spec.get("arg"), spec["verify_method"],
             spec.get("wasm_memory_persistence"), spec.get("notify_factory")))
+        code.module_facts = self._module_facts
         try:
             code.run()
         except (ICError, RegistryError, ModuleFailed) as exc:

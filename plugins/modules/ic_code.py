@@ -97,7 +97,13 @@ options:
       - Take a snapshot before upgrading; when the upgrade or the O(verify) step fails, load it back,
         start the canister again if it ran before, record the rollback (event and C(last_error)) in
         the registry entry, and fail with both errors.
-      - At the limit of snapshots the oldest is replaced.
+      - With a registry entry, the snapshot takes the place of the one the canister's last upgrade took (its id is
+        recorded in the entry as C(upgrade_snapshot); the IC replaces it atomically), so an upgraded canister keeps
+        one upgrade snapshot. Without one, or when it is gone, a new snapshot is taken, and at the limit of
+        snapshots the oldest is replaced.
+      - A canister already on the module whose entry still records the module before (a run killed after the install
+        and before its registry write) gets its entry completed - module, version, status and that upgrade's
+        snapshot - which counts as a change.
     type: bool
     default: false
   verify:
