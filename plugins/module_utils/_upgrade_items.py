@@ -88,11 +88,11 @@ def failures(run, hosts):
 
 def _batch_length(step, total, field):
     """One step of a ``serial`` value -> a batch length (Ansible's pct_to_int: a percentage of
-    ``total``, rounded down, at least 1); 0 or less means all the rest."""
+    ``total``, rounded down, at least 1); 0 means all the rest."""
     text = str(step).strip()
-    if isinstance(step, bool) or not (text.rstrip("%").isdigit() or (text.startswith("-") and text[1:].isdigit())):
-        raise InputError(field, f"is {step!r}; give a number of canisters, a percentage such as 20%, "
-                                "or a list of them (as a play's serial)")
+    if isinstance(step, bool) or not text.rstrip("%").isdigit() or text.count("%") > 1:
+        raise InputError(field, f"is {step!r}; give a number of canisters (0 or more), a percentage such as "
+                                "20%, or a list of them (as a play's serial)")
     if text.endswith("%"):
         return int(int(text[:-1]) / 100.0 * total) or 1
     return int(text)

@@ -131,7 +131,8 @@ def test_batches_are_cut_as_a_play_s_serial_cuts_its_hosts(serial, total):
 
 def test_no_batch_size_or_zero_is_one_batch_and_a_bad_one_is_named():
     assert serial_batches([1, 2, 3], None) == serial_batches([1, 2, 3], 0) == serial_batches([1, 2, 3], "") == [[1, 2, 3]]
-    for bad, field in (("ten", "batch_size"), ("x%", "batch_size"), ([1, "many"], "batch_size[1]"), (True, "batch_size")):
+    for bad, field in (("ten", "batch_size"), ("x%", "batch_size"), ([1, "many"], "batch_size[1]"), (True, "batch_size"),
+                       (-1, "batch_size"), ("5%%", "batch_size")):
         with pytest.raises(InputError) as raised:
             serial_batches([1, 2], bad)
         assert raised.value.field == field and "percentage such as 20%" in raised.value.message
