@@ -79,7 +79,7 @@ def failures(run, hosts):
     failed = [(host, item) for host, item in zip(hosts, results) if item.get("failed")]
     if not failed:
         return []
-    summary = f"{len(failed)} of {len(results)} canisters failed: " + ", ".join(item["name"] for _, item in failed)
+    summary = f"{len(failed)} of {len(results)} canisters failed: " + ", ".join(item["name"] for _host, item in failed)
     halted = [item for item in results if item.get("halted")]
     if halted:
         summary += f"; {len(halted)} {halted[0].get('msg', 'not attempted')}"
