@@ -249,6 +249,8 @@ FLEET_UPGRADE_CASES = [
     _upgrade("fleet-upgrade-arg-wrong-type", [_item("u6", arg="(42)")], "upgrades[u6].arg:"),
     _upgrade("fleet-upgrade-manifest-missing", [_item("u7")], "version_manifest:", version_manifest="{missing}"),
     _upgrade("fleet-upgrade-with-canisters", [_item("u8")], "canisters:", canisters=[_spec("f13")]),
+    _upgrade("fleet-upgrade-batch-size-bogus", [_item("u9")], "batch_size:", batch_size="ten"),
+    _upgrade("fleet-upgrade-batch-size-list-bogus", [_item("u10")], "batch_size[1]:", batch_size=[1, "half"]),
     _upgrade("fleet-upgrade-batch-size-negative", [_item("u9")], "batch_size:", batch_size=-1),
     _upgrade("fleet-upgrade-max-fail-above-100", [_item("u10")], "max_fail_percentage:", max_fail_percentage=101),
 ]
