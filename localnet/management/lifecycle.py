@@ -86,7 +86,7 @@ def create_canister(call, args):
 
 
 def _add_consumed(call, amount):
-    call.tx.set_meta("consumed_cycles", call.tx.get_meta("consumed_cycles", 0) + amount)
+    cycles.add_consumed(call.tx, call.subnet.index, amount)
 
 
 def provisional_top_up_canister(call, args):

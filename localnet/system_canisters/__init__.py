@@ -14,7 +14,7 @@ from ..model import Canister
 from ..requests import Outcome
 from . import cmc, cycles_ledger
 
-CYCLES_LEDGER = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
+CYCLES_LEDGER = cycles_ledger.LEDGER_ID
 CMC = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
 SYSTEM = {CYCLES_LEDGER: cycles_ledger, CMC: cmc}
 _BALANCE = 10 ** 15
@@ -70,6 +70,7 @@ def deliver(node, tx, message):
         outcome.refund = message.cycles
         return outcome
     inner = tx.nested()
+    node.metrics.executed(node.topology.root.index)
     try:
         reply, refund = module.run(handler, node, inner, message)
     except Reject as err:

@@ -60,6 +60,38 @@ def get_subnet_types_to_subnets(node, tx, message):
     return {"data": [("application", [s.subnet_id for s in node.topology.subnets])]}
 
 
+def creation_subnets(node, caller, selection, seed):
+    """The subnets the CMC tries, in order, for ``caller``'s ``create_canister`` with ``subnet_selection``
+    (None, ``{"Subnet": {"subnet"}}`` or ``{"Filter": {"subnet_type"}}``); ValueError with the
+    CMC's text when none may take it.
+
+    As DFINITY's CMC (dfinity/ic rs/nns/cmc/src/main.rs, ``do_create_canister`` and
+    ``get_subnets_for``): a named subnet must be known; a filter by type takes that type's
+    subnets; otherwise the default subnets, in a random permutation "to load balance canister
+    creations among them". The real CMC seeds it with ``raw_rand``; localnet seeds it with
+    ``seed`` (bytes: the ledger passes the burn block's index), so the same history creates on
+    the same subnets and tests stay deterministic."""
+    selection = selection or {}
+    if "Subnet" in selection:
+        wanted = selection["Subnet"]["subnet"]
+        subnet = node.topology.get(wanted)
+        if subnet is None:
+            raise ValueError(f"Subnet {wanted} does not exist or {caller} is not authorized to deploy "
+                             "to that subnet.")
+        return [subnet]
+    subnet_type = (selection.get("Filter") or {}).get("subnet_type")
+    if subnet_type is not None:
+        by_type = dict(get_subnet_types_to_subnets(node, None, None)["data"])
+        if subnet_type not in by_type:
+            raise ValueError(f"Provided subnet type {subnet_type} does not exist")
+        subnets = [node.topology.get(s) for s in by_type[subnet_type]]
+    else:
+        subnets = list(node.topology.subnets)
+    # By position, not id: subnet ids differ between networks, the permutation should not.
+    position = {s.subnet_id: i for i, s in enumerate(node.topology.subnets)}
+    return sorted(subnets, key=lambda s: hashlib.sha256(seed + bytes([position[s.subnet_id]])).digest())
+
+
 def get_build_metadata(node, tx, message):
     """What this CMC is."""
     return "localnet cycles minting canister"

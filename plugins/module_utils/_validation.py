@@ -19,6 +19,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils import _candi
 from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_policy_rules as factory_policy_rules
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import normalize
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_items import serial_batches
 from ansible_collections.icp.canister_factory.plugins.module_utils._input_fields import (
     NAT64_MAX,
     canister_id,
@@ -334,8 +335,7 @@ def fleet_upgrade(params):
         raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
     if params.get("version_manifest"):
         readable_file(params["version_manifest"], "version_manifest")
-    if params.get("batch_size") is not None:
-        nat(params["batch_size"], "batch_size")
+    serial_batches(params["upgrades"], params.get("batch_size"))
     nat(params.get("max_fail_percentage") or 0, "max_fail_percentage", minimum=0, maximum=100)
     for prefix, item in _fleet_items(params, "upgrades"):
         if item.get("module_hash"):

@@ -20,13 +20,9 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.TARGET
-  - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details: Idempotent with O(min_cycles); O(amount) adds cycles on every run.

@@ -23,15 +23,8 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_NO_DIFF
   - icp.canister_factory.ic.FACTORY
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 options:
   events:
     description: How many of the newest events to return.

@@ -30,14 +30,10 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_NO_DIFF
 requirements:
   - prometheus_client (for O(prom_file))
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   idempotent:
     support: full
     details:
