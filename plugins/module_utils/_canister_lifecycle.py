@@ -15,7 +15,7 @@ import time
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import (
     ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import WAIT_TIMEOUT_OPTION, hex_or_none, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_facts import canister_facts
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (
     differences, from_definite, normalize, settings_argument_spec, to_candid)
@@ -54,7 +54,7 @@ class CanisterLifecycle:
         "subnet": {"type": "str"},
         "last_snapshot_dir": {"type": "path"},
         "reclaim_to": {"type": "str"},
-        "wait_timeout": {"type": "int", "default": 300},
+        "wait_timeout": dict(WAIT_TIMEOUT_OPTION),
         # Checked by validation.canister only: the code a following ic_code will install.
         "install_check": {"type": "dict", "options": {
             "wasm": {"type": "path", "required": True}, "arg": {"type": "str"},
