@@ -10,6 +10,9 @@ after its window prunes it (see ``_duplicate``).
 and ``created_at_time`` (not the settings); the burn is recorded first with no canister id,
 and the id is filled in once the CMC step has answered. The ``hold_cmc`` fault holds that step
 (``Held``), so a retry in between gets ``Duplicate{duplicate_of, canister_id = null}``.
+
+``withdraw`` burns first and then deposits through the management canister; a rejected
+deposit (no such canister) is refunded less the fee and answered ``FailedToWithdraw``.
 """
 import hashlib
 import time
@@ -20,7 +23,7 @@ from _ic.principal import Principal
 
 from .. import cycles, ledger, limits
 from ..errors import reject
-from ..management import settings as settings_mod
+from ..management import interface, settings as settings_mod
 from ..management.context import Call
 from ..management.lifecycle import create
 from . import cmc
@@ -33,6 +36,12 @@ WINDOW_NS = 24 * 3600 * 10 ** 9
 DRIFT_NS = 60 * 10 ** 9
 CMC_ID = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
 LEDGER_ID = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
+# The real ledger's GenericError code for a withdraw of 0 cycles (CANNOT_TRANSFER_FROM_ZERO).
+CANNOT_WITHDRAW_ZERO = 100_002
+# A reject code as the ledger's RejectionCode variant (code 6, SYS_UNKNOWN, is Unknown).
+_REJECTION_CODES = {1: "SysFatal", 2: "SysTransient", 3: "DestinationInvalid", 4: "CanisterReject",
+                    5: "CanisterError", 6: "Unknown"}
+_MGMT_DID = interface.DID
 
 
 def metadata():
@@ -181,25 +190,41 @@ def icrc1_transfer(node, tx, message, args):
 
 
 def withdraw(node, tx, message, args):
-    """Top up canister ``to`` from the caller's account."""
-    if args["to"].is_self_authenticating:
-        raise _Failed({"InvalidReceiver": {"receiver": args["to"]}})
+    """Top up canister ``to`` from the caller's account.
+
+    As DFINITY's ledger (dfinity/cycles-ledger, cycles-ledger/src/storage.rs ``withdraw``):
+    a self-authenticating receiver is ``InvalidReceiver`` and 0 cycles a ``GenericError``
+    before anything else; then the duplicate, funds and window checks; then it burns
+    ``amount`` + fee (the block's memo names the receiver) and calls the management
+    canister's ``deposit_cycles``. When that call is rejected (no such canister) it mints
+    ``amount`` - fee back with the penalty memo and answers ``FailedToWithdraw`` with that
+    block and the reject (``fee_block`` null when nothing is left to refund): the caller pays
+    the fee twice, and a retry with the same key is ``Duplicate`` of the burn."""
+    to, amount = args["to"], args["amount"]
+    if to.is_self_authenticating:
+        raise _Failed({"InvalidReceiver": {"receiver": to}})
+    if amount == 0:
+        raise _Failed({"GenericError": {"error_code": CANNOT_WITHDRAW_ZERO,
+                                        "message": "The withdraw_from 0 cycles is not possible"}})
     key, earlier = _duplicate(tx, message, args, args.get("created_at_time"))
     if earlier is not None:
         raise _Failed({"Duplicate": {"duplicate_of": earlier["block"]}})
-    target = tx.mutable(args["to"])
-    if target is None:
-        # The real ledger burns, fails to deposit and refunds (FailedToWithdraw); localnet
-        # refuses before the burn.
-        raise _Failed({"InvalidReceiver": {"receiver": args["to"]}})
-    _debit(node, tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE, args.get("created_at_time"))
-    cycles.settle_idle_burn(target, node.clock.canister_time_ns())
-    target.cycles += args["amount"]
-    block = blocks.append(node, tx, "burn", args["amount"], fee=FEE, memo=args["to"].raw,
+    sub = args.get("from_subaccount")
+    _debit(node, tx, message.caller, sub, amount + FEE, args.get("created_at_time"))
+    block = blocks.append(node, tx, "burn", amount, fee=FEE, memo=blocks.withdraw_memo(to),
                           created_at_time=args.get("created_at_time"),
-                          **{"from": blocks.account(message.caller, args.get("from_subaccount"))})
+                          **{"from": blocks.account(message.caller, sub)})
     _remember(node, tx, key, {"block": block}, args.get("created_at_time"))
-    return block
+    deposit_arg = candid.encode(_MGMT_DID.arg_types("deposit_cycles"), [{"canister_id": to}])
+    outcome, _unused = node.management.call_from_canister(tx, LEDGER_ID, "deposit_cycles", deposit_arg,
+                                                          cycles=amount)
+    if outcome.replied:
+        return block
+    refund = amount - FEE
+    fee_block = _reimburse(node, tx, message.caller, sub, refund, blocks.PENALIZE_MEMO) if refund > 0 else None
+    raise _Failed({"FailedToWithdraw": {"fee_block": fee_block,
+                                        "rejection_code": {_REJECTION_CODES[outcome.reject_code]: None},
+                                        "rejection_reason": outcome.reject_message}})
 
 
 def deposit(node, tx, message, args):
@@ -314,9 +339,16 @@ def _cmc_step(node, tx, key, pending):
 
 def _refund(node, tx, pending):
     """Give a failed creation's amount back, less the fee of the refund block."""
-    caller, sub, amount = Principal(pending["caller"]), pending.get("from_subaccount"), pending["amount"] - FEE
-    ledger.credit(tx, caller, sub, amount)
-    block = blocks.append(node, tx, "mint", amount, fee=0, memo=blocks.REFUND_MEMO, to=blocks.account(caller, sub))
+    return _reimburse(node, tx, Principal(pending["caller"]), pending.get("from_subaccount"),
+                      pending["amount"] - FEE, blocks.REFUND_MEMO)
+
+
+def _reimburse(node, tx, owner, subaccount, amount, memo):
+    """Mint ``amount`` back to an account (the real ledger's ``reimburse``: a mint block with
+    fee 0 in the transaction and the block, no ``created_at_time``); returns the block."""
+    ledger.credit(tx, owner, subaccount, amount)
+    block = blocks.append(node, tx, "mint", amount, fee=0, tx_fee=0, memo=memo,
+                          to=blocks.account(owner, subaccount))
     _prune(node, tx)
     return block
 

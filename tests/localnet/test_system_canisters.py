@@ -78,8 +78,9 @@ def test_create_canister_withdraw_and_failures(net, client):
     assert client.mgmt("canister_status", {"canister_id": cid})["cycles"] >= \
         10 ** 12 - 500_000_000_000 + 10 ** 11 - 10 ** 6
     nowhere = dict(top, to=Principal.from_canister_index(0x80000000001FFFF2))
-    assert "InvalidReceiver" in ledger_call(client, "withdraw", nowhere)["Err"]
-    expected = 5 * 10 ** 12 - (10 ** 12 + FEE) - 2 * FEE - (10 ** 11 + FEE)
+    assert "FailedToWithdraw" in ledger_call(client, "withdraw", nowhere)["Err"]
+    # A withdraw that cannot deposit is refunded less the fee: two fees in all.
+    expected = 5 * 10 ** 12 - (10 ** 12 + FEE) - 2 * FEE - (10 ** 11 + FEE) - 2 * FEE
     assert balance(client, me) == expected
 
 
