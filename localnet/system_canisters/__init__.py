@@ -15,7 +15,7 @@ from ..requests import Outcome
 from . import cmc, cycles_ledger
 
 CYCLES_LEDGER = cycles_ledger.LEDGER_ID
-CMC = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
+CMC = cmc.CMC_ID
 SYSTEM = {CYCLES_LEDGER: cycles_ledger, CMC: cmc}
 _BALANCE = 10 ** 15
 

@@ -21,11 +21,9 @@ from _ic import candid, cbor
 from _ic.cycles_ledger_did import CYCLES_LEDGER_DID
 from _ic.principal import Principal
 
-from .. import cycles, ledger, limits
+from .. import ledger
 from ..errors import reject
-from ..management import interface, settings as settings_mod
-from ..management.context import Call
-from ..management.lifecycle import create
+from ..management import interface
 from . import cmc
 from . import ledger_blocks as blocks
 
@@ -34,7 +32,6 @@ DID = candid.parse_did(CYCLES_LEDGER_DID)
 FEE = 100_000_000
 WINDOW_NS = 24 * 3600 * 10 ** 9
 DRIFT_NS = 60 * 10 ** 9
-CMC_ID = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
 LEDGER_ID = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
 # The real ledger's GenericError code for a withdraw of 0 cycles (CANNOT_TRANSFER_FROM_ZERO).
 CANNOT_WITHDRAW_ZERO = 100_002
@@ -299,48 +296,26 @@ def held(view):
 
 
 def _cmc_step(node, tx, key, pending):
-    """What the CMC does for the ledger: create the canister, or refund (minus a fee)."""
+    """What the CMC does for the ledger (``cmc.create_canister``): create the canister, or
+    answer ``Refunded`` with what it gives back, which the ledger mints back less its fee
+    (dfinity/cycles-ledger, cycles-ledger/src/storage.rs ``create_canister``: FailedToCreate
+    with the refund block, none when nothing is left after the fee)."""
     caller = Principal(pending["caller"])
     amount, block = pending["amount"], pending["block"]
-    creation = _principals(pending["creation"])
-    problem = None
     try:
-        subnets = cmc.creation_subnets(node, LEDGER_ID, creation.get("subnet_selection"),
-                                       block.to_bytes(8, "big"))
-    except ValueError as err:
-        problem = str(err)
-    if problem is None and amount < limits.CREATION_FEE:
-        problem = (f"Creating a canister requires a fee of {limits.CREATION_FEE} that is "
-                   f"deducted from the canister's initial balance but only {amount} cycles "
-                   "were received with the create_canister request.")
-    if problem is not None:
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
-                                          "error": problem}})
-    subnet = subnets[0]
-    settings = dict(creation.get("settings") or {})
-    if settings.get("controllers") is None:
-        settings["controllers"] = [caller]
-    call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
-                ingress=False, cycles=amount, subnet=subnet)
-    node.metrics.executed(subnet.index)   # the CMC's create_canister message to that subnet
-    try:
-        settings_mod.validate(settings)
-        canister_id = create(call, settings, amount - limits.CREATION_FEE)
-        cycles.add_consumed(tx, subnet.index, limits.CREATION_FEE)
-    except Exception as err:  # noqa: BLE001 - reported to the caller as FailedToCreate
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
-                                          "error": str(err)}}) from None
+        canister_id = cmc.create_canister(node, tx, LEDGER_ID, caller, amount,
+                                          _principals(pending["creation"]), block.to_bytes(8, "big"))
+    except cmc.Refunded as refused:
+        back = refused.refund_amount - FEE
+        refund = _reimburse(node, tx, caller, pending.get("from_subaccount"), back, blocks.REFUND_MEMO) \
+            if back > 0 else None
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": refund,
+                                          "error": refused.error}}) from None
     if key is not None:
         seen = _seen(tx, key)
         if seen is not None:
             tx.set_meta(_DEDUP_KEY.format(key), dict(seen, canister=canister_id.raw))
     return {"block_id": block, "canister_id": canister_id}
-
-
-def _refund(node, tx, pending):
-    """Give a failed creation's amount back, less the fee of the refund block."""
-    return _reimburse(node, tx, Principal(pending["caller"]), pending.get("from_subaccount"),
-                      pending["amount"] - FEE, blocks.REFUND_MEMO)
 
 
 def _reimburse(node, tx, owner, subaccount, amount, memo):
