@@ -143,8 +143,9 @@ class CyclesLedger:
 
     def withdraw(self, to, amount, created_at_time=None, from_subaccount=None):
         """Send ``amount`` cycles from the caller's account to canister ``to`` (a top-up);
-        return the block index of the burn (a duplicate of the same withdrawal returns the
-        first attempt's burn).
+        return the block index of the burn. A duplicate of the same withdrawal returns the
+        first attempt's burn, which says nothing of its deposit: if that attempt answered
+        ``FailedToWithdraw``, a refund mint (memo 32 x 0xFF) follows the burn in the blocks.
 
         When the deposit is rejected (``to`` is no canister, e.g. deleted) the ledger has
         burnt ``amount`` plus the fee and minted ``amount`` less the fee back: that answer,
