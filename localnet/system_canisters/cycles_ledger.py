@@ -233,7 +233,9 @@ def deposit(node, tx, message, args):
     to = args["to"]
     balance = ledger.credit(tx, to["owner"], to.get("subaccount"), message.cycles - FEE)
     _supply(tx, message.cycles - FEE)
-    block = blocks.append(node, tx, "mint", message.cycles - FEE, memo=args.get("memo"),
+    # As the real ledger's mint (cycles-ledger/src/storage.rs deposit -> mint): the fee kept is
+    # the transaction's fee, the block's effective fee is 0.
+    block = blocks.append(node, tx, "mint", message.cycles - FEE, fee=0, tx_fee=FEE, memo=args.get("memo"),
                           to=blocks.account(to["owner"], to.get("subaccount")))
     _prune(node, tx)
     return {"balance": balance, "block_index": block}

@@ -6,6 +6,7 @@ import time
 
 from _ic import cbor
 from _ic.principal import Principal
+from localnet.system_canisters import CYCLES_LEDGER
 from test_system_canisters import FEE, balance, ledger_call
 
 AMOUNT = 10 ** 11
@@ -74,3 +75,30 @@ def test_withdraw_of_zero_cycles_is_a_generic_error_before_any_other_check(net, 
     # A self-authenticating receiver is refused before the amount is looked at.
     to_user = dict(args, to=poor.identity.sender)
     assert ledger_call(poor, "withdraw", to_user) == {"Err": {"InvalidReceiver": {"receiver": poor.identity.sender}}}
+
+
+def test_a_deposit_is_a_mint_whose_transaction_carries_the_fee(net, client):
+    """cycles-ledger/src/storage.rs deposit -> mint: Mint{fee: FEE} in the transaction, an
+    effective (block) fee of 0."""
+    import importlib.util
+    import os
+
+    from _ic import candid
+    from _ic.cycles_ledger import ledger_interface
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", "_drain_module.py")
+    spec = importlib.util.spec_from_file_location("drain_module", path)
+    drain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(drain)
+    me = client.identity.sender
+    payload = candid.encode(list(ledger_interface().method("deposit").args),
+                            [{"to": {"owner": me, "subaccount": None}, "memo": None}])
+    drainer = client.create_canister(10 ** 13)
+    client.mgmt("install_code", {"mode": {"install": None}, "canister_id": drainer, "wasm_module": drain.DRAIN_WASM,
+                                 "arg": drain.install_arg(CYCLES_LEDGER.raw, "deposit", payload)})
+    start = _log_length(client)
+    client.call(drainer, "drain", b"")
+    mint = _blocks(client, start)[start]
+    assert mint["op"] == {"Text": "mint"} and mint["to"] == {"Array": [{"Blob": me.raw}]}
+    assert mint["fee"] == {"Nat": FEE} and mint["_fee"] == {"Nat": 0}
+    assert balance(client, me) == mint["amt"]["Nat"]
