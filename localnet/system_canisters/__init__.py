@@ -7,7 +7,6 @@ answered here instead of by Wasm (see ``canisters.deliver``).
 import time
 
 from _ic.errors import Reject
-from _ic.principal import Principal
 
 from ..errors import reject, with_help
 from ..model import Canister
