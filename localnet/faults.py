@@ -25,11 +25,19 @@ callee, ``aaaaa-aa`` for the management canister, ``method``, ``sender``: the ca
 is not an HTTP action either: a call a canister makes waits ``n`` seconds at its await point
 while the calling message's state is committed (see ``execution/routing.py``). It is kept in
 memory only: a restart meanwhile drops the call, as it drops open call contexts.
+
+``subnet_full`` (match ``canister``: a subnet id, or nothing for any subnet) is not an HTTP
+action either: the next ``count`` canister creations on that subnet (management
+``create_canister`` from a canister, the CMC's creations for the cycles ledger,
+``provisional_create_canister_with_cycles`` without ``specified_id``) are rejected as the
+replica rejects them at its canister limit (IC0102 'Subnet <id> has reached the allowed
+canister limit of <n> canisters. Retry creating the canister.'). The CMC then tries its next
+subnet, as DFINITY's does.
 """
 import threading
 
 HTTP_ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response", "hold_processing")
-ACTIONS = HTTP_ACTIONS + ("hold_cmc", "hold_call")
+ACTIONS = HTTP_ACTIONS + ("hold_cmc", "hold_call", "subnet_full")
 _MATCH_KEYS = ("method", "canister", "endpoint", "sender")
 
 

@@ -7,7 +7,6 @@ answered here instead of by Wasm (see ``canisters.deliver``).
 import time
 
 from _ic.errors import Reject
-from _ic.principal import Principal
 
 from ..errors import reject, with_help
 from ..model import Canister
@@ -15,7 +14,7 @@ from ..requests import Outcome
 from . import cmc, cycles_ledger
 
 CYCLES_LEDGER = cycles_ledger.LEDGER_ID
-CMC = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
+CMC = cmc.CMC_ID
 SYSTEM = {CYCLES_LEDGER: cycles_ledger, CMC: cmc}
 _BALANCE = 10 ** 15
 

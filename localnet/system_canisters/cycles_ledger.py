@@ -10,6 +10,9 @@ after its window prunes it (see ``_duplicate``).
 and ``created_at_time`` (not the settings); the burn is recorded first with no canister id,
 and the id is filled in once the CMC step has answered. The ``hold_cmc`` fault holds that step
 (``Held``), so a retry in between gets ``Duplicate{duplicate_of, canister_id = null}``.
+
+``withdraw`` burns first and then deposits through the management canister; a rejected
+deposit (no such canister) is refunded less the fee and answered ``FailedToWithdraw``.
 """
 import hashlib
 import time
@@ -18,11 +21,9 @@ from _ic import candid, cbor
 from _ic.cycles_ledger_did import CYCLES_LEDGER_DID
 from _ic.principal import Principal
 
-from .. import cycles, ledger, limits
+from .. import ledger
 from ..errors import reject
-from ..management import settings as settings_mod
-from ..management.context import Call
-from ..management.lifecycle import create
+from ..management import interface
 from . import cmc
 from . import ledger_blocks as blocks
 
@@ -31,8 +32,13 @@ DID = candid.parse_did(CYCLES_LEDGER_DID)
 FEE = 100_000_000
 WINDOW_NS = 24 * 3600 * 10 ** 9
 DRIFT_NS = 60 * 10 ** 9
-CMC_ID = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
 LEDGER_ID = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
+# The real ledger's GenericError code for a withdraw of 0 cycles (CANNOT_TRANSFER_FROM_ZERO).
+CANNOT_WITHDRAW_ZERO = 100_002
+# A reject code as the ledger's RejectionCode variant (code 6, SYS_UNKNOWN, is Unknown).
+_REJECTION_CODES = {1: "SysFatal", 2: "SysTransient", 3: "DestinationInvalid", 4: "CanisterReject",
+                    5: "CanisterError", 6: "Unknown"}
+_MGMT_DID = interface.DID
 
 
 def metadata():
@@ -181,25 +187,41 @@ def icrc1_transfer(node, tx, message, args):
 
 
 def withdraw(node, tx, message, args):
-    """Top up canister ``to`` from the caller's account."""
-    if args["to"].is_self_authenticating:
-        raise _Failed({"InvalidReceiver": {"receiver": args["to"]}})
+    """Top up canister ``to`` from the caller's account.
+
+    As DFINITY's ledger (dfinity/cycles-ledger, cycles-ledger/src/storage.rs ``withdraw``):
+    a self-authenticating receiver is ``InvalidReceiver`` and 0 cycles a ``GenericError``
+    before anything else; then the duplicate, funds and window checks; then it burns
+    ``amount`` + fee (the block's memo names the receiver) and calls the management
+    canister's ``deposit_cycles``. When that call is rejected (no such canister) it mints
+    ``amount`` - fee back with the penalty memo and answers ``FailedToWithdraw`` with that
+    block and the reject (``fee_block`` null when nothing is left to refund): the caller pays
+    the fee twice, and a retry with the same key is ``Duplicate`` of the burn."""
+    to, amount = args["to"], args["amount"]
+    if to.is_self_authenticating:
+        raise _Failed({"InvalidReceiver": {"receiver": to}})
+    if amount == 0:
+        raise _Failed({"GenericError": {"error_code": CANNOT_WITHDRAW_ZERO,
+                                        "message": "The withdraw_from 0 cycles is not possible"}})
     key, earlier = _duplicate(tx, message, args, args.get("created_at_time"))
     if earlier is not None:
         raise _Failed({"Duplicate": {"duplicate_of": earlier["block"]}})
-    target = tx.mutable(args["to"])
-    if target is None:
-        # The real ledger burns, fails to deposit and refunds (FailedToWithdraw); localnet
-        # refuses before the burn.
-        raise _Failed({"InvalidReceiver": {"receiver": args["to"]}})
-    _debit(node, tx, message.caller, args.get("from_subaccount"), args["amount"] + FEE, args.get("created_at_time"))
-    cycles.settle_idle_burn(target, node.clock.canister_time_ns())
-    target.cycles += args["amount"]
-    block = blocks.append(node, tx, "burn", args["amount"], fee=FEE, memo=args["to"].raw,
+    sub = args.get("from_subaccount")
+    _debit(node, tx, message.caller, sub, amount + FEE, args.get("created_at_time"))
+    block = blocks.append(node, tx, "burn", amount, fee=FEE, memo=blocks.withdraw_memo(to),
                           created_at_time=args.get("created_at_time"),
-                          **{"from": blocks.account(message.caller, args.get("from_subaccount"))})
+                          **{"from": blocks.account(message.caller, sub)})
     _remember(node, tx, key, {"block": block}, args.get("created_at_time"))
-    return block
+    deposit_arg = candid.encode(_MGMT_DID.arg_types("deposit_cycles"), [{"canister_id": to}])
+    outcome, _unused = node.management.call_from_canister(tx, LEDGER_ID, "deposit_cycles", deposit_arg,
+                                                          cycles=amount)
+    if outcome.replied:
+        return block
+    refund = amount - FEE
+    fee_block = _reimburse(node, tx, message.caller, sub, refund, blocks.PENALIZE_MEMO) if refund > 0 else None
+    raise _Failed({"FailedToWithdraw": {"fee_block": fee_block,
+                                        "rejection_code": {_REJECTION_CODES[outcome.reject_code]: None},
+                                        "rejection_reason": outcome.reject_message}})
 
 
 def deposit(node, tx, message, args):
@@ -211,7 +233,9 @@ def deposit(node, tx, message, args):
     to = args["to"]
     balance = ledger.credit(tx, to["owner"], to.get("subaccount"), message.cycles - FEE)
     _supply(tx, message.cycles - FEE)
-    block = blocks.append(node, tx, "mint", message.cycles - FEE, memo=args.get("memo"),
+    # As the real ledger's mint (cycles-ledger/src/storage.rs deposit -> mint): the fee kept is
+    # the transaction's fee, the block's effective fee is 0.
+    block = blocks.append(node, tx, "mint", message.cycles - FEE, fee=0, tx_fee=FEE, memo=args.get("memo"),
                           to=blocks.account(to["owner"], to.get("subaccount")))
     _prune(node, tx)
     return {"balance": balance, "block_index": block}
@@ -274,37 +298,21 @@ def held(view):
 
 
 def _cmc_step(node, tx, key, pending):
-    """What the CMC does for the ledger: create the canister, or refund (minus a fee)."""
+    """What the CMC does for the ledger (``cmc.create_canister``): create the canister, or
+    answer ``Refunded`` with what it gives back, which the ledger mints back less its fee
+    (dfinity/cycles-ledger, cycles-ledger/src/storage.rs ``create_canister``: FailedToCreate
+    with the refund block, none when nothing is left after the fee)."""
     caller = Principal(pending["caller"])
     amount, block = pending["amount"], pending["block"]
-    creation = _principals(pending["creation"])
-    problem = None
     try:
-        subnets = cmc.creation_subnets(node, LEDGER_ID, creation.get("subnet_selection"),
-                                       block.to_bytes(8, "big"))
-    except ValueError as err:
-        problem = str(err)
-    if problem is None and amount < limits.CREATION_FEE:
-        problem = (f"Creating a canister requires a fee of {limits.CREATION_FEE} that is "
-                   f"deducted from the canister's initial balance but only {amount} cycles "
-                   "were received with the create_canister request.")
-    if problem is not None:
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
-                                          "error": problem}})
-    subnet = subnets[0]
-    settings = dict(creation.get("settings") or {})
-    if settings.get("controllers") is None:
-        settings["controllers"] = [caller]
-    call = Call(node, tx, CMC_ID, "create_canister", node.clock.canister_time_ns(),
-                ingress=False, cycles=amount, subnet=subnet)
-    node.metrics.executed(subnet.index)   # the CMC's create_canister message to that subnet
-    try:
-        settings_mod.validate(settings)
-        canister_id = create(call, settings, amount - limits.CREATION_FEE)
-        cycles.add_consumed(tx, subnet.index, limits.CREATION_FEE)
-    except Exception as err:  # noqa: BLE001 - reported to the caller as FailedToCreate
-        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": _refund(node, tx, pending),
-                                          "error": str(err)}}) from None
+        canister_id = cmc.create_canister(node, tx, LEDGER_ID, caller, amount,
+                                          _principals(pending["creation"]), block.to_bytes(8, "big"))
+    except cmc.Refunded as refused:
+        back = refused.refund_amount - FEE
+        refund = _reimburse(node, tx, caller, pending.get("from_subaccount"), back, blocks.REFUND_MEMO) \
+            if back > 0 else None
+        raise _Failed({"FailedToCreate": {"fee_block": block, "refund_block": refund,
+                                          "error": refused.error}}) from None
     if key is not None:
         seen = _seen(tx, key)
         if seen is not None:
@@ -312,11 +320,12 @@ def _cmc_step(node, tx, key, pending):
     return {"block_id": block, "canister_id": canister_id}
 
 
-def _refund(node, tx, pending):
-    """Give a failed creation's amount back, less the fee of the refund block."""
-    caller, sub, amount = Principal(pending["caller"]), pending.get("from_subaccount"), pending["amount"] - FEE
-    ledger.credit(tx, caller, sub, amount)
-    block = blocks.append(node, tx, "mint", amount, fee=0, memo=blocks.REFUND_MEMO, to=blocks.account(caller, sub))
+def _reimburse(node, tx, owner, subaccount, amount, memo):
+    """Mint ``amount`` back to an account (the real ledger's ``reimburse``: a mint block with
+    fee 0 in the transaction and the block, no ``created_at_time``); returns the block."""
+    ledger.credit(tx, owner, subaccount, amount)
+    block = blocks.append(node, tx, "mint", amount, fee=0, tx_fee=0, memo=memo,
+                          to=blocks.account(owner, subaccount))
     _prune(node, tx)
     return block
 

@@ -221,8 +221,8 @@ def test_cycles_ledger_subnet_selection(net, subnets, user):
         ledger.create_canister(10 ** 12, subnet=unknown)
     assert failed.value.variant == "FailedToCreate"
     assert "does not exist" in str(failed.value)
-    # Refunded less the two fees (burn and refund).
-    assert ledger.icrc1_balance_of(identity.sender) == before - 2 * 100_000_000
+    # The ledger's fee for the burn and for the refund, and the CMC's bad-request penalty.
+    assert ledger.icrc1_balance_of(identity.sender) == before - 3 * 100_000_000
 
 
 def test_without_subnet_selection_the_cmc_spreads_creations_over_its_default_subnets(net, subnets, tmp_path):
@@ -381,3 +381,37 @@ def test_subnet_metrics_count_each_subnets_own_work(net, subnets, client, on_sec
     assert last[root][0] - after[root][0] == 1 and last[root][1] == after[root][1]
     assert last[second][0] - after[second][0] == 1
     assert last[second][1] - after[second][1] == 500_000_000_000
+
+
+def test_the_cmc_tries_the_next_subnet_when_one_refuses_and_refunds_when_all_do(net, subnets):
+    """As DFINITY's CMC (dfinity/ic rs/nns/cmc/src/main.rs do_create_canister: each subnet of
+    the permutation in turn, a rejected creation moving on; when all refuse, the last error,
+    and create_canister keeps BAD_REQUEST_CYCLES_PENALTY and refunds the rest). The fault
+    subnet_full makes the next creation on a subnet fail as at its canister limit."""
+    identity = Ed25519Identity.generate()
+    net.mint(identity.sender, 10 ** 13)
+    agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+    ledger = CyclesLedger(agent)
+    amount, fee = 10 ** 12, 100_000_000
+    try:
+        # Whichever subnet the CMC tries first refuses; the creation lands on the other.
+        net.faults({"action": "subnet_full"})
+        made = ledger.create_canister(amount)
+        assert net.admin("GET", "faults") in ([], {"rules": []}), "the first subnet was not tried"
+        assert _subnet_of(net, made) in {s["id"] for s in subnets}
+        assert ledger.icrc1_balance_of(identity.sender) == 10 ** 13 - amount - fee
+        net.faults({"action": "subnet_full", "count": 2})
+        with pytest.raises(LedgerError) as failed:
+            ledger.create_canister(amount)
+        assert failed.value.variant == "FailedToCreate"
+        error = failed.value.details["error"]
+        tried_last = error.split()[4]
+        assert tried_last in {s["id"] for s in subnets}
+        assert error == (f"Creating canister in subnet {tried_last} failed with code 1: Subnet {tried_last} has "
+                         f"reached the allowed canister limit of {error.split('limit of ')[1].split()[0]} "
+                         "canisters. Retry creating the canister.")
+        assert failed.value.details["refund_block"] is not None
+        assert ledger.icrc1_balance_of(identity.sender) == 10 ** 13 - amount - fee - 3 * fee
+    finally:
+        net.faults(clear=True)
+        agent.close()
