@@ -229,10 +229,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 input_fields.principal(owner, f"owners[{index}]")
             for index, status in enumerate(self.get_option("statuses") or []):
                 input_fields.status(status, f"statuses[{index}]")
-            for index, key in enumerate(self.get_option("group_by") or []):
-                if key not in native_groups.NATIVE_KEYS:
-                    raise InputError(f"group_by[{index}]: {key!r} is not one of "
-                                     f"{', '.join(native_groups.NATIVE_KEYS)}; use keyed_groups for other keys")
             if self.get_option("cycles_low_threshold") is not None:
                 input_fields.nat(self.get_option("cycles_low_threshold"), "cycles_low_threshold")
             if self.get_option("factory"):
@@ -421,10 +417,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return names[raw]
 
         def add(host, hostvars):
-            for raw in native_groups.keyed_names(hostvars, keys):
-                self.inventory.add_child(group(raw), host)
+            # Conditions before keys, as Constructable orders groups then keyed_groups.
             if threshold is not None and native_groups.cycles_low(hostvars, threshold):
                 self.inventory.add_child(group(native_groups.CYCLES_LOW_GROUP), host)
+            for raw in native_groups.keyed_names(hostvars, keys):
+                self.inventory.add_child(group(raw), host)
 
         return add
 

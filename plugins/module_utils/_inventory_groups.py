@@ -20,7 +20,6 @@ The raw names returned here still go through Ansible's group-name sanitiser, as 
 
 from __future__ import annotations
 
-NATIVE_KEYS = ("owner", "template", "status", "version", "source")
 CYCLES_LOW_GROUP = "cycles_low"
 _MISSING = object()
 
@@ -47,6 +46,7 @@ _VALUES = {
     "version": _version,
     "source": _source,
 }
+NATIVE_KEYS = tuple(_VALUES)  # the option group_by's choices
 
 
 def keyed_names(hostvars, keys):
