@@ -201,6 +201,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """Canisters of the registry files as hosts; optionally with their live state."""
 
     NAME = "icp.canister_factory.registry"
+    # Its text comes from registry files and the network: never trusted as a template.
+    trusted_by_default = False
 
     def verify_file(self, path):
         """Accept only ``*.icp_registry.yml`` / ``*.icp_registry.yaml`` configuration files."""
@@ -301,7 +303,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 cached = self._cache[key]
                 if set(cached) >= set(entries):
-                    return {name: cached[name] for name in entries}
+                    # A cache plugin may hand back text its decoder trusted: never a template here.
+                    return make_unsafe({name: cached[name] for name in entries})
             except KeyError:
                 pass
         live = self._fetch_live(entries)
@@ -314,7 +317,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         key = self.get_cache_key(path) + "_factory"
         if self.get_option("cache") and cache:
             try:
-                return self._cache[key]
+                return make_unsafe(self._cache[key])
             except KeyError:
                 pass
         children = self._factory_children(entries)
@@ -394,8 +397,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.inventory.add_child(self.inventory.add_group(shards_group(hostvars)), name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
-                # Registry and network text (errors, events, owners' data) is never a template.
-                self.inventory.set_variable(name, var, make_unsafe(value))
+                # Registry and network text (errors, events, owners' data) is never a template: it is
+                # plain text (YAML safe loader, the IC client; the cache's untagged on reading), which
+                # an inventory plugin that is not trusted_by_default hands over untrusted. set_variable
+                # copies the value once; a make_unsafe copy here too cost ~1 ms a host (events).
+                self.inventory.set_variable(name, var, value)
             add_native(name, hostvars)
             if compose:
                 self._set_composite_vars(compose, hostvars, name, strict=strict)
