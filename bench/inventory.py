@@ -1,6 +1,6 @@
 """Registry inventory cost per host: native groups vs keyed_groups/groups vs no groups, same run.
 
-    .venv/bin/python bench/inventory.py [--sizes 50 1000] [--rounds 3] [--events 20]
+    .venv/bin/python bench/inventory.py [--sizes 50 1000] [--rounds 3] [--events 20] [--graph]
 
 For each size, a registry of N entries shaped as provision.yml leaves them (full host vars, 20
 events each; owners, templates, statuses, versions and balances varied, some missing), listed with
@@ -15,7 +15,8 @@ through three configurations:
 CPU of the ansible-inventory process (user+sys, best of the rounds; sizes and configurations take
 turns). Prints each configuration's ratio to the floor, its CPU per host above Ansible's start-up
 (an empty registry), and that per-host cost at the biggest size against the smallest (a figure
-near 1.0x means linear; a growing one means something quadratic).
+near 1.0x means linear; a growing one means something quadratic). ``--graph`` lists with
+``--graph`` instead: no JSON dump of every host variable, closer to what a playbook run pays.
 """
 import argparse
 import os
@@ -92,10 +93,10 @@ def collection_env(workdir):
                 ICP_REGISTRY="")
 
 
-def list_cpu(config_path, env):
-    """CPU seconds (user+sys) of one ``ansible-inventory --list`` of ``config_path``."""
+def list_cpu(config_path, env, mode="--list"):
+    """CPU seconds (user+sys) of one ``ansible-inventory <mode>`` of ``config_path``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", config_path, "--list"], env=env,
+    subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", config_path, mode], env=env,
                    stdout=subprocess.DEVNULL, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -106,6 +107,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 1000])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--events", type=int, default=MAX_EVENTS, help="events per entry")
+    parser.add_argument("--graph", action="store_true", help="ansible-inventory --graph instead of --list")
     args = parser.parse_args()
     sizes = sorted(args.sizes)
     best = {}
@@ -123,10 +125,10 @@ def main():
                     yaml.safe_dump(config, handle)
         for _round in range(args.rounds):
             for key, path in paths.items():
-                cpu = list_cpu(path, env)
+                cpu = list_cpu(path, env, "--graph" if args.graph else "--list")
                 best[key] = min(best.get(key, cpu), cpu)
     startup = best[0, "floor"]
-    print(f"ansible-inventory --list CPU, best of {args.rounds}; start-up (empty registry) {startup:.2f} s")
+    print(f"ansible-inventory {'--graph' if args.graph else '--list'} CPU, best of {args.rounds}; start-up (empty registry) {startup:.2f} s")
     per_host = {}
     for size in sizes:
         floor = best[size, "floor"]
