@@ -117,6 +117,33 @@ options:
     description: Children read per query (at most 500).
     type: int
     default: 500
+  group_by:
+    description:
+      - Groups made natively (in Python, microseconds a host) instead of with O(keyed_groups), which
+        compiles and evaluates a Jinja expression per host and entry (milliseconds a host, so seconds
+        per run at thousands of canisters). Each gives the names and members of the O(keyed_groups)
+        entry shown (key, prefix).
+      - C(owner) gives C(owner_<owner>); key C(owner), prefix C(owner).
+      - C(template) gives C(template_<template>); key C(template), prefix C(template).
+      - C(status) gives C(status_<status>) (the registry status); key C(status), prefix C(status).
+      - C(version) gives C(version_<wasm_version>), C(version_none) without one;
+        key C(wasm_version) defaulting to C(none) when empty (Jinja's C(default) with its second argument true), prefix C(version).
+      - C(source) gives C(source_registry), or C(source_factory) for a factory's children;
+        key C(source) defaulting to C(registry) when missing, prefix C(source).
+      - Characters not allowed in a group name become C(_), as in keyed groups (a principal's C(-)).
+      - O(keyed_groups), O(groups) and O(compose) still work for any other expression.
+    type: list
+    elements: str
+    choices: [owner, template, status, version, source]
+    default: []
+  cycles_low_threshold:
+    description:
+      - Hosts whose C(cycles_balance) is below this many cycles are also in group C(cycles_low),
+        computed natively. The balance is read as Jinja's C(int) filter reads it (missing, null or
+        not a number count as 0, so such a host is in the group), as the O(groups) condition on
+        C(cycles_balance) with C(default) 0 and C(int) did in earlier versions of the examples.
+      - Unset, there is no C(cycles_low) group (unless O(groups) makes one).
+    type: int
 """
 
 EXAMPLES = r"""
@@ -125,15 +152,11 @@ plugin: icp.canister_factory.registry
 registries: [build/registry.yml]
 
 # The canisters of one user: ansible-inventory -i owners.icp_registry.yml --graph owner_<principal>
+# (native groups: cheap at thousands of canisters; keyed_groups remain for other expressions)
 plugin: icp.canister_factory.registry
 registries: [build/registry.yml]
-keyed_groups:
-  - key: owner
-    prefix: owner
-  - key: template
-    prefix: template
-  - key: status
-    prefix: status
+group_by: [owner, template, status, version]
+cycles_low_threshold: 1000000000000
 
 # The canisters of the registry file and the children of its factory, cached for a minute.
 plugin: icp.canister_factory.registry
@@ -152,8 +175,7 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: build/inventory-cache
 cache_timeout: 600
-groups:
-  cycles_low: cycles_balance | int < 1000000000000
+cycles_low_threshold: 1000000000000
 keyed_groups:
   - key: module_hash
     prefix: hash
@@ -171,6 +193,7 @@ from ..module_utils import _input_fields as input_fields
 from ..module_utils._ic.errors import InputError
 
 from ..module_utils._canister_facts import canister_facts
+from ..module_utils import _inventory_groups as native_groups
 from ..module_utils._registry import CANISTERS_GROUP, Registry, RegistryError, template_group
 
 
@@ -178,6 +201,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """Canisters of the registry files as hosts; optionally with their live state."""
 
     NAME = "icp.canister_factory.registry"
+    # Its text comes from registry files and the network: never trusted as a template.
+    trusted_by_default = False
 
     def verify_file(self, path):
         """Accept only ``*.icp_registry.yml`` / ``*.icp_registry.yaml`` configuration files."""
@@ -206,6 +231,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 input_fields.principal(owner, f"owners[{index}]")
             for index, status in enumerate(self.get_option("statuses") or []):
                 input_fields.status(status, f"statuses[{index}]")
+            if self.get_option("cycles_low_threshold") is not None:
+                input_fields.nat(self.get_option("cycles_low_threshold"), "cycles_low_threshold")
             if self.get_option("factory"):
                 input_fields.nat(self.get_option("factory_page_size"), "factory_page_size", minimum=1, maximum=500)
             if self.get_option("live") or self.get_option("factory"):
@@ -276,7 +303,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 cached = self._cache[key]
                 if set(cached) >= set(entries):
-                    return {name: cached[name] for name in entries}
+                    # A cache plugin may hand back text its decoder trusted: never a template here.
+                    return make_unsafe({name: cached[name] for name in entries})
             except KeyError:
                 pass
         live = self._fetch_live(entries)
@@ -289,7 +317,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         key = self.get_cache_key(path) + "_factory"
         if self.get_option("cache") and cache:
             try:
-                return self._cache[key]
+                return make_unsafe(self._cache[key])
             except KeyError:
                 pass
         children = self._factory_children(entries)
@@ -353,9 +381,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return Management(agent)
 
     def _populate(self, entries):
-        """Add hosts, the contract groups, and the constructed groups and variables."""
+        """Add hosts, the contract groups, the native groups, and the constructed groups and variables."""
         self.inventory.add_group(CANISTERS_GROUP)
         strict = self.get_option("strict")
+        compose, groups, keyed = (self.get_option(name) for name in ("compose", "groups", "keyed_groups"))
+        add_native = self._native_grouper()
         sharded = {e.get("shard_of") for e in entries.values() if e.get("shard_of")}
         for name in sorted(entries):
             hostvars = entries[name]
@@ -367,11 +397,39 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.inventory.add_child(self.inventory.add_group(shards_group(hostvars)), name)
             hostvars.setdefault("ansible_connection", "local")
             for var, value in hostvars.items():
-                # Registry and network text (errors, events, owners' data) is never a template.
-                self.inventory.set_variable(name, var, make_unsafe(value))
-            self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+                # Registry and network text (errors, events, owners' data) is never a template: it is
+                # plain text (YAML safe loader, the IC client; the cache's untagged on reading), which
+                # an inventory plugin that is not trusted_by_default hands over untrusted. set_variable
+                # copies the value once; a make_unsafe copy here too cost ~1 ms a host (events).
+                self.inventory.set_variable(name, var, value)
+            add_native(name, hostvars)
+            if compose:
+                self._set_composite_vars(compose, hostvars, name, strict=strict)
+            if groups:
+                self._add_host_to_composed_groups(groups, hostvars, name, strict=strict)
+            if keyed:
+                self._add_host_to_keyed_groups(keyed, hostvars, name, strict=strict)
+
+    def _native_grouper(self):
+        """``add(host, hostvars)`` putting a host in its O(group_by) and O(cycles_low_threshold)
+        groups; each group name is sanitised (as keyed groups are) once per run, not per host."""
+        keys = self.get_option("group_by") or []
+        threshold = self.get_option("cycles_low_threshold")
+        names = {}
+
+        def group(raw):
+            if raw not in names:
+                names[raw] = self.inventory.add_group(self._sanitize_group_name(raw))
+            return names[raw]
+
+        def add(host, hostvars):
+            # Conditions before keys, as Constructable orders groups then keyed_groups.
+            if threshold is not None and native_groups.cycles_low(hostvars, threshold):
+                self.inventory.add_child(group(native_groups.CYCLES_LOW_GROUP), host)
+            for raw in native_groups.keyed_names(hostvars, keys):
+                self.inventory.add_child(group(raw), host)
+
+        return add
 
 
 class _Entries:

@@ -61,9 +61,11 @@ def test_hosts_groups_and_vars_follow_the_registry(provisioned):
     assert (hostvars["owner"], hostvars["status"], hostvars["ansible_connection"]) == (alice, "active", "local")
 
 
-def test_owner_group_is_the_canisters_of_one_user(provisioned):
+@pytest.mark.parametrize("config", [{"keyed_groups": [{"key": "owner", "prefix": "owner"}]}, {"group_by": ["owner"]}],
+                         ids=["keyed_groups", "group_by"])
+def test_owner_group_is_the_canisters_of_one_user(provisioned, config):
     factory, alice, _ = provisioned
-    listing = inventory(factory, {"keyed_groups": [{"key": "owner", "prefix": "owner"}]})
+    listing = inventory(factory, config)
     assert hosts_of(listing, "owner_" + alice.replace("-", "_")) == ["alice-user"]
 
 
