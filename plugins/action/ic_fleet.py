@@ -11,7 +11,7 @@ the controller process. When nothing would change, its result is the task's resu
 when the task's Python is the controller's own (provision.yml sets it so), the module's ``main()``
 runs in this process (``module_utils/_in_controller.py``): the same arguments, changes, output and
 result parsing as a module process, without packing the module with its module_utils, starting
-Python and compiling them (~0.6 s of a provisioning run). Anywhere else (another connection or
+Python and compiling them (~0.6 s of a provisioning run; action=upgrade, which has no probe, runs so too). Anywhere else (another connection or
 Python, become, async, a task ``environment``) the module runs as a process, as usual.
 
 The probe runs under the controller's Python, whatever ``ansible_python_interpreter`` says
@@ -43,11 +43,14 @@ class ActionModule(ActionBase):
         """The module's result: from the probe when nothing would change, else from the module."""
         result = super().run(tmp, task_vars)
         del tmp
-        converged, why = self._probe() if self._probe_applies() else (None, "probe not applicable")
+        here = self._module_would_run_here()
+        # action=upgrade has its own fast path (module_on_target) before the task: no probe.
+        probe = here and (self._task.args.get("action") or "converge") == "converge"
+        converged, why = self._probe() if probe else (None, "probe not applicable")
         if converged is not None:
             display.vvv("ic_fleet: every canister converged (controller probe); module not run")
             return merge_hash(result, converged)
-        if self._probe_applies() and self._controller_python(task_vars):
+        if here and self._controller_python(task_vars):
             display.vvv(f"ic_fleet: running the module in the controller process ({why})")
             return merge_hash(result, self._run_in_controller(task_vars))
         display.vvv(f"ic_fleet: running the module ({why})")
@@ -57,14 +60,13 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
-    def _probe_applies(self):
-        """The probe stands in for the module only where the module would run in this process's place."""
+    def _module_would_run_here(self):
+        """Whether the module would run in this process's place (the probe and the run in the
+        controller stand in for it only there), and they are not turned off."""
         # Imported here: the collection's module_utils are found through the collection loader.
         from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import probe_enabled
 
         return (probe_enabled(os.environ)
-                # action=upgrade has its own fast path (module_on_target) before the task.
-                and (self._task.args.get("action") or "converge") == "converge"
                 and self._connection.transport == "local"
                 and not self._play_context.become
                 and not self._task.async_val
