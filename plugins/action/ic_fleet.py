@@ -78,8 +78,12 @@ class ActionModule(ActionBase):
         module can run in this process, as it would in a process of that Python."""
         from ansible_collections.icp.canister_factory.plugins.module_utils._in_controller import same_python
 
+        variables = task_vars or {}
+        if self._task.delegate_to:
+            # As ActionBase._configure_module: a delegated task's module runs with the delegated host's vars.
+            variables = (variables.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
         try:
-            interpreter = self._templar.template((task_vars or {}).get("ansible_python_interpreter"))
+            interpreter = self._templar.template(variables.get("ansible_python_interpreter"))
         except Exception:  # pylint: disable=broad-exception-caught
             return False  # any doubt: the module runs as a process
         return same_python(interpreter if isinstance(interpreter, str) else None, sys.executable)
