@@ -258,3 +258,40 @@ def test_probe_answers_and_masks_secrets_as_the_module_does(net, tmp_path):
 
     moved = dict(args, canisters=[dict(args["canisters"][0], cycles_min=10**15)])
     assert converged_result(ICFleet, moved, False)[0] is None, "a top-up to make goes to the module"
+
+
+def test_a_delegated_task_runs_where_the_delegated_hosts_python_says(net, tmp_path):
+    """Delegated to localhost (the controller's Python) the module runs in the controller;
+    delegated to a local host whose ansible_python_interpreter is another, as a process of it."""
+    factory = Factory(net, tmp_path)
+    wrapper = os.path.join(str(tmp_path), "other-python")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    inventory = os.path.join(str(tmp_path), "delegates.yml")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write(f"all:\n  hosts:\n    localhost: {{ansible_connection: local, ansible_python_interpreter: {sys.executable}}}\n"
+                     f"    other: {{ansible_connection: local, ansible_python_interpreter: {wrapper}}}\n")
+    owner = users(1, prefix="dg")["dg000"][1]["owner"]
+    path = _playbook(str(tmp_path), "delegated.yml", f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - icp.canister_factory.ic_fleet:
+        registry: {factory.registry}
+        canisters:
+          - name: "dg-{{{{ item }}}}"
+            owner: {owner}
+            wasm: {ROOT}/wasm/user.wasm.gz
+            arg: '(record {{ owner = principal "{owner}" }})'
+            funding: provisional
+            cycles: 1000000000000
+      delegate_to: "{{{{ item }}}}"
+      loop: [localhost, other]
+""")
+    run = PlaybookRun(subprocess.run(factory.command(path, inventory) + ["-vvv"], cwd=factory.workdir, env=factory.env(),
+                                     capture_output=True, text=True, timeout=300, check=False))
+    assert run.rc == 0 and run.total("changed") == 1, run.explain()
+    assert controller_runs(run) == 1, run.stdout[-3000:]
+    assert any("> EXEC" in line and wrapper in line for line in run.stdout.splitlines()), run.stdout[-3000:]
+    assert sorted(factory.entries()) == ["dg-localhost", "dg-other"]
