@@ -28,7 +28,7 @@ def handle(server, method, path, raw_path, body):
     node = server.node
     name = path[len("/_/"):].strip("/")
     if name == "metrics" and method == "GET":
-        return _json(node.metrics.snapshot())
+        return _json(node.metrics.snapshot([str(s.subnet_id) for s in node.topology.subnets]))
     if name == "canisters" and method == "GET":
         return _json(node.canister_list())
     if name == "subnets" and method == "GET":

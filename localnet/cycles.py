@@ -66,3 +66,24 @@ def check_not_frozen(canister, now_ns, cost=0):
         raise reject("IC0207", f"Canister {canister.id} is out of cycles: please top up the "
                                f"canister with at least {threshold + cost - balance} "
                                "additional cycles")
+
+
+# The root subnet keeps the key every store has had (the whole network's figure before
+# subnets were counted apart); subnet k counts under its own.
+_CONSUMED = "consumed_cycles"
+
+
+def _consumed_key(subnet_index):
+    return _CONSUMED if subnet_index == 0 else f"{_CONSUMED}.{subnet_index}"
+
+
+def add_consumed(tx, subnet_index, amount):
+    """Count ``amount`` cycles as consumed on subnet ``subnet_index`` (fees, execution)."""
+    if amount:
+        key = _consumed_key(subnet_index)
+        tx.set_meta(key, tx.get_meta(key, 0) + amount)
+
+
+def consumed(view, subnet_index):
+    """Cycles consumed on the subnet by its current and deleted canisters."""
+    return view.get_meta(_consumed_key(subnet_index), 0)

@@ -19,11 +19,25 @@ canister id. The burn, the held step and the call's ``processing`` status are pe
 together: a localnet stopped or killed meanwhile runs the step when the hold ends (at once if
 that time has passed when it starts again) and answers the original call, as the real CMC
 answers the ledger whatever happens to a client or a node.
+
+``hold_call`` (with ``"seconds": n``, match ``endpoint: canister_call``, ``canister``: the
+callee, ``aaaaa-aa`` for the management canister, ``method``, ``sender``: the calling canister)
+is not an HTTP action either: a call a canister makes waits ``n`` seconds at its await point
+while the calling message's state is committed (see ``execution/routing.py``). It is kept in
+memory only: a restart meanwhile drops the call, as it drops open call contexts.
+
+``subnet_full`` (match ``canister``: a subnet id, or nothing for any subnet) is not an HTTP
+action either: the next ``count`` canister creations on that subnet (management
+``create_canister`` from a canister, the CMC's creations for the cycles ledger,
+``provisional_create_canister_with_cycles`` without ``specified_id``) are rejected as the
+replica rejects them at its canister limit (IC0102 'Subnet <id> has reached the allowed
+canister limit of <n> canisters. Retry creating the canister.'). The CMC then tries its next
+subnet, as DFINITY's does.
 """
 import threading
 
 HTTP_ACTIONS = ("http_503", "http_429", "delay_ms", "drop_response", "hold_processing")
-ACTIONS = HTTP_ACTIONS + ("hold_cmc",)
+ACTIONS = HTTP_ACTIONS + ("hold_cmc", "hold_call", "subnet_full")
 _MATCH_KEYS = ("method", "canister", "endpoint", "sender")
 
 
@@ -53,6 +67,9 @@ class Faults:
         seconds = rule.get("seconds", 0)
         if action == "hold_cmc" and (not isinstance(seconds, (int, float)) or seconds <= 0):
             raise ValueError("seconds: how long the CMC step is held, a positive number")
+        if action == "hold_call" and (not isinstance(seconds, (int, float))
+                                      or isinstance(seconds, bool) or seconds <= 0):
+            raise ValueError("seconds: how long the canister's call is held, a positive number")
         if action == "hold_processing" and (not isinstance(seconds, (int, float))
                                             or isinstance(seconds, bool) or seconds <= 0):
             raise ValueError("seconds: how long to hold the call in processing, a positive "

@@ -152,7 +152,8 @@ class Node:
                                         request.ingress_expiry)
         if not new:
             return entry
-        self.metrics.update(request.canister_id, request.method_name)
+        self.metrics.update(request.canister_id, request.method_name,
+                            self.subnet_of(ecid if to_management else request.canister_id).index)
         message.reply_to = lambda tx, late: self._answer_later(tx, entry, late)
         if hold:
             with self.lock:
@@ -299,7 +300,8 @@ class Node:
             self.management.check_query_ecid(request.method_name, request.arg, ecid)
         else:
             check_effective_canister(request, ecid)
-        self.metrics.query(request.canister_id, request.method_name)
+        self.metrics.query(request.canister_id, request.method_name,
+                           self.subnet_of(ecid if request.canister_id == MANAGEMENT else request.canister_id).index)
         message = canisters.Message(request.canister_id, request.method_name, request.arg,
                                     request.sender, kind="query",
                                     request_id=request.request_id)
@@ -352,12 +354,13 @@ class Node:
         """CBOR value of ``/subnet/<sid>/metrics`` (canisters and memory of that subnet)."""
         held = [c for c in self.store.canisters.values() if c.subnet == subnet.index]
         state_bytes = sum(cycles.memory_size(c) for c in held)
-        consumed = self.store.get_meta("consumed_cycles", 0)
+        consumed = cycles.consumed(self.store, subnet.index)
+        # Every figure is the subnet's own (the interface spec: "on this subnet").
         return cbor.dumps({
             "num_canisters": len(held),
             "canister_state_bytes": state_bytes,
             "consumed_cycles_total": {0: consumed & (2 ** 64 - 1), 1: consumed >> 64 or None},
-            "update_transactions_total": self.metrics.update_calls,
+            "update_transactions_total": self.metrics.transactions[subnet.index],
         })
 
 

@@ -3,25 +3,20 @@ import ctypes
 
 from . import errors, system_api
 from .dirty import PAGE_SHIFT as TRACK_SHIFT
-from .errors import HostTrap, contract_violation
-from .stable import MAX_PAGES, StableMemoryOutOfBounds
-from .state import OutgoingCall, Callback
+from .errors import contract_violation
+from .host_calls import U64, CallBuilding, u128
+from .host_env import EnvironmentVariables
+from .host_stable import StableMemory
 
-U64 = (1 << 64) - 1
 MAX_PRINCIPAL = 29
-FEE_CALL, FEE_CALL_BYTE, FEE_CREATE = 260_000, 1_000, 500_000_000_000
-FEE_SIGN = 10_000_000_000
 NON_REPLICATED = ("NRQ", "CQ", "CRy", "CRt", "CC", "F")
-KNOWN_KEYS = ("dfx_test_key", "test_key_1", "key_1")
 MAX_REPLY = {True: 2 << 20, False: 3 << 20}
 
 
-def _u128(hi, lo):
-    return ((hi & U64) << 64) | (lo & U64)
-
-
-class Execution:
-    """Working state of one message execution; committed to the canister only on success."""
+class Execution(CallBuilding, StableMemory, EnvironmentVariables):
+    """Working state of one message execution; committed to the canister only on success.
+    The host functions of calls and their costs, of stable memory and of environment
+    variables are in their mixins (``host_calls``, ``host_stable``, ``host_env``)."""
 
     def __init__(self, state, api_type, message, call_context, engine_env, instruction_limit):
         self.state = state
@@ -199,10 +194,10 @@ class Execution:
         return amount
 
     def msg_cycles_accept128(self, hi, lo, dst):
-        self._write128(dst, self._accept(_u128(hi, lo)), "ic0.msg_cycles_accept128")
+        self._write128(dst, self._accept(u128(hi, lo)), "ic0.msg_cycles_accept128")
 
     def cycles_burn128(self, hi, lo, dst):
-        amount = min(_u128(hi, lo), self.balance)
+        amount = min(u128(hi, lo), self.balance)
         self.balance -= amount
         self.burned += amount
         self._write128(dst, amount, "ic0.cycles_burn128")
@@ -217,7 +212,7 @@ class Execution:
         if not self.env.may_mint(self.state.canister_id):
             raise contract_violation("ic0.mint_cycles128 cannot be executed. Should only be "
                                      "called by the cycles minting canister.")
-        amount = _u128(hi, lo)
+        amount = u128(hi, lo)
         self.balance += amount
         self._write128(dst, amount, "ic0.mint_cycles128")
 
@@ -286,110 +281,6 @@ class Execution:
     def root_key_copy(self, dst, offset, size):
         self.copy_out(dst, offset, size, self.env.root_key, "ic0.root_key_copy")
 
-    # -- inter-canister calls -------------------------------------------------------------
-    def call_new(self, callee_src, callee_size, name_src, name_size,
-                 reply_fun, reply_env, reject_fun, reject_env):
-        self._drop_pending()
-        callee = self.read(callee_src, callee_size, "ic0.call_new")
-        name = self.read(name_src, name_size, "ic0.call_new")
-        try:
-            method = name.decode("utf-8")
-        except UnicodeDecodeError:
-            raise contract_violation("ic0.call_new: method name is not valid UTF-8")
-        cb = Callback(reply_fun, reply_env, reject_fun, reject_env, self.cc)
-        self.pending = OutgoingCall(callee, method, b"", 0, cb)
-        self._pending_arg = bytearray()
-
-    def _building(self, name):
-        if self.pending is None:
-            raise contract_violation(f"ic0.{name} called when no call is under construction.")
-        return self.pending
-
-    def call_on_cleanup(self, fun, env):
-        call = self._building("call_on_cleanup")
-        if call.callback.cleanup_fun is not None:
-            raise contract_violation("ic0.call_on_cleanup: cleanup closure already set.")
-        call.callback.cleanup_fun, call.callback.cleanup_env = fun, env
-
-    def call_data_append(self, src, size):
-        self._building("call_data_append")
-        self._pending_arg += self.read(src, size, "ic0.call_data_append")
-
-    def call_with_best_effort_response(self, timeout_seconds):
-        call = self._building("call_with_best_effort_response")
-        if call.timeout_seconds is not None:
-            raise contract_violation("ic0.call_with_best_effort_response: timeout already set.")
-        call.timeout_seconds = min(timeout_seconds & 0xFFFFFFFF, 300)
-
-    def _add_cycles(self, amount):
-        call = self._building("call_cycles_add128")
-        if amount > self.balance:
-            raise HostTrap(errors.CONTRACT_VIOLATION,
-                           f"Canister {errors.canister_text(self.state.canister_id)} is out of "
-                           f"cycles: please top up the canister with at least "
-                           f"{amount - self.balance} additional cycles")
-        self.balance -= amount
-        call.cycles += amount
-
-    def call_cycles_add128(self, hi, lo):
-        self._add_cycles(_u128(hi, lo))
-
-    def call_cycles_add(self, amount):
-        self._add_cycles(amount & U64)
-
-    def call_perform(self):
-        call = self._building("call_perform")
-        call.arg = bytes(self._pending_arg)
-        self.calls.append(call)
-        self.pending = None
-        return 0
-
-    def _drop_pending(self):
-        if self.pending is not None:
-            self.balance += self.pending.cycles
-            self.pending = None
-
-    def finish_calls(self):
-        """Return the cycles of a call that was started but never performed."""
-        self._drop_pending()
-
-    # -- stable memory --------------------------------------------------------------------
-    def stable64_size(self):
-        return self.state.stable.pages
-
-    def stable64_grow(self, pages):
-        return self.state.stable.grow(pages & U64)
-
-    def stable64_write(self, offset, src, size):
-        data = self.read(src, size, "ic0.stable64_write")
-        try:
-            self.state.stable.write(offset & U64, data)
-        except StableMemoryOutOfBounds:
-            raise HostTrap(errors.CANISTER_TRAPPED, "Canister trapped: stable memory out of bounds")
-
-    def stable64_read(self, dst, offset, size):
-        try:
-            data = self.state.stable.read(offset & U64, size & U64)
-        except StableMemoryOutOfBounds:
-            raise HostTrap(errors.CANISTER_TRAPPED, "Canister trapped: stable memory out of bounds")
-        self.write(dst, data, "ic0.stable64_read")
-
-    def stable_size(self):
-        if self.state.stable.pages > 65536:
-            raise contract_violation("32 bit stable memory api used on a memory larger than 4GB")
-        return self.state.stable.pages
-
-    def stable_grow(self, pages):
-        if self.state.stable.pages > 65536:
-            raise contract_violation("32 bit stable memory api used on a memory larger than 4GB")
-        return self.state.stable.grow(pages & 0xFFFFFFFF, min(MAX_PAGES, 65536))
-
-    def stable_write(self, offset, src, size):
-        self.stable64_write(offset & 0xFFFFFFFF, src, size)
-
-    def stable_read(self, dst, offset, size):
-        self.stable64_read(dst, offset & 0xFFFFFFFF, size & 0xFFFFFFFF)
-
     # -- certified data -------------------------------------------------------------------
     def certified_data_set(self, src, size):
         if size > 32:
@@ -412,78 +303,6 @@ class Execution:
 
     def data_certificate_copy(self, dst, offset, size):
         self.copy_out(dst, offset, size, self._certificate(), "ic0.data_certificate_copy")
-
-    # -- costs ----------------------------------------------------------------------------
-    def cost_call(self, name_size, payload_size, dst):
-        cost = FEE_CALL + FEE_CALL_BYTE * ((name_size & U64) + (payload_size & U64))
-        self._write128(dst, cost, "ic0.cost_call")
-
-    def cost_create_canister(self, dst):
-        self._write128(dst, FEE_CREATE, "ic0.cost_create_canister")
-
-    def cost_http_request(self, request_size, max_res_bytes, dst):
-        n = 13
-        cost = (3_000_000 + 60_000 * n) * n + (400 * (request_size & U64)
-                                               + 800 * (max_res_bytes & U64)) * n
-        self._write128(dst, cost, "ic0.cost_http_request")
-
-    def _cost_signing(self, src, size, code, dst, known_codes, what):
-        if code not in known_codes:
-            return 1
-        if self.read(src, size, what).decode("utf-8", "replace") not in KNOWN_KEYS:
-            return 2
-        self._write128(dst, FEE_SIGN, what)
-        return 0
-
-    def cost_sign_with_ecdsa(self, src, size, curve, dst):
-        return self._cost_signing(src, size, curve, dst, (0,), "ic0.cost_sign_with_ecdsa")
-
-    def cost_sign_with_schnorr(self, src, size, algorithm, dst):
-        return self._cost_signing(src, size, algorithm, dst, (0, 1), "ic0.cost_sign_with_schnorr")
-
-    def cost_vetkd_derive_key(self, src, size, curve, dst):
-        return self._cost_signing(src, size, curve, dst, (0,), "ic0.cost_vetkd_derive_key")
-
-    # -- environment variables ------------------------------------------------------------
-    def _env_names(self):
-        return sorted(self.state.env_vars)
-
-    def _env_name(self, index):
-        names = self._env_names()
-        if index >= len(names):
-            raise contract_violation(f"Environment variable index {index} is out of bounds. "
-                                     f"The number of environment variables is {len(names)}.")
-        return names[index].encode("utf-8")
-
-    def _env_lookup(self, src, size, what):
-        raw = self.read(src, size, what)
-        try:
-            name = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise contract_violation(f"{what}: variable name is not valid UTF-8")
-        if name not in self.state.env_vars:
-            raise contract_violation(f"Environment variable {name} not found.")
-        return self.state.env_vars[name].encode("utf-8")
-
-    def env_var_count(self):
-        return len(self.state.env_vars)
-
-    def env_var_name_size(self, index):
-        return len(self._env_name(index))
-
-    def env_var_name_copy(self, index, dst, offset, size):
-        self.copy_out(dst, offset, size, self._env_name(index), "ic0.env_var_name_copy")
-
-    def env_var_name_exists(self, src, size):
-        raw = self.read(src, size, "ic0.env_var_name_exists")
-        return int(raw.decode("utf-8", "replace") in self.state.env_vars)
-
-    def env_var_value_size(self, src, size):
-        return len(self._env_lookup(src, size, "ic0.env_var_value_size"))
-
-    def env_var_value_copy(self, src, size, dst, offset, length):
-        value = self._env_lookup(src, size, "ic0.env_var_value_copy")
-        self.copy_out(dst, offset, length, value, "ic0.env_var_value_copy")
 
     # -- debugging ------------------------------------------------------------------------
     def debug_print(self, src, size):

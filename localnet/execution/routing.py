@@ -7,7 +7,14 @@ randomness of the next round), so a canister awaiting it, and every canister awa
 one, keeps its call context open across messages: its caller (``Message.reply_to``, or the
 callback of a calling canister) is answered from the round that closes it. Open contexts live
 in memory only: after a restart none are open (their callers get no answer).
+
+The fault ``hold_call`` (match ``endpoint: canister_call``, ``canister``: the callee, ``method``,
+``sender``: the calling canister; ``seconds``) holds a call at its await point: it is delivered
+by the first round after ``seconds``, and meanwhile the caller's message has ended with its
+state committed, as on the replica, where every await ends a message execution. Queries then
+see that state (e.g. a factory's child ``Creating`` while its install is held).
 """
+import time
 from collections import deque
 
 from _ic.principal import Principal
@@ -38,6 +45,7 @@ class CallRouting:
         """Start with no open call contexts and no calls waiting for a round."""
         self._open = {}              # canister id -> {id(cc): cc} of call contexts left open
         self._next_round = deque()   # (caller id, call) answered in the next round
+        self._held = []              # (monotonic release time, caller id, call): hold_call
 
     def _run_calls(self, tx, cid, state, first, now):
         """Record ``first``, then deliver its calls and those of their callbacks (in the order
@@ -93,12 +101,18 @@ class CallRouting:
             del self._open[cid]
             self.node.management.call_contexts_closed(tx, cid)
 
-    def _deliver(self, tx, cid, call):
+    def _deliver(self, tx, cid, call, may_hold=True):
         """Send one call of canister ``cid``; its CallResponse, or None when it comes later."""
         from .. import canisters
         if call.callee == b"" and call.method in NEXT_ROUND:
             self._next_round.append((cid, call))
             return None
+        if may_hold and self.node.faults.active:
+            rule = self.node.faults.take("canister_call", (str(Principal(call.callee)),), call.method,
+                                         str(cid), actions=("hold_call",))
+            if rule is not None:
+                self._held.append((time.monotonic() + rule["seconds"], cid, call))
+                return None
         if call.callee == b"":
             outcome, refund = self.node.management.call_from_canister(
                 tx, cid, call.method, call.arg, cycles=call.cycles,
@@ -115,6 +129,24 @@ class CallRouting:
         if outcome.pending:
             return None
         return call_response(outcome, refund)
+
+    def run_held_calls(self, tx):
+        """Deliver the held calls whose time has come (fault ``hold_call``) and go on with
+        their callers; returns how many."""
+        if not self._held:
+            return 0
+        now = time.monotonic()
+        due = [h for h in self._held if h[0] <= now]
+        self._held = [h for h in self._held if h[0] > now]
+        for _release, cid, call in due:
+            if tx.get(cid) is None:
+                continue
+            pending = deque()
+            response = self._deliver(tx, cid, call, may_hold=False)
+            if response is not None:
+                self._callback(tx, cid, call, response, pending)
+            self._drain(tx, pending)
+        return len(due)
 
     def run_next_round(self, tx):
         """Answer the calls waiting for this round (raw_rand); returns how many."""

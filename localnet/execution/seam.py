@@ -158,10 +158,11 @@ class LocalnetEngine(CallRouting):
         self._charge(tx, canister, fees.execution(result.instructions, _wasm64(state)))
 
     def _charge(self, tx, canister, amount):
-        """Take ``amount`` cycles (never below zero); they count as consumed by the subnet."""
+        """Take ``amount`` cycles (never below zero); they count as consumed by its subnet."""
+        from .. import cycles
         taken = min(amount, canister.cycles)
         canister.cycles -= taken
-        tx.set_meta("consumed_cycles", tx.get_meta("consumed_cycles", 0) + taken)
+        cycles.add_consumed(tx, canister.subnet, taken)
 
     def _prepay(self, tx, canister, message):
         """Refuse (IC0207) a message the canister cannot pay the base fees of without falling
@@ -210,6 +211,7 @@ class LocalnetEngine(CallRouting):
     def _step(self, tx, cid, state, result, now):
         # A nested transaction may have replaced the working copy: always write the current one.
         canister = tx.mutable(cid)
+        self.node.metrics.executed(canister.subnet)
         self._log(canister, result, now)
         if result.committed:
             self._save(tx, canister, state)
@@ -254,9 +256,16 @@ class LocalnetEngine(CallRouting):
                                     kind="query", ingress=False)
         if call.callee == b"":
             try:
-                outcome = Outcome(reply=self.node.management.query(tx, message))
+                outcome = Outcome(reply=self.node.management.query(tx, message, self.node.subnet_of(source)))
             except Reject as err:
                 outcome = Outcome.of_reject(err)
+        elif len(self.node.topology.subnets) > 1 and \
+                self.node.subnet_of(message.canister_id) is not self.node.subnet_of(source):
+            # The replica runs a composite query's calls against its own subnet's state only
+            # (dfinity/ic rs/execution_environment/src/query_handler/query_context.rs,
+            # handle_request -> get_active_canister): a canister elsewhere is not found.
+            outcome = Outcome(reject_code=3, error_code="IC0301",
+                              reject_message=f"Canister {message.canister_id} not found")
         else:
             outcome = canisters.run_query(self.node, tx, message)
         return call_response(outcome)
@@ -284,7 +293,7 @@ class LocalnetEngine(CallRouting):
         canisters run nothing); also brings the records' query_stats up to date. Returns how
         many records it changed or tasks it ran (the node then commits ``tx``)."""
         from .. import cycles
-        ran = self.run_next_round(tx)
+        ran = self.run_next_round(tx) + self.run_held_calls(tx)
         now = self.node.clock.canister_time_ns()
         ran += self.query_stats.flush(tx)
         for cid in [c.id for c in tx.all_canisters()]:

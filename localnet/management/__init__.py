@@ -119,6 +119,7 @@ class Management:
                     self.node.clock.canister_time_ns(), ingress=message.ingress,
                     cycles=message.cycles, caller_version=caller_version,
                     reply_to=getattr(message, "reply_to", None), subnet=subnet)
+        self.node.metrics.executed(subnet.index)
         result = handler(call, args)
         if result is LATER:
             return LATER
@@ -148,6 +149,7 @@ class Management:
                         self.node.clock.canister_time_ns(), ingress=False, cycles=cycles,
                         caller_version=caller_version, reply_to=reply_to,
                         subnet=self.node.subnet_of(caller))
+            self.node.metrics.executed(call.subnet.index)
             result = handler(call, args)
             if result is LATER:
                 inner.commit()
@@ -166,8 +168,11 @@ class Management:
         """Reject the stop_canister calls that waited longer than the replica allows."""
         return lifecycle.expire_stops(self, tx, now_ns)
 
-    def query(self, tx, message):
-        """Answer a management query (canister_status, canister_metrics, fetch_canister_logs)."""
+    def query(self, tx, message, subnet=None):
+        """Answer a management query (canister_status, canister_metrics, fetch_canister_logs);
+        from a composite query, ``subnet`` is the caller's: the replica answers from that
+        subnet's state only (dfinity/ic rs/execution_environment/src/query_handler/
+        subnet_query.rs, ``get_canister``)."""
         if message.method not in QUERY_METHODS:
             if message.method in interface.METHODS and not interface.is_query(message.method):
                 raise reject("IC0406", f"ic00 method {message.method} can not be called as a "
@@ -176,8 +181,8 @@ class Management:
         args = self.decode(message.method, message.arg)
         target = target_of(message.method, args)
         canister = tx.get(target)
-        if canister is None:
-            raise reject("IC0301", f"Canister {target} not found.")
+        if canister is None or (subnet is not None and self.node.subnet_of(target) is not subnet):
+            raise reject("IC0301", f"Canister {target} not found")
         setting = _VISIBILITY.get(message.method)
         allowed = visible_to(canister, setting, message.caller) if setting else \
             message.caller in canister.controllers

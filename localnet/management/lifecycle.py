@@ -38,6 +38,19 @@ def _check_specified_id(call, specified):
                                "already exists.")
 
 
+def _check_not_full(call, subnet):
+    """The fault ``subnet_full``: the subnet refuses new canisters as the replica does at its
+    canister limit (dfinity/ic rs/execution_environment canister_manager
+    ``MaxNumberOfCanistersReached``, IC0102), its limit being the canisters it holds now."""
+    node = call.node
+    if not node.faults.active or node.faults.take("subnet", (str(subnet.subnet_id),), "create_canister",
+                                                  actions=("subnet_full",)) is None:
+        return
+    held = sum(1 for c in call.tx.all_canisters() if c.subnet == subnet.index)
+    raise reject("IC0102", f"Subnet {subnet.subnet_id} has reached the allowed canister limit of {held} "
+                           "canisters. Retry creating the canister.")
+
+
 def create(call, settings, balance, specified_id=None):
     """Make a new empty, running canister; returns its id."""
     settings_mod.validate(settings)
@@ -48,6 +61,7 @@ def create(call, settings, balance, specified_id=None):
         subnet = call.node.topology.by_range(specified_id) or call.subnet
     else:
         subnet = call.subnet
+        _check_not_full(call, subnet)
         canister_id = _allocate_id(call, subnet)
     canister = Canister(id=canister_id, controllers=[call.caller], cycles=balance,
                         created_ns=call.now_ns, burn_checked_ns=call.now_ns,
@@ -86,7 +100,7 @@ def create_canister(call, args):
 
 
 def _add_consumed(call, amount):
-    call.tx.set_meta("consumed_cycles", call.tx.get_meta("consumed_cycles", 0) + amount)
+    cycles.add_consumed(call.tx, call.subnet.index, amount)
 
 
 def provisional_top_up_canister(call, args):

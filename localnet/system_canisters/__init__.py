@@ -7,15 +7,14 @@ answered here instead of by Wasm (see ``canisters.deliver``).
 import time
 
 from _ic.errors import Reject
-from _ic.principal import Principal
 
 from ..errors import reject, with_help
 from ..model import Canister
 from ..requests import Outcome
 from . import cmc, cycles_ledger
 
-CYCLES_LEDGER = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
-CMC = Principal.from_text("rkp4c-7iaaa-aaaaa-aaaca-cai")
+CYCLES_LEDGER = cycles_ledger.LEDGER_ID
+CMC = cmc.CMC_ID
 SYSTEM = {CYCLES_LEDGER: cycles_ledger, CMC: cmc}
 _BALANCE = 10 ** 15
 
@@ -70,6 +69,7 @@ def deliver(node, tx, message):
         outcome.refund = message.cycles
         return outcome
     inner = tx.nested()
+    node.metrics.executed(node.topology.root.index)
     try:
         reply, refund = module.run(handler, node, inner, message)
     except Reject as err:

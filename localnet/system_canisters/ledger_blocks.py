@@ -3,15 +3,19 @@
 A block is an ICRC-3 value ``{tx: {op, from|to, amt, memo?, ts?, fee?}, ts, phash?, fee?}``
 (``op`` ``mint``/``burn``/``xfer``; accounts as ``[owner blob, subaccount blob?]``), chained by
 ``phash``, the ICRC-3 hash of the previous block. ``create_canister`` burns with a memo of 32
-bytes 0xFE and refunds with a mint memo of 32 bytes 0xFD, as the real ledger does.
+bytes 0xFE and refunds with a mint memo of 32 bytes 0xFD, as the real ledger does; a withdraw
+burns with the receiver in its memo and a failed one refunds with 32 bytes 0xFF.
 """
 import hashlib
 
+from _ic import cbor
 from _ic.cbor import uleb128
 from _ic.principal import Principal
 
 CREATE_CANISTER_MEMO = bytes([0xFE]) * 32
 REFUND_MEMO = bytes([0xFD]) * 32
+# A failed withdraw's refund (the real ledger's PENALIZE_MEMO, cycles-ledger/src/storage.rs).
+PENALIZE_MEMO = bytes([0xFF]) * 32
 MAX_BLOCKS_PER_REQUEST = 100
 # Each block is a meta value of its own: one map of every block would be decoded and encoded
 # again by each transaction, a cost that grows with the chain. State from before keeps its map.
@@ -25,6 +29,13 @@ def account(owner, subaccount=None):
     if subaccount is not None:
         parts.append({"Blob": bytes(subaccount)})
     return {"Array": parts}
+
+
+def withdraw_memo(receiver):
+    """A withdraw burn's memo: the receiver in CBOR, as an array of one byte string (the real
+    ledger's ``encode_withdraw_memo``, cycles-ledger/src/memo.rs: a minicbor struct with field
+    0 ``receiver`` as bytes)."""
+    return cbor.dumps([Principal.coerce(receiver, "receiver").raw], self_describe=False)
 
 
 def value_hash(value):

@@ -61,7 +61,9 @@ notes:
     C(error_code) and C(message) as the replica sent them.
 """
 
-    ATTRIBUTES = r"""
+    # What each attribute means, and the action group every module is in. Every module lists this
+    # fragment; ACTIONGROUP_IC is the same text under its former name.
+    ATTRIBUTES = ACTIONGROUP_IC = r"""
 options: {}
 attributes:
   check_mode:
@@ -73,6 +75,36 @@ attributes:
       - When run twice in a row outside check mode, with the same arguments, the second invocation
         indicates no change.
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
+  action_group:
+    description: Use C(group/icp.canister_factory.ic) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - icp.canister_factory.ic
+"""
+
+    # The support levels of a module that changes things, predicts its changes and shows them.
+    # A module's own C(attributes) entry wins over these (for example idempotent: partial).
+    SUPPORT_FULL = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""
+
+    # The support levels of a module that reports (or samples) rather than converges: no diff.
+    SUPPORT_NO_DIFF = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
 """
 
     TARGET = r"""
@@ -92,16 +124,6 @@ options:
       - Path of the registry file (a YAML inventory) where the canister is recorded.
       - What the task changes is recorded in the entry, with an event in its C(events).
     type: path
-"""
-
-    ACTIONGROUP_IC = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/icp.canister_factory.ic) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - icp.canister_factory.ic
 """
 
     FACTORY = r"""
@@ -147,13 +169,14 @@ notes:
     I(Cycles ledger Duplicate without canister id): the ledger has burnt the cycles and waits for
     the CMC, or the CMC refused and the cycles were refunded. The module asks again after 2 s and 5 s,
     then reads the ledger's blocks after the burn: a refund means no canister exists, so the entry
-    becomes C(failed) without key (the refund returned the amount less the 100M fee) and the next
-    run creates anew; without a refund the task fails with the key kept. Resolve: run again later
+    becomes C(failed) without key (the refund returned the amount less the ledger's 100M fee, and
+    less the CMC's 100M penalty when it tried the subnets and all refused) and the next run creates anew; without a refund the task fails with the key kept. Resolve: run again later
     (the CMC answers within seconds); if it lasts until the key is too old, see TooOld.
   - >-
     I(TooOld): the key of an unfinished cycles-ledger creation is older than the ledger's
     deduplication window (24 h + 60 s), so a retry could create a second canister; it is never
-    retried. Resolve: run M(icp.canister_factory.ic_canister_info) with
+    retried. Past the window any other ledger refusal (such as C(InsufficientFunds), which the ledger
+    checks before the window) is treated the same way. Resolve: run M(icp.canister_factory.ic_canister_info) with
     O(icp.canister_factory.ic_canister_info#module:ledger_creation) set to the entry's
     C(created_at_time) and C(creation_cycles). If RV(icp.canister_factory.ic_canister_info#module:creation.canister_exists)
     is false (no burn, or the burn was refunded), remove the entry with

@@ -15,7 +15,7 @@ import time
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import (
     ICError, InputError, Reject, TransportError)
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import WAIT_TIMEOUT_OPTION, hex_or_none, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_facts import canister_facts
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (
     differences, from_definite, normalize, settings_argument_spec, to_candid)
@@ -26,7 +26,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._creation_key
     FUNDING_CHOICES, KEY_FIELDS, key_of_entry, new_key, pick_free_specified_id, resolve_funding, subnet_ranges)
 from ansible_collections.icp.canister_factory.plugins.module_utils._reclaim import Reclaim, drain
 from ansible_collections.icp.canister_factory.plugins.module_utils._unknown_outcomes import (
-    PENDING_RETRY_DELAYS, CreationPending, outcome_unknown, refunded_or, too_old_message)
+    PENDING_RETRY_DELAYS, CreationPending, forgotten_by_ledger, outcome_unknown, refunded_or, too_old_message)
 
 # The fields of canister_settings that the cycles ledger's create_canister accepts; the others
 # are applied with update_settings right after the creation.
@@ -54,7 +54,7 @@ class CanisterLifecycle:
         "subnet": {"type": "str"},
         "last_snapshot_dir": {"type": "path"},
         "reclaim_to": {"type": "str"},
-        "wait_timeout": {"type": "int", "default": 300},
+        "wait_timeout": dict(WAIT_TIMEOUT_OPTION),
         # Checked by validation.canister only: the code a following ic_code will install.
         "install_check": {"type": "dict", "options": {
             "wasm": {"type": "path", "required": True}, "arg": {"type": "str"},
@@ -130,7 +130,7 @@ class CanisterLifecycle:
         except ICError as exc:
             if outcome_unknown(exc):
                 raise  # keep the entry and its key: the next run asks again with the same key
-            if resumed and getattr(exc, "variant", None) == "TooOld":
+            if resumed and forgotten_by_ledger(exc, key):
                 self.result["changed"] = False
                 raise InputError("name", too_old_message(params["name"], key)) from None
             # A definite refusal (a reject, a ledger error, bad input): nothing was created, so
@@ -236,11 +236,8 @@ class CanisterLifecycle:
     # ----- converging ------------------------------------------------------------------
 
     def _check_lockout(self, wanted):
-        if "controllers" in wanted and not self.params["allow_lockout"]:
-            caller = self.caller_text()
-            if caller not in wanted["controllers"]:
-                raise InputError("settings.controllers", f"leaves out the calling identity {caller}, "
-                                 "which would lose control of the canister; add it or set allow_lockout: true")
+        if not self.params["allow_lockout"]:
+            check_lockout(wanted, self.caller_text())
 
     def _converge_settings(self, canister_id, status):
         current = from_definite(status["settings"])
@@ -359,3 +356,11 @@ class CanisterLifecycle:
                 self.result["subnet"] = self.subnet
         elif self.check_mode and self.params["state"] != "absent":
             self.result["settings"] = dict(self.wanted)
+
+
+def check_lockout(wanted, caller, field="settings.controllers", fix="add it or set allow_lockout: true"):
+    """The controllers guard of ic_canister and ic_fleet: normalized settings ``wanted`` whose
+    controllers leave out ``caller`` (principal text) are refused, naming ``field`` and ``fix``."""
+    if "controllers" in wanted and caller not in wanted["controllers"]:
+        raise InputError(field, f"leaves out the calling identity {caller}, "
+                         f"which would lose control of the canister; {fix}")

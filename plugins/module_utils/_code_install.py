@@ -9,8 +9,10 @@ Mixed into an ``ICModule`` subclass.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import _candid_args as candid_args, _validation as validation
 from ansible_collections.icp.canister_factory.plugins.module_utils._error_text import one_line
@@ -19,12 +21,16 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._ic.chunk_sto
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.management import needs_chunks
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import hex_or_none, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import WAIT_TIMEOUT_OPTION, hex_or_none, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
-    EVENT_ROLLBACK, RESULT_FAILED, RESULT_OK, RESULT_ROLLED_BACK, add_event)
+    EVENT_ROLLBACK, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RESULT_ROLLED_BACK, add_event)
 
 MAX_SNAPSHOTS = 10
 EOP_METADATA = "enhanced-orthogonal-persistence"
+# Entry field: hex id of the snapshot the canister's last upgrade took (the next one replaces it).
+UPGRADE_SNAPSHOT = "upgrade_snapshot"
+# take_canister_snapshot's refusal of a replace_snapshot that does not exist (IC0305, reject code 3).
+NOT_FOUND = 3
 
 
 class CodeInstall:
@@ -44,6 +50,8 @@ class CodeInstall:
         "skip_pre_upgrade": {"type": "bool", "default": False},
         "wasm_memory_persistence": {"type": "str", "choices": ["keep", "replace"]},
         "snapshot_before_upgrade": {"type": "bool", "default": False},
+        "stop_for_upgrade": {"type": "bool", "default": False},
+        "wait_timeout": dict(WAIT_TIMEOUT_OPTION),
         "verify": {"type": "dict", "options": {
             "method": {"type": "str", "required": True},
             "arg": {"type": "str", "default": "()"},
@@ -60,6 +68,8 @@ class CodeInstall:
     chunk_source = None
     # Set by a fleet: the canister_status its canister step has just read (saves a query).
     known_status = None
+    # Set by a fleet: the ``ModuleFacts`` its steps share (None: ask the IC for this canister).
+    module_facts = None
 
     def run(self):
         """Converge the installed module of one canister."""
@@ -80,25 +90,45 @@ class CodeInstall:
             self.diff.add("arg_sha256", entry.get("arg_sha256"), arg_sha if mode != "none" else entry["arg_sha256"])
         chunked = self.chunk_source is not None or needs_chunks(module.bytes_installed, arg)
         self.result.update(previous_module_hash=current, mode=mode, arg_sha256=arg_sha,
-                           installed_now=False, chunked=chunked and mode != "none",
+                           installed_now=False, stopped_for_upgrade=False, chunked=chunked and mode != "none",
                            module_hash=module.sha256_hex if mode != "none" else current,
                            canister_id=canister_id)
         if mode == "none":
+            self._record_converged(entry, current, arg_sha)
             return
         self.result["changed"] = True
         if self.check_mode:
             return
         self._set_registry(entry, status="upgrading" if mode == "upgrade" else None)
-        self._install_guarded(canister_id, module, arg, mode, chunked, running=run_status(status) == "running")
-        # install_chunked_code succeeds only for the module whose hash it was given.
-        installed = module.sha256_hex if chunked else hex_or_none(self.agent.module_hash(canister_id))
-        if installed != module.sha256_hex:
-            raise ICError(f"after {mode}, canister {canister_id} reports module hash {installed}, "
-                          f"not {module.sha256_hex}")
+        snapshot = self._install_guarded(canister_id, module, arg, mode, chunked, entry,
+                                         running=run_status(status) == "running", current=current)
+        # A replied install_code (install_chunked_code) runs exactly the module it was given (whose
+        # hash it was given), so its hash needs no read_state; the verify query has asked the new code.
+        installed = module.sha256_hex
         self.result.update(installed_now=True, module_hash=installed)
         self._set_registry(entry, status="active", module_hash=installed, arg_sha256=arg_sha,
-                           wasm_version=self.wanted_version(module.sha256_hex), event=mode)
+                           wasm_version=self.wanted_version(module.sha256_hex), event=mode,
+                           **({UPGRADE_SNAPSHOT: snapshot.hex()} if snapshot else {}))
         self._notify_factory(canister_id)
+
+    def _record_converged(self, entry, current, arg_sha):
+        """A canister already on the module whose entry lags behind (a run killed after the install and
+        before its registry write): record the module, as that run would have. A registry change."""
+        if entry is None or current is None or (entry.get("module_hash") in (None, current)
+                                                and entry.get("status") != "upgrading"):
+            return
+        self.result["changed"] = True
+        self.diff.add("registry.module_hash", entry.get("module_hash"), current)
+        if self.check_mode:
+            return
+        # That run's snapshot (the newest) is the one the next upgrade replaces.
+        newest = None
+        if self.params["snapshot_before_upgrade"]:
+            taken = self.mgmt("list_canister_snapshots", {"canister_id": Principal.from_text(self.result["canister_id"])})
+            newest = max(taken, key=lambda s: s["taken_at_timestamp"])["id"].hex() if taken else None
+        self._set_registry(entry, status="active", module_hash=current, arg_sha256=arg_sha,
+                           wasm_version=self.wanted_version(current), event=EVENT_UPDATE,
+                           **({UPGRADE_SNAPSHOT: newest} if newest else {}))
 
     # ----- deciding --------------------------------------------------------------------
 
@@ -119,16 +149,23 @@ class CodeInstall:
             raise InputError("mode", "upgrade needs installed code, but the canister is empty; use mode=install")
         return mode
 
-    def _install_mode(self, canister_id, mode):
+    def _install_mode(self, canister_id, mode, current):
         if mode != "upgrade":
             return {mode: None}
         persistence = self.params.get("wasm_memory_persistence")
-        if persistence is None and self.agent.metadata(canister_id, EOP_METADATA) is not None:
+        if persistence is None and self._module_metadata(canister_id, current, EOP_METADATA) is not None:
             persistence = "keep"
         return {"upgrade": {
             "skip_pre_upgrade": True if self.params["skip_pre_upgrade"] else None,
             "wasm_memory_persistence": {persistence: None} if persistence else None,
         }}
+
+    def _module_metadata(self, canister_id, module_hash, name):
+        """The metadata section ``name`` of the module ``module_hash`` that ``canister_id`` runs
+        (read_state), asked once per module in a fleet run (``module_facts``)."""
+        if self.module_facts is None or not module_hash:
+            return self.agent.metadata(canister_id, name)
+        return self.module_facts.get((module_hash, name), lambda: self.agent.metadata(canister_id, name))
 
     def wanted_version(self, module_hash):
         """The version the new module is: ``wasm_version``, else what ``version_manifest`` records
@@ -139,26 +176,46 @@ class CodeInstall:
 
     # ----- installing ------------------------------------------------------------------
 
-    def _install_guarded(self, canister_id, module, arg, mode, chunked, running):
+    def _install_guarded(self, canister_id, module, arg, mode, chunked, entry, running, current):
+        """Install (with a snapshot first for an upgrade that wants one, loaded back on failure);
+        return the snapshot id or None."""
         snapshot = None
-        if mode == "upgrade" and self.params["snapshot_before_upgrade"]:
-            snapshot = self._take_snapshot(canister_id)
-            self.result["snapshot_id"] = snapshot.hex()
         version = self.wanted_version(module.sha256_hex)
         try:
-            self._install(canister_id, module, arg, mode, chunked)
+            with self._stopped_for_upgrade(canister_id, mode == "upgrade" and running):
+                if mode == "upgrade" and self.params["snapshot_before_upgrade"]:
+                    snapshot = self._take_snapshot(canister_id, (entry or {}).get(UPGRADE_SNAPSHOT))
+                    self.result["snapshot_id"] = snapshot.hex()
+                self._install(canister_id, module, arg, mode, chunked, current)
             self._verify(canister_id, version)
         except ICError as exc:
             if snapshot is None:
                 raise
             self._restore(canister_id, snapshot, exc, running,
                           label=version or os.path.basename(self.params["wasm"]))
+        return snapshot
 
-    def _install(self, canister_id, module, arg, mode, chunked):
+    @contextlib.contextmanager
+    def _stopped_for_upgrade(self, canister_id, upgrading_a_running_canister):
+        """With ``stop_for_upgrade``: stop the canister (its open call contexts closed, as the IC
+        recommends before an upgrade), and start it again whatever the upgrade did; a failed
+        upgrade leaves the old module installed, so the canister runs it again."""
+        if not (self.params["stop_for_upgrade"] and upgrading_a_running_canister):
+            yield
+            return
+        try:
+            # A stop that does not finish in wait_timeout is called off by the start below too.
+            self.stop_and_wait(canister_id)
+            self.result["stopped_for_upgrade"] = True
+            yield
+        finally:
+            self.mgmt("start_canister", {"canister_id": Principal.from_text(canister_id)})
+
+    def _install(self, canister_id, module, arg, mode, chunked, current):
         """One install decision for both paths: the fleet's shared store, else one message,
         else the target's own chunk store (chunks it holds already are not sent again)."""
         principal = Principal.from_text(canister_id)
-        install_mode = self._install_mode(canister_id, mode)
+        install_mode = self._install_mode(canister_id, mode, current)
         if self.chunk_source is not None:
             self.chunk_source.install(self, principal, module, arg, install_mode)
         elif not chunked:
@@ -200,12 +257,22 @@ class CodeInstall:
 
     # ----- snapshots -------------------------------------------------------------------
 
-    def _take_snapshot(self, canister_id):
-        """Take a snapshot; at the limit of snapshots per canister, in place of the oldest.
+    def _take_snapshot(self, canister_id, previous=None):
+        """Take a snapshot in place of ``previous`` (hex id of the one the last upgrade took), so an
+        upgraded canister keeps one; without it, or when it is gone, a new one, and at the limit of
+        snapshots per canister in place of the oldest.
 
-        Most canisters are below the limit, so the snapshot is taken at once and the list is
-        read only when the IC refuses it (a refused call changes nothing)."""
+        The IC replaces atomically (the old snapshot goes once the new one is taken), so no delete
+        call is needed, and the list is read only when the IC refuses a new one (a refused call
+        changes nothing)."""
         principal = Principal.from_text(canister_id)
+        replace = _snapshot_id(previous)
+        if replace is not None:
+            try:
+                return self._snapshot_call(principal, replace)
+            except Reject as exc:
+                if exc.reject_code != NOT_FOUND:
+                    raise
         try:
             return self._snapshot_call(principal, None)
         except Reject:
@@ -231,11 +298,13 @@ class CodeInstall:
                 self.mgmt("start_canister", {"canister_id": principal})
         except ICError as restore_error:
             self._set_registry(self._entry_now(), status="failed", event=EVENT_ROLLBACK, result=RESULT_FAILED,
-                               last_error=f"upgrade to {label} failed and its rollback too: {one_line(restore_error)}")
+                               last_error=f"upgrade to {label} failed and its rollback too: {one_line(restore_error)}",
+                               **{UPGRADE_SNAPSHOT: snapshot.hex()})
             self.fail(f"upgrade failed ({error}) and loading snapshot {snapshot.hex()} back failed "
                       f"too ({restore_error})", rolled_back=False, **details)
         self._set_registry(self._entry_now(), status="active", event=EVENT_ROLLBACK, result=RESULT_ROLLED_BACK,
-                           last_error=f"upgrade to {label} rolled back: {one_line(error)}")
+                           last_error=f"upgrade to {label} rolled back: {one_line(error)}",
+                           **{UPGRADE_SNAPSHOT: snapshot.hex()})
         self.fail(f"upgrade failed ({error}); snapshot {snapshot.hex()} was loaded back, so the "
                   "canister runs the previous module", rolled_back=True, **details)
 
@@ -255,6 +324,52 @@ class CodeInstall:
                 add_event(current, event, result,
                           identity=self.caller_text(), module_hash=fields.get("module_hash"))
         self.update_entry(update)
+
+
+def _snapshot_id(text):
+    """Bytes of a recorded hex snapshot id, or None for none or one that is not hex."""
+    try:
+        return bytes.fromhex(text) if text else None
+    except (TypeError, ValueError):
+        return None
+
+
+class ModuleFacts:
+    """What the IC says about a module, by module hash, asked once for the steps of a fleet run.
+
+    A module hash names the module's bytes, so its metadata (custom sections) is the same on every
+    canister that runs it: the first step asks, the steps that want it meanwhile wait for that answer
+    (and ask themselves if that step failed)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._known = {}
+        self._asking = {}
+
+    def get(self, key, ask):
+        """The fact ``key``, from ``ask()`` the first time."""
+        with self._lock:
+            if key in self._known:
+                return self._known[key]
+            done = self._asking.get(key)
+            first = done is None
+            if first:
+                done = self._asking[key] = threading.Event()
+        if not first:
+            done.wait()
+            with self._lock:
+                if key in self._known:
+                    return self._known[key]
+            return ask()
+        try:
+            value = ask()
+            with self._lock:
+                self._known[key] = value
+            return value
+        finally:
+            with self._lock:
+                self._asking.pop(key, None)
+            done.set()
 
 
 def manifest_version(path, module_hash):

@@ -15,6 +15,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._ic import ca
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils._factory_client import plain_data
+from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_policy_rules as rules
 
 
 def policy_argument_spec():
@@ -57,10 +58,10 @@ def merged_record(current, given, field, nullable=()):
     for key, value in given.items():
         if key not in current:
             raise InputError(f"{field}.{key}", f"unknown policy field (known: {', '.join(sorted(current))})")
-        if key in nullable and (value is None or str(value).lower() in ("none", "null", "")):
+        if key in nullable and rules.is_null(value):
             merged[key] = None
         else:
-            merged[key] = _typed(value, current[key], f"{field}.{key}")
+            merged[key] = rules.typed(value, current[key], f"{field}.{key}")
     return merged
 
 
@@ -70,41 +71,33 @@ def optional_fields(factory, method, index):
     return {f.label for f in getattr(record, "fields", ()) if isinstance(f.type.resolve(), candid.Opt)}
 
 
-def _typed(value, like, field):
-    if isinstance(like, bool):
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in ("true", "yes", "1", "false", "no", "0"):
-            return str(value).lower() in ("true", "yes", "1")
-        raise InputError(field, f"{value!r} is not a boolean")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InputError(field, f"{value!r} is not a whole number") from None
-    if isinstance(value, bool) or isinstance(value, float) and value != number or number < 0:
-        raise InputError(field, f"{value!r} is not a whole number >= 0")
-    return number
+def plan(factory, wanted, caller, pending_templates=()):
+    """The changes that make the factory match ``wanted`` (the policy options); queries only.
 
-
-def plan(factory, wanted, caller):
-    """The changes that make the factory match ``wanted`` (the policy options); queries only."""
+    A template the factory does not have is refused, unless it is in ``pending_templates`` (about
+    to be registered by the same play, as deploy_factory does before it sets the policy): its
+    policy then starts from the factory's defaults, as a newly registered template's does.
+    """
     changes = []
     if wanted.get("admins") is not None:
         admins = principals(wanted["admins"], "admins")
         if caller not in admins and not wanted.get("allow_lockout"):
             raise InputError("admins", f"the list leaves out the caller {caller}, who would lose access; "
                              "add it or set allow_lockout")
+        rules.check_admins(admins, allow_lockout=True)
         current = sorted(p.to_text() for p in factory.query("get_admins"))
         if current != admins:
             changes.append(Change("admins", current, admins, "set_admins", admins))
     if wanted.get("backup_controllers") is not None:
         backups = principals(wanted["backup_controllers"], "backup_controllers")
+        rules.check_backup_controllers(backups, factory.canister_id.to_text())
         current = sorted(p.to_text() for p in factory.query("get_backup_controllers"))
         if current != backups:
             changes.append(Change("backup_controllers", current, backups, "set_backup_controllers", backups))
     if wanted.get("policy"):
         current = plain_data(factory.query("get_policy"))
         merged = merged_record(current, wanted["policy"], "policy")
+        rules.check_global(merged)
         if merged != current:
             changes.append(Change("policy", current, merged, "set_policy", merged))
     templates = sorted(wanted.get("template_policies") or {})
@@ -112,9 +105,13 @@ def plan(factory, wanted, caller):
     for template in templates:
         given = wanted["template_policies"][template]
         held = factory.query("get_template_policy", template)
+        field = f"template_policies.{template}"
+        if held is None and template not in pending_templates:
+            raise InputError(field, f"the factory has no template {template!r}; register it first "
+                             "(ic_factory_template) or fix the name")
         current = plain_data(held if held is not None else factory.query("default_template_policy"))
-        merged = merged_record(current, given or {}, f"template_policies.{template}", nullable)
+        merged = merged_record(current, given or {}, field, nullable)
+        rules.check_template(template, merged, field)
         if held is None or merged != current:
-            changes.append(Change(f"template_policies.{template}", plain_data(held), merged,
-                                  "set_template_policy", template, merged))
+            changes.append(Change(field, plain_data(held), merged, "set_template_policy", template, merged))
     return changes

@@ -20,7 +20,6 @@ the end of the run.
 from __future__ import annotations
 
 import contextlib
-import copy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,15 +28,17 @@ from ansible_collections.icp.canister_factory.plugins.module_utils import _input
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
     DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error)
-from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import CanisterLifecycle
-from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import settings_argument_spec
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import (
+    CanisterLifecycle, check_lockout)
+from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (
+    normalize, settings_argument_spec)
 from ansible_collections.icp.canister_factory.plugins.module_utils._chunk_store import SharedStore
 from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import CodeInstall
 from ansible_collections.icp.canister_factory.plugins.module_utils._converge_rules import arg_record, code_converged
 from ansible_collections.icp.canister_factory.plugins.module_utils._creation_keys import FUNDING_CHOICES
 from ansible_collections.icp.canister_factory.plugins.module_utils._cycles_topup import CyclesTopUp
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
-    EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event)
+    EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event, copy_entry)
 
 
 def spec_argument_spec():
@@ -96,7 +97,7 @@ class _View:
     def get(self, name):
         """The entry as this transaction left it, else as the fleet knows it."""
         if name in self.puts:
-            return copy.deepcopy(self.puts[name])
+            return copy_entry(self.puts[name])
         return self._registry.get(name)
 
     def put(self, name, entry):
@@ -132,6 +133,12 @@ class FleetRegistry:
         with self._lock:
             return self._data.get(name)
 
+    def peek(self, name):
+        """The entry ``name`` itself (or None), to read and never to change: a put replaces an
+        entry, so the object stays as it was; it saves the copies of a 1,000-canister probe."""
+        with self._lock:
+            return self._data.entries.get(name)
+
     @contextlib.contextmanager
     def transaction(self, write=True):
         """Yield a view; its changes apply together, and reach the disk first when they must."""
@@ -159,7 +166,7 @@ class FleetRegistry:
                 return
             with self._lock:
                 names = sorted(self._dirty)
-                entries = {n: copy.deepcopy(self._data.entries[n]) for n in names}
+                entries = {n: copy_entry(self._data.entries[n]) for n in names}
                 version_now = self._version
                 self._dirty.clear()
             if not entries:
@@ -213,6 +220,10 @@ class Fleet:
     def run(self):
         """Converge every canister of ``canisters``; fail the module when any canister failed."""
         specs = self.params["canisters"]  # checked whole by validation.fleet before this runs
+        caller = self.caller_text()
+        for spec in specs:  # ic_canister's guard, for the whole fleet before any call
+            check_lockout(normalize(spec.get("settings")), caller, f"canisters[{spec['name']}].settings.controllers",
+                          fix="add it (only ic_canister with allow_lockout: true may leave it out)")
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         # The fleet and its steps (run with parent=self) read and write through it.
         self._shared_registry = self.fleet_registry
@@ -352,7 +363,7 @@ class Fleet:
             wanted = self._wasm_hash(spec["wasm"])
         except InputError:
             return False  # ic_code's step reports it
-        return code_converged(self.fleet_registry.get(spec["name"]), canister.result.get("module_hash"),
+        return code_converged(self.fleet_registry.peek(spec["name"]), canister.result.get("module_hash"),
                               spec.get("template"), spec["owner"], wanted, _arg_record(spec))
 
     @staticmethod
@@ -397,7 +408,7 @@ class Fleet:
         if item["canister_id"] is None:
             return
         wanted = _arg_record(spec)
-        entry = self.fleet_registry.get(spec["name"]) or {}
+        entry = self.fleet_registry.peek(spec["name"]) or {}
         if all(entry.get(k) == v for k, v in wanted.items()):
             return
         item["changed"] = True  # predicted in check mode too

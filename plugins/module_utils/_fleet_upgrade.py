@@ -24,10 +24,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import ModuleFacts
 from ansible_collections.icp.canister_factory.plugins.module_utils._fleet import CodeStep, FleetRegistry
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import DiffTracker, ModuleFailed
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import RegistryError
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_items import serial_batches
 from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_target import (
     module_on_target, target_module_hash)
 
@@ -64,19 +66,18 @@ def halted_item(spec, batch_number, failed, batch_len, max_fail_percentage):
 
 
 def upgrade_in_batches(items, batch_size, max_fail_percentage, upgrade_batch):
-    """The results of ``items`` upgraded in list order, ``batch_size`` at a time by ``upgrade_batch``
-    (a list of items -> their results, each with ``failed``), halted as ``batch_halts`` says:
-    the items never attempted get ``halted_item`` results."""
-    size = batch_size or len(items) or 1
+    """The results of ``items`` upgraded in list order, in the batches ``batch_size`` makes of them
+    (``serial_batches``: a number, a percentage, or a list of those) by ``upgrade_batch`` (a list of
+    items -> their results, each with ``failed``), halted as ``batch_halts`` says: the items never
+    attempted get ``halted_item`` results."""
     results = []
-    for start in range(0, len(items), size):
-        batch = items[start:start + size]
+    for number, batch in enumerate(serial_batches(items, batch_size), start=1):
         done = upgrade_batch(batch)
         results.extend(done)
         failed = sum(1 for item in done if item["failed"])
         if batch_halts(failed, len(batch), max_fail_percentage):
-            results.extend(halted_item(spec, start // size + 1, failed, len(batch), max_fail_percentage)
-                           for spec in items[start + size:])
+            results.extend(halted_item(spec, number, failed, len(batch), max_fail_percentage)
+                           for spec in items[len(results):])
             break
     return results
 
@@ -98,19 +99,28 @@ class FleetUpgrade:
         """Upgrade every canister of ``upgrades`` batch after batch, halting as ``batch_halts`` says;
         fail the module when any canister failed."""
         items = self.params["upgrades"]  # checked whole by validation.fleet_upgrade before this runs
-        size = self.params.get("batch_size") or len(items)
+        size = max(map(len, serial_batches(items, self.params.get("batch_size"))))
         self.fleet_registry = FleetRegistry(self.registry(), write=not self.check_mode)
         self._shared_registry = self.fleet_registry
+        self._module_facts = ModuleFacts()
         started = time.monotonic()
         results = []
         try:
             with ThreadPoolExecutor(max_workers=max(1, min(self.params["workers"], size))) as pool:
-                results = upgrade_in_batches(items, size, self.params.get("max_fail_percentage") or 0,
-                                             lambda batch: list(pool.map(self._upgrade, batch)))
+                results = upgrade_in_batches(items, self.params.get("batch_size"),
+                                             self.params.get("max_fail_percentage") or 0,
+                                             lambda batch: self._upgrade_batch(pool, batch))
         finally:
             self.fleet_registry.flush()
         self.result["halted"] = any(item.get("halted") for item in results)
         self._summarize(results, time.monotonic() - started)
+
+    def _upgrade_batch(self, pool, batch):
+        """One batch in threads; then its registry changes in one locked journal write, so a run
+        killed later loses none of a finished batch."""
+        done = list(pool.map(self._upgrade, batch))
+        self.fleet_registry.flush()
+        return done
 
     def _upgrade(self, spec):
         """One canister: the role's ic_code task, on the fleet's client and registry."""
@@ -124,6 +134,7 @@ class FleetUpgrade:
         code = self._step(CodeStep, spec, wasm=spec["wasm"], **by_id, **upgrade_code_params(
             spec.get("version"), self.params.get("version_manifest"), spec.get("arg"), spec["verify_method"],
             spec.get("wasm_memory_persistence"), spec.get("notify_factory")))
+        code.module_facts = self._module_facts
         try:
             code.run()
         except (ICError, RegistryError, ModuleFailed) as exc:

@@ -110,6 +110,10 @@ class DiffTracker:
             self.add(key, part["before"].get(key), part["after"][key])
 
 
+# The option of every module that waits for a canister to stop or start (see stop_and_wait).
+WAIT_TIMEOUT_OPTION = {"type": "int", "default": 300}
+
+
 class ICModule:
     """Base class: subclasses set ``argument_spec`` (and the other AnsibleModule rules), implement ``run``."""
 

@@ -5,8 +5,11 @@
 """What became of a cycles-ledger creation whose answer was never heard.
 
 The ledger records a creation as a burn of ``amount`` from the caller's account with the
-create memo (32 bytes 0xFE) and ``tx.ts = created_at_time``; when the CMC refuses, a mint of
-``amount - fee`` back to the account with the refund memo (32 bytes 0xFD) follows. The blocks
+create memo (32 bytes 0xFE) and ``tx.ts = created_at_time``; when the CMC refuses, a mint back
+to the account with the refund memo (32 bytes 0xFD) follows: what the CMC returned less the
+ledger's fee. DFINITY's CMC (dfinity/ic rs/nns/cmc/src/main.rs ``create_canister``) returns
+the whole amount when it refuses outright (under 100 G cycles), else the amount less its
+bad-request penalty of 100 M cycles (no subnet allowed, or every subnet refused). The blocks
 are ordered by time, so the burn is found by bisecting on the block timestamps and reading
 forward through the ledger's deduplication window.
 
@@ -25,6 +28,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal
 CREATE_MEMO = bytes([0xFE]) * 32
 REFUND_MEMO = bytes([0xFD]) * 32
 LEDGER_FEE = 100_000_000
+CMC_MIN_CYCLES = 100_000_000_000
+CMC_PENALTY = 100_000_000
 _DRIFT_NS = 60 * 10 ** 9
 _WINDOW_NS = 24 * 3600 * 10 ** 9 + 2 * _DRIFT_NS
 _PAGE = 100
@@ -94,8 +99,8 @@ class _RefundOwner:
 
     def settles(self, number, tx):
         """Count block ``number``; True when it is a refund that must be this burn's."""
-        if _is_creation(tx, self.account, self.amount):
-            self.other_burns += number != self.burn
+        if _is_creation(tx, self.account, None) and _refund_of(tx.get("amt")) == _refund_of(self.amount):
+            self.other_burns += number != self.burn   # its refund would look the same
             return False
         if number <= self.burn or not _is_refund(tx, self.account, self.amount):
             return False
@@ -104,13 +109,20 @@ class _RefundOwner:
 
 
 def _is_creation(tx, account, amount):
-    return (tx.get("op") == "burn" and tx.get("memo") == CREATE_MEMO and tx.get("amt") == amount
-            and tx.get("from") == account)
+    """A creation burn from ``account`` (of ``amount``; any amount when None)."""
+    return (tx.get("op") == "burn" and tx.get("memo") == CREATE_MEMO and tx.get("from") == account
+            and (amount is None or tx.get("amt") == amount))
+
+
+def _refund_of(amount):
+    """The refund mint's amount of a refused creation of ``amount``."""
+    returned = amount if amount < CMC_MIN_CYCLES else amount - CMC_PENALTY
+    return returned - LEDGER_FEE
 
 
 def _is_refund(tx, account, amount):
     return (tx.get("op") == "mint" and tx.get("memo") == REFUND_MEMO and tx.get("to") == account
-            and tx.get("amt") == amount - LEDGER_FEE)
+            and tx.get("amt") == _refund_of(amount))
 
 
 def _account(owner, subaccount):

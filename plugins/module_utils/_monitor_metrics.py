@@ -9,9 +9,11 @@ from __future__ import annotations
 try:
     from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
         CODE_EVENTS, RESULT_OK, RESULT_STARTED)
+    from ansible_collections.icp.canister_factory.plugins.module_utils._template_report import near_limit
 except ImportError:
     # The EDA event source (extensions/eda) imports module_utils as top-level modules.
     from _registry import CODE_EVENTS, RESULT_OK, RESULT_STARTED  # type: ignore[no-redef]
+    from _template_report import near_limit  # type: ignore[no-redef]
 
 DAY = 86400.0
 MAX_POINTS = 60
@@ -55,12 +57,12 @@ def trends(series):
     for host, samples in series.items():
         last = samples[-1]
         burn = burn_per_day(samples)
-        limit = last["wasm_memory_limit"] or 0
         out[host] = {
             "canister_id": last["canister_id"], "template": last["template"], "status": last["status"],
-            "cycles": last["cycles"], "memory_bytes": last["memory_bytes"], "wasm_memory_limit": limit,
-            "memory_ratio": round(last["memory_bytes"] / limit, 4) if limit and last["memory_bytes"] is not None
-            else None,
+            "cycles": last["cycles"], "memory_bytes": last["memory_bytes"],
+            "wasm_memory_limit": last["wasm_memory_limit"] or 0,
+            "memory_ratio": _rounded(last.get("memory_ratio")), "fullness": last.get("fullness"),
+            "full_by": last.get("full_by"), "capacity": last.get("capacity"),
             "burn_per_day": round(burn), "days_left": round(last["cycles"] / burn, 2) if burn > 0 and last["cycles"]
             is not None else None,
             "query_calls": last["query_calls"], "query_instructions": last["query_instructions"],
@@ -68,17 +70,30 @@ def trends(series):
     return out
 
 
-def alerts(trend_by_host, days_left_below, memory_ratio_above, failures=None):
-    """The alerts: few days left, memory near the limit, not running, failed upgrades or installs."""
+def _rounded(ratio):
+    return None if ratio is None else round(ratio, 4)
+
+
+def near_limit_message(host, trend):
+    """Why a canister is near its limit: its capacity counter or its memory, whichever is fuller."""
+    capacity = trend.get("capacity")
+    if trend.get("full_by") == "capacity" and capacity:
+        return (f"{host}: {trend['fullness']:.0%} full by its template's capacity "
+                f"({capacity['used']} of {capacity['limit']} {capacity['unit']})")
+    return f"{host}: {trend['fullness']:.0%} full by memory (of its wasm_memory_limit)"
+
+
+def alerts(trend_by_host, days_left_below, near_limit_above, failures=None):
+    """The alerts: few days left, near the limit (template_report's fullness), not running, failed upgrades or installs."""
     found = []
     for host in sorted(trend_by_host):
         trend = trend_by_host[host]
         if trend["days_left"] is not None and trend["days_left"] < days_left_below:
             found.append({"host": host, "kind": "low_cycles", "value": trend["days_left"],
                           "message": f"{host}: {trend['days_left']} days of cycles left (below {days_left_below})"})
-        if trend["memory_ratio"] is not None and trend["memory_ratio"] >= memory_ratio_above:
-            found.append({"host": host, "kind": "memory_near_limit", "value": trend["memory_ratio"],
-                          "message": f"{host}: memory at {trend['memory_ratio']:.0%} of its wasm_memory_limit"})
+        if near_limit(trend, near_limit_above):
+            found.append({"host": host, "kind": "near_limit", "value": trend["fullness"],
+                          "message": near_limit_message(host, trend)})
         if trend["status"] not in ("running", None):
             found.append({"host": host, "kind": "not_running", "value": trend["status"],
                           "message": f"{host}: canister is {trend['status']}"})
@@ -102,6 +117,8 @@ def write_textfile(path, trend_by_host, now):
         "cycles": gauge("icp_canister_cycles", "Cycle balance of the canister."),
         "memory_bytes": gauge("icp_canister_memory_bytes", "Memory the canister uses, in bytes."),
         "wasm_memory_limit": gauge("icp_canister_wasm_memory_limit_bytes", "The canister's wasm_memory_limit (0: none)."),
+        "fullness": gauge("icp_canister_fullness_ratio",
+                          "The larger of Wasm memory against wasm_memory_limit and the template's capacity counter."),
         "burn_per_day": gauge("icp_canister_burn_cycles_per_day", "Cycles burnt per day over the retention window."),
         "days_left": gauge("icp_canister_days_left", "Days until the cycles run out at the current burn."),
         "query_calls": gauge("icp_canister_query_calls", "Query calls counted by query_stats."),

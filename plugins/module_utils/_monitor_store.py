@@ -17,12 +17,17 @@ import sqlite3
 
 COLUMNS = ("ts", "host", "canister_id", "template", "status", "cycles", "memory_bytes",
            "wasm_memory_limit", "idle_burn_per_day", "query_calls", "query_instructions",
-           "counters")
+           "counters", "memory_ratio", "fullness", "full_by", "capacity")
+JSON_COLUMNS = ("counters", "capacity")
+# Columns added after the first release of the file, with their types: an older file gets them
+# (NULL in its old rows) the first time it is opened.
+ADDED_COLUMNS = {"memory_ratio": "REAL", "fullness": "REAL", "full_by": "TEXT", "capacity": "TEXT"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
     ts REAL NOT NULL, host TEXT NOT NULL, canister_id TEXT NOT NULL, template TEXT,
     status TEXT, cycles INTEGER, memory_bytes INTEGER, wasm_memory_limit INTEGER,
-    idle_burn_per_day INTEGER, query_calls INTEGER, query_instructions INTEGER, counters TEXT);
+    idle_burn_per_day INTEGER, query_calls INTEGER, query_instructions INTEGER, counters TEXT,
+    memory_ratio REAL, fullness REAL, full_by TEXT, capacity TEXT);
 CREATE INDEX IF NOT EXISTS samples_by_host ON samples (host, ts);
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (ts);
 """
@@ -38,6 +43,11 @@ class MonitorStore:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30)
         db.executescript(_SCHEMA)
+        present = {row[1] for row in db.execute("PRAGMA table_info(samples)")}
+        with db:
+            for name, kind in ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE samples ADD COLUMN {name} {kind}")
         return db
 
     def exists(self):
@@ -58,7 +68,7 @@ class MonitorStore:
             with db:
                 db.executemany(
                     f"INSERT INTO samples ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                    [tuple(json.dumps(s[c], sort_keys=True) if c == "counters" else s.get(c) for c in COLUMNS)
+                    [tuple(json.dumps(s.get(c), sort_keys=True) if c in JSON_COLUMNS else s.get(c) for c in COLUMNS)
                      for s in samples])
                 return db.execute("DELETE FROM samples WHERE ts < ?", (now - retention_seconds,)).rowcount
         finally:
@@ -78,5 +88,6 @@ class MonitorStore:
         for row in rows:
             sample = dict(zip(COLUMNS, row))
             sample["counters"] = json.loads(sample["counters"] or "{}")
+            sample["capacity"] = json.loads(sample["capacity"] or "null")
             out.setdefault(sample["host"], []).append(sample)
         return out

@@ -24,6 +24,10 @@ directory, which is fsync'd and ``os.replace``d over the old one, and then the j
 removed. A change costs about its own size, not the registry's, and after a finished run the
 YAML file alone is the whole registry again.
 
+A parse of the YAML file is kept in ``<file>.cache`` under the SHA-256 of the file's bytes
+(registry_cache.py): a reader of unchanged content skips the YAML parse, and any change of the
+file misses the cache. Compaction writes it for the content it wrote.
+
 Readers never lock: ``os.replace`` is atomic and the journal only grows between compactions,
 so they see a consistent state (a compaction between reading the file and the journal is
 noticed and the read repeated). A writer killed half-way leaves at most a torn last journal
@@ -42,10 +46,14 @@ import re
 import tempfile
 
 try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _registry_audit as audit_log
+    from ansible_collections.icp.canister_factory.plugins.module_utils import _registry_cache as parse_cache
     from ansible_collections.icp.canister_factory.plugins.module_utils._registry_journal import (
         Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
 except ImportError:
     # The EDA event source (extensions/eda) imports module_utils as top-level modules.
+    import _registry_audit as audit_log  # type: ignore[no-redef]
+    import _registry_cache as parse_cache  # type: ignore[no-redef]
     from _registry_journal import (  # type: ignore[no-redef]
         Journal, JournalCorrupt, apply_records, file_stamp, fsync_directory, put_line, remove_line)
 
@@ -149,6 +157,19 @@ def _dumper():
     return _DUMPER[0]
 
 
+def copy_entry(value):
+    """A deep copy of an entry: its JSON-like parts copied directly (several times faster than
+    ``copy.deepcopy``, which a fleet run calls thousands of times), anything else by deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_entry(v) for k, v in value.items()}
+    if kind is list:
+        return [copy_entry(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def _ordered(entry):
     known = [k for k in KEY_ORDER if k in entry]
     rest = sorted(k for k in entry if k not in KEY_ORDER)
@@ -179,6 +200,10 @@ class RegistryData:
             elif entry is not None:
                 self.entries[name] = self._touched[name]  # ours again, not the caller's equal copy
         return changed
+
+    def before(self, name):
+        """Entry ``name`` as it was before this transaction first changed it (None: it was absent)."""
+        return self._touched.get(name)
 
     def _touch(self, name):
         if name not in self._touched:
@@ -227,14 +252,14 @@ class RegistryData:
     def get(self, name):
         """Return a copy of the entry ``name`` or None."""
         entry = self.entries.get(name)
-        return copy.deepcopy(entry) if entry is not None else None
+        return copy_entry(entry) if entry is not None else None
 
     def find(self, **match):
         """Return ``(name, entry)`` of the first entry whose variables equal ``match``, or None."""
         for name in sorted(self.entries):
             entry = self.entries[name]
             if all(entry.get(k) == v for k, v in match.items()):
-                return name, copy.deepcopy(entry)
+                return name, copy_entry(entry)
         return None
 
     def put(self, name, entry):
@@ -346,7 +371,7 @@ class Registry:
             if base is not None and base.yaml_stamp == yaml_stamp:
                 data, offset, identity = base.data, base.journal_end, base.journal_identity
             else:
-                data = self._parse(handle.read().decode("utf-8")) if handle else RegistryData()
+                data = self._parse(handle.read()) if handle else RegistryData()
                 offset, identity = 0, None
             try:
                 records, end, now_identity = self.journal.read(offset, identity)
@@ -369,11 +394,16 @@ class Registry:
         apply_records(data.entries, records)
         return _Snapshot(data, yaml_stamp, end, now_identity)
 
-    def _parse(self, text):
-        try:
-            doc = yaml.load(text, Loader=SafeLoader)  # a safe loader: libyaml's when present
-        except yaml.YAMLError as exc:
-            raise RegistryError(yaml_error_line(self.path, exc)) from None
+    def _parse(self, raw):
+        """The registry in the YAML bytes ``raw``: from the parse cache when it holds this content."""
+        key = parse_cache.content_key(raw)
+        doc = parse_cache.load(self.path, key)
+        if doc is parse_cache.MISS:
+            try:
+                doc = yaml.load(raw.decode("utf-8"), Loader=SafeLoader)  # a safe loader: libyaml's when present
+            except yaml.YAMLError as exc:
+                raise RegistryError(yaml_error_line(self.path, exc)) from None
+            parse_cache.store(self.path, key, doc)
         return RegistryData.from_document(doc, self.path)
 
     @contextlib.contextmanager
@@ -406,6 +436,8 @@ class Registry:
             if not changes and data.extra_groups == groups_before:
                 self._cache = snapshot
                 return
+            # Every event the transaction added, in the full audit log before the registry has it.
+            audit_log.append(self.path, audit_log.transaction_records(changes, data.before, now_iso()))
             self._cache = self._commit(snapshot, changes, data.extra_groups != groups_before)
 
     def _commit(self, snapshot, changes, groups_changed):
@@ -446,8 +478,12 @@ class Registry:
         return True
 
     def _compact_locked(self, data):
-        self._write(self._dump(data))
+        raw = self._write(self._dump(data))
         self.journal.remove()
+        # The next reader (the next run's first read) finds this content parsed already.
+        # (The document dumped is the document a parse of the file gives: safe types only, and
+        # store() keeps out what JSON would not give back.)
+        parse_cache.store(self.path, parse_cache.content_key(raw), data.to_document())
         return _Snapshot(data, file_stamp(os.stat(self.path)), 0, None)
 
     @staticmethod
@@ -456,12 +492,13 @@ class Registry:
                          sort_keys=False, allow_unicode=True, width=100)
 
     def _write(self, text):
+        """Replace the YAML file by ``text`` atomically and durably; return the bytes written."""
         directory = os.path.dirname(self.path)
+        raw = ("---\n# Canister registry: written by icp.canister_factory.ic_registry.\n" + text).encode("utf-8")
         fd, tmp = tempfile.mkstemp(prefix=".registry-", suffix=".tmp", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("---\n# Canister registry: written by icp.canister_factory.ic_registry.\n")
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
                 handle.flush()
                 os.fsync(handle.fileno())
             try:
@@ -476,3 +513,4 @@ class Registry:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        return raw

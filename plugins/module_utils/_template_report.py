@@ -13,8 +13,13 @@ The reply is read at a type holding only these fields: Candid ignores the others
 
 from __future__ import annotations
 
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+try:
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
+except ImportError:
+    # The EDA event source (extensions/eda) imports module_utils as top-level modules.
+    from _ic.errors import ICError  # type: ignore[no-redef]
+    from _ic.principal import Principal  # type: ignore[no-redef]
 
 EMPTY_ARGS = b"DIDL\x00\x00"
 REPORT_TYPES = "(record { capacity : opt record { used : nat; limit : nat; unit : text }; state_version : opt nat64 })"
@@ -26,9 +31,20 @@ def read_report(agent, canister_id):
     None when the canister cannot answer it (no such method, stopped, no code, caller without
     access): the caller then falls back to what it does for a canister without a report.
     """
-    from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
     try:
         reply = agent.query(Principal.coerce(canister_id, "canister_id"), "get_info", EMPTY_ARGS)
+    except ICError:
+        return None
+    return decode_report(reply)
+
+
+def decode_report(reply):
+    """The report in a ``get_info`` reply already fetched (by a caller that also reads other fields), or None."""
+    try:
+        from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
+    except ImportError:
+        from _ic import candid  # type: ignore[no-redef]
+    try:
         (info,) = candid.decode(reply, candid.parse_types(REPORT_TYPES))
     except ICError:
         return None
@@ -48,17 +64,45 @@ def capacity_ratio(report):
 
 
 def memory_ratio(status):
-    """``memory_size / wasm_memory_limit`` from canister_status, or None without a limit."""
-    limit = int(((status or {}).get("settings") or {}).get("wasm_memory_limit") or 0)
+    """Wasm memory against ``wasm_memory_limit`` from canister_status, or None without a limit.
+
+    The limit caps the Wasm heap, so the heap is measured (``memory_metrics.wasm_memory_size``,
+    what the factory canister's autoscaling reads too); a replica without memory_metrics gives
+    ``memory_size``, which is larger, so the ratio errs towards "full".
+    """
+    status = status or {}
+    limit = int((status.get("settings") or {}).get("wasm_memory_limit") or 0)
     if limit <= 0:
         return None
-    return int(status.get("memory_size") or 0) / limit
+    heap = (status.get("memory_metrics") or {}).get("wasm_memory_size")
+    used = heap if heap is not None else status.get("memory_size")
+    return int(used or 0) / limit
 
 
 def fullness(status, report):
     """How full a canister is: the larger of its memory ratio and its template's capacity ratio.
 
-    None when neither is known (no wasm_memory_limit and no capacity counter).
+    The one rule for "near the limit" (docs/internals.md, "Near the limit"): ic_canister_info
+    (and so scale.yml), ic_monitor and the EDA source fleet_events all judge by it. None when neither is known (no
+    wasm_memory_limit and no capacity counter).
     """
     ratios = [r for r in (memory_ratio(status), capacity_ratio(report)) if r is not None]
     return max(ratios) if ratios else None
+
+
+def assess(status, report):
+    """Fullness with its parts, for an alert that says why.
+
+    ``{fullness, memory_ratio, capacity_ratio, capacity, by}``; ``by`` is ``"capacity"`` or
+    ``"memory"``, whichever is fuller (None when neither is known).
+    """
+    memory, capacity = memory_ratio(status), capacity_ratio(report)
+    full = fullness(status, report)
+    by = None if full is None else ("capacity" if capacity is not None and capacity == full else "memory")
+    return {"fullness": full, "memory_ratio": memory, "capacity_ratio": capacity,
+            "capacity": (report or {}).get("capacity"), "by": by}
+
+
+def near_limit(assessment, threshold):
+    """Whether an :func:`assess` result is at or above ``threshold`` (a ratio, 0.8 = 80 %)."""
+    return assessment["fullness"] is not None and assessment["fullness"] >= threshold

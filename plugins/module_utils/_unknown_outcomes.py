@@ -13,19 +13,34 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic.cycles_ledger import CreationPending
+from ansible_collections.icp.canister_factory.plugins.module_utils._creation_keys import ledger_key_expired
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.cycles_ledger import CreationPending, LedgerError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import CertificateError, ICError, TransportError
 
 # Seconds between the attempts of one run when the answer is lost or the ledger still waits
 # for the CMC; after them the task fails and keeps the key.
 PENDING_RETRY_DELAYS = (2, 5)
 
-__all__ = ["CreationPending", "PENDING_RETRY_DELAYS", "outcome_unknown", "refunded_or", "too_old_message"]
+__all__ = ["CreationPending", "PENDING_RETRY_DELAYS", "outcome_unknown", "forgotten_by_ledger", "refunded_or",
+           "too_old_message"]
 
 
 def outcome_unknown(exc):
     """True when ``exc`` leaves open whether the call took effect."""
     return isinstance(exc, (TransportError, CertificateError)) or getattr(exc, "outcome_unknown", False)
+
+
+def forgotten_by_ledger(exc, key):
+    """True when the ledger's refusal of a resumed creation says nothing about the first attempt
+    because the ledger no longer knows the key: ``TooOld``, or any ledger ``Err`` once the key is
+    past the window. DFINITY's cycles ledger looks for a duplicate first and checks the window
+    last, after the funds (dfinity/cycles-ledger, cycles-ledger/src/storage.rs
+    ``create_canister``: ``check_duplicate``, ``check_debit_from_account``, then
+    ``process_transaction`` → ``validate_created_at_time``), so a pruned key can come back as
+    ``InsufficientFunds`` although the first attempt made a canister."""
+    if not isinstance(exc, LedgerError) or isinstance(exc, CreationPending) or exc.variant == "Refunded":
+        return False  # Refunded is read from the ledger's blocks: a definite answer
+    return exc.variant == "TooOld" or ledger_key_expired(key)
 
 
 def refunded_or(pending, agent, owner, key):

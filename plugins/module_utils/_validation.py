@@ -16,8 +16,10 @@ from __future__ import annotations
 import collections
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import _candid_args as candid_args
+from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_policy_rules as factory_policy_rules
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import normalize
+from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_items import serial_batches
 from ansible_collections.icp.canister_factory.plugins.module_utils._input_fields import (
     NAT64_MAX,
     canister_id,
@@ -117,15 +119,20 @@ def canister(params, prefix=""):
         writable_path(params["last_snapshot_dir"], prefix + "last_snapshot_dir", directory=True)
     if params.get("reclaim_to"):
         canister_id(params["reclaim_to"], prefix + "reclaim_to")
-    if params.get("wait_timeout") is not None:
-        seconds(params["wait_timeout"], prefix + "wait_timeout")
+    _wait_timeout(params, prefix)
     if params.get("install_check") and params.get("state") != "absent":
         code(dict(params["install_check"]), prefix + "install_check.")
+
+
+def _wait_timeout(params, prefix=""):
+    if params.get("wait_timeout") is not None:
+        seconds(params["wait_timeout"], prefix + "wait_timeout")
 
 
 def code(params, prefix=""):
     """ic_code (and each fleet spec's code part): returns ``(module, arg_bytes)``."""
     _target(params, prefix)
+    _wait_timeout(params, prefix)
     return code_payload(params, prefix)
 
 
@@ -213,8 +220,7 @@ def snapshot(params):
         hex_bytes(params["replace"], "replace")
     for field in ("if_older_than", "older_than", "keep"):
         optional_nat(params, field, maximum=NAT64_MAX)
-    if params.get("wait_timeout") is not None:
-        seconds(params["wait_timeout"], "wait_timeout")
+    _wait_timeout(params)
 
 
 def entry_fields(fields, prefix=""):
@@ -329,8 +335,7 @@ def fleet_upgrade(params):
         raise InputError("canisters", "is for action=converge; give the canisters to upgrade as upgrades")
     if params.get("version_manifest"):
         readable_file(params["version_manifest"], "version_manifest")
-    if params.get("batch_size") is not None:
-        nat(params["batch_size"], "batch_size")
+    serial_batches(params["upgrades"], params.get("batch_size"))
     nat(params.get("max_fail_percentage") or 0, "max_fail_percentage", minimum=0, maximum=100)
     for prefix, item in _fleet_items(params, "upgrades"):
         if item.get("module_hash"):
@@ -345,7 +350,7 @@ def fleet_upgrade(params):
 CHECKS = {
     "ic_canister": canister, "ic_code": code, "ic_cycles": cycles, "ic_call": call,
     "ic_canister_info": canister_info, "ic_snapshot": snapshot, "ic_registry": registry,
-    "ic_fleet": fleet,
+    "ic_fleet": fleet, "ic_factory_policy": factory_policy_rules.check_options,
 }
 
 

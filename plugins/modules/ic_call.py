@@ -19,13 +19,11 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_NO_DIFF
 attributes:
   check_mode:
     support: full
     details: Queries run in check mode; update calls are skipped and reported as changed.
-  diff_mode:
-    support: none
   idempotent:
     support: none
     details: An update call is reported as changed, since the module cannot know what the method does.

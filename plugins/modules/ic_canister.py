@@ -22,16 +22,9 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.TARGET
-  - icp.canister_factory.ic.ACTIONGROUP_IC
   - icp.canister_factory.ic.UNKNOWN_OUTCOMES
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 options:
   template:
     description:

@@ -21,16 +21,12 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_NO_DIFF
   - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   check_mode:
     support: full
     details: The module changes nothing.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 options:
   canister_id:
     description: Principal text of one canister.

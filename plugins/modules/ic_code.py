@@ -14,22 +14,19 @@ description:
     differs, and does nothing when the hash (and, where a registry entry records it, the argument
     hash) is the same.
   - Modules bigger than 2 MiB (with the argument) go through the canister's chunk store.
-  - After installing, the module hash is read back and compared with the file's.
-  - A registry entry records C(module_hash), C(arg_sha256) and C(wasm_version).
+  - A replied install runs exactly the module it was sent, so its hash (the file's) is recorded without a read back;
+    O(verify) asks the new code a query.
+  - A registry entry records C(module_hash), C(arg_sha256) and C(wasm_version). A canister already on the module whose
+    entry still records another one (a run killed after the install and before its registry write) gets its entry
+    completed (module, version, status active, and with O(snapshot_before_upgrade) the newest snapshot as
+    C(upgrade_snapshot)), which counts as a change.
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.TARGET
-  - icp.canister_factory.ic.ACTIONGROUP_IC
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 options:
   wasm:
     description: Path of the module, C(.wasm) or gzipped C(.wasm.gz).
@@ -97,9 +94,25 @@ options:
       - Take a snapshot before upgrading; when the upgrade or the O(verify) step fails, load it back,
         start the canister again if it ran before, record the rollback (event and C(last_error)) in
         the registry entry, and fail with both errors.
-      - At the limit of snapshots the oldest is replaced.
+      - With a registry entry, the snapshot takes the place of the one the canister's last upgrade took (its id is
+        recorded in the entry as C(upgrade_snapshot); the IC replaces it atomically), so an upgraded canister keeps
+        one upgrade snapshot. Without one, or when it is gone, a new snapshot is taken, and at the limit of
+        snapshots the oldest is replaced.
     type: bool
     default: false
+  stop_for_upgrade:
+    description:
+      - Stop a running canister before an upgrade, waiting until its open call contexts are closed
+        (the IC's recommended order for a canister that makes calls of its own, such as the factory
+        canister), and start it again afterwards, also when the upgrade fails (the old module is then
+        still installed and runs again).
+      - Nothing is stopped when no upgrade is needed, nor for an install, nor for a stopped canister.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the canister to stop with O(stop_for_upgrade=true).
+    type: int
+    default: 300
   verify:
     description: A query that must answer after installing, for example C(version).
     type: dict
@@ -179,6 +192,11 @@ arg_sha256:
   returned: always
   type: str
   sample: 3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c
+stopped_for_upgrade:
+  description: Whether the canister was stopped for the upgrade and started again (O(stop_for_upgrade)).
+  returned: always
+  type: bool
+  sample: false
 rolled_back:
   description:
     - Whether a failed upgrade was rolled back to the snapshot taken before it (the canister runs

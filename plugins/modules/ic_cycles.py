@@ -20,13 +20,9 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.TARGET
-  - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details: Idempotent with O(min_cycles); O(amount) adds cycles on every run.
@@ -38,13 +34,16 @@ options:
     description: Balance to top up to; defaults to O(min_cycles).
     type: int
   amount:
-    description: Cycles to add unconditionally.
+    description:
+      - Cycles to add unconditionally; at least 1 (the cycles ledger refuses a withdraw of 0).
     type: int
   source:
     description:
       - V(provisional) mints the cycles with C(provisional_top_up_canister) (local networks only;
         refused on mainnet before any call).
       - V(cycles_ledger) withdraws them from the caller's balance on the cycles ledger (plus its fee).
+        If the canister no longer exists the ledger still burns them, then refunds them less a second
+        fee, and the task fails naming the refund block.
       - V(auto) is V(provisional) on a local network (a loopback host) and V(cycles_ledger)
         elsewhere, the rule of O(icp.canister_factory.ic_canister#module:funding).
     type: str

@@ -22,15 +22,8 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.FACTORY
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 options:
   owner:
     description: Principal that owns the canister. Required unless O(canister_id) is given with O(state=absent).

@@ -23,15 +23,8 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_NO_DIFF
   - icp.canister_factory.ic.FACTORY
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 options:
   events:
     description: How many of the newest events to return.
@@ -210,7 +203,8 @@ class ICFactoryInfo(FactoryModule):
             events=[_event(e) for e in factory.events(self.params["events"])],
             fleet_upgrade=_progress(progress) if progress is not None else None,
             templates_missing=self._templates_missing(templates),
-            policy_changes=[c.key for c in plan(factory, self.params["compare_policy"] or {}, self.caller_text())],
+            policy_changes=[c.key for c in plan(factory, self.params["compare_policy"] or {}, self.caller_text(),
+                                                pending_templates=self._compared_template_names())],
         )
         if self.params["children"]:
             labels = factory.version_labels()
@@ -244,6 +238,10 @@ class ICFactoryInfo(FactoryModule):
         except InputError:
             return False
         return self.agent.module_hash(factory_id) is not None
+
+    def _compared_template_names(self):
+        """The templates O(compare_templates) names: registered by the play before its policy is set."""
+        return {str(t.get("template")) for t in self.params["compare_templates"] or [] if isinstance(t, dict)}
 
     def _templates_missing(self, templates):
         missing = []

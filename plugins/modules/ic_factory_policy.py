@@ -16,21 +16,17 @@ description:
   - After a change of O(backup_controllers), brings every existing child's controllers in line
     (C(sync_child_controllers)), so the operators can always reach every child directly.
   - Refuses an O(admins) list without the calling identity unless O(allow_lockout=true).
+  - Refuses, in check mode too and before any update call, what the factory canister would refuse
+    (for example C(autoscale=true) with no C(scale_at), a C(band_min) above C(band_target), an
+    unregistered template, the anonymous principal as an admin), with the canister's rule text.
   - The caller must be an admin of the factory.
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.FACTORY
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 options:
   admins:
     description: Exactly these principals are admins (list of principal text).
@@ -117,6 +113,7 @@ class ICFactoryPolicy(FactoryModule):
     """ic_factory_policy: admins, backup controllers and policy, updated only where they differ."""
 
     argument_spec = dict(factory_argument_spec(), **policy_argument_spec())
+    input_checks = "ic_factory_policy"
 
     def run(self):
         """Plan with queries, then apply each difference."""

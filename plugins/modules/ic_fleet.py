@@ -54,15 +54,9 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
   action:
     description: Has a corresponding action plugin; a converged fleet is answered on the controller, and with the controller's Python the module runs in the controller process.
     support: full
@@ -93,8 +87,10 @@ options:
     description:
       - With O(action=upgrade), how many canisters of O(upgrades) are upgraded in one batch, in list order
         (at the same time, by up to O(workers) threads); a batch starts when the one before it has ended.
+      - As a play's C(serial) - a number, a percentage of O(upgrades) such as V(20%) (rounded down, at least
+        one), or a list of those for growing batches (the last one repeats).
       - Not set or V(0) (as a play's C(serial) of 0), all of O(upgrades) are one batch.
-    type: int
+    type: raw
   max_fail_percentage:
     description:
       - With O(action=upgrade), no further batch starts once a batch ended with more failed canisters than
@@ -453,7 +449,7 @@ class ICFleet(FleetUpgrade, Fleet, ICModule):
         "workers": {"type": "int", "default": 8},
         "action": {"type": "str", "default": "converge", "choices": ["converge", "upgrade"]},
         "version_manifest": {"type": "path"},
-        "batch_size": {"type": "int"},
+        "batch_size": {"type": "raw"},
         "max_fail_percentage": {"type": "int", "default": 0},
         "canisters": {"type": "list", "elements": "dict", "options": spec_argument_spec()},
         "upgrades": {"type": "list", "elements": "dict", "options": upgrade_argument_spec()},

@@ -18,22 +18,22 @@ description:
   - Writes O(prom_file) in the Prometheus text format (for node_exporter's textfile collector) with
     the C(prometheus_client) library, atomically.
   - Returns per canister the trend over the last O(trend_days) (cycles and memory over time, burn
-    per day, days left) and the alerts (days left below O(days_left_below), memory at or above
-    O(memory_ratio_above) of C(wasm_memory_limit), not running, a failed install or upgrade in the
-    registry's audit log).
+    per day, days left, how full it is) and the alerts (days left below O(days_left_below), fullness
+    at or above O(near_limit_above), not running, a failed install or upgrade in the registry's
+    audit log).
+  - Fullness is the collection's one rule for "near the limit", the same as
+    M(icp.canister_factory.ic_canister_info)'s and C(scale.yml)'s; the larger of the Wasm memory
+    against C(wasm_memory_limit) and the template's own C(capacity) counter from C(get_info) (for
+    example preferences of C(max_preferences)).
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_NO_DIFF
 requirements:
   - prometheus_client (for O(prom_file))
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   idempotent:
     support: full
     details:
@@ -77,10 +77,14 @@ options:
     description: Alert when a canister has fewer days of cycles left.
     type: float
     default: 30
-  memory_ratio_above:
-    description: Alert when memory reaches this share of C(wasm_memory_limit).
+  near_limit_above:
+    description:
+      - Alert (kind V(near_limit)) when the canister's fullness reaches this ratio (0.8 = 80 %).
+      - Fullness is the larger of its Wasm memory against C(wasm_memory_limit) and its template's
+        C(capacity) counter (used of limit of its fullest quota).
     type: float
     default: 0.8
+    aliases: [memory_ratio_above]
   workers:
     description: Canisters read at once.
     type: int
@@ -120,13 +124,20 @@ trends:
       memory_bytes: 5308416
       wasm_memory_limit: 268435456
       memory_ratio: 0.0198
+      fullness: 0.8
+      full_by: capacity
+      capacity: {used: 80, limit: 100, unit: preferences}
       burn_per_day: 12000000
       days_left: 82500.0
       counters: {readers: 1}
       samples: 12
       points: [{ts: 1764871200.0, cycles: 990000000000, memory_bytes: 5308416}]
 alerts:
-  description: Alerts, each with C(host), C(kind) (V(low_cycles), V(memory_near_limit), V(not_running), V(failed_upgrade) ...), C(value) and C(message).
+  description:
+    - Alerts, each with C(host), C(kind) (V(low_cycles), V(near_limit), V(not_running), V(failed_upgrade) ...),
+      C(value) and C(message).
+    - V(near_limit) carries the fullness as C(value) and says in C(message) whether memory or the
+      template's capacity counter is the fuller.
   returned: always
   type: list
   elements: dict
@@ -142,6 +153,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors im
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils._monitor_store import MonitorStore
 from ansible_collections.icp.canister_factory.plugins.module_utils import _monitor_metrics as monitor_metrics
+from ansible_collections.icp.canister_factory.plugins.module_utils import _template_report as template_report
 
 DAY = 86400.0
 EMPTY_ARGS = b"DIDL\x00\x00"
@@ -165,7 +177,7 @@ class ICMonitor(ICModule):
         "did_dir": {"type": "path"},
         "trend_days": {"type": "float", "default": 7},
         "days_left_below": {"type": "float", "default": 30},
-        "memory_ratio_above": {"type": "float", "default": 0.8},
+        "near_limit_above": {"type": "float", "default": 0.8, "aliases": ["memory_ratio_above"]},
         "workers": {"type": "int", "default": 8},
     }
 
@@ -192,7 +204,7 @@ class ICMonitor(ICModule):
         failures = {h: e for h, e in ((h, monitor_metrics.last_failure(entry)) for h, entry in entries.items()) if e}
         self.result["trends"] = trend_by_host
         self.result["alerts"] = monitor_metrics.alerts(trend_by_host, params["days_left_below"],
-                                                       params["memory_ratio_above"], failures)
+                                                       params["near_limit_above"], failures)
         if params.get("prom_file") and not self.check_mode and (due or not os.path.exists(params["prom_file"])):
             os.makedirs(os.path.dirname(os.path.abspath(params["prom_file"])), exist_ok=True)
             monitor_metrics.write_textfile(params["prom_file"], trend_by_host, now)
@@ -233,20 +245,31 @@ class ICMonitor(ICModule):
                       idle_burn_per_day=_int(status.get("idle_cycles_burned_per_day")),
                       query_calls=_int(stats.get("num_calls_total")),
                       query_instructions=_int(stats.get("num_instructions_total")))
+        report = None
         if sample["status"] == "running" and status.get("module_hash") is not None:
-            sample["counters"] = self._counters(canister_id, entry.get("template"))
+            report, sample["counters"] = self._get_info(canister_id, entry.get("template"))
+        assessment = template_report.assess(status, report)
+        sample.update(memory_ratio=assessment["memory_ratio"], fullness=assessment["fullness"],
+                      full_by=assessment["by"], capacity=assessment["capacity"])
         return sample
 
-    def _counters(self, canister_id, template):
+    def _get_info(self, canister_id, template):
+        """The template's report and counters from one ``get_info`` query: ``(report or None, counters)``."""
+        try:
+            reply = self.agent.query(Principal.from_text(canister_id), "get_info", EMPTY_ARGS)
+        except ICError:
+            return None, {}  # a template without get_info, or one that traps, has neither
+        return template_report.decode_report(reply), self._counters(reply, template)
+
+    def _counters(self, reply, template):
         service = self._service(template)
         if service is None or "get_info" not in service:
             return {}
         from ansible_collections.icp.canister_factory.plugins.module_utils._ic import candid
         try:
-            reply = self.agent.query(Principal.from_text(canister_id), "get_info", EMPTY_ARGS)
             (info,) = candid.decode(reply, list(service["get_info"].rets))
         except ICError:
-            return {}  # a template without get_info, or one that traps, has no counters
+            return {}
         counters = {str(k): int(v) for k, v in info.get("counts") or []}
         for key in ("bytes_used", "heap_bytes", "memory_bytes"):
             if isinstance(info.get(key), int):

@@ -17,9 +17,13 @@ description:
     The journal is folded into the file by an atomic replace when it has grown as big as the file and
     when the module ends; readers (the inventory plugin, every module) read the file and the journal.
   - O(state=absent) keeps a tombstone (C(status=deleted)) unless O(purge=true).
-  - Each entry keeps a bounded history of events in C(events), the factory's audit log. Every
-    change of an entry appends one (time, action, identity, result); O(event) records a given
-    event, such as a failure.
+  - Each entry keeps a bounded history of its last 20 events in C(events). Every change of an
+    entry appends one (time, action, identity, result); O(event) records a given event, such as a
+    failure.
+  - Every event, of this module and of every other module, is also appended to the registry's
+    full audit log C(<path>.audit) (JSON lines, fsync'd under the lock before the change is
+    recorded), which keeps them all; read it with the P(icp.canister_factory.registry#lookup)
+    lookup and O(icp.canister_factory.registry#lookup:audit=true).
   - Exports to and imports from dfx C(canister_ids.json) and icp-cli C(<env>.ids.json).
   - Talks to no network. It takes the common options of the action group so that
     C(module_defaults) can set them for every module at once. O(network) is recorded in the
@@ -31,12 +35,8 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
-  - icp.canister_factory.ic.ACTIONGROUP_IC
+  - icp.canister_factory.ic.SUPPORT_FULL
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: full
     details:

@@ -33,13 +33,9 @@ author:
 extends_documentation_fragment:
   - icp.canister_factory.ic
   - icp.canister_factory.ic.ATTRIBUTES
+  - icp.canister_factory.ic.SUPPORT_FULL
   - icp.canister_factory.ic.TARGET
-  - icp.canister_factory.ic.ACTIONGROUP_IC
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details:
@@ -187,7 +183,7 @@ module_hash:
 
 import time
 
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule, run_status
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import WAIT_TIMEOUT_OPTION, ICModule, run_status
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils._snapshot_backup import MAX_SNAPSHOTS, SnapshotBackup
@@ -214,7 +210,7 @@ class ICSnapshot(SnapshotBackup, ICModule):
         "if_older_than": {"type": "int"},
         "older_than": {"type": "int"},
         "keep": {"type": "int"},
-        "wait_timeout": {"type": "int", "default": 300},
+        "wait_timeout": dict(WAIT_TIMEOUT_OPTION),
         "dest": {"type": "path"},
         "src": {"type": "path"},
         "if_changed": {"type": "bool", "default": True},

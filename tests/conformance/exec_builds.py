@@ -5,12 +5,8 @@ moc version (loading moc costs a minute on a loaded machine, so all missing ones
 in one node run). Counter.mo comes from the execution tests' own builder and cache.
 """
 import hashlib
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MOTOKO = os.path.join(ROOT, "tests", "fixtures", "canisters", "motoko")
@@ -18,17 +14,12 @@ BUILD = os.path.join(ROOT, "build", "test-canisters", "motoko")
 _EXECUTION_TESTS = os.path.join(ROOT, "tests", "execution")
 
 
-class BuildUnavailable(RuntimeError):
-    """node or the npm motoko package is missing."""
+if _EXECUTION_TESTS not in sys.path:
+    sys.path.insert(0, _EXECUTION_TESTS)
+# The execution tests' builder: one moc version, one compiler run and one BuildUnavailable for both.
+import exec_canisters  # noqa: E402  pylint: disable=wrong-import-position
 
-
-def _moc_version():
-    path = os.path.join(ROOT, "node_modules", "motoko", "package.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)["version"]
-    except OSError as exc:
-        raise BuildUnavailable(f"npm package motoko is not installed ({path})") from exc
+BuildUnavailable = exec_canisters.BuildUnavailable
 
 
 def _out_path(name, source, persistence, moc):
@@ -38,7 +29,7 @@ def _out_path(name, source, persistence, moc):
 
 def build(names, persistence="enhancedOP"):
     """{name: wasm bytes} for fixture sources ``<name>.mo``; missing builds compiled at once."""
-    moc = _moc_version()
+    moc = exec_canisters.moc_version()
     paths, jobs = {}, []
     for name in names:
         with open(os.path.join(MOTOKO, name + ".mo"), encoding="utf-8") as fh:
@@ -46,10 +37,9 @@ def build(names, persistence="enhancedOP"):
         out = _out_path(name, source, persistence, moc)
         paths[name] = out
         if not os.path.exists(out):
-            jobs.append({"out": f"{out}.{os.getpid()}.tmp", "source": source,
-                         "persistence": persistence})
+            jobs.append({"out": out, "source": source, "persistence": persistence})
     if jobs:
-        _compile(jobs)
+        exec_canisters.compile_motoko(jobs)
     result = {}
     for name, path in paths.items():
         with open(path, "rb") as fh:
@@ -57,31 +47,7 @@ def build(names, persistence="enhancedOP"):
     return result
 
 
-def _compile(jobs):
-    if shutil.which("node") is None:
-        raise BuildUnavailable("node is not installed")
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(jobs, fh)
-    try:
-        env = dict(os.environ, NODE_PATH=os.path.join(ROOT, "node_modules"))
-        proc = subprocess.run(["node", os.path.join(MOTOKO, "build.js"), fh.name],
-                              capture_output=True, text=True, env=env, timeout=900,
-                              check=False)
-    finally:
-        os.unlink(fh.name)
-    if proc.returncode:
-        raise RuntimeError(f"moc failed: {proc.stderr[-3000:]}")
-    for job in jobs:
-        os.replace(job["out"], job["out"].rsplit(".", 2)[0])
-
-
 def counter(version=1, persistence="eop"):
     """Counter.mo's wasm bytes, from the execution tests' cached builds."""
-    if _EXECUTION_TESTS not in sys.path:
-        sys.path.insert(0, _EXECUTION_TESTS)
-    import exec_canisters  # pylint: disable=import-outside-toplevel
-    try:
-        path = exec_canisters.motoko_wasm([(persistence, version)])[(persistence, version)]
-    except exec_canisters.BuildUnavailable as exc:
-        raise BuildUnavailable(str(exc)) from exc
+    path = exec_canisters.motoko_wasm([(persistence, version)])[(persistence, version)]
     return exec_canisters.read(path)

@@ -111,6 +111,30 @@ def test_cycles_ledger_create_top_up_and_delete_with_recovery(net, icp):
     assert cid not in {c["id"] for c in net.canisters()}
 
 
+def _ledger_balance(icp, net):
+    out = icp.run("cycles", "balance", "-n", net.url, "-k", net.root_key_hex).stdout
+    return int(out.split("Balance:")[1].split("cycles")[0].replace("_", ""))
+
+
+def test_cycles_ledger_top_up_refusals_reach_icp_cli(net, icp, run_node):
+    """icp-cli decodes the cycles ledger's refusals as DFINITY's ledger gives them
+    (dfinity/cycles-ledger storage.rs withdraw): 0 cycles is a GenericError before anything,
+    and a top-up of a deleted canister is burnt, rejected by deposit_cycles and refunded less
+    the fee (FailedToWithdraw, DestinationInvalid): two fees in all."""
+    net.mint(icp.alice, 2_000_000_000_000)
+    cid = create(run_node, net, icp.alice)
+    icp.run("canister", "stop", cid)
+    icp.run("canister", "delete", cid, "--no-recover-cycles")
+    before = _ledger_balance(icp, net)
+    zero = icp.run("canister", "top-up", "--amount", "0", cid, check=False)
+    assert zero.returncode != 0 and "The withdraw_from 0 cycles is not possible" in zero.stderr, zero.stderr
+    assert _ledger_balance(icp, net) == before
+    gone = icp.run("canister", "top-up", "--amount", "500000000000", cid, check=False)
+    assert gone.returncode != 0, gone.stdout
+    assert f"Canister {cid} not found" in gone.stderr and "DestinationInvalid" in gone.stderr, gone.stderr
+    assert _ledger_balance(icp, net) == before - 2 * 100_000_000
+
+
 def test_motoko_canister_snapshot_download_upload_restore(net, icp, tmp_path, run_node):
     wasm = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "wasm", "user.wasm.gz")

@@ -30,7 +30,8 @@ def _digest(*parts):
     return h.hexdigest()[:16]
 
 
-def _moc_version():
+def moc_version():
+    """The version of the npm motoko package (part of every build's cache key)."""
     path = os.path.join(ROOT, "node_modules", "motoko", "package.json")
     try:
         with open(path, encoding="utf-8") as fh:
@@ -49,7 +50,7 @@ def motoko_source(version):
 def motoko_wasm(variants):
     """Paths of Motoko builds, one per (persistence, version) in ``variants``; missing ones are
     compiled in one node run (loading moc costs more than compiling)."""
-    moc = _moc_version()
+    moc = moc_version()
     paths, jobs = {}, []
     for persistence, version in variants:
         source = motoko_source(version)
@@ -57,24 +58,31 @@ def motoko_wasm(variants):
                            f"counter-{persistence}-v{version}-{_digest(source, persistence, moc)}.wasm")
         paths[(persistence, version)] = out
         if not os.path.exists(out):
-            jobs.append({"out": out + ".tmp", "source": source,
-                         "persistence": PERSISTENCE[persistence]})
+            jobs.append({"out": out, "source": source, "persistence": PERSISTENCE[persistence]})
     if jobs:
-        if shutil.which("node") is None:
-            raise BuildUnavailable("node is not installed")
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-            json.dump(jobs, fh)
-        try:
-            env = dict(os.environ, NODE_PATH=os.path.join(ROOT, "node_modules"))
-            proc = subprocess.run(["node", os.path.join(FIXTURES, "motoko", "build.js"), fh.name],
-                                  capture_output=True, text=True, env=env, timeout=600, check=False)
-        finally:
-            os.unlink(fh.name)
-        if proc.returncode:
-            raise RuntimeError(f"moc failed: {proc.stderr[-3000:]}")
-        for job in jobs:
-            os.replace(job["out"], job["out"][:-len(".tmp")])
+        compile_motoko(jobs)
     return paths
+
+
+def compile_motoko(jobs):
+    """Compile Motoko ``jobs`` (``{out, source, persistence}``: the module's path, its source
+    text, moc's persistence mode) in one node run of tests/fixtures/canisters/motoko/build.js;
+    each module is written beside ``out`` first and moved there when moc is done."""
+    if shutil.which("node") is None:
+        raise BuildUnavailable("node is not installed")
+    staged = [dict(job, out=f"{job['out']}.{os.getpid()}.tmp") for job in jobs]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(staged, fh)
+    try:
+        env = dict(os.environ, NODE_PATH=os.path.join(ROOT, "node_modules"))
+        proc = subprocess.run(["node", os.path.join(FIXTURES, "motoko", "build.js"), fh.name],
+                              capture_output=True, text=True, env=env, timeout=900, check=False)
+    finally:
+        os.unlink(fh.name)
+    if proc.returncode:
+        raise RuntimeError(f"moc failed: {proc.stderr[-3000:]}")
+    for job, stage in zip(jobs, staged):
+        os.replace(stage["out"], job["out"])
 
 
 def rust_wasm():

@@ -220,6 +220,14 @@ FLEET_CASES = [
     _fleet("fleet-cycles-text", [_spec("f12", cycles="many")], "canisters.cycles:"),
     _fleet("fleet-settings-bound", [_spec("f11", settings={"compute_allocation": 500})],
            "canisters[f11].settings.compute_allocation:"),
+    # The guards ic_canister and ic_cycles apply (controllers-lockout, provisional-on-mainnet,
+    # cycles-provisional-mainnet), on the batch path.
+    _fleet("fleet-controllers-lockout", [_spec("f14", settings={"controllers": [CANISTER]})],
+           "canisters[f14].settings.controllers:"),
+    _fleet("fleet-provisional-on-mainnet", [_spec("f15", funding="provisional")], "canisters[f15].funding:",
+           network="ic", root_key=None),
+    _fleet("fleet-cycles-provisional-mainnet", [_spec("f16", funding="cycles_ledger", cycles_source="provisional")],
+           "canisters[f16].cycles_source:", network="ic", root_key=None),
 ]
 
 
@@ -241,6 +249,8 @@ FLEET_UPGRADE_CASES = [
     _upgrade("fleet-upgrade-arg-wrong-type", [_item("u6", arg="(42)")], "upgrades[u6].arg:"),
     _upgrade("fleet-upgrade-manifest-missing", [_item("u7")], "version_manifest:", version_manifest="{missing}"),
     _upgrade("fleet-upgrade-with-canisters", [_item("u8")], "canisters:", canisters=[_spec("f13")]),
+    _upgrade("fleet-upgrade-batch-size-bogus", [_item("u9")], "batch_size:", batch_size="ten"),
+    _upgrade("fleet-upgrade-batch-size-list-bogus", [_item("u10")], "batch_size[1]:", batch_size=[1, "half"]),
     _upgrade("fleet-upgrade-batch-size-negative", [_item("u9")], "batch_size:", batch_size=-1),
     _upgrade("fleet-upgrade-max-fail-above-100", [_item("u10")], "max_fail_percentage:", max_fail_percentage=101),
 ]
@@ -279,16 +289,13 @@ INVENTORY_CASES = [
 ]
 
 # (id, inventory host vars of one canister for provision.yml, text the error must contain, extra
-# vars): the batch path (ic_fleet) and the per-host path (the template roles, icp_batch=false).
-PER_HOST = {"icp_batch": False}
+# vars). Each case runs on both paths (test_bad_input.PLAYBOOK_PATHS): the batch path (ic_fleet)
+# and the per-host path (the template roles, icp_batch=false), which must refuse it alike.
 PLAYBOOK_CASES = [
     ("provision-owner-anonymous", {"owner": ANONYMOUS}, "owner:", {}),
     ("provision-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", {}),
     ("provision-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "arg:", {}),
-    ("per-host-init-arg-wrong-type", {"owner": "{owner}", "init_arg": "(42)"}, "install_check.arg:", PER_HOST),
-    ("per-host-owner-anonymous", {"owner": ANONYMOUS}, "owner:", PER_HOST),
-    ("per-host-cycles-above-nat128", {"owner": "{owner}", "cycles": BIG}, "cycles:", PER_HOST),
     ("provision-wasm-not-wasm", {"owner": "{owner}"}, "wasm:", {"user_canister_wasm": "{not_wasm}"}),
-    ("per-host-wasm-not-wasm", {"owner": "{owner}"}, "install_check.wasm:",
-     dict(PER_HOST, user_canister_wasm="{not_wasm}")),
+    ("provision-controllers-lockout", {"owner": "{owner}", "settings": {"controllers": [CANISTER]}},
+     "settings.controllers:", {}),
 ]

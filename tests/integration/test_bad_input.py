@@ -108,14 +108,6 @@ def _mainnet_root_key_hex():
 
 
 @pytest.fixture(scope="module")
-def net():
-    from localnet.testing import LocalnetProcess
-
-    with LocalnetProcess() as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
 def world(net, tmp_path_factory):
     return World(net, tmp_path_factory.mktemp("bad_input"))
 
@@ -184,33 +176,40 @@ def test_inventory_refuses(world):
     assert world.state() == before
 
 
+# The paths of provision.yml every playbook case runs on, by the extra vars that choose them.
+PLAYBOOK_PATHS = {"batch": {"icp_batch": True}, "per_host": {"icp_batch": False}}
+
+
 def _playbook_runs():
-    """The playbook cases grouped into runs: the per-host path fails each host on its own, so
-    cases with the same extra vars share one run (one host each); the batch path stops at the
-    first bad spec, so each of its cases gets a run of its own."""
+    """(path, cases) pairs: every case on both paths. The per-host path fails each host on its own,
+    so its cases with the same extra vars share one run (one host each); the batch path stops at
+    the first bad spec, so each of its cases gets a run of its own."""
     runs = {}
-    for case in PLAYBOOK_CASES:
-        extra = case[3]
-        key = json.dumps(extra, sort_keys=True) if extra.get("icp_batch") is False else case[0]
-        runs.setdefault(key, []).append(case)
-    return list(runs.values())
+    for path, path_vars in PLAYBOOK_PATHS.items():
+        for case in PLAYBOOK_CASES:
+            extra = dict(case[3], **path_vars)
+            key = (path, json.dumps(extra, sort_keys=True) if path == "per_host" else case[0])
+            runs.setdefault(key, (path, extra, []))[2].append(case)
+    return [pytest.param(path, extra, cases, id=f"{path}-" + "+".join(_ids(cases)))
+            for path, extra, cases in runs.values()]
 
 
-@pytest.mark.parametrize("cases", _playbook_runs(), ids=lambda cases: "+".join(_ids(cases)))
-def test_playbook_refuses(world, cases, tmp_path):
-    """provision.yml with wrong host variables fails each host before any canister is created."""
+@pytest.mark.parametrize("path, extra, cases", _playbook_runs())
+def test_playbook_refuses(world, path, extra, cases, tmp_path):
+    """provision.yml with wrong host variables fails each host before any canister is created, on
+    the batch and on the per-host path alike."""
     factory = Factory(world.net, tmp_path)
     factory.registry = world.values["registry"]
     hosts = {f"pb-{case_id}": ("user", world.fill(hostvars)) for case_id, hostvars, _, _ in cases}
     inventory = factory.inventory("inventory.yml", hosts)
     before = world.state()
-    run = factory.play("provision.yml", inventory, world.fill(cases[0][3]) or None)
+    run = factory.play("provision.yml", inventory, world.fill(extra))
     assert run.rc != 0, run.explain()
     messages = run.messages()
     assert not any("Traceback" in m for m in messages), run.explain()
     for case_id, _, contains, _ in cases:
         assert any(contains in m and (len(cases) == 1 or f"pb-{case_id}" in m) for m in messages), \
-            f"{case_id}: {run.explain()}"
+            f"{path} {case_id}: {run.explain()}"
     assert world.state() == before
 
 

@@ -1,10 +1,10 @@
 """The shared creation rules (creation_keys.py) and the drain module's binary, without a network."""
 import sys
-import threading
 
 import pytest
 
 from module_runner import collection_tree
+from tests.threads import in_threads
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +35,8 @@ def test_funding_auto_and_mainnet(utils):
 def test_created_at_time_is_unique_across_threads(utils):
     """ic_fleet's threads share an identity: no two creations may share a created_at_time."""
     keys, _ = utils
-    seen, lock = [], threading.Lock()
-
-    def take():
-        values = [keys.next_created_at_time() for _ in range(500)]
-        with lock:
-            seen.extend(values)
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    batches = in_threads(lambda: [keys.next_created_at_time() for _ in range(500)], 8)
+    seen = [value for batch in batches for value in batch]
     assert len(set(seen)) == len(seen) == 4000
 
 

@@ -6,26 +6,17 @@ scope and checks the network (``/_/canisters``, ledger balances), not only the m
 import json
 import os
 import random
-import signal
 import subprocess
 import time
 
 import pytest
 import yaml
 
+from factory.harness import kill_tree
 from module_runner import BIN, ansible_env, collection_tree, write_identity
 
 LEDGER_FEE = 100_000_000
 DRAIN_KEEP = 10_000_000_000
-
-
-@pytest.fixture(scope="module")
-def net():
-    """A localnet of its own (faults and kills must not disturb other tests)."""
-    from localnet.testing import LocalnetProcess
-
-    with LocalnetProcess() as process:
-        yield process
 
 
 @pytest.fixture()
@@ -84,30 +75,6 @@ def _mine(net, principal):
     return {c["id"]: c for c in net.canisters() if principal in c["controllers"]}
 
 
-def _kill_tree(pid):
-    """SIGKILL ``pid`` and every descendant (Ansible 2.19's workers call setsid, so a process
-    group does not reach them)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    victims, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        victims.append(current)
-        stack.extend(children.get(current, []))
-    for victim in victims:
-        try:
-            os.kill(victim, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 # ----- point 4: funding ---------------------------------------------------------------------
 
 def test_provisional_on_mainnet_fails_before_any_call(world, net):
@@ -143,7 +110,7 @@ def test_killed_runs_leave_one_canister_per_entry_and_no_orphan(world, net):
         proc = subprocess.Popen(_command(world, playbook), cwd=world["dir"], env=ansible_env(world["collections"]),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(delay)
-        _kill_tree(proc.pid)
+        kill_tree(proc.pid)
         proc.wait()
     # localnet killed while a creation's reply is held back: the call has run, nobody heard.
     net.faults({"match": {"method": "provisional_create_canister_with_cycles"}, "action": "delay_ms",
@@ -152,7 +119,7 @@ def test_killed_runs_leave_one_canister_per_entry_and_no_orphan(world, net):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     time.sleep(6)
     net.kill()
-    _kill_tree(proc.pid)
+    kill_tree(proc.pid)
     proc.wait()
     net.restart()
     final = subprocess.run(_command(world, playbook), cwd=world["dir"], env=ansible_env(world["collections"]),
@@ -182,7 +149,7 @@ def test_ledger_duplicate_without_id_keeps_the_key_and_adopts_later(world, net):
                                           net.metrics()["by_method"].get("um5iw-rqaaa-aaaaq-qaaba-cai.create_canister")):
         time.sleep(0.2)
     time.sleep(0.5)
-    _kill_tree(first.pid)
+    kill_tree(first.pid)
     first.wait()
     key = _entries(world)["l1"]
     assert key["status"] == "creating" and key["created_at_time"] and key["creation_cycles"] == 10 ** 12
@@ -198,9 +165,13 @@ def test_ledger_duplicate_without_id_keeps_the_key_and_adopts_later(world, net):
     assert _balance(net, world["principal"]) == 10 ** 13 - 10 ** 12 - LEDGER_FEE
 
 
-def test_unfinished_ledger_creation_past_the_window_is_not_retried(world, net):
-    """A key the ledger answers TooOld for is never replaced by a new creation."""
-    net.mint(world["principal"], 10 ** 13)
+@pytest.mark.parametrize("funds", [10 ** 13, 0], ids=["too_old", "insufficient_funds"])
+def test_unfinished_ledger_creation_past_the_window_is_not_retried(world, net, funds):
+    """A key the ledger no longer deduplicates is never replaced by a new creation: the ledger
+    answers TooOld, or, checking funds before the window as DFINITY's does, InsufficientFunds,
+    which says nothing about the first attempt either."""
+    if funds:
+        net.mint(world["principal"], funds)
     old = time.time_ns() - (24 * 3600 + 120) * 10 ** 9
     doc = {"all": {"children": {"canisters": {"hosts": {"t1": {
         "status": "creating", "funding": "cycles_ledger", "created_at_time": old,
@@ -318,7 +289,7 @@ def test_provision_killed_four_times_then_run_leaves_no_orphan(net, tmp_path):
     for _attempt in range(4):
         proc = factory.start("provision.yml", inventory, forks=10)
         time.sleep(rng.uniform(3.0, 8.0))
-        _kill_tree(proc.pid)
+        kill_tree(proc.pid)
         proc.wait()
         # Right after the kill, the registry (YAML file and journal) reads, and every canister
         # on localnet is in it: by id, or by the specified id its creating entry recorded first.

@@ -7,19 +7,11 @@ anything is created.
 """
 import os
 
-import pytest
 import yaml
 
 from factory.harness import ROOT, Factory, principal_for
-from localnet.testing import LocalnetProcess
 
 EXAMPLES = os.path.join(ROOT, "examples", "inventory.yml")
-
-
-@pytest.fixture(scope="module")
-def net():
-    with LocalnetProcess() as process:
-        yield process
 
 
 def example_hosts():

@@ -12,16 +12,9 @@ import sys
 import pytest
 
 from factory.harness import Factory, PlaybookRun, users
-from localnet.testing import LocalnetProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHOW = "Show the fleet result"
-
-
-@pytest.fixture(scope="module")
-def net():
-    with LocalnetProcess() as process:
-        yield process
 
 
 def _playbook(workdir, name, tasks_play):
@@ -295,3 +288,34 @@ def test_a_delegated_task_runs_where_the_delegated_hosts_python_says(net, tmp_pa
     assert controller_runs(run) == 1, run.stdout[-3000:]
     assert any("> EXEC" in line and wrapper in line for line in run.stdout.splitlines()), run.stdout[-3000:]
     assert sorted(factory.entries()) == ["dg-localhost", "dg-other"]
+
+
+def test_the_probe_reads_in_parallel_what_it_reads_one_by_one(net, tmp_path):
+    """The probe's status reads run on the fleet's ``workers`` threads (a connection each): with
+    8 threads the answer is the one a single thread gives, canister by canister, and the one the
+    module gives."""
+    from inprocess import run_module
+
+    factory = Factory(net, tmp_path)
+    specs = [{"name": name, "template": "user", "owner": hostvars["owner"], "wasm": f"{ROOT}/wasm/user.wasm.gz",
+              "arg": f'(record {{ owner = principal "{hostvars["owner"]}" }})', "cycles_min": 10**11}
+             for name, (_, hostvars) in users(6, prefix="par").items()]
+    args = {"network": net.url, "root_key": net.root_key_hex, "identity": factory.identity,
+            "registry": factory.registry, "canisters": specs}
+    first = run_module("ic_fleet", args, str(tmp_path))
+    assert not first.get("failed") and first["counts"]["created"] == 6, first.get("msg")
+    by_module = run_module("ic_fleet", dict(args, workers=1), str(tmp_path), diff=True)
+    # (The collection is importable once run_module has set up its tree.)
+    from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import converged_result
+    from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
+
+    calls = factory.update_calls()
+    serial, why = converged_result(ICFleet, dict(args, workers=1), True)
+    assert why is None, why
+    parallel, why = converged_result(ICFleet, dict(args, workers=8), True)
+    assert why is None, why
+    assert factory.update_calls() == calls
+    assert [c["name"] for c in parallel["canisters"]] == [s["name"] for s in specs]
+    assert comparable(serial) == comparable(by_module)
+    assert comparable(dict(parallel, invocation=serial["invocation"])) == comparable(serial)
+    assert parallel["invocation"]["module_args"]["workers"] == 8

@@ -10,21 +10,13 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from factory.harness import ROOT, Factory, principal_for
 from inprocess import run_module
 from _ic.identity import Ed25519Identity
 from localnet.client import MiniClient
-from localnet.testing import LocalnetProcess, wait_until
+from localnet.testing import wait_until
 
 MARK = "chunk_store"
-
-
-@pytest.fixture(scope="module")
-def net():
-    with LocalnetProcess() as process:
-        yield process
 
 
 def item(name, template="user"):

@@ -17,15 +17,6 @@ MODULES = ("ic_canister", "ic_code", "ic_cycles", "ic_snapshot", "ic_canister_in
            "ic_registry", "ic_monitor")
 
 
-@pytest.fixture(scope="module")
-def net():
-    """A localnet of its own."""
-    from localnet.testing import LocalnetProcess
-
-    with LocalnetProcess() as process:
-        yield process
-
-
 def _registry(path, entry):
     doc = {"all": {"children": {"canisters": {"hosts": {"crashed": entry}}}}}
     with open(path, "w", encoding="utf-8") as handle:

@@ -1,6 +1,6 @@
 """The fleet_events source for ansible-rulebook: a canister low on cycles makes the example
 rulebook run topup.yml (ansible-rulebook 1.3 with Java 17, against localnet); the source also
-reports a canister near its memory limit and a failed upgrade from the registry's audit log."""
+reports a canister near its limit and a failed upgrade from the registry's audit log."""
 import asyncio
 import importlib.util
 import os
@@ -74,11 +74,12 @@ def test_source_reports_memory_pressure_and_failed_upgrades(fleet):
         entry = data.get("ev_b")
         add_event(entry, "upgrade", "failed", error="install_code trapped")
         data.put("ev_b", entry)
-    found = events(factory, min_cycles=0, memory_ratio=0.0001)
+    found = events(factory, min_cycles=0, near_limit=0.0001)
     kinds = {(e["host"], e["type"]) for e in found}
-    assert kinds == {("ev_a", "near_memory_limit"), ("ev_b", "near_memory_limit"), ("ev_b", "failed_upgrade")}
-    memory = next(e for e in found if e["type"] == "near_memory_limit")
+    assert kinds == {("ev_a", "near_limit"), ("ev_b", "near_limit"), ("ev_b", "failed_upgrade")}
+    memory = next(e for e in found if e["type"] == "near_limit")
     assert memory["details"]["memory_bytes"] > 0 and memory["details"]["wasm_memory_limit"] > 0
     assert memory["canister_id"] == factory.entries()[memory["host"]]["canister_id"]
+    # the former argument name still works
     assert events(factory, min_cycles=0, memory_ratio=0.99) == [
         e for e in found if e["type"] == "failed_upgrade"]

@@ -68,36 +68,14 @@ def test_killed_cross_subnet_migration_finishes_on_the_chosen_subnet(fleet, tmp_
     agent.close()
 
 
-PLAYBOOK = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: A canister on the chosen subnet, provisional creation at a free id of its range
-      icp.canister_factory.ic_canister:
-        network: "{{ lookup('env', 'ICP_NETWORK') }}"
-        root_key: "{{ lookup('env', 'ICP_ROOT_KEY') }}"
-        identity: "{{ lookup('env', 'ICP_IDENTITY') }}"
-        registry: "{{ lookup('env', 'ICP_REGISTRY') }}"
-        name: on_second
-        subnet: "{{ subnet }}"
-        cycles: 1000000000000
-      register: made
-    - name: The facts say where it is
-      ansible.builtin.assert:
-        that: made.subnet == subnet
-"""
-
-
-def test_ic_canister_subnet_option_with_provisional_funding(fleet, tmp_path):
+def test_ic_canister_subnet_option_with_provisional_funding(fleet):
     factory, _inventory, _client = fleet
     second = factory.net.subnet_list()[1]
-    playbook = tmp_path / "on_second.yml"
-    playbook.write_text(PLAYBOOK)
-    first = factory.play(str(playbook), extra_vars={"subnet": second["id"]})
-    assert first.rc == 0 and first.total("changed") == 1, first.explain()
+    # A canister on the chosen subnet: provisional creation at a free id of its range.
+    args = {"registry": factory.registry, "name": "on_second", "subnet": second["id"], "cycles": 10 ** 12}
+    first, made = factory.task("ic_canister", args)
+    assert not made.get("failed") and made["changed"] and first.total("changed") == 1, made
+    assert made["subnet"] == second["id"], "the facts say where it is"
     entry = factory.entries()["on_second"]
     assert entry["subnet"] == second["id"] and entry["funding"] == "provisional"
     index = Principal.from_text(entry["canister_id"]).canister_index()
@@ -105,6 +83,6 @@ def test_ic_canister_subnet_option_with_provisional_funding(fleet, tmp_path):
     assert lo <= index <= hi
     assert {c["id"]: c["subnet"] for c in factory.net.canisters()}[entry["canister_id"]] == second["id"]
     calls = factory.update_calls()
-    again = factory.play(str(playbook), extra_vars={"subnet": second["id"]})
-    assert again.rc == 0 and again.total("changed") == 0, again.explain()
+    again, same = factory.task("ic_canister", args)
+    assert not same.get("failed") and not same["changed"] and again.total("changed") == 0, same
     assert factory.update_calls() == calls

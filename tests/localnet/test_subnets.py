@@ -177,7 +177,7 @@ def test_read_state_is_certified_by_the_holding_subnet(net, subnets, client, on_
         is None
 
 
-def test_subnet_read_state_per_subnet(net, subnets, client):
+def test_subnet_read_state_per_subnet(net, subnets, client, on_second):
     root, second = subnets
     sid = _pid(second["id"])
     cert = client.read_state(sid, [[b"canister_ranges", sid.raw], [b"subnet", sid.raw]],
@@ -221,11 +221,39 @@ def test_cycles_ledger_subnet_selection(net, subnets, user):
         ledger.create_canister(10 ** 12, subnet=unknown)
     assert failed.value.variant == "FailedToCreate"
     assert "does not exist" in str(failed.value)
-    # Refunded less the two fees (burn and refund).
-    assert ledger.icrc1_balance_of(identity.sender) == before - 2 * 100_000_000
-    default = ledger.create_canister(10 ** 12)
-    default = default["canister_id"] if isinstance(default, dict) else default
-    assert _subnet_of(net, default) == root["id"]
+    # The ledger's fee for the burn and for the refund, and the CMC's bad-request penalty.
+    assert ledger.icrc1_balance_of(identity.sender) == before - 3 * 100_000_000
+
+
+def test_without_subnet_selection_the_cmc_spreads_creations_over_its_default_subnets(net, subnets, tmp_path):
+    """As DFINITY's CMC (rs/nns/cmc/src/main.rs do_create_canister: a random permutation of
+    the default subnets); localnet seeds the permutation with the burn block's index, so which
+    subnet a creation lands on is the same on every run."""
+    from localnet.node import Node
+    from localnet.system_canisters.cmc import creation_subnets
+
+    identity = Ed25519Identity.generate()
+    net.mint(identity.sender, 10 ** 13)
+    agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+    ledger = CyclesLedger(agent)
+    landed, burns = [], []
+    for _ in range(8):
+        burns.append(ledger.icrc3_get_blocks(0, 0)[0])
+        cid = ledger.create_canister(10 ** 12)
+        landed.append(_subnet_of(net, cid["canister_id"] if isinstance(cid, dict) else cid))
+    assert set(landed) == {s["id"] for s in subnets}, landed
+    node = Node(str(tmp_path), subnets=2)   # another network: same positions, other ids
+    try:
+        expected = [subnets[creation_subnets(node, LEDGER, None, burn.to_bytes(8, "big"))[0].index]["id"]
+                    for burn in burns]
+        assert landed == expected
+        with pytest.raises(ValueError, match="subnet type verified does not exist"):
+            creation_subnets(node, LEDGER, {"Filter": {"subnet_type": "verified"}}, b"")
+        application = creation_subnets(node, LEDGER, {"Filter": {"subnet_type": "application"}}, b"")
+        assert {s.index for s in application} == {0, 1}
+    finally:
+        node.close()
+        agent.close()
 
 
 def test_a_canister_on_the_second_subnet_calls_the_root_subnet(net, subnets, user):
@@ -314,3 +342,76 @@ def test_a_store_from_before_subnets_is_migrated(tmp_path):
     assert reopened.store.get(cid).subnet == 1
     assert reopened.topology.subnets[1].subnet_id == second.subnet_id   # keys survive restarts
     reopened.close()
+
+
+def _subnet_metrics(client, sid):
+    cert = client.read_state(sid, [[b"subnet", sid.raw, b"metrics"]], scope="subnet")
+    value = cbor.loads(cert.lookup(["subnet", sid.raw, "metrics"]))
+    consumed = value["consumed_cycles_total"]
+    return value["update_transactions_total"], consumed[0] + ((consumed.get(1) or 0) << 64)
+
+
+def test_subnet_metrics_count_each_subnets_own_work(net, subnets, client, on_second):
+    """``/subnet/<sid>/metrics`` is the subnet's own (interface spec: transactions processed and
+    cycles consumed "on this subnet"; dfinity/ic scheduler.rs counts a round's messages in its
+    own subnet's metrics); ``/_/metrics`` adds the same split under ``subnets``."""
+    root, second = (_pid(s["id"]) for s in subnets)
+    me = client.identity.sender
+    net.mint(me, 10 ** 13)
+    before = {sid: _subnet_metrics(client, sid) for sid in (root, second)}
+    admin_before = net.metrics()["subnets"]
+    wanted = _in_second(subnets, 0xD0000)
+    made = client.mgmt("provisional_create_canister_with_cycles",
+                       {"amount": 10 ** 12, "settings": None, "specified_id": wanted,
+                        "sender_canister_version": None}, ecid=wanted)["canister_id"]
+    for _ in range(3):
+        client.mgmt("canister_status", {"canister_id": made})
+    after = {sid: _subnet_metrics(client, sid) for sid in (root, second)}
+    assert after[root] == before[root], "work on the second subnet counted on the root subnet"
+    assert after[second][0] - before[second][0] == 4
+    admin = net.metrics()["subnets"]
+    assert admin[str(second)]["update_calls"] - admin_before[str(second)]["update_calls"] == 4
+    assert admin[str(root)]["update_calls"] == admin_before[str(root)]["update_calls"]
+    assert admin[str(second)]["update_transactions"] == after[second][0]
+    # A creation through the cycles ledger: the ledger's message on the root subnet, the
+    # creation (and its fee) on the chosen one.
+    CyclesLedger(Agent(net.url, client.identity, root_key_der=net.root_key_der)).create_canister(
+        10 ** 12, subnet=second)
+    last = {sid: _subnet_metrics(client, sid) for sid in (root, second)}
+    assert last[root][0] - after[root][0] == 1 and last[root][1] == after[root][1]
+    assert last[second][0] - after[second][0] == 1
+    assert last[second][1] - after[second][1] == 500_000_000_000
+
+
+def test_the_cmc_tries_the_next_subnet_when_one_refuses_and_refunds_when_all_do(net, subnets):
+    """As DFINITY's CMC (dfinity/ic rs/nns/cmc/src/main.rs do_create_canister: each subnet of
+    the permutation in turn, a rejected creation moving on; when all refuse, the last error,
+    and create_canister keeps BAD_REQUEST_CYCLES_PENALTY and refunds the rest). The fault
+    subnet_full makes the next creation on a subnet fail as at its canister limit."""
+    identity = Ed25519Identity.generate()
+    net.mint(identity.sender, 10 ** 13)
+    agent = Agent(net.url, identity, root_key_der=net.root_key_der)
+    ledger = CyclesLedger(agent)
+    amount, fee = 10 ** 12, 100_000_000
+    try:
+        # Whichever subnet the CMC tries first refuses; the creation lands on the other.
+        net.faults({"action": "subnet_full"})
+        made = ledger.create_canister(amount)
+        assert net.admin("GET", "faults") in ([], {"rules": []}), "the first subnet was not tried"
+        assert _subnet_of(net, made) in {s["id"] for s in subnets}
+        assert ledger.icrc1_balance_of(identity.sender) == 10 ** 13 - amount - fee
+        net.faults({"action": "subnet_full", "count": 2})
+        with pytest.raises(LedgerError) as failed:
+            ledger.create_canister(amount)
+        assert failed.value.variant == "FailedToCreate"
+        error = failed.value.details["error"]
+        tried_last = error.split()[4]
+        assert tried_last in {s["id"] for s in subnets}
+        assert error == (f"Creating canister in subnet {tried_last} failed with code 1: Subnet {tried_last} has "
+                         f"reached the allowed canister limit of {error.split('limit of ')[1].split()[0]} "
+                         "canisters. Retry creating the canister.")
+        assert failed.value.details["refund_block"] is not None
+        assert ledger.icrc1_balance_of(identity.sender) == 10 ** 13 - amount - fee - 3 * fee
+    finally:
+        net.faults(clear=True)
+        agent.close()

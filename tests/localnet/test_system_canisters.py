@@ -70,16 +70,26 @@ def test_create_canister_withdraw_and_failures(net, client):
     again = ledger_call(client, "create_canister", args)
     assert again == {"Err": {"Duplicate": {"duplicate_of": made["block_id"],
                                            "canister_id": cid}}}
+    # As DFINITY's CMC (rs/nns/cmc/src/main.rs create_canister): under 100 G cycles refused
+    # outright and refunded whole; under the creation fee every subnet refuses, and the CMC
+    # keeps its 100 M bad-request penalty.
     small = dict(args, amount=10 ** 9, created_at_time=None)
     failed = ledger_call(client, "create_canister", small)["Err"]["FailedToCreate"]
-    assert "requires a fee" in failed["error"]
+    assert failed["error"] == "Insufficient cycles attached."
+    before = balance(client, me)
+    below_fee = dict(args, amount=2 * 10 ** 11, created_at_time=None)
+    failed = ledger_call(client, "create_canister", below_fee)["Err"]["FailedToCreate"]
+    assert failed["error"].startswith(f"Creating canister in subnet {net.subnet_list()[0]['id']} failed with "
+                                      "code 4: Creating a canister requires a fee of ")
+    assert balance(client, me) == before - 3 * FEE
     top = {"amount": 10 ** 11, "from_subaccount": None, "to": cid, "created_at_time": None}
     assert "Ok" in ledger_call(client, "withdraw", top)
     assert client.mgmt("canister_status", {"canister_id": cid})["cycles"] >= \
         10 ** 12 - 500_000_000_000 + 10 ** 11 - 10 ** 6
     nowhere = dict(top, to=Principal.from_canister_index(0x80000000001FFFF2))
-    assert "InvalidReceiver" in ledger_call(client, "withdraw", nowhere)["Err"]
-    expected = 5 * 10 ** 12 - (10 ** 12 + FEE) - 2 * FEE - (10 ** 11 + FEE)
+    assert "FailedToWithdraw" in ledger_call(client, "withdraw", nowhere)["Err"]
+    # A withdraw that cannot deposit is refunded less the fee: two fees in all.
+    expected = 5 * 10 ** 12 - (10 ** 12 + FEE) - 2 * FEE - 3 * FEE - (10 ** 11 + FEE) - 2 * FEE
     assert balance(client, me) == expected
 
 

@@ -93,4 +93,4 @@ def test_report_draws_trends_and_lists_alerts(monitored):
         assert f"{host}: " in dom and "days of cycles left" in dom
     assert dom.count('class="spark spark-cycles"') == len(HOSTS) and "<polyline" in dom
     assert "alert-failed_upgrade" in dom and "install_code trapped" in dom
-    assert "alert-memory_near_limit" not in dom
+    assert "alert-near_limit" not in dom

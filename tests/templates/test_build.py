@@ -44,6 +44,18 @@ def test_targets_cover_the_templates_an_old_version_the_factory_and_test_only_bu
     assert [t["out"] for t in manifest()["templates"] if t["test_only"]] == ["test/user-broken", "test/user-picky"]
 
 
+@pytest.mark.parametrize("out", [out for out in TEMPLATE_OUTS if not entry(out)["test_only"]])
+def test_a_shipped_label_keeps_its_bytes(out):
+    """A factory refuses other bytes under a version it registered: changed bytes need a new label."""
+    with open(path("released.json"), encoding="utf-8") as handle:
+        labels = json.load(handle)["labels"]
+    e = entry(out)
+    shipped = labels.get(e["template"], {}).get(e["version"])
+    assert shipped is not None, f"{e['template']} {e['version']} is not in wasm/released.json: add it when shipping"
+    assert shipped == e["module_hash"], \
+        f"{e['template']} {e['version']} was shipped as {shipped}: give the new build a new version"
+
+
 @pytest.mark.parametrize("out", OUTS)
 def test_manifest_hashes_and_sizes(out):
     gz = read(f"{out}.wasm.gz")

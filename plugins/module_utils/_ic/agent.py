@@ -229,7 +229,7 @@ class Agent:
         content = call_content(self.sender, canister_id, method, arg,
                                ingress_expiry=default_ingress_expiry())
         request_id = cbor.request_id(content)
-        body = sign_envelope(self.identity, content)
+        body = sign_envelope(self.identity, content, request_id)
         return self._submit(ecid, body, request_id, content["ingress_expiry"])
 
     def _submit(self, ecid, body, request_id, expiry):
@@ -320,7 +320,7 @@ class Agent:
         content = query_content(self.sender, canister_id, method, arg,
                                 ingress_expiry=default_ingress_expiry())
         request_id = cbor.request_id(content)
-        body = sign_envelope(self.identity, content)
+        body = sign_envelope(self.identity, content, request_id)
         resp = first = None
         for version in ((2,) if self._query_v2 else (3, 2)):
             resp = self.transport.post(f"/api/v{version}/canister/{ecid}/query", body)

@@ -50,6 +50,22 @@ class CreationPending(LedgerError):
                      "the outcome is unknown, so the deduplication key is kept: run again later",)
 
 
+class WithdrawFailed(LedgerError):
+    """``withdraw`` answered ``FailedToWithdraw``: the ledger burnt the cycles, the management
+    canister rejected the deposit, and the ledger refunded the amount less its fee in block
+    ``.refund_block`` (None when the amount did not cover the fee). DFINITY's cycles ledger
+    (dfinity/cycles-ledger, cycles-ledger/src/storage.rs ``withdraw``) answers so."""
+
+    def __init__(self, to, amount, details):
+        self.refund_block = details.get("fee_block")
+        super().__init__("withdraw", "FailedToWithdraw", details)
+        (code, _none), = details["rejection_code"].items()
+        refunded = ("nothing was refunded (the amount did not cover the fee)" if self.refund_block is None
+                    else f"the ledger refunded the amount less its fee in block {self.refund_block}")
+        self.args = (f"withdraw: canister {to} did not accept the {amount} cycles ({code}: "
+                     f"{details['rejection_reason']}); {refunded}; check the canister id",)
+
+
 def _account(owner, subaccount=None):
     return {"owner": Principal.coerce(owner, "owner"),
             "subaccount": None if subaccount is None else bytes(subaccount)}
@@ -127,10 +143,21 @@ class CyclesLedger:
 
     def withdraw(self, to, amount, created_at_time=None, from_subaccount=None):
         """Send ``amount`` cycles from the caller's account to canister ``to`` (a top-up);
-        return the block index (a duplicate of the same withdrawal counts as success)."""
+        return the block index of the burn. A duplicate of the same withdrawal returns the
+        first attempt's burn, which says nothing of its deposit: if that attempt answered
+        ``FailedToWithdraw``, a refund mint (memo 32 x 0xFF) follows the burn in the blocks.
+
+        When the deposit is rejected (``to`` is no canister, e.g. deleted) the ledger has
+        burnt ``amount`` plus the fee and minted ``amount`` less the fee back: that answer,
+        ``FailedToWithdraw``, raises ``WithdrawFailed``, a definite refusal (nothing reached
+        the canister), not an unknown outcome."""
+        to = Principal.coerce(to, "to")
         result = self._call("withdraw", {
             "amount": int(amount), "from_subaccount": from_subaccount,
-            "to": Principal.coerce(to, "to"), "created_at_time": _now_ns(created_at_time)})
+            "to": to, "created_at_time": _now_ns(created_at_time)})
+        failed = result.get("Err", {}).get("FailedToWithdraw") if isinstance(result.get("Err"), dict) else None
+        if failed is not None:
+            raise WithdrawFailed(to, int(amount), failed)
         return _ok_or_duplicate("withdraw", result, lambda d: d["duplicate_of"])
 
     def icrc3_get_blocks(self, start, length):

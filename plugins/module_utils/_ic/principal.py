@@ -2,7 +2,7 @@
 import base64
 import hashlib
 import zlib
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 from .errors import InputError
 
@@ -13,6 +13,12 @@ _ANONYMOUS = 0x04
 _CANISTER_SUFFIX = b"\x01\x01"
 
 
+# Texts parsed before (only valid ones): a fleet run reads each of its canister ids many times.
+_PARSED = {}
+_PARSED_MAX = 4096
+
+
+@lru_cache(maxsize=4096)  # a fleet run prints each of its canister ids many times
 def _encode_text(raw):
     checksum = zlib.crc32(raw).to_bytes(4, "big")
     b32 = base64.b32encode(checksum + raw).decode("ascii").lower().rstrip("=")
@@ -47,6 +53,9 @@ class Principal:
         """Parse the textual form (e.g. ``aaaaa-aa``), checking grouping and CRC32."""
         if not isinstance(text, str):
             raise InputError(field, f"expected principal text, got {type(text).__name__}")
+        raw = _PARSED.get(text)
+        if raw is not None:
+            return cls(raw)
         stripped = text.strip()
         if not stripped:
             raise InputError(field, "is empty; give principal text such as 'aaaaa-aa'")
@@ -80,6 +89,9 @@ class Principal:
         canonical = _encode_text(raw)
         if canonical != lowered:
             raise InputError(field, f"{stripped!r} is not canonical; did you mean {canonical!r}?")
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = raw
         return cls(raw)
 
     def to_text(self):

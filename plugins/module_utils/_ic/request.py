@@ -93,12 +93,13 @@ def read_state_content(sender, paths, ingress_expiry=None):
     }
 
 
-def sign_envelope(identity, content):
-    """CBOR envelope {content, sender_pubkey, sender_sig}; unsigned for anonymous senders."""
+def sign_envelope(identity, content, request_id=None):
+    """CBOR envelope {content, sender_pubkey, sender_sig}; unsigned for anonymous senders.
+    ``request_id``: the content's request id when the caller has computed it already."""
     envelope = {"content": content}
     public_key = identity.public_key_der
     if public_key is not None:
-        rid = cbor.request_id(content)
+        rid = request_id or cbor.request_id(content)
         envelope["sender_pubkey"] = public_key
         envelope["sender_sig"] = identity.sign(REQUEST_DOMAIN + rid)
     return cbor.dumps(envelope)

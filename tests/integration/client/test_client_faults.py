@@ -1,6 +1,4 @@
 """Transport faults injected by localnet (``/_/faults``): retries never do the work twice."""
-import threading
-
 import pytest
 
 from _ic.agent import Agent
@@ -8,6 +6,7 @@ from localnet.signing import bls_keypair, bls_public_key_der
 from _ic.errors import CertificateError
 from _ic.identity import Ed25519Identity
 from _ic.management import Management
+from tests.threads import in_threads
 
 CREATE = "provisional_create_canister_with_cycles"
 
@@ -68,21 +67,11 @@ def test_wrong_root_key_refuses_certified_and_signed_answers(localnet, mgmt):
 
 
 def test_one_agent_serves_many_threads(localnet, agent, mgmt):
-    results, errors = [], []
-
     def work():
-        try:
-            cid = mgmt.provisional_create_canister_with_cycles(amount=10**12)
-            results.append((cid, mgmt.canister_status(cid)["status"]))
-        except Exception as exc:  # collected for the assertion below
-            errors.append(exc)
+        cid = mgmt.provisional_create_canister_with_cycles(amount=10**12)
+        return cid, mgmt.canister_status(cid)["status"]
 
-    threads = [threading.Thread(target=work) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = in_threads(work, 12)
     assert len({cid for cid, _ in results}) == 12
     assert all(status == {"running": None} for _, status in results)
 

@@ -13,8 +13,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 
+# One test, both paths: parametrises ``batch`` (True: ic_fleet, the default path of the playbooks;
+# False: the per-host roles, ``-e icp_batch=false``). docs/testing.md lists what runs on both.
+BOTH_PATHS = pytest.mark.parametrize("batch", [True, False], ids=["batch", "per_host"])
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 BIN = os.path.dirname(sys.executable)
@@ -121,6 +125,13 @@ class Factory:
                               env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
         return PlaybookRun(proc)
 
+    def provision(self, inventory, batch, *options, **extra):
+        """provision.yml on one path (``batch``: ic_fleet; else the per-host roles) with four
+        forks; ``options`` are further ansible-playbook arguments, ``extra`` extra vars."""
+        command = self.command("provision.yml", inventory, dict(extra, icp_batch=batch), forks=4) + list(options)
+        return PlaybookRun(subprocess.run(command, cwd=self.workdir, env=self.env(), capture_output=True,
+                                          text=True, timeout=900, check=False))
+
     def start(self, playbook, inventory=None, extra_vars=None, forks=None):
         """Start a playbook in a session of its own (so that it can be killed with its workers)."""
         return subprocess.Popen(self.command(playbook, inventory, extra_vars, forks), cwd=self.workdir,
@@ -176,6 +187,34 @@ class Factory:
             time.sleep(0.2)
         raise TimeoutError("processes of the killed playbook are still running")
 
+    def task_command(self, module, args, label="task", check=False, diff=False):
+        """The command of a one-task playbook on localhost that runs ``module`` (short name, such as
+        ``ic_fleet``) with ``args`` and keeps the registered result for ``task_result``, even when the
+        module fails; returns (command, result file). ``args`` may hold Jinja (``lookup('env', ...)``)."""
+        result_file = os.path.join(self.workdir, f"{label}-result.json")
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+        play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+                 "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                 "tasks": [{"name": f"Run {module}", f"icp.canister_factory.{module}": args,
+                            "check_mode": check, "register": "outcome", "ignore_errors": True},
+                           {"name": "Keep the result for the test", "check_mode": False, "changed_when": False,
+                            "ansible.builtin.copy": {"content": "{{ outcome | to_json }}", "dest": result_file,
+                                                     "mode": "0644"}}]}]
+        playbook = os.path.join(self.workdir, f"{label}.yml")
+        with open(playbook, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(play, handle, sort_keys=False)
+        return self.command(playbook, "localhost,") + (["--diff"] if diff else []), result_file
+
+    def task(self, module, args, label="task", check=False, diff=False, timeout=600):
+        """Run ``module`` with ``args`` in a one-task playbook (see ``task_command``); the playbook must
+        end well (the task's own failure is in the result). Returns (PlaybookRun, module result)."""
+        command, result_file = self.task_command(module, args, label, check, diff)
+        run = PlaybookRun(subprocess.run(command, cwd=self.workdir, env=self.env(), capture_output=True,
+                                         text=True, timeout=timeout, check=False))
+        assert run.rc == 0, run.explain()
+        return run, task_result(result_file)
+
     def inventory(self, name, canisters):
         """Write a desired-state inventory: ``canisters`` maps host -> (template, host vars)."""
         groups = {}
@@ -195,6 +234,19 @@ class Factory:
 
         return Registry(self.registry).read().entries
 
+    def canister_status(self, canister_id):
+        """``canister_status`` of a canister this operator controls, asked directly (not through
+        the collection), for what localnet's admin list does not show (settings)."""
+        from _ic.agent import Agent
+        from _ic.identity import load_identity_file
+        from _ic.management import Management
+
+        agent = Agent(self.net.url, identity=load_identity_file(self.identity), root_key_der=self.net.root_key_der)
+        try:
+            return Management(agent).canister_status(canister_id)
+        finally:
+            agent.close()
+
     def update_calls(self):
         """Update calls localnet has answered so far."""
         return self.net.metrics()["update_calls"]
@@ -203,6 +255,30 @@ class Factory:
         """The canisters on localnet that this operator controls (``GET /_/canisters``), so
         that system canisters (cycles ledger, CMC) do not count."""
         return [c for c in self.net.canisters() if self.principal in c.get("controllers", [])]
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and every process below it (Ansible 2.19's workers call setsid, so a
+    process group does not reach them)."""
+    for victim in [pid] + Factory.descendants(pid):
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def own_factory(net, workdir):
+    """A Factory whose identity is derived from ``workdir``, so that its canisters (``canisters``)
+    and its cycles-ledger account are its test's alone on a localnet that tests share."""
+    import hashlib
+
+    return Factory(net, workdir, identity_seed=hashlib.sha256(str(workdir).encode()).digest())
+
+
+def task_result(result_file):
+    """The registered result a ``Factory.task_command`` playbook kept."""
+    with open(result_file, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def write_identity(path, seed):

@@ -1,12 +1,12 @@
 """Transport: retries resend the same bytes, dropped answers, keep-alive pooling, timeouts."""
 import random
-import threading
 
 import pytest
 
 from agent_fault_server import FaultServer
 from _ic.errors import InputError, TransportError
 from _ic.transport import OutcomeUnknown, Transport, backoff_delay, is_loopback_url
+from tests.threads import in_threads
 
 OK = ("reply", 200, b"ok")
 
@@ -90,21 +90,12 @@ def test_timeout_is_retried_then_reported():
 def test_concurrent_requests_share_a_bounded_pool():
     with FaultServer([("sleep", 0.01, 200, b"ok")]) as srv:
         transport = fast(srv.url, pool_size=4)
-        errors = []
 
         def worker():
-            try:
-                for _ in range(10):
-                    assert transport.post("/q", b"x").status == 200
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
+            for _ in range(10):
+                assert transport.post("/q", b"x").status == 200
 
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert not errors
+        in_threads(worker, 8)
     assert len(srv.bodies) == 80
     assert srv.connections <= 8 + 80  # never more than one connection per request
     assert len(transport._idle) <= 4

@@ -1,7 +1,7 @@
 """A refund block names no burn: which refund proves which creation refunded (ledger_lookup)."""
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
 from ansible_collections.icp.canister_factory.plugins.module_utils._ledger_lookup import (
-    CREATE_MEMO, LEDGER_FEE, REFUND_MEMO, find_creation, refund_after)
+    CMC_PENALTY, CREATE_MEMO, LEDGER_FEE, REFUND_MEMO, find_creation, refund_after)
 
 ME = Principal.from_text("2vxsx-fae")
 AMOUNT = 10 ** 12
@@ -11,13 +11,17 @@ SECOND = 10 ** 9
 class FakeLedger:
     """icrc3_get_blocks over a list of (kind, created_at_time) events, one second apart."""
 
-    def __init__(self, events, amount=AMOUNT):
+    def __init__(self, events, amount=AMOUNT, refund=None):
+        # A refused creation of 1 T cycles: the CMC keeps its penalty, the ledger its fee.
+        refund = amount - CMC_PENALTY - LEDGER_FEE if refund is None else refund
         self.blocks = []
         for index, (kind, when) in enumerate(events):
             if kind == "burn":
                 tx = {"op": "burn", "memo": CREATE_MEMO, "amt": amount, "from": [ME.raw], "ts": when}
+            elif isinstance(kind, int):   # a burn of another amount
+                tx = {"op": "burn", "memo": CREATE_MEMO, "amt": kind, "from": [ME.raw], "ts": when}
             else:
-                tx = {"op": "mint", "memo": REFUND_MEMO, "amt": amount - LEDGER_FEE, "to": [ME.raw]}
+                tx = {"op": "mint", "memo": REFUND_MEMO, "amt": refund, "to": [ME.raw]}
             self.blocks.append({"ts": 1000 * SECOND + index * SECOND, "tx": tx})
 
     def icrc3_get_blocks(self, start, length):
@@ -59,3 +63,23 @@ def test_a_scan_cut_short_leaves_the_canister_possible(monkeypatch):
     monkeypatch.setattr(ledger_lookup, "_MAX_SCANNED", 1)
     found = find_creation(ledger, ME, 1, AMOUNT)
     assert found["found"] and found["canister_exists"] and found["refund_block"] is None
+
+
+def test_the_refund_is_what_the_cmc_returned_less_the_ledger_fee():
+    """DFINITY's CMC (rs/nns/cmc/src/main.rs create_canister) keeps a 100 M penalty when it
+    tried and failed; under 100 G cycles it refuses outright and returns all."""
+    assert refund_after(FakeLedger([("burn", 1), ("refund", None)]), ME, 0, AMOUNT) == 1
+    whole = FakeLedger([("burn", 1), ("refund", None)], refund=AMOUNT - LEDGER_FEE)
+    assert refund_after(whole, ME, 0, AMOUNT) is None
+    small = 10 ** 9
+    assert refund_after(FakeLedger([("burn", 1), ("refund", None)], amount=small,
+                                   refund=small - LEDGER_FEE), ME, 0, small) == 1
+
+
+def test_a_burn_of_another_amount_whose_refund_looks_the_same_may_own_it():
+    """99.95 G is refunded whole (less the fee); 100.05 G less the penalty too: the same mint."""
+    low, high = 99_950_000_000, 100_050_000_000
+    ledger = FakeLedger([("burn", 1), (low, 2), ("refund", None)], amount=high,
+                        refund=low - LEDGER_FEE)
+    assert high - CMC_PENALTY - LEDGER_FEE == low - LEDGER_FEE
+    assert refund_after(ledger, ME, 0, high) is None

@@ -77,3 +77,29 @@ def test_skip_key_needs_every_part_and_no_write_in_between():
     assert not snapshot_unchanged.still_matches(manifest, dict(after, canister_version=14))
     assert not snapshot_unchanged.still_matches(manifest, dict(after, state_version=8))
     assert not snapshot_unchanged.still_matches({}, after) and not snapshot_unchanged.still_matches(manifest, None)
+
+
+def test_memory_ratio_measures_the_wasm_heap_the_limit_caps():
+    """wasm_memory_limit caps the Wasm heap: memory_metrics' wasm_memory_size when the replica
+    reports it (what the factory canister reads too), else memory_size."""
+    status = {"memory_size": 90, "memory_metrics": {"wasm_memory_size": 40}, "settings": {"wasm_memory_limit": 100}}
+    assert template_report.memory_ratio(status) == 0.4
+    assert template_report.memory_ratio({"memory_size": 90, "settings": {"wasm_memory_limit": 100}}) == 0.9
+
+
+@pytest.mark.parametrize("status,report,by,near", [
+    # capacity near full, memory low
+    ({"memory_size": 5, "settings": {"wasm_memory_limit": 100}}, {"capacity": {"used": 9, "limit": 10, "unit": "x"}},
+     "capacity", True),
+    # memory near full, capacity low
+    ({"memory_size": 95, "settings": {"wasm_memory_limit": 100}}, {"capacity": {"used": 0, "limit": 10, "unit": "x"}},
+     "memory", True),
+    ({"memory_size": 5, "settings": {"wasm_memory_limit": 100}}, {"capacity": {"used": 1, "limit": 10, "unit": "x"}},
+     "capacity", False),
+    ({"memory_size": 5, "settings": {}}, None, None, False),
+])
+def test_assess_names_the_fuller_side_and_near_limit_uses_it(status, report, by, near):
+    assessment = template_report.assess(status, report)
+    assert assessment["by"] == by
+    assert assessment["fullness"] == template_report.fullness(status, report)
+    assert template_report.near_limit(assessment, 0.8) is near

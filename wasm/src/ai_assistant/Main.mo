@@ -38,7 +38,7 @@ persistent actor class AiAssistant(init : {
   public type SettingsUpdate = Types.SettingsUpdate;
   public type Note = Types.Note;
 
-  transient let VERSION = "0.1.0";
+  transient let VERSION = "0.1.1";
   transient let MAX_TITLE_BYTES = 256;
   transient let MAX_TAG_BYTES = 64;
   transient let MAX_MODEL_BYTES = 128;

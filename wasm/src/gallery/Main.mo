@@ -30,7 +30,7 @@ persistent actor class Gallery(init : {
   public type NewPhoto = Types.NewPhoto;
   public type PhotoInfo = Types.PhotoInfo;
 
-  transient let VERSION = "0.1.0";
+  transient let VERSION = "0.1.1";
   /// 1.9 MiB: a chunk plus its Candid envelope stays under the IC's 2 MiB message limit.
   transient let MAX_CHUNK_BYTES = 1_992_294;
   transient let MAX_TITLE_BYTES = 256;

@@ -34,7 +34,7 @@ persistent actor class FamilyMemories(init : {
   public type Comment = Types.Comment;
   public type MemoryView = Types.MemoryView;
 
-  transient let VERSION = "0.1.0";
+  transient let VERSION = "0.1.1";
   transient let LIMITS : [Limits.Spec] = [
     { name = "max_readers"; default = 50; min = 0; max = 1_000 },
     { name = "max_memories"; default = 10_000; min = 1; max = 1_000_000 },

@@ -9,8 +9,11 @@ and puts one event on the queue for each condition that starts to hold:
 
 ``{"icp": {"type": T, "host": H, "canister_id": C, "template": X, "details": {...}}}`` with T
 - ``low_cycles``: the balance is below ``min_cycles`` (details: ``cycles``, ``min_cycles``);
-- ``near_memory_limit``: memory is at least ``memory_ratio`` of ``wasm_memory_limit``
-  (details: ``memory_bytes``, ``wasm_memory_limit``, ``ratio``);
+- ``near_limit``: the canister is at least ``near_limit`` full (a ratio), by the collection's one
+  rule (the larger of its Wasm memory against ``wasm_memory_limit`` and its template's
+  ``capacity`` counter from ``get_info``; docs/internals.md, "Near the limit"); details:
+  ``fullness``, ``by`` (``memory`` or ``capacity``), ``memory_ratio``, ``capacity_ratio``,
+  ``capacity``, ``memory_bytes``, ``wasm_memory_limit``;
 - ``failed_<action>``: the entry's newest create/install/upgrade event failed (details: the event);
 - ``unreachable``: the canister's status cannot be read (details: ``error``).
 A condition is reported again only after it has cleared. With ``once: true`` one round is made
@@ -19,7 +22,7 @@ and the source ends (the rulebook then finishes its actions and stops).
 Arguments: ``registry`` (required), ``network`` (URL; default ``ICP_NETWORK`` or localnet),
 ``root_key`` (hex; default ``ICP_ROOT_KEY``, fetched for a loopback network), ``identity`` (PEM
 path; default ``ICP_IDENTITY``), ``interval`` (60), ``min_cycles`` (500_000_000_000),
-``memory_ratio`` (0.8), ``once`` (false).
+``near_limit`` (0.8; ``memory_ratio`` is its former name), ``once`` (false).
 
 Example::
 
@@ -48,6 +51,8 @@ from _ic.management import Management  # noqa: E402  pylint: disable=wrong-impor
 from _ic.network import resolve_network, root_key_for  # noqa: E402  pylint: disable=wrong-import-position
 from _monitor_metrics import last_failure  # noqa: E402  pylint: disable=wrong-import-position
 from _registry import Registry  # noqa: E402  pylint: disable=wrong-import-position
+from _ic.principal import Principal  # noqa: E402  pylint: disable=wrong-import-position
+from _template_report import EMPTY_ARGS, assess, decode_report, near_limit  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _management(args):
@@ -59,8 +64,26 @@ def _management(args):
     return Management(Agent(network.url, identity, root_key_der=root_key))
 
 
-def conditions(name, entry, status, args):
-    """``{type: details}`` of the conditions that hold for one canister now."""
+def report_of(agent, canister_id):
+    """get_info's report (capacity, state_version), or None when the canister cannot answer.
+
+    Sent with this source's own client (its Principal and errors), and only the reply bytes go to
+    _template_report: where the collection is importable too, its module_utils may be loaded from
+    ansible_collections, whose client classes are not this source's.
+    """
+    try:
+        reply = agent.query(Principal.from_text(canister_id), "get_info", EMPTY_ARGS)
+    except ICError:
+        return None
+    return decode_report(reply)
+
+
+def _threshold(args):
+    return float(args.get("near_limit", args.get("memory_ratio", 0.8)))
+
+
+def conditions(name, entry, status, args, report=None):
+    """``{type: details}`` of the conditions that hold for one canister now (``report``: its get_info report)."""
     found = {}
     failure = last_failure(entry)
     if failure:
@@ -73,11 +96,10 @@ def conditions(name, entry, status, args):
     cycles = int(status["cycles"])
     if cycles < int(args.get("min_cycles", 500_000_000_000)):
         found["low_cycles"] = {"cycles": cycles, "min_cycles": int(args.get("min_cycles", 500_000_000_000))}
-    limit = int((status.get("settings") or {}).get("wasm_memory_limit") or 0)
-    memory = int(status.get("memory_size") or 0)
-    if limit and memory >= float(args.get("memory_ratio", 0.8)) * limit:
-        found["near_memory_limit"] = {"memory_bytes": memory, "wasm_memory_limit": limit,
-                                      "ratio": round(memory / limit, 4)}
+    assessment = assess(status, report)
+    if near_limit(assessment, _threshold(args)):
+        found["near_limit"] = dict(assessment, memory_bytes=int(status.get("memory_size") or 0),
+                                   wasm_memory_limit=int((status.get("settings") or {}).get("wasm_memory_limit") or 0))
     return found
 
 
@@ -87,15 +109,19 @@ def one_round(mgmt, args):
                if e.get("canister_id") and e.get("status") != "deleted"}
 
     def status_of(name):
+        """``(status or error, report)``: canister_status, and get_info's report when code runs."""
+        canister_id = entries[name]["canister_id"]
         try:
-            return mgmt.canister_status(entries[name]["canister_id"])
+            status = mgmt.canister_status(canister_id)
         except ICError as exc:
-            return exc
+            return exc, None
+        running = status is not None and "running" in (status.get("status") or {}) and status.get("module_hash")
+        return status, report_of(mgmt.agent, canister_id) if running else None
 
     names = sorted(entries)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(status_of, names))
-    return [(n, entries[n], conditions(n, entries[n], s, args)) for n, s in zip(names, statuses)]
+        read = list(pool.map(status_of, names))
+    return [(n, entries[n], conditions(n, entries[n], s, args, r)) for n, (s, r) in zip(names, read)]
 
 
 async def main(queue: asyncio.Queue, args: dict):

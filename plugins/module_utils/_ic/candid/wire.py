@@ -26,6 +26,16 @@ OPT_LIKE = (T.NULL, T.RESERVED, T.OPT)
 _HEADERS = {}
 _HEADER_CACHE_SIZE = 256
 _HEADER_CACHE_MAX_BYTES = 4096
+# The headers read last, as (bytes, args, min_sizes), tried before a table is read again (a
+# fleet reads one reply type a thousand times). Replaced, never changed: threads iterate it.
+_RECENT_HEADERS = ()
+_RECENT_SIZE = 8
+
+
+def _remember_header(key, args, min_sizes):
+    global _RECENT_HEADERS  # pylint: disable=global-statement
+    if not any(known == key for known, _args, _sizes in _RECENT_HEADERS):
+        _RECENT_HEADERS = ((key, args, min_sizes),) + _RECENT_HEADERS[:_RECENT_SIZE - 1]
 
 
 class Mismatch(CandidError):
@@ -143,6 +153,12 @@ class Reader:
         """Read magic, type table and argument types; return the argument wire types."""
         if self.data[:4] != b"DIDL":
             raise CandidError("magic", "not a Candid message: it must start with 'DIDL'")
+        # A header is self-delimiting: bytes that start with a known one read as that one.
+        for key, args, min_sizes in _RECENT_HEADERS:
+            if self.data.startswith(key, 4):
+                self.pos = 4 + len(key)
+                self.min_sizes = min_sizes
+                return args
         self.pos = 4
         count = self.length(1)
         raw = [self.entry(i) for i in range(count)]
@@ -151,6 +167,7 @@ class Reader:
         cached = _HEADERS.get(key)
         if cached is not None:
             self.min_sizes = cached[1]
+            _remember_header(key, *cached)
             return cached[0]
         refs = [T.Rec(f"table{i}") for i in range(count)]
 
@@ -177,6 +194,7 @@ class Reader:
             if len(_HEADERS) >= _HEADER_CACHE_SIZE:
                 _HEADERS.clear()
             _HEADERS[key] = (args, self.min_sizes)
+            _remember_header(key, args, self.min_sizes)
         return args
 
     def entry(self, i):
