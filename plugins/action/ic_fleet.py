@@ -7,18 +7,23 @@
 ic_fleet runs on localhost with ``connection: local``, so its module would run on the controller
 anyway. Before packing and starting the module, this plugin runs the fleet's read-only probe
 (``module_utils/_fleet_probe.py``: the module's own class in check mode, status read by query) in
-the controller process. When nothing would change, its result is the task's result; otherwise,
-on any doubt, or when the task runs elsewhere (another connection, become, async, a task
-``environment``), the module runs as usual and makes every change.
+the controller process. When nothing would change, its result is the task's result. Otherwise,
+when the task's Python is the controller's own (provision.yml sets it so), the module's ``main()``
+runs in this process (``module_utils/_in_controller.py``): the same arguments, changes, output and
+result parsing as a module process, without packing the module with its module_utils, starting
+Python and compiling them (~0.6 s of a provisioning run; action=upgrade, which has no probe, runs so too). Anywhere else (another connection or
+Python, become, async, a task ``environment``) the module runs as a process, as usual.
 
 The probe runs under the controller's Python, whatever ``ansible_python_interpreter`` says
 (provision.yml sets it to the controller's). ``ICP_FLEET_CONTROLLER_PROBE=0`` in the
-controller's environment turns the probe off.
+controller's environment turns the probe and the run in the controller off: the module then
+always runs as a process.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -28,7 +33,8 @@ display = Display()
 
 
 class ActionModule(ActionBase):
-    """Run ic_fleet's module, unless the controller probe shows the fleet converged."""
+    """Run ic_fleet's module (in the controller process where it would run there anyway), unless
+    the controller probe shows the fleet converged."""
 
     _supports_check_mode = True
     _supports_async = True
@@ -37,10 +43,16 @@ class ActionModule(ActionBase):
         """The module's result: from the probe when nothing would change, else from the module."""
         result = super().run(tmp, task_vars)
         del tmp
-        converged, why = self._probe() if self._probe_applies() else (None, "probe not applicable")
+        here = self._module_would_run_here()
+        # action=upgrade has its own fast path (module_on_target) before the task: no probe.
+        probe = here and (self._task.args.get("action") or "converge") == "converge"
+        converged, why = self._probe() if probe else (None, "probe not applicable")
         if converged is not None:
             display.vvv("ic_fleet: every canister converged (controller probe); module not run")
             return merge_hash(result, converged)
+        if here and self._controller_python(task_vars):
+            display.vvv(f"ic_fleet: running the module in the controller process ({why})")
+            return merge_hash(result, self._run_in_controller(task_vars))
         display.vvv(f"ic_fleet: running the module ({why})")
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
@@ -48,19 +60,44 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
-    def _probe_applies(self):
-        """The probe stands in for the module only where the module would run in this process's place."""
+    def _module_would_run_here(self):
+        """Whether the module would run in this process's place (the probe and the run in the
+        controller stand in for it only there), and they are not turned off."""
         # Imported here: the collection's module_utils are found through the collection loader.
         from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import probe_enabled
 
         return (probe_enabled(os.environ)
-                # action=upgrade has its own fast path (module_on_target) before the task.
-                and (self._task.args.get("action") or "converge") == "converge"
                 and self._connection.transport == "local"
                 and not self._play_context.become
                 and not self._task.async_val
                 # The task's environment (a list of mappings) would reach only the module.
                 and not any(self._task.environment or []))
+
+    def _controller_python(self, task_vars):
+        """Whether the task's Python is the controller's own (provision.yml sets it so): then the
+        module can run in this process, as it would in a process of that Python."""
+        from ansible_collections.icp.canister_factory.plugins.module_utils._in_controller import same_python
+
+        variables = task_vars or {}
+        if self._task.delegate_to:
+            # As ActionBase._configure_module: a delegated task's module runs with the delegated host's vars.
+            variables = (variables.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
+        try:
+            interpreter = self._templar.template(variables.get("ansible_python_interpreter"))
+        except Exception:  # pylint: disable=broad-exception-caught
+            return False  # any doubt: the module runs as a process
+        return same_python(interpreter if isinstance(interpreter, str) else None, sys.executable)
+
+    def _run_in_controller(self, task_vars):
+        """The module's result, its ``main()`` run in this process (module_utils/_in_controller.py):
+        the same arguments, output and parsing as a module process, without packing and starting one."""
+        from ansible_collections.icp.canister_factory.plugins.module_utils._in_controller import PROFILE, run_main
+        from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import main
+
+        module_args = self._task.args.copy()
+        self._update_module_args(self._task.resolved_action or "icp.canister_factory.ic_fleet", module_args, task_vars)
+        code, stdout = run_main(main, module_args)
+        return self._parse_returned_data({"rc": code, "stdout": stdout, "stderr": ""}, PROFILE)
 
     def _probe(self):
         """``(result, None)`` from the probe, or ``(None, why)``: any doubt, even an import error, runs the module."""

@@ -314,11 +314,12 @@ class CodeInstall:
         return {} if self.params.get("name") else None
 
     def _set_registry(self, entry, event=None, result=RESULT_OK, **fields):
-        if entry is None:
-            return
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if entry is None or not (fields or event):
+            return  # nothing to record (an install's start: only an upgrade marks the entry)
 
         def update(current):
-            current.update({k: v for k, v in fields.items() if v is not None})
+            current.update(fields)
             if event:
                 add_event(current, event, result,
                           identity=self.caller_text(), module_hash=fields.get("module_hash"))

@@ -17,6 +17,7 @@ every failure still comes from the module.
 from __future__ import annotations
 
 import json
+import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -79,6 +80,8 @@ def _probe(module_cls, args, diff):
         args = json.loads(json.dumps(args))
     except (TypeError, ValueError) as exc:
         raise Undecided(str(exc)) from None
+    if args.get("canisters") and _no_registry_yet(args.get("registry")):
+        raise Undecided("no registry yet: every canister is new")  # before any check or read
     rules = module_cls.option_rules()
     validated = ArgumentSpecValidator(**rules).validate(args)
     if validated.error_messages:
@@ -107,6 +110,15 @@ def _probe(module_cls, args, diff):
     # As AnsibleModule.exit_json: the options under invocation, no_log values masked.
     result["invocation"] = {"module_args": params}
     return remove_values(result, validated._no_log_values)
+
+
+def _no_registry_yet(path):
+    """True when the registry ``path`` (the module's ``type: path`` reading) has neither its file
+    nor its journal: nothing is recorded, so a fleet of any canister would create it."""
+    if not isinstance(path, str) or not path:
+        return False
+    path = os.path.expanduser(os.path.expandvars(path))
+    return not os.path.exists(path) and not os.path.exists(path + ".journal")
 
 
 def _probing(module_cls):

@@ -45,7 +45,10 @@ description:
     process (with C(connection=local), no C(become), C(async) or task C(environment)). When
     nothing would change, its result is the task's result and the module is not run; otherwise
     the module runs. That probe uses the controller's Python whatever C(ansible_python_interpreter)
-    says. Set E(ICP_FLEET_CONTROLLER_PROBE=0) on the controller to always run the module.
+    says. When C(ansible_python_interpreter) is the controller's own Python (C(playbooks/provision.yml)
+    and C(playbooks/upgrade.yml) set it so), the module itself runs in the controller's worker process,
+    with the same arguments, checks and result, instead of being packed and started as a process
+    of its own. Set E(ICP_FLEET_CONTROLLER_PROBE=0) on the controller to always run the module as a process.
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
@@ -55,7 +58,7 @@ extends_documentation_fragment:
   - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   action:
-    description: Has a corresponding action plugin; a converged fleet is answered on the controller.
+    description: Has a corresponding action plugin; a converged fleet is answered on the controller, and with the controller's Python the module runs in the controller process.
     support: full
 options:
   registry:

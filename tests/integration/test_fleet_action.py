@@ -1,10 +1,13 @@
 """ic_fleet's action plugin: a converged fleet is answered by the controller probe without a
-module run; anything that would change goes to the module. Proven through ansible-playbook -vvv
-(the local connection logs an ``EXEC`` line for every module process it starts) and localnet's
-update-call count."""
+module run; anything that would change goes to the module, whose ``main()`` runs in the
+controller process when the task's Python is the controller's (as in provision.yml), else as a
+module process. Proven through ansible-playbook -vvv (the local connection logs an ``EXEC`` line
+for every module process it starts, the plugin a line for a run in the controller) and
+localnet's update-call count; a run in the controller and a module process give the same result."""
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -43,6 +46,16 @@ def module_processes(run):
     return sum(1 for line in run.stdout.splitlines() if "> EXEC " in line)
 
 
+def controller_runs(run):
+    """Runs of the module's ``main()`` in the controller process (the plugin logs each under -vvv)."""
+    return run.stdout.count("ic_fleet: running the module in the controller process")
+
+
+def module_runs(run):
+    """Module runs of either kind: a process, or ``main()`` in the controller."""
+    return module_processes(run) + controller_runs(run)
+
+
 def fleet_result(run):
     """The registered ``_fleet`` as the debug task printed it."""
     text = run.stdout.split(f"TASK [{SHOW}]", 1)[1]
@@ -68,7 +81,8 @@ def fleet(net, tmp_path_factory):
     inventory = factory.inventory("inventory.yml", hosts)
     first = provision_and_show(factory, inventory)
     assert first.rc == 0, first.explain()
-    assert module_processes(first) >= 1, "a fleet to create must run the module"
+    assert controller_runs(first) == 1 and module_processes(first) == 0, \
+        "a fleet to create runs the module, in the controller (provision.yml's Python is the controller's)"
     return factory, hosts, inventory
 
 
@@ -80,11 +94,12 @@ def test_converged_rerun_runs_no_module_and_answers_as_the_module(fleet):
 
     by_module = provision_and_show(factory, inventory, False, "--diff")
     assert by_module.rc == 0, by_module.explain()
-    assert module_processes(by_module) >= 1, "with the probe off the module runs"
+    assert module_processes(by_module) >= 1 and controller_runs(by_module) == 0, \
+        "with the probe off the module runs as a process"
 
     probed = provision_and_show(factory, inventory, True, "--diff")
     assert probed.rc == 0, probed.explain()
-    assert module_processes(probed) == 0, [l for l in probed.stdout.splitlines() if "EXEC" in l]
+    assert module_runs(probed) == 0, [l for l in probed.stdout.splitlines() if "EXEC" in l]
     assert "module not run" in probed.stdout
     assert probed.total("changed") == 0, probed.stats
     assert factory.update_calls() == calls, "a converged rerun makes no update calls"
@@ -101,7 +116,7 @@ def test_check_mode_of_a_converged_fleet_is_answered_by_the_probe(fleet):
     factory, _, inventory = fleet
     run = provision_and_show(factory, inventory, True, "--check")
     assert run.rc == 0, run.explain()
-    assert module_processes(run) == 0 and run.total("changed") == 0
+    assert module_runs(run) == 0 and run.total("changed") == 0
 
 
 def test_a_canister_out_of_band_goes_to_the_module_and_converges(fleet):
@@ -117,13 +132,13 @@ def test_a_canister_out_of_band_goes_to_the_module_and_converges(fleet):
 
     run = provision_and_show(factory, inventory)
     assert run.rc == 0, run.explain()
-    assert module_processes(run) >= 1, "a fleet that would change runs the module"
+    assert module_runs(run) == 1, "a fleet that would change runs the module"
     result = fleet_result(run)
     assert [c["name"] for c in result["canisters"] if c["changed"]] == [name]
 
     calls = factory.update_calls()
     again = provision_and_show(factory, inventory)
-    assert again.rc == 0 and module_processes(again) == 0 and again.total("changed") == 0, again.explain()
+    assert again.rc == 0 and module_runs(again) == 0 and again.total("changed") == 0, again.explain()
     assert factory.update_calls() == calls
 
 
@@ -142,14 +157,41 @@ def test_a_new_init_argument_record_is_predicted_and_made_by_the_module(fleet):
 
     predicted = fleet_result(provision_and_show(factory, inventory, True, "--check"))
     run = provision_and_show(factory, inventory)
-    assert run.rc == 0 and module_processes(run) >= 1, run.explain()
+    assert run.rc == 0 and module_runs(run) == 1, run.explain()
     made = fleet_result(run)
     names = [c["name"] for c in made["canisters"] if c["changed"]]
     assert second in names and [c["name"] for c in predicted["canisters"] if c["changed"]] == names
     assert factory.entries()[second]["init_arg"] == arg
 
     again = provision_and_show(factory, inventory)
-    assert again.rc == 0 and module_processes(again) == 0 and again.total("changed") == 0, again.explain()
+    assert again.rc == 0 and module_runs(again) == 0 and again.total("changed") == 0, again.explain()
+
+
+def test_a_run_in_the_controller_gives_what_a_module_process_gives(net, tmp_path):
+    """Two like fleets created, one by main() in the controller, one by a module process (the
+    probe off): the same changes, counts, diff and result shape; a second Python runs a process."""
+    factory = Factory(net, tmp_path)
+    results = {}
+    for probe in (True, False):
+        prefix = "in" if probe else "pr"
+        run = provision_and_show(factory, factory.inventory(f"{prefix}.yml", users(2, prefix=prefix)), probe, "--diff")
+        assert run.rc == 0 and run.total("changed") == 1, run.explain()
+        assert (controller_runs(run), module_processes(run) >= 1) == ((1, False) if probe else (0, True)), run.stdout[-3000:]
+        result = fleet_result(run)
+        for item in result["canisters"]:
+            assert item.pop("name").startswith(prefix) and item.pop("canister_id")
+        result["diff"] = sorted(len(v) for v in result["diff"]["before"].values())
+        results[probe] = comparable(result)
+    assert results[True] == results[False]
+
+    # Another Python (here a wrapper of the same one): the module runs as a process of it.
+    wrapper = os.path.join(str(tmp_path), "other-python")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    other = provision_and_show(factory, factory.inventory("other.yml", users(1, prefix="ot")), True,
+                               "-e", f"ansible_python_interpreter={wrapper}")
+    assert other.rc == 0 and controller_runs(other) == 0 and module_processes(other) >= 1, other.explain()
 
 
 @pytest.mark.parametrize("workers, field", [(0, "workers"), ("many", "workers")])
@@ -209,6 +251,43 @@ def test_probe_answers_and_masks_secrets_as_the_module_does(net, tmp_path):
 
     moved = dict(args, canisters=[dict(args["canisters"][0], cycles_min=10**15)])
     assert converged_result(ICFleet, moved, False)[0] is None, "a top-up to make goes to the module"
+
+
+def test_a_delegated_task_runs_where_the_delegated_hosts_python_says(net, tmp_path):
+    """Delegated to localhost (the controller's Python) the module runs in the controller;
+    delegated to a local host whose ansible_python_interpreter is another, as a process of it."""
+    factory = Factory(net, tmp_path)
+    wrapper = os.path.join(str(tmp_path), "other-python")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    inventory = os.path.join(str(tmp_path), "delegates.yml")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write(f"all:\n  hosts:\n    localhost: {{ansible_connection: local, ansible_python_interpreter: {sys.executable}}}\n"
+                     f"    other: {{ansible_connection: local, ansible_python_interpreter: {wrapper}}}\n")
+    owner = users(1, prefix="dg")["dg000"][1]["owner"]
+    path = _playbook(str(tmp_path), "delegated.yml", f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - icp.canister_factory.ic_fleet:
+        registry: {factory.registry}
+        canisters:
+          - name: "dg-{{{{ item }}}}"
+            owner: {owner}
+            wasm: {ROOT}/wasm/user.wasm.gz
+            arg: '(record {{ owner = principal "{owner}" }})'
+            funding: provisional
+            cycles: 1000000000000
+      delegate_to: "{{{{ item }}}}"
+      loop: [localhost, other]
+""")
+    run = PlaybookRun(subprocess.run(factory.command(path, inventory) + ["-vvv"], cwd=factory.workdir, env=factory.env(),
+                                     capture_output=True, text=True, timeout=300, check=False))
+    assert run.rc == 0 and run.total("changed") == 1, run.explain()
+    assert controller_runs(run) == 1, run.stdout[-3000:]
+    assert any("> EXEC" in line and wrapper in line for line in run.stdout.splitlines()), run.stdout[-3000:]
+    assert sorted(factory.entries()) == ["dg-localhost", "dg-other"]
 
 
 def test_the_probe_reads_in_parallel_what_it_reads_one_by_one(net, tmp_path):
