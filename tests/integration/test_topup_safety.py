@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+import inprocess
 from inprocess import run_module
 from module_runner import write_identity
 
@@ -38,11 +39,21 @@ def world(tmp_path_factory):
 @pytest.fixture(name="no_retries")
 def no_retries_fixture(world, monkeypatch):
     """The module's in-run retries off, so one dropped reply fails the run (the key stays)."""
-    run_module("ic_registry", {"path": world["registry"], "state": "query"}, world["base"])
-    outcomes = importlib.import_module("ansible_collections.icp.canister_factory.plugins.module_utils._unknown_outcomes")
-    monkeypatch.setattr(outcomes, "PENDING_RETRY_DELAYS", ())
+    inprocess._import_path(world["base"])  # pylint: disable=protected-access
+    monkeypatch.setattr(_utils("_unknown_outcomes"), "PENDING_RETRY_DELAYS", ())
     yield
     world["net"].faults(clear=True)
+
+
+def _utils(name):
+    """A module of the collection's module_utils (the tree run_module has put on the path)."""
+    return importlib.import_module(f"ansible_collections.icp.canister_factory.plugins.module_utils.{name}")
+
+
+def _agent(world, seed):
+    """An agent of the operator's identity (from its seed), with the collection's own client."""
+    identity = _utils("_ic.identity").Ed25519Identity.from_seed(seed)
+    return _utils("_ic.agent").Agent(world["net"].url, identity, root_key_der=world["net"].root_key_der)
 
 
 def _balance(world):
@@ -50,9 +61,7 @@ def _balance(world):
 
 
 def _entry(world, name):
-    from ansible_collections.icp.canister_factory.plugins.module_utils._registry import Registry
-
-    return Registry(world["registry"]).read().get(name)
+    return _utils("_registry").Registry(world["registry"]).read().get(name)
 
 
 def _canister(world, name, cycles=T):
@@ -160,19 +169,10 @@ def test_a_duplicate_of_a_refunded_withdraw_is_a_failure_not_a_payment(world, no
     less the fee) and its reply was lost, its key recorded: the rerun's Duplicate is read as
     refunded (memo 0xFF, not a creation's 0xFD), the key is dropped, and the deleted canister
     is reported, not counted as topped up."""
-    module_utils = "ansible_collections.icp.canister_factory.plugins.module_utils"
-    agent_mod = importlib.import_module(f"{module_utils}._ic.agent")
-    identity_mod = importlib.import_module(f"{module_utils}._ic.identity")
-    ledger_mod = importlib.import_module(f"{module_utils}._ic.cycles_ledger")
-    mgmt_mod = importlib.import_module(f"{module_utils}._ic.management")
-    keys = importlib.import_module(f"{module_utils}._topup_keys")
-    registry_mod = importlib.import_module(f"{module_utils}._registry")
-
+    ledger_mod, keys, registry_mod = _utils("_ic.cycles_ledger"), _utils("_topup_keys"), _utils("_registry")
     canister_id = _canister(world, "ts-gone")
-    net = world["net"]
-    agent = agent_mod.Agent(net.url, identity_mod.Ed25519Identity.from_seed(world["seed"]),
-                            root_key_der=net.root_key_der)
-    mgmt = mgmt_mod.Management(agent)
+    agent = _agent(world, world["seed"])
+    mgmt = _utils("_ic.management").Management(agent)
     mgmt.stop_canister(canister_id)
     mgmt.delete_canister(canister_id)
     # An amount no other withdraw of this account used: a refund names no burn, and an alike
@@ -194,3 +194,45 @@ def test_a_duplicate_of_a_refunded_withdraw_is_a_failure_not_a_payment(world, no
     assert "pending_top_up" not in _entry(world, "ts-gone")
     assert _balance(world) == before - 2 * FEE
     agent.close()
+
+
+def _transfer_at(world, seed, created_at_time):
+    """One cycle to the anonymous account, stamped with the network's time."""
+    agent = _agent(world, seed)
+    try:
+        _utils("_ic.cycles_ledger").CyclesLedger(agent).icrc1_transfer("2vxsx-fae", 1, created_at_time=created_at_time)
+    finally:
+        agent.close()
+
+
+def test_a_key_past_the_ledgers_window_is_looked_up_in_its_blocks(tmp_path, monkeypatch):
+    """The rerun comes after the ledger's 24 h window (TooOld): the burn is found in the
+    ledger's blocks with no refund after it, so it is not paid again."""
+    from localnet.testing import LocalnetProcess
+
+    pem = str(tmp_path / "op.pem")
+    seed = os.urandom(32)
+    principal = write_identity(pem, seed)
+    with LocalnetProcess() as net:
+        net.mint(principal, 100 * T)
+        world = {"net": net, "base": str(tmp_path), "principal": principal, "registry": str(tmp_path / "r.yml"),
+                 "common": {"network": net.url, "root_key": net.root_key_hex, "identity": pem}}
+        _canister(world, "ts-old")
+        monkeypatch.setattr(_utils("_unknown_outcomes"), "PENDING_RETRY_DELAYS", ())
+        before = _balance(world)
+        _drop_withdraw(world)
+        assert _cycles(world, "ts-old", amount=3 * T).get("failed")
+        _heal(world)
+        now_ns = net.advance_time(25 * 3600)
+        _transfer_at(world, seed, now_ns)            # a block after the window: the ledger forgets the key
+        paid_so_far = _balance(world)
+        lookup = _utils("_ledger_lookup")
+        found = []
+        real = lookup.find_withdrawal
+        monkeypatch.setattr(lookup, "find_withdrawal", lambda *a, **k: found.append(real(*a, **k)) or found[-1])
+        again = _cycles(world, "ts-old", amount=3 * T)
+        assert paid_so_far == before - 3 * T - FEE - (1 + FEE)
+        assert _balance(world) == paid_so_far
+        assert not again.get("failed") and again["resumed_top_up"]["outcome"] == "paid_before", again
+        assert "pending_top_up" not in _entry(world, "ts-old")
+        assert found and found[0]["found"] and found[0]["refund_block"] is None   # read from the blocks
