@@ -19,6 +19,10 @@ as this one's only when the refunds after this burn outnumber the other such bur
 own them (each refund follows its own burn). The other burns are counted from one window
 before this burn: a CMC call that outlasts the ledger's deduplication window is assumed not
 to happen. Anything less certain leaves the outcome unknown.
+
+A withdraw (top-up) is found the same way: a burn from the account of its amount with
+``tx.ts = created_at_time`` and the receiver's memo; a refund of a failed one is a mint with
+memo 32 bytes 0xFF of amount - fee (never a creation's 0xFD).
 """
 
 from __future__ import annotations
