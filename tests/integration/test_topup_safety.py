@@ -236,3 +236,43 @@ def test_a_key_past_the_ledgers_window_is_looked_up_in_its_blocks(tmp_path, monk
         assert not again.get("failed") and again["resumed_top_up"]["outcome"] == "paid_before", again
         assert "pending_top_up" not in _entry(world, "ts-old")
         assert found and found[0]["found"] and found[0]["refund_block"] is None   # read from the blocks
+
+
+def test_a_run_killed_during_its_withdraw_is_not_paid_twice(world):
+    """kill -9 of the module while the ledger holds its withdraw (``processing``): the key is on
+    disk before the call, the held call runs afterwards, and the rerun settles it as paid."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _canister(world, "ts-kill")
+    net = world["net"]
+    hold = 4
+    net.faults({"match": {"method": "withdraw"}, "action": "hold_processing", "seconds": hold})
+    before = _balance(world)
+    withdraws = lambda: net.metrics()["by_method"].get(f"{LEDGER}.withdraw", 0)  # noqa: E731
+    sent = withdraws()
+    args = dict(world["common"], registry=world["registry"], name="ts-kill", source="cycles_ledger", amount=2 * T)
+    script = ("import json, sys; sys.path[:0] = json.loads(sys.argv[2]); from inprocess import run_module; "
+              "run_module('ic_cycles', json.loads(sys.argv[1]), sys.argv[3])")
+    proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(args), json.dumps(sys.path), world["base"]],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while withdraws() == sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+        held_since = time.monotonic()
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert withdraws() > sent, "the withdraw never reached the ledger"
+    key = _entry(world, "ts-kill").get("pending_top_up")
+    time.sleep(max(0.0, held_since + hold + 1 - time.monotonic()))   # the held withdraw has run
+    net.faults(clear=True)
+    assert _balance(world) == before - 2 * T - FEE
+    again = _cycles(world, "ts-kill", amount=2 * T)
+    assert _balance(world) == before - 2 * T - FEE
+    assert key and key["cycles"] == 2 * T
+    assert not again.get("failed") and again["resumed_top_up"]["outcome"] == "paid_before", again
