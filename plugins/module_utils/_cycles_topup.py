@@ -15,7 +15,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._creation_key
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import resolve_network
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import EVENT_TOP_UP, RESULT_OK, add_event
 from ansible_collections.icp.canister_factory.plugins.module_utils._topup_keys import (
-    PAID_NOW, PENDING_FIELD, new_key, pending_key, settle)
+    KEY_KEPT, KEY_NOT_KEPT, PAID_NOW, PENDING_FIELD, new_key, pending_key, settle)
 from ansible_collections.icp.canister_factory.plugins.module_utils._unknown_outcomes import outcome_unknown
 
 
@@ -41,6 +41,7 @@ class CyclesTopUp:
 
     def run(self):
         """Top up when needed, first settling a top-up an earlier run left unfinished."""
+        self._require_key_home()
         canister_id = self.require_canister(predicted_in_check_mode=True)[0]
         if canister_id is None:
             # Check mode, and an earlier task would create the canister: it starts with the
@@ -96,6 +97,15 @@ class CyclesTopUp:
         resumed["outcome"] = paid
         return int(key["cycles"]), paid == PAID_NOW
 
+    def _require_key_home(self):
+        """A ledger top-up by ``amount`` off a local network needs a registry entry to keep its key:
+        without one a rerun after a lost reply would pay again (the band re-reads the balance)."""
+        if (self.params.get("amount") is not None and not self.params.get("name")
+                and self._source() == "cycles_ledger" and not resolve_network(self.network_url())[1]):
+            raise InputError("registry", "a cycles-ledger top-up by amount off a local network keeps its "
+                             "deduplication key in the canister's registry entry, so that a lost reply is never "
+                             "paid twice: give name and registry instead of canister_id (or use min_cycles)")
+
     def _amount(self, balance):
         params = self.params
         # validation.cycles (and validation.fleet for a fleet's band) checked the amounts.
@@ -112,11 +122,6 @@ class CyclesTopUp:
     def _check_source(self, add):
         if self._source() == "provisional":
             return  # refused on mainnet by validation before anything ran
-        if self.params.get("amount") is not None and self._entry() is None and not resolve_network(self.network_url())[1]:
-            # Without an entry the key lives only in this run: a rerun after a lost reply would pay again.
-            raise InputError("registry", "a cycles-ledger top-up by amount off a local network records its "
-                             "deduplication key in the canister's registry entry, so that a lost reply is never "
-                             "paid twice: give name and registry (or use min_cycles)")
         ledger = self._ledger()
         try:
             fee = int(ledger.icrc1_fee())
@@ -144,9 +149,9 @@ class CyclesTopUp:
             return
         key = new_key(canister_id, add)
         # On disk before the call: a lost reply or a killed run is settled by the next run.
-        self.update_entry(lambda entry: entry.update({PENDING_FIELD: key}))
+        entry = self.update_entry(lambda entry: entry.update({PENDING_FIELD: key}))
         try:
-            settle(self._ledger(), self.identity.sender, key)
+            settle(self._ledger(), self.identity.sender, key, kept=KEY_KEPT if entry is not None else KEY_NOT_KEPT)
         except ICError as exc:
             if not outcome_unknown(exc):
                 self.update_entry(lambda entry: entry.pop(PENDING_FIELD, None))

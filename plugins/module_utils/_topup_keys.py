@@ -36,6 +36,9 @@ PENDING_FIELD = "pending_top_up"
 # What ``settle`` answers: this call paid, or an earlier call with the same key did.
 PAID_NOW = "paid_now"
 PAID_BEFORE = "paid_before"
+KEY_KEPT = "its key is kept in the registry entry (pending_top_up): run again to settle it, it is never paid twice"
+KEY_NOT_KEPT = ("no registry entry keeps its key: check the canister's balance before topping it up again "
+                "(give name and registry to make a rerun settle it)")
 
 
 class TopUpUnknown(ICError):
@@ -55,11 +58,11 @@ def pending_key(entry):
     return dict(key) if key and key.get("created_at_time") and key.get("canister_id") else None
 
 
-def settle(ledger, owner, key, sleep=time.sleep):
+def settle(ledger, owner, key, kept=KEY_KEPT, sleep=time.sleep):
     """Send the withdraw of ``key`` (again) and find out what became of it: PAID_NOW or
     PAID_BEFORE. Raises a definite ``LedgerError`` (``WithdrawFailed``, ``Refunded``, or a
     refusal of a key the ledger still knows: nothing was paid, drop the key) or an error with
-    ``outcome_unknown`` (keep the key)."""
+    ``outcome_unknown`` (keep the key); ``kept`` ends its message (where the key is kept)."""
     to = Principal.from_text(key["canister_id"])
     amount, stamp = int(key["cycles"]), int(key["created_at_time"])
     delays = list(_unknown_outcomes.PENDING_RETRY_DELAYS)
@@ -76,8 +79,11 @@ def settle(ledger, owner, key, sleep=time.sleep):
                 return _look_up(ledger, owner, key)
             raise
         except ICError as exc:
-            if not _unknown_outcomes.outcome_unknown(exc) or not delays:
+            if not _unknown_outcomes.outcome_unknown(exc):
                 raise
+            if not delays:
+                raise TopUpUnknown(f"{_what(key)} has an unknown outcome ({str(exc).splitlines()[0]}); "
+                                   f"{kept}") from None
             sleep(delays.pop(0))
 
 

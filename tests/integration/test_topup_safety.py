@@ -92,7 +92,8 @@ def test_an_amount_whose_reply_was_lost_is_paid_once(world, no_retries):
     before = _balance(world)
     _drop_withdraw(world)
     lost = _cycles(world, "ts-amount", amount=2 * T)
-    assert lost.get("failed") and "\n" not in lost["msg"], lost
+    assert lost.get("failed") and "\n" not in lost["msg"] and "unknown outcome" in lost["msg"], lost
+    assert "run again to settle it" in lost["msg"], lost["msg"]
     _heal(world)
     key = _entry(world, "ts-amount")["pending_top_up"]
     assert key["cycles"] == 2 * T and key["created_at_time"]
@@ -276,3 +277,15 @@ def test_a_run_killed_during_its_withdraw_is_not_paid_twice(world):
     assert _balance(world) == before - 2 * T - FEE
     assert key and key["cycles"] == 2 * T
     assert not again.get("failed") and again["resumed_top_up"]["outcome"] == "paid_before", again
+
+
+def test_an_amount_from_the_ledger_off_a_local_network_needs_a_registry_entry(world):
+    """Without an entry the key could not outlive the run: refused before any call."""
+    calls = world["net"].metrics()["update_calls"]
+    args = dict(world["common"], network="https://icp-api.io", canister_id="lxzze-o7777-77777-aaaaa-cai",
+                amount=T, source="cycles_ledger")
+    args.pop("root_key")
+    refused = run_module("ic_cycles", args, world["base"])
+    assert refused.get("failed") and refused["msg"].startswith("registry:") and "\n" not in refused["msg"], refused
+    assert "name and registry" in refused["msg"]
+    assert world["net"].metrics()["update_calls"] == calls
