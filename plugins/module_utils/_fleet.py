@@ -37,6 +37,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._code_install
 from ansible_collections.icp.canister_factory.plugins.module_utils._converge_rules import arg_record, code_converged
 from ansible_collections.icp.canister_factory.plugins.module_utils._creation_keys import FUNDING_CHOICES
 from ansible_collections.icp.canister_factory.plugins.module_utils._cycles_topup import CyclesTopUp
+from ansible_collections.icp.canister_factory.plugins.module_utils._topup_keys import PENDING_FIELD
 from ansible_collections.icp.canister_factory.plugins.module_utils._registry import (
     EVENT_CONVERGE, EVENT_UPDATE, RESULT_FAILED, RESULT_OK, RegistryError, add_event, copy_entry)
 
@@ -76,15 +77,17 @@ NOT_EMPTY = "IC0514"
 def _durable_key(entry):
     """The fields of an entry that decide whether a change of it must reach the disk at once."""
     entry = entry or {}
-    return (entry.get("canister_id"), entry.get("status"), entry.get("created_at_time"), entry.get("specified_id"))
+    return (entry.get("canister_id"), entry.get("status"), entry.get("created_at_time"), entry.get("specified_id"),
+            entry.get(PENDING_FIELD))
 
 
 def _must_persist(entry, on_disk):
     """A new canister id, or an unfinished creation's key, or a failure or deletion: never lose them."""
     key = _durable_key(entry)
     if on_disk is None:
-        return key != (None, None, None, None)
-    return key[0] != on_disk[0] or (key[1] in DURABLE_STATUSES and key != on_disk)
+        return key != (None,) * len(key)
+    # A top-up's key (set or cleared) too: it decides whether the next run pays again.
+    return key[0] != on_disk[0] or key[4] != on_disk[4] or (key[1] in DURABLE_STATUSES and key != on_disk)
 
 
 class _View:

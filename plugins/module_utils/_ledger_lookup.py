@@ -19,6 +19,10 @@ as this one's only when the refunds after this burn outnumber the other such bur
 own them (each refund follows its own burn). The other burns are counted from one window
 before this burn: a CMC call that outlasts the ledger's deduplication window is assumed not
 to happen. Anything less certain leaves the outcome unknown.
+
+A withdraw (top-up) is found the same way: a burn from the account of its amount with
+``tx.ts = created_at_time`` and the receiver's memo; a refund of a failed one is a mint with
+memo 32 bytes 0xFF of amount - fee (never a creation's 0xFD).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal
 
 CREATE_MEMO = bytes([0xFE]) * 32
 REFUND_MEMO = bytes([0xFD]) * 32
+# A failed withdraw's refund (the real ledger's PENALIZE_MEMO, cycles-ledger/src/storage.rs).
+WITHDRAW_REFUND_MEMO = bytes([0xFF]) * 32
 LEDGER_FEE = 100_000_000
 CMC_MIN_CYCLES = 100_000_000_000
 CMC_PENALTY = 100_000_000
@@ -73,11 +79,12 @@ def refund_after(ledger, owner, burn_block, amount, subaccount=None, look_ahead=
                        burn_block + 1 + look_ahead, None, {"scanned": 0})
 
 
-def _own_refund(ledger, account, amount, burn_block, burned_at, stop, stop_ts, counter):
+def _own_refund(ledger, account, amount, burn_block, burned_at, stop, stop_ts, counter,  # pylint: disable=too-many-arguments
+                withdrawal=False):
     """The refund after ``burn_block`` (before block ``stop`` and time ``stop_ts``) that must be
     its own, reading from one window before the burn to count the other alike burns; None when
     there is none or the scan budget runs out first (the outcome then stays unknown)."""
-    owner_of_refunds = _RefundOwner(account, amount, burn=burn_block)
+    owner_of_refunds = _RefundOwner(account, amount, burn=burn_block, withdrawal=withdrawal)
     start = _first_at_or_after(ledger, burn_block, burned_at - _WINDOW_NS)
     for number, block in _blocks(ledger, start, stop, counter):
         if stop_ts is not None and block.get("ts", 0) > stop_ts:
@@ -88,24 +95,89 @@ def _own_refund(ledger, account, amount, burn_block, burned_at, stop, stop_ts, c
 
 
 class _RefundOwner:
-    """Decides, block by block in ledger order, whether a refund proves burn ``burn`` refunded."""
+    """Decides, block by block in ledger order, whether a refund proves burn ``burn`` refunded
+    (of a creation; of a withdraw with ``withdrawal=True``)."""
 
-    def __init__(self, account, amount, burn):
+    def __init__(self, account, amount, burn, withdrawal=False):
         self.account = account
         self.amount = amount
         self.burn = burn
+        self.withdrawal = withdrawal
         self.other_burns = 0
         self.refunds_after = 0
 
     def settles(self, number, tx):
         """Count block ``number``; True when it is a refund that must be this burn's."""
-        if _is_creation(tx, self.account, None) and _refund_of(tx.get("amt")) == _refund_of(self.amount):
+        if self._alike_burn(tx):
             self.other_burns += number != self.burn   # its refund would look the same
             return False
-        if number <= self.burn or not _is_refund(tx, self.account, self.amount):
+        refund = (_is_withdraw_refund(tx, self.account, self.amount) if self.withdrawal
+                  else _is_refund(tx, self.account, self.amount))
+        if number <= self.burn or not refund:
             return False
         self.refunds_after += 1
         return self.refunds_after > self.other_burns
+
+    def _alike_burn(self, tx):
+        if self.withdrawal:
+            return _is_withdrawal(tx, self.account, self.amount, None)
+        return _is_creation(tx, self.account, None) and _refund_of(tx.get("amt")) == _refund_of(self.amount)
+
+
+def find_withdrawal(ledger, owner, created_at_time, amount, to, subaccount=None):
+    """``{found, burn_block, refund_block, complete, scanned}`` for the withdraw (top-up) keyed by
+    ``created_at_time`` and ``amount`` from ``owner``'s account to canister ``to``: its burn
+    (``tx.ts`` = the key, the receiver's memo) and, after it, a refund mint (memo 32 x 0xFF,
+    ``amount`` - fee) that must be its own. ``complete`` is False when the scan budget ran out
+    or the log ends before the window does (a burn may still be unread)."""
+    account = _account(owner, subaccount)
+    created_at_time, amount = int(created_at_time), int(amount)
+    memo = withdraw_memo(to)
+    length = ledger.icrc3_get_blocks(0, 0)[0]
+    out = {"found": False, "burn_block": None, "refund_block": None, "complete": False, "scanned": 0}
+    start = _first_at_or_after(ledger, length, created_at_time - _DRIFT_NS)
+    for number, block in _blocks(ledger, start, length, out):
+        tx = block.get("tx", {})
+        if block.get("ts", 0) > created_at_time + _WINDOW_NS:
+            out["complete"] = True
+            return out
+        if _is_withdrawal(tx, account, amount, memo) and tx.get("ts") == created_at_time:
+            out.update(found=True, complete=True, burn_block=number)
+            out["refund_block"] = _own_refund(ledger, account, amount, number, block.get("ts", 0), length,
+                                              block.get("ts", 0) + _WINDOW_NS, out, withdrawal=True)
+            return out
+    return out
+
+
+def withdraw_refund_after(ledger, owner, burn_block, amount, subaccount=None, look_ahead=_PAGE):
+    """Index of the refund mint (memo 32 x 0xFF) that shows withdraw burn ``burn_block`` of
+    ``amount`` failed (the deposit was rejected, nothing reached the canister), or None when no
+    refund within ``look_ahead`` blocks after it is certainly its own."""
+    burn_block = int(burn_block)
+    found = ledger.icrc3_get_blocks(burn_block, 1)[1]
+    if not found:
+        return None
+    return _own_refund(ledger, _account(owner, subaccount), int(amount), burn_block, found[0][1].get("ts", 0),
+                       burn_block + 1 + look_ahead, None, {"scanned": 0}, withdrawal=True)
+
+
+def withdraw_memo(receiver):
+    """A withdraw burn's memo: the receiver as CBOR ``[bytes]`` (DFINITY's cycles ledger,
+    cycles-ledger/src/memo.rs ``encode_withdraw_memo``)."""
+    from ansible_collections.icp.canister_factory.plugins.module_utils._ic.cbor import dumps
+
+    return dumps([Principal.coerce(receiver, "to").raw], self_describe=False)
+
+
+def _is_withdrawal(tx, account, amount, memo):
+    """A withdraw burn from ``account`` of ``amount`` (to the receiver of ``memo``; any when None)."""
+    return (tx.get("op") == "burn" and tx.get("from") == account and tx.get("amt") == amount
+            and tx.get("memo") not in (CREATE_MEMO, None) and (memo is None or tx.get("memo") == memo))
+
+
+def _is_withdraw_refund(tx, account, amount):
+    return (tx.get("op") == "mint" and tx.get("memo") == WITHDRAW_REFUND_MEMO and tx.get("to") == account
+            and tx.get("amt") == amount - LEDGER_FEE)
 
 
 def _is_creation(tx, account, amount):

@@ -105,7 +105,7 @@ CANISTERS_GROUP = "canisters"
 # Keys of a host entry in the order they are written, so the file diffs well in git.
 KEY_ORDER = (
     "canister_id", "template", "owner", "created_by", "created_at", "network", "status",
-    "module_hash", "wasm_version", "arg_sha256", "cycles_balance", "funding", "specified_id",
+    "module_hash", "wasm_version", "arg_sha256", "cycles_balance", "pending_top_up", "funding", "specified_id",
     "created_at_time", "subnet", "init_arg", "init_value", "cycles", "settings", "events",
 )
 # Matched with fullmatch: '$' would also match before a trailing newline ("evil\n").

@@ -15,6 +15,18 @@ description:
   - With O(amount), adds that many cycles every time it runs (not idempotent by nature).
   - Refuses before doing anything when the source cannot pay.
   - A registry entry's C(cycles_balance) is updated after a top-up.
+  - "Paid from the cycles ledger, a top-up is never paid twice for one lost reply: its deduplication key
+    (C(created_at_time), amount, receiver) is recorded in the registry entry (field C(pending_top_up)) before
+    the withdraw and cleared once the outcome is known. A run that finds such a key sends the same withdraw
+    again instead of a new one: the ledger answers C(Duplicate) and its blocks tell whether that burn was
+    refunded (a mint with memo 32 x 0xFF, amount less the fee, after it). Not refunded: it landed, and with
+    O(amount) that is this run's top-up (nothing more is paid); refunded: the key is dropped and the task
+    decides afresh. Past the ledger's 24 h window the burn is looked up in the ledger's blocks; when they cannot
+    decide, the task fails keeping the key and says what to check. A lost reply is retried with the same key
+    after 2 s and 5 s in the same run, then the task fails keeping the key."
+  - Without a registry entry (O(canister_id)) the key lives only in the run; so a cycles-ledger top-up by
+    O(amount) off a local network requires O(name) and O(registry) (with O(min_cycles) the next run reads the
+    balance, which already holds a landed top-up).
 author:
   - icp.canister_factory maintainers (@icp-canister-factory)
 extends_documentation_fragment:
@@ -79,10 +91,25 @@ balance_after:
   type: int
   sample: 2000000000000
 topped_up:
-  description: Cycles added (or that would be added in check mode).
+  description:
+    - Cycles added (or that would be added in check mode), including an earlier run's top-up settled by this
+      run (RV(resumed_top_up)).
   returned: always
   type: int
   sample: 1750000000000
+resumed_top_up:
+  description:
+    - The unfinished top-up an earlier run left in the registry entry, and what this run found out.
+    - C(outcome) is V(paid_before) (the earlier withdraw landed), V(paid_now) (it had not reached the ledger; this
+      run paid it), V(failed) (it was refunded or never paid; C(message) says which; the key is dropped) or
+      V(pending) (in check mode, where nothing is asked).
+  returned: when the registry entry held an unfinished top-up
+  type: dict
+  sample:
+    created_at_time: 1796436210538949943
+    cycles: 2000000000000
+    canister_id: lxzze-o7777-77777-aaaaa-cai
+    outcome: paid_before
 """
 
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import ICModule

@@ -246,6 +246,8 @@ options:
         description:
           - Where top-up cycles come from, as O(icp.canister_factory.ic_cycles#module:source).
           - V(auto) is V(provisional) on a local network and V(cycles_ledger) elsewhere.
+          - A V(cycles_ledger) top-up keeps its deduplication key in the registry entry (C(pending_top_up)) until its
+            outcome is known, as M(icp.canister_factory.ic_cycles) does, so a lost reply is never paid twice.
         type: str
         choices: [auto, provisional, cycles_ledger]
         default: auto

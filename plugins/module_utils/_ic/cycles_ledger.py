@@ -66,6 +66,19 @@ class WithdrawFailed(LedgerError):
                      f"{details['rejection_reason']}); {refunded}; check the canister id",)
 
 
+class WithdrawDuplicate(LedgerError):
+    """``withdraw`` answered ``Duplicate``: the ledger already burnt the cycles for this key in
+    block ``.duplicate_of``, which says nothing of the deposit: that attempt may have answered
+    ``FailedToWithdraw`` and been refunded (a mint with memo 32 x 0xFF after the burn). The
+    outcome is unknown until the ledger's blocks are read (``_ledger_lookup.withdraw_refund_after``)."""
+
+    outcome_unknown = True
+
+    def __init__(self, duplicate_of):
+        self.duplicate_of = duplicate_of
+        super().__init__("withdraw", "Duplicate", {"duplicate_of": duplicate_of})
+
+
 def _account(owner, subaccount=None):
     return {"owner": Principal.coerce(owner, "owner"),
             "subaccount": None if subaccount is None else bytes(subaccount)}
@@ -143,9 +156,9 @@ class CyclesLedger:
 
     def withdraw(self, to, amount, created_at_time=None, from_subaccount=None):
         """Send ``amount`` cycles from the caller's account to canister ``to`` (a top-up);
-        return the block index of the burn. A duplicate of the same withdrawal returns the
-        first attempt's burn, which says nothing of its deposit: if that attempt answered
-        ``FailedToWithdraw``, a refund mint (memo 32 x 0xFF) follows the burn in the blocks.
+        return the block index of the burn. A duplicate of the same withdrawal raises
+        ``WithdrawDuplicate`` (its burn block): that says nothing of its deposit, since if that
+        attempt answered ``FailedToWithdraw`` a refund mint (memo 32 x 0xFF) follows the burn.
 
         When the deposit is rejected (``to`` is no canister, e.g. deleted) the ledger has
         burnt ``amount`` plus the fee and minted ``amount`` less the fee back: that answer,
@@ -158,7 +171,10 @@ class CyclesLedger:
         failed = result.get("Err", {}).get("FailedToWithdraw") if isinstance(result.get("Err"), dict) else None
         if failed is not None:
             raise WithdrawFailed(to, int(amount), failed)
-        return _ok_or_duplicate("withdraw", result, lambda d: d["duplicate_of"])
+        duplicate = result.get("Err", {}).get("Duplicate") if isinstance(result.get("Err"), dict) else None
+        if duplicate is not None:
+            raise WithdrawDuplicate(duplicate["duplicate_of"])
+        return _ok_or_duplicate("withdraw", result, None)
 
     def icrc3_get_blocks(self, start, length):
         """``(log_length, [(index, block)])`` with each block as plain Python (maps as dicts,

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from _ic.cycles_ledger import CyclesLedger, LedgerError, WithdrawFailed
+from _ic.cycles_ledger import CyclesLedger, LedgerError, WithdrawDuplicate, WithdrawFailed
 
 FEE = 100_000_000
 
@@ -60,7 +60,11 @@ def test_withdraw_tops_up_once(ledger, agent, mgmt, funded):
     before = mgmt.canister_status(canister)["cycles"]
     stamp = time.time_ns()
     block = ledger.withdraw(canister, 2 * 10**12, created_at_time=stamp)
-    assert ledger.withdraw(canister, 2 * 10**12, created_at_time=stamp) == block
+    # The same request again is a duplicate of that burn, which alone does not say it landed.
+    with pytest.raises(WithdrawDuplicate) as info:
+        ledger.withdraw(canister, 2 * 10**12, created_at_time=stamp)
+    assert info.value.duplicate_of == block
+    assert _module_utils("_unknown_outcomes").outcome_unknown(info.value)
     assert ledger.icrc1_balance_of(agent.sender) == funded - 2 * 10**12 - FEE
     assert mgmt.canister_status(canister)["cycles"] >= before + 2 * 10**12 - 10**10
 
