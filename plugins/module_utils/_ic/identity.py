@@ -4,6 +4,7 @@ Keys load from PEM text or files (dfx and icp-cli formats, including icp-cli's
 password-encrypted PKCS#8) and from the dfx and icp-cli identity stores by name.
 Error messages never include key material.
 """
+import functools
 import os
 import re
 
@@ -271,6 +272,13 @@ def icp_cli_identity(name, password=None, home=None):
     return identity
 
 
+@functools.lru_cache(maxsize=256)
+def _ed25519_public_key(raw):
+    """The Ed25519 public key of ``raw`` (32 bytes), loaded once: a fleet's queries are signed
+    by a subnet's few nodes (a key that does not load raises each time; nothing is remembered)."""
+    return _ed25519().Ed25519PublicKey.from_public_bytes(raw)
+
+
 def verify_signature(public_key_der, message, signature):
     """True if ``signature`` over ``message`` verifies under the DER key (Ed25519/ECDSA)."""
     key_der, message, signature = bytes(public_key_der), bytes(message), bytes(signature)
@@ -279,7 +287,7 @@ def verify_signature(public_key_der, message, signature):
         if key_der.startswith(ED25519_DER_PREFIX) and len(key_der) == 44:
             if len(signature) != 64:
                 return False
-            _ed25519().Ed25519PublicKey.from_public_bytes(key_der[12:]).verify(signature, message)
+            _ed25519_public_key(key_der[12:]).verify(signature, message)
             return True
         for kind, prefix in _PREFIXES.items():
             if key_der.startswith(prefix) and len(key_der) == len(prefix) + 65:

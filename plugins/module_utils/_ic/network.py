@@ -11,6 +11,7 @@ Used by the agent, the modules (``ic_module``) and the ``registry`` inventory pl
 from __future__ import annotations
 
 import collections
+import functools
 import ipaddress
 import urllib.parse
 
@@ -45,6 +46,20 @@ def resolve_network(value):
 
     Raises InputError (field ``network``) for anything else.
     """
+    if value is None or isinstance(value, str):
+        # A fleet resolves its one network thousands of times (every step, every funding rule).
+        return _resolved(value)
+    return _resolve(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(value):
+    """``_resolve`` of a text (or None) value, remembered: the answer is a pure function of it
+    and a Network is immutable (an InputError is raised again each time, not remembered)."""
+    return _resolve(value)
+
+
+def _resolve(value):
     url = NETWORK_ALIASES.get(value or "local", value)
     wanted = "give 'local', 'ic' or an http(s) URL such as http://127.0.0.1:4943"
     if not isinstance(url, str):

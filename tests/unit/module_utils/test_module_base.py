@@ -80,3 +80,13 @@ def test_ic_registry_offers_exactly_the_vocabulary():
 
     choices = ic_registry.ICRegistry.argument_spec["event"]["options"]["action"]["choices"]
     assert tuple(choices) == registry.EVENTS
+
+
+def test_a_mutable_default_is_each_instances_own():
+    class Listy(ICModule):
+        argument_spec = {"tags": {"type": "list", "default": ["a"]}, "mode": {"type": "str", "default": "auto"}}
+
+    first, second = Listy.argument_defaults(), Listy.argument_defaults()
+    first["tags"].append("b")
+    assert second["tags"] == ["a"] and Listy.argument_spec["tags"]["default"] == ["a"]
+    assert first["mode"] == "auto"

@@ -69,3 +69,12 @@ def test_inventory_uses_the_rule():
     with pytest.raises(Exception) as info:
         plugin._management()
     assert "root_key" in str(info.value)
+
+
+def test_a_bad_network_text_fails_every_time_though_good_ones_are_remembered():
+    assert resolve_network("http://127.0.0.1:9") is resolve_network("http://127.0.0.1:9")
+    for _ in range(2):
+        with pytest.raises(InputError, match="network"):
+            resolve_network("ftp://example.org")
+    with pytest.raises(InputError, match="network"):
+        resolve_network(4943)  # not text: resolved without the cache
