@@ -170,7 +170,8 @@ notes:
     the CMC, or the CMC refused and the cycles were refunded. The module asks again after 2 s and 5 s,
     then reads the ledger's blocks after the burn: a refund means no canister exists, so the entry
     becomes C(failed) without key (the refund returned the amount less the ledger's 100M fee, and
-    less the CMC's 100M penalty when it tried the subnets and all refused) and the next run creates anew; without a refund the task fails with the key kept. Resolve: run again later
+    less the CMC's 100M penalty when it tried the subnets and all refused) and the next run
+    creates anew; without a refund the task fails with the key kept. Resolve: run again later
     (the CMC answers within seconds); if it lasts until the key is too old, see TooOld.
   - >-
     I(TooOld): the key of an unfinished cycles-ledger creation is older than the ledger's
