@@ -58,7 +58,9 @@ extends_documentation_fragment:
   - icp.canister_factory.ic.UNKNOWN_OUTCOMES
 attributes:
   action:
-    description: Has a corresponding action plugin; a converged fleet is answered on the controller, and with the controller's Python the module runs in the controller process.
+    description:
+      - Has a corresponding action plugin; a converged fleet is answered on the controller, and with
+        the controller's Python the module runs in the controller process.
     support: full
 options:
   registry:
