@@ -219,7 +219,12 @@ for index in range(count):
 
 def _writer(tmp_path, path, tag, count, limit=4096):
     script = tmp_path / "writer.py"
-    script.write_text(WRITER.format(utils=UTILS), encoding="utf-8")
+    if not script.exists():
+        # Written once and put in place whole: rewriting it while an earlier writer's Python is
+        # still reading it would start that writer on a truncated script (it would do nothing).
+        draft = tmp_path / "writer.py.tmp"
+        draft.write_text(WRITER.format(utils=UTILS), encoding="utf-8")
+        os.replace(draft, script)
     return subprocess.Popen([sys.executable, str(script), path, tag, str(count), str(limit)],
                             stdout=subprocess.PIPE)
 
