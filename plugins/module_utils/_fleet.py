@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
-    DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error)
+    DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error, recorded_id)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import (
     CanisterLifecycle, check_lockout)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (
@@ -235,7 +235,9 @@ class Fleet:
                                                                      self._recovered_store())
         results = []
         try:
-            if len(specs) <= 1 or self.params["workers"] == 1:
+            if self.check_mode:
+                results = self._converge_as_read(specs)
+            elif len(specs) <= 1 or self.params["workers"] == 1:
                 results = [self._converge(spec) for spec in specs]
             else:
                 with ThreadPoolExecutor(max_workers=min(self.params["workers"], len(specs))) as pool:
@@ -247,6 +249,23 @@ class Fleet:
                     self.module.warn(warning)
             self.fleet_registry.flush()
         self._summarize(results, time.monotonic() - started)
+
+    def _converge_as_read(self, specs):
+        """Check mode: converge each canister as soon as its status is read, the statuses of
+        every recorded canister read in one pipelined stream (``read_statuses``), not one round
+        trip per step (issue 13: the converged rerun's probe). No threads: the steps of a check
+        run make (almost) no calls of their own, and nothing the run does changes a canister
+        between the read and its step."""
+        results = [None] * len(specs)
+        waiting = {}
+        for index, spec in enumerate(specs):
+            canister_id = recorded_id(self.fleet_registry.peek(spec["name"]))
+            if canister_id:
+                waiting.setdefault(canister_id, []).append(index)
+        for canister_id in self.read_statuses(list(waiting)):
+            for index in waiting.pop(canister_id, ()):
+                results[index] = self._converge(specs[index])
+        return [self._converge(spec) if result is None else result for spec, result in zip(specs, results)]
 
     # ----- the shared chunk store ---------------------------------------------------------
 

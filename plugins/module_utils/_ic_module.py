@@ -119,6 +119,21 @@ class DiffTracker:
 
 # The option of every module that waits for a canister to stop or start (see stop_and_wait).
 WAIT_TIMEOUT_OPTION = {"type": "int", "default": 300}
+# What ICModule._known_statuses answers for a canister it has not read ahead.
+_NOT_READ = object()
+
+
+def recorded_id(entry, deleted_ok=False):
+    """The canister id a registry ``entry`` gives (``locate_canister``'s rule): its id unless
+    it is deleted (``deleted_ok`` keeps it); None without an entry or a usable id."""
+    if entry and entry.get("canister_id") and (deleted_ok or entry.get("status") != "deleted"):
+        return entry["canister_id"]
+    return None
+
+
+def _no_such_canister(reject):
+    """Whether a canister_status reject says the canister does not exist (reject code 3)."""
+    return reject.reject_code == 3
 
 
 class ICModule:
@@ -148,6 +163,8 @@ class ICModule:
         self._client = None if parent is None else parent.client
         self._identity = None if parent is None else parent.identity
         self._shared_registry = None if parent is None else parent.shared_registry()
+        # canister_status answers read ahead by read_statuses: canister id -> status (or None).
+        self._known_statuses = {} if parent is None else parent._known_statuses
         self._parent = parent
         # The Registry objects this instance opened, by path (compacted when the module ends).
         self._registries = {}
@@ -310,6 +327,9 @@ class ICModule:
         gets the update call.
         """
         arg = {"canister_id": Principal.coerce(canister_id, field="canister_id")}
+        known = self._known_statuses.pop(arg["canister_id"].to_text(), _NOT_READ)
+        if known is not _NOT_READ:
+            return known
         client = self.client
         try:
             data = self.agent.query(Principal.management(), "canister_status",
@@ -317,7 +337,7 @@ class ICModule:
                                     effective_canister_id=arg["canister_id"])
             return client.decode_reply("canister_status", data)
         except Reject as exc:
-            if exc.reject_code == 3:
+            if _no_such_canister(exc):
                 return None
             if exc.error_code == "IC0512":
                 raise
@@ -327,9 +347,29 @@ class ICModule:
         try:
             return client.call("canister_status", arg)
         except Reject as exc:
-            if exc.reject_code == 3:
+            if _no_such_canister(exc):
                 return None
             raise
+
+    def read_statuses(self, canister_ids):
+        """Read the canister_status of every id of ``canister_ids`` at once (several queries on
+        the wire, ``Agent.query_many``) for ``canister_status`` to answer from; yield each id
+        (as text) once its answer is in. The first ``canister_status`` of an id in this run
+        (and in instances run with ``parent=self``) takes the answer read here instead of
+        asking. An answer that is neither a status nor "no such canister" is left for
+        ``canister_status`` to ask again and interpret."""
+        texts = [Principal.coerce(c, field="canister_id").to_text() for c in canister_ids]
+        client = self.client
+        calls = [(Principal.management(), "canister_status",
+                  client.encode_arg("canister_status", {"canister_id": Principal.from_text(text)}), text)
+                 for text in texts]
+        for index, answer in self.agent.query_many(calls):
+            text = texts[index]
+            if isinstance(answer, bytes):
+                self._known_statuses[text] = client.decode_reply("canister_status", answer)
+            elif isinstance(answer, Reject) and _no_such_canister(answer):
+                self._known_statuses[text] = None
+            yield text
 
     def wait_for_status(self, canister_id, wanted, timeout, deadline=None):
         """Poll canister_status until its run status is ``wanted`` (until ``deadline``, a
@@ -404,9 +444,7 @@ class ICModule:
             return input_fields.principal(params["canister_id"], "canister_id"), None
         if params.get("name") and params.get("registry"):
             entry = self.registry().read().get(params["name"])
-            if entry and entry.get("canister_id") and (deleted_ok or entry.get("status") != "deleted"):
-                return entry["canister_id"], entry
-            return None, entry
+            return recorded_id(entry, deleted_ok), entry
         return None, None
 
     def require_canister(self, predicted_in_check_mode=False):

@@ -290,10 +290,12 @@ def test_a_delegated_task_runs_where_the_delegated_hosts_python_says(net, tmp_pa
     assert sorted(factory.entries()) == ["dg-localhost", "dg-other"]
 
 
-def test_the_probe_reads_in_parallel_what_it_reads_one_by_one(net, tmp_path):
-    """The probe's status reads run on the fleet's ``workers`` threads (a connection each): with
-    8 threads the answer is the one a single thread gives, canister by canister, and the one the
-    module gives."""
+def test_the_probe_reading_ahead_answers_as_the_module(net, tmp_path):
+    """The probe (check mode) reads every recorded canister's status ahead, several queries on
+    the wire at once (``read_statuses``), and converges each canister as its status comes in:
+    its answer is the one the module gives, whatever ``workers`` says. A canister deleted out
+    of band reads as missing: the probe leaves the run to the module, whose check run says so
+    (as it does without the read-ahead: an entry whose canister is gone is not created again)."""
     from inprocess import run_module
 
     factory = Factory(net, tmp_path)
@@ -310,12 +312,38 @@ def test_the_probe_reads_in_parallel_what_it_reads_one_by_one(net, tmp_path):
     from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
 
     calls = factory.update_calls()
+    queries = net.metrics()["queries"]
     serial, why = converged_result(ICFleet, dict(args, workers=1), True)
     assert why is None, why
     parallel, why = converged_result(ICFleet, dict(args, workers=8), True)
     assert why is None, why
     assert factory.update_calls() == calls
+    assert net.metrics()["queries"] - queries == 12, "one status query per canister and probe"
     assert [c["name"] for c in parallel["canisters"]] == [s["name"] for s in specs]
     assert comparable(serial) == comparable(by_module)
     assert comparable(dict(parallel, invocation=serial["invocation"])) == comparable(serial)
     assert parallel["invocation"]["module_args"]["workers"] == 8
+
+    gone = first["canisters"][2]
+    factory_stop_and_delete(factory, gone["canister_id"])
+    result, why = converged_result(ICFleet, args, False)
+    assert result is None and why, "a canister deleted out of band is a change"
+    predicted = run_module("ic_fleet", args, str(tmp_path), check=True)
+    failed = [c for c in predicted["canisters"] if c["failed"]]
+    assert [c["name"] for c in failed] == [gone["name"]] and "which does not exist" in failed[0]["msg"]
+    assert factory.update_calls() == calls + 2  # the stop and the delete above, nothing else
+
+
+def factory_stop_and_delete(factory, canister_id):
+    """Stop and delete ``canister_id`` as its controller, behind the collection's back."""
+    from _ic.agent import Agent
+    from _ic.identity import load_identity_file
+    from _ic.management import Management
+
+    agent = Agent(factory.net.url, identity=load_identity_file(factory.identity), root_key_der=factory.net.root_key_der)
+    try:
+        mgmt = Management(agent)
+        mgmt.stop_canister(canister_id)
+        mgmt.delete_canister(canister_id)
+    finally:
+        agent.close()

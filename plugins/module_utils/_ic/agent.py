@@ -330,6 +330,10 @@ class Agent:
             first = first or resp
         if resp.status == 404:
             resp = first
+        return self._query_answer(resp, method, ecid, request_id)
+
+    def _query_answer(self, resp, method, ecid, request_id):
+        """The reply bytes of a query's HTTP answer, signature-checked; raise Reject or TransportError."""
         if resp.status != 200:
             self._fail(resp, f"query {method} on {ecid}")
         data = self._decode(resp, "query")
@@ -342,6 +346,49 @@ class Agent:
         if data.get("status") == "rejected":
             raise _reject_from(data)
         raise TransportError(f"query {method}: unexpected status {data.get('status')!r}")
+
+    def query_many(self, calls, in_flight=4):
+        """``query`` for each ``(canister_id, method, arg, effective_canister_id)`` of ``calls``,
+        several on the wire at once (``Transport.post_many``); yield ``(index, answer)`` for
+        each call as its answer comes: the reply bytes or the Reject ``query`` would raise.
+
+        An answer that is not a plain 200 (an exchange that failed, a busy or refusing
+        server, an endpoint this network lacks) is asked again through ``query`` at the end,
+        with its retries and endpoint fallback; whatever that raises, besides a Reject, is
+        raised. Every answer's node signatures are checked as ``query`` checks them.
+        """
+        calls = list(calls)
+        sent = [None] * len(calls)  # (effective canister id, request id) of each call
+        again = []
+        version = 2 if self._query_v2 else 3
+
+        def requests():
+            for index, (canister_id, method, arg, effective) in enumerate(calls):
+                ecid = Principal.coerce(effective if effective is not None else canister_id,
+                                        "effective_canister_id")
+                content = query_content(self.sender, canister_id, method, arg,
+                                        ingress_expiry=default_ingress_expiry())
+                request_id = cbor.request_id(content)
+                sent[index] = ecid, request_id
+                yield f"/api/v{version}/canister/{ecid}/query", sign_envelope(self.identity, content, request_id)
+
+        for index, resp in self.transport.post_many(requests(), in_flight):
+            if resp is None or resp.status != 200:
+                again.append(index)
+                continue
+            ecid, request_id = sent[index]
+            try:
+                answer = self._query_answer(resp, calls[index][1], ecid, request_id)
+            except Reject as exc:
+                answer = exc
+            yield index, answer
+        for index in again:
+            canister_id, method, arg, effective = calls[index]
+            try:
+                answer = self.query(canister_id, method, arg, effective_canister_id=effective)
+            except Reject as exc:
+                answer = exc
+            yield index, answer
 
     def _check_query_signature(self, data, request_id, ecid):
         subnet = self.subnet_for(ecid)

@@ -6,7 +6,9 @@ id. A connection that fails after the whole request was written is ambiguous (th
 have acted on it); for requests that must not be acted on twice the caller asks for
 ``OutcomeUnknown`` instead of a blind resend and finds out what happened by other means.
 """
+import collections
 import random
+import socket
 import threading
 import time
 import urllib.parse
@@ -155,6 +157,69 @@ class Transport:
         return Response(resp.status, data, content_type,
                         _parse_retry_after(resp.getheader("Retry-After"))), None, True
 
+    def post_many(self, requests, in_flight=4):
+        """POST each ``(path, body)`` of the iterable ``requests`` with up to ``in_flight`` of
+        them outstanding, each on its own keep-alive connection; yield ``(index, Response)``
+        in the order the answers come, or ``(index, None)`` for a request whose exchange
+        failed (nothing is retried here: a caller that wants retries sends it through ``post``).
+
+        Meant for many independent, idempotent requests (queries): while the caller works on
+        one answer the server is already working on the next requests, without a thread.
+        ``requests`` is read lazily, one item per request sent, so the caller builds a request
+        while earlier ones are on the wire. The connections are ``_Pipe``s of their own:
+        http.client's header parsing costs more than the rest of a query's client work.
+        """
+        todo = enumerate(requests)
+        waiting = collections.deque()  # (pipe, index), oldest first
+        pipes = []
+
+        def send(pipe):
+            for index, (path, body) in todo:
+                try:
+                    pipe.send(self.prefix + path, body)
+                except OSError:
+                    pipe.close()
+                    return index  # failed before any answer: the caller resends it
+                waiting.append((pipe, index))
+                return None
+            return None
+
+        try:
+            for _ in range(max(1, int(in_flight))):
+                pipes.append(self._pipe())
+                failed = send(pipes[-1])
+                if failed is not None:
+                    yield failed, None
+            while waiting:
+                pipe, index = waiting.popleft()
+                try:
+                    answer = pipe.receive()
+                except (OSError, ValueError):
+                    pipe.close()
+                    answer = None
+                if pipe.closed:
+                    pipes.append(self._pipe())
+                    pipe = pipes[-1]
+                failed = send(pipe)  # the next request goes out before this answer is read
+                yield index, answer
+                if failed is not None:
+                    yield failed, None
+            for index, _ in todo:  # every connection failed: these were never sent
+                yield index, None
+        finally:
+            for pipe in pipes:
+                pipe.close()
+
+    def _pipe(self):
+        """A new ``_Pipe`` to this transport's server."""
+        context = None
+        if self.scheme == "https":
+            if self._ssl_context is None:
+                import ssl
+                self._ssl_context = ssl.create_default_context()
+            context = self._ssl_context
+        return _Pipe(self.host, self.port, self.timeout, context)
+
     def request(self, method, path, body=None, content_type="application/cbor",
                 resend_after_send=True, deadline=None):
         """Send one request, retrying on 429/503 and connection failures.
@@ -207,3 +272,95 @@ class Transport:
         """POST CBOR ``body`` to ``path`` with retries (see ``request``)."""
         return self.request("POST", path, body, resend_after_send=resend_after_send,
                             deadline=deadline)
+
+
+class _Pipe:
+    """One keep-alive HTTP/1.1 connection for ``Transport.post_many``: a POST out, its answer
+    in (status, Content-Type, Retry-After and the body, by Content-Length or chunked). Connects
+    on the first send. Raises OSError (or ValueError on a malformed answer); ``closed`` is set
+    when the server ends the connection after an answer."""
+
+    _MAX_LINE = 65536
+
+    def __init__(self, host, port, timeout, ssl_context=None):
+        self.host, self.port, self.timeout, self.ssl_context = host, port, timeout, ssl_context
+        self.sock = self.reader = None
+        self.closed = False
+        default_port = 443 if ssl_context is not None else 80
+        self.host_header = host if port == default_port else f"{host}:{port}"
+        if ":" in host and not host.startswith("["):
+            self.host_header = f"[{host}]" + ("" if port == default_port else f":{port}")
+
+    def send(self, target, body):
+        """Write one POST of ``body`` (CBOR) to ``target``."""
+        if self.sock is None:
+            sock = socket.create_connection((self.host, self.port), self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.ssl_context is not None:
+                sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+            self.sock, self.reader = sock, sock.makefile("rb")
+        head = (f"POST {target} HTTP/1.1\r\nHost: {self.host_header}\r\nAccept: application/cbor\r\n"
+                f"Content-Type: application/cbor\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.sock.sendall(head.encode("latin-1") + body)
+
+    def receive(self):
+        """Read one answer; return a Response."""
+        line = self._line()
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            raise ValueError(f"not an HTTP/1.x status line: {line[:80]!r}")
+        status = int(parts[1])
+        headers = {}
+        while True:
+            line = self._line()
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = self._chunked()
+        elif "content-length" in headers:
+            body = self._exactly(int(headers["content-length"]))
+        else:
+            body = self.reader.read()  # the answer ends with the connection
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close" or parts[0] == b"HTTP/1.0":
+            self.close()
+        return Response(status, body, headers.get("content-type", "").lower(),
+                        _parse_retry_after(headers.get("retry-after")))
+
+    def _line(self):
+        line = self.reader.readline(self._MAX_LINE + 1)
+        if not line:
+            raise ConnectionResetError("the server closed the connection")
+        if len(line) > self._MAX_LINE:
+            raise ValueError("an HTTP header line is too long")
+        return line
+
+    def _exactly(self, size):
+        data = self.reader.read(size)
+        if len(data) != size:
+            raise ConnectionResetError("the connection ended inside an answer")
+        return data
+
+    def _chunked(self):
+        chunks = []
+        while True:
+            size = int(self._line().split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while self._line() not in (b"\r\n", b"\n"):
+                    pass  # trailers
+                return b"".join(chunks)
+            chunks.append(self._exactly(size))
+            self._line()
+
+    def close(self):
+        """Close the connection (again is fine)."""
+        self.closed = True
+        for part in (self.reader, self.sock):
+            if part is not None:
+                try:
+                    part.close()
+                except OSError:
+                    pass
+        self.sock = self.reader = None

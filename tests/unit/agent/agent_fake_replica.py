@@ -17,7 +17,7 @@ from _ic.query_signature import RESPONSE_DOMAIN, response_map
 
 class FakeReplica:
     """Knobs: ``call_versions``/``query_versions`` (served endpoints), ``sync`` (v3/v4 answer 200 with a
-    certificate, else 202), ``tamper_cert``, ``tamper_query``, ``cert_age_s``,
+    certificate, else 202), ``tamper_cert``, ``tamper_query``, ``reject_queries`` (queries answer "no such canister"), ``cert_age_s``,
     ``drop_calls`` (answers to drop; ``execute_dropped`` says whether they ran first),
     ``reject`` (``None``, ``"certified"`` or ``"early"``), ``hold`` (calls stay
     ``processing``), ``certified_nodes`` (node id → DER key the subnet certificate lists;
@@ -34,7 +34,7 @@ class FakeReplica:
         self.call_versions = {2, 3, 4}
         self.query_versions = {2, 3}
         self.sync = True
-        self.tamper_cert = self.tamper_query = False
+        self.tamper_cert = self.tamper_query = self.reject_queries = False
         self.cert_age_s = 0
         self.drop_calls = 0
         self.execute_dropped = True
@@ -123,6 +123,9 @@ class FakeReplica:
 
     def _query(self, rid, content):
         response = {"status": "replied", "reply": {"arg": b"q:" + content["arg"]}}
+        if self.reject_queries:
+            response = {"status": "rejected", "reject_code": 3, "reject_message": "Canister not found",
+                        "error_code": "IC0301"}
         timestamp = time.time_ns()
         message = RESPONSE_DOMAIN + cbor.hash_of_map(response_map(response, rid, timestamp))
         response["signatures"] = [{"timestamp": timestamp, "identity": self.node_id,
