@@ -28,3 +28,12 @@ def load(module, package):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingPackage(package) from exc
+
+
+def optional(module):
+    """Import ``module`` when it is installed, else None: for packages the client can do without
+    (PyNaCl, a faster Ed25519 check than cryptography's). Asked again each time it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None

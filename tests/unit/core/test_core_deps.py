@@ -13,7 +13,7 @@ MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(ic.__file__)))
 # Runs in a fresh interpreter where the third-party packages cannot be imported.
 WITHOUT_PACKAGES = r"""
 import importlib, json, pkgutil, sys
-BLOCKED = ("cryptography", "py_arkworks_bls12381", "cbor2")
+BLOCKED = ("cryptography", "py_arkworks_bls12381", "cbor2", "nacl")
 
 class Block:
     def find_spec(self, name, path=None, target=None):
@@ -55,7 +55,7 @@ AGENT_IMPORT = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import _ic.agent, _ic.management
-heavy = ("cryptography", "py_arkworks_bls12381", "cbor2", "http", "ssl", "email")
+heavy = ("cryptography", "py_arkworks_bls12381", "cbor2", "nacl", "http", "ssl", "email")
 print(json.dumps(sorted(m for m in sys.modules
                         if m.split(".")[0] in heavy or m.startswith("_ic.candid"))))
 """
