@@ -15,6 +15,7 @@ import math
 import os
 import re
 import threading
+from stat import S_ISREG
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import _candid_args as candid_args
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic import wasm as wasm_lib
@@ -177,10 +178,14 @@ _WASM_LOCK = threading.Lock()
 
 def wasm(path, field="wasm"):
     """The loaded module at ``path`` (magic bytes, gzip integrity, size), cached per file version
-    (the fleet's threads ask for the same file at once: it is decoded once)."""
+    (the fleet's threads ask for the same file at once: it is decoded once). A file version
+    already loaded costs one ``stat`` (a fleet asks once per canister and step)."""
+    key = _file_version(path)
+    with _WASM_LOCK:
+        if key is not None and key in _WASM_CACHE:
+            return _WASM_CACHE[key]
     readable_file(path, field)
-    stat = os.stat(path)
-    key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
+    key = _file_version(path)
     with _WASM_LOCK:
         if key not in _WASM_CACHE:
             try:
@@ -191,6 +196,20 @@ def wasm(path, field="wasm"):
                 _WASM_CACHE.clear()
             _WASM_CACHE[key] = module
         return _WASM_CACHE[key]
+
+
+def _file_version(path):
+    """What identifies the regular file ``path`` as loaded and found readable: where it is, its
+    mtime, size, inode, mode and owner (a chmod or chown gets a new key, and so the checks
+    again); None when there is no regular file."""
+    try:
+        stat = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    where = path if os.path.isabs(path) else os.path.abspath(path)
+    return where, stat.st_mtime_ns, stat.st_size, stat.st_mode, stat.st_ino, stat.st_uid
 
 
 _TYPES_CACHE = {}
