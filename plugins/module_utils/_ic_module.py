@@ -351,10 +351,10 @@ class ICModule:
                 return None
             raise
 
-    def read_statuses(self, canister_ids):
-        """Read the canister_status of every id of ``canister_ids`` at once (several queries on
-        the wire, ``Agent.query_many``) for ``canister_status`` to answer from; yield each id
-        (as text) once its answer is in. The first ``canister_status`` of an id in this run
+    def read_statuses(self, canister_ids, in_flight=4):
+        """Read the canister_status of every id of ``canister_ids`` at once (up to ``in_flight``
+        queries on the wire, ``Agent.query_many``) for ``canister_status`` to answer from; yield
+        each id (as text) once its answer is in. The first ``canister_status`` of an id in this run
         (and in instances run with ``parent=self``) takes the answer read here instead of
         asking. An answer that is neither a status nor "no such canister" is left for
         ``canister_status`` to ask again and interpret."""
@@ -363,7 +363,7 @@ class ICModule:
         calls = [(Principal.management(), "canister_status",
                   client.encode_arg("canister_status", {"canister_id": Principal.from_text(text)}), text)
                  for text in texts]
-        for index, answer in self.agent.query_many(calls):
+        for index, answer in self.agent.query_many(calls, in_flight):
             text = texts[index]
             if isinstance(answer, bytes):
                 self._known_statuses[text] = client.decode_reply("canister_status", answer)

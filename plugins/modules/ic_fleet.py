@@ -71,6 +71,9 @@ options:
   workers:
     description:
       - How many canisters are converged (or upgraded) at the same time (threads).
+      - In check mode (and in the controller probe of a converged rerun), how many status queries
+        are on the wire at once; the canisters are then converged one after the other as their
+        statuses come in.
     type: int
     default: 8
   action:
