@@ -4,6 +4,7 @@ A small codec of our own rather than a third-party one, so that decoding replies
 network is bounded (nesting depth, lengths checked against the input size) and so that the
 module works wherever Ansible runs without extra packages.
 """
+import functools
 import hashlib
 import struct
 
@@ -259,6 +260,13 @@ def _hash_value(value, field):
     raise InputError(field, f"cannot hash a value of type {type(value).__name__}")
 
 
+@functools.lru_cache(maxsize=64)
+def _key_hash(key):
+    """SHA-256 of a map key: the few field names of requests, replies and certificates, hashed
+    once (a fleet's probe hashes two maps per canister)."""
+    return hashlib.sha256(key.encode("utf-8") if isinstance(key, str) else bytes(key)).digest()
+
+
 def hash_of_map(d, field=""):
     """Representation-independent hash of a map; ``None`` values count as absent fields."""
     if not isinstance(d, dict):
@@ -267,9 +275,8 @@ def hash_of_map(d, field=""):
     for key, value in d.items():
         if value is None:
             continue
-        key_bytes = key.encode("utf-8") if isinstance(key, str) else bytes(key)
         sub = f"{field}.{key}" if field else str(key)
-        parts.append(hashlib.sha256(key_bytes).digest() + _hash_value(value, sub))
+        parts.append(_key_hash(key) + _hash_value(value, sub))
     parts.sort()
     return hashlib.sha256(b"".join(parts)).digest()
 
