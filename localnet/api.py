@@ -4,6 +4,7 @@
 bytes. Statuses, bodies and content types follow the replica (see
 /work/shared/reference/http-interface.md).
 """
+import functools
 import json
 import re
 import time
@@ -63,8 +64,10 @@ def status_response(node):
     })
 
 
+@functools.lru_cache(maxsize=4096)
 def route(path):
-    """``(version, scope, id_text, endpoint)`` for an IC route, or None."""
+    """``(version, scope, id_text, endpoint)`` for an IC route, or None (remembered per path:
+    a fleet's clients ask the same few endpoints of each canister over and over)."""
     match = _ROUTE.match(path)
     if match is None:
         return None

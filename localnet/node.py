@@ -296,8 +296,9 @@ class Node:
     # --- queries --------------------------------------------------------------------------
     def query(self, request, ecid):
         """Answer a query; returns an Outcome. Nothing a query does is kept."""
+        args = None
         if request.canister_id == MANAGEMENT:
-            self.management.check_query_ecid(request.method_name, request.arg, ecid)
+            args = self.management.check_query_ecid(request.method_name, request.arg, ecid)
         else:
             check_effective_canister(request, ecid)
         self.metrics.query(request.canister_id, request.method_name,
@@ -309,7 +310,7 @@ class Node:
             tx = self.store.transaction()
             if request.canister_id == MANAGEMENT:
                 try:
-                    return Outcome(reply=self.management.query(tx, message))
+                    return Outcome(reply=self.management.query(tx, message, args=args))
                 except Reject as err:
                     return Outcome.of_reject(err)
             return canisters.run_query(self, tx, message)

@@ -121,7 +121,9 @@ class Handler(socketserver.StreamRequestHandler):
     def _serve(self, request):
         """Route one request; returns (Response, close_connection)."""
         node = self.server.node
-        path = urlsplit(request.target).path
+        target = request.target
+        # An origin-form target (what clients send) is its path and query; urlsplit for the rest.
+        path = target.partition("?")[0] if target.startswith("/") else urlsplit(target).path
         try:
             body = self._read_body(request) if request.method in ("POST", "PUT") else b""
             if request.method == "OPTIONS":

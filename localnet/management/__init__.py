@@ -60,22 +60,26 @@ class Management:
         return interface.decode_args(method, arg)
 
     def check_ecid(self, method, arg, ecid):
-        """HTTP 400 when a call's URL names another canister than its argument."""
+        """HTTP 400 when a call's URL names another canister than its argument; returns the
+        decoded argument (None when it does not decode: the reject comes later)."""
         if method in ("provisional_create_canister_with_cycles", "create_canister"):
-            return
+            return None
         try:
             args = self.decode(method, arg)
         except Reject:
-            return  # the ingress filter answers with the reject
+            return None  # the ingress filter answers with the reject
         target = target_of(method, args)
         if target is not None and target != ecid:
             raise HttpError(400, f"Specified CanisterId {target} does not match effective "
                                  f"canister id in URL {ecid}")
+        return args
 
     def check_query_ecid(self, method, arg, ecid):
-        """The same rule for queries (``list_canisters`` takes any ecid)."""
+        """The same rule for queries (``list_canisters`` takes any ecid); returns the decoded
+        argument, or None."""
         if method != "list_canisters":
-            self.check_ecid(method, arg, ecid)
+            return self.check_ecid(method, arg, ecid)
+        return None
 
     def ingress_filter(self, sender, method, arg):
         """Refuse ingress the replica would not induct; raises Reject (non-replicated)."""
@@ -168,17 +172,19 @@ class Management:
         """Reject the stop_canister calls that waited longer than the replica allows."""
         return lifecycle.expire_stops(self, tx, now_ns)
 
-    def query(self, tx, message, subnet=None):
+    def query(self, tx, message, subnet=None, args=None):
         """Answer a management query (canister_status, canister_metrics, fetch_canister_logs);
         from a composite query, ``subnet`` is the caller's: the replica answers from that
         subnet's state only (dfinity/ic rs/execution_environment/src/query_handler/
-        subnet_query.rs, ``get_canister``)."""
+        subnet_query.rs, ``get_canister``). ``args``: the argument as ``check_query_ecid``
+        decoded it already (None: decoded here)."""
         if message.method not in QUERY_METHODS:
             if message.method in interface.METHODS and not interface.is_query(message.method):
                 raise reject("IC0406", f"ic00 method {message.method} can not be called as a "
                                        "query")
             raise reject("IC0406", f"Only canisters can call ic00 method {message.method}")
-        args = self.decode(message.method, message.arg)
+        if args is None:
+            args = self.decode(message.method, message.arg)
         target = target_of(message.method, args)
         canister = tx.get(target)
         if canister is None or (subnet is not None and self.node.subnet_of(target) is not subnet):
