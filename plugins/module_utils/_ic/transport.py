@@ -317,7 +317,9 @@ class _Pipe:
                 break
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if status in (204, 304) or 100 <= status < 200:
+            body = b""  # no body, whatever the headers say (RFC 9112 6.3)
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
             body = self._chunked()
         elif "content-length" in headers:
             body = self._exactly(int(headers["content-length"]))

@@ -108,6 +108,14 @@ def test_chunked_answers_and_a_server_closing_the_connection_are_read():
     assert "Host: 127.0.0.1:" in head and "Content-Type: application/cbor" in head
 
 
+def test_an_answer_without_a_body_is_read_as_empty():
+    no_content = b"HTTP/1.1 204 No Content\r\n\r\n"
+    plain = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server = RawServer([no_content, plain])
+    answers = dict(transport(server.url).post_many([("/a", b"1"), ("/b", b"2")], in_flight=1))
+    assert (answers[0].status, answers[0].body) == (204, b"") and answers[1].body == b"ok"
+
+
 def test_a_malformed_answer_fails_that_request_only():
     server = RawServer([b"garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
     answers = dict(transport(server.url).post_many([("/a", b"1"), ("/b", b"2")], in_flight=1))
