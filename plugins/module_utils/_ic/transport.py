@@ -185,7 +185,7 @@ class Transport:
             return None
 
         try:
-            for _ in range(max(1, int(in_flight))):
+            for _pipe_number in range(max(1, int(in_flight))):
                 pipes.append(self._pipe())
                 failed = send(pipes[-1])
                 if failed is not None:
@@ -204,7 +204,7 @@ class Transport:
                 yield index, answer
                 if failed is not None:
                     yield failed, None
-            for index, _ in todo:  # every connection failed: these were never sent
+            for index, _unsent in todo:  # every connection failed: these were never sent
                 yield index, None
         finally:
             for pipe in pipes:
@@ -315,7 +315,7 @@ class _Pipe:
             line = self._line()
             if line in (b"\r\n", b"\n"):
                 break
-            name, _, value = line.decode("latin-1").partition(":")
+            name, _colon, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         if status in (204, 304) or 100 <= status < 200:
             body = b""  # no body, whatever the headers say (RFC 9112 6.3)
