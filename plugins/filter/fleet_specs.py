@@ -19,6 +19,8 @@ description:
   - Host variables are read through C(hostvars), so they are templated in the host's context,
     as the roles would see them.
   - Written in Python because the same rules as a Jinja loop cost ~1 ms per host (issue 13).
+  - The O(icp.canister_factory.ic_fleet#module:from_inventory) option of ic_fleet's action plugin
+    builds its items with this same function, without templating them into a task argument.
 options:
   _input:
     description: The inventory host names (C(groups['canisters'])).
@@ -126,6 +128,28 @@ def fleet_specs(hosts, hostvars, defaults, owner_marker="@owner@"):
         raise AnsibleFilterError(f"put each of {', '.join(misplaced)} in exactly one of {TEMPLATE_GROUPS}")
     return [_spec(host, host_vars, template, defaults, owner_marker)
             for (host, host_vars), template in zip(read, templates)]
+
+
+def inventory_specs(source, task_vars):
+    """The ic_fleet items of ``source`` (ic_fleet's ``from_inventory``: ``group``, ``defaults``,
+    ``owner_marker``) from the inventory of ``task_vars``: ``fleet_specs`` of the group's hosts."""
+    if not isinstance(source, dict):
+        raise AnsibleFilterError("from_inventory: must be a mapping with group and defaults; "
+                                 "give e.g. {group: canisters, defaults: ...}")
+    unknown = sorted(set(source) - {"group", "defaults", "owner_marker"})
+    if unknown:
+        raise AnsibleFilterError(f"from_inventory.{unknown[0]}: not an option; give group, defaults and owner_marker")
+    group = source.get("group")
+    groups = task_vars.get("groups") or {}
+    if not isinstance(group, str) or group not in groups:
+        raise AnsibleFilterError(f"from_inventory.group: {group!r} is not a group of the inventory; "
+                                 "name the group whose hosts are the canisters")
+    defaults = source.get("defaults")
+    if not isinstance(defaults, dict):
+        raise AnsibleFilterError("from_inventory.defaults: must be a mapping of template name to role "
+                                 "defaults; give the templates' defaults as provision.yml does")
+    marker = source.get("owner_marker")
+    return fleet_specs(groups[group], task_vars["hostvars"], defaults, "@owner@" if marker is None else str(marker))
 
 
 class FilterModule:

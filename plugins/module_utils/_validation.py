@@ -293,6 +293,9 @@ def fleet(params):
     if params.get("action") == "upgrade":
         fleet_upgrade(params)
         return
+    if params.get("from_inventory") is not None:
+        raise InputError("from_inventory", "is read by ic_fleet's action plugin, which builds canisters from it; "
+                         "run the task as icp.canister_factory.ic_fleet, or give canisters")
     common = {k: params.get(k) for k in ("network",) if k in params}
     for prefix, spec in _fleet_items(params, "canisters"):
         for field in ("cycles_min", "cycles_target"):

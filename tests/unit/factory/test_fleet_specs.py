@@ -1,12 +1,15 @@
-"""provision.yml's batch items (the fleet_specs filter) follow the template roles' rules: a host's
+"""provision.yml's batch items (built by ic_fleet's action plugin from ``from_inventory`` with the
+fleet_specs filter's function) follow the template roles' rules: a host's
 ``<template>_canister_<key>`` wins over the role default, init_arg/init_value/settings/cycles and
 the canister_* vars apply per host, host vars are templated in the host's context, and a host
-outside exactly one template group stops the play. Rendered by ansible-playbook from the very
-task vars of provision.yml (no localnet needed)."""
+outside exactly one template group stops the play. Rendered by ansible-playbook with the filter
+from the very ``from_inventory`` of provision.yml's task (no localnet needed); the action plugin
+gives the same items from the same inventory (in process, with ansible's own HostVars)."""
 import json
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 import yaml
@@ -15,21 +18,24 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from module_runner import collection_tree  # noqa: E402  pylint: disable=wrong-import-position
 
-OWNER_A = "2vxsx-fae"
-OWNER_B = "aaaaa-aa"
+OWNER_A = "fnplf-uycdp-yu5v4-xuk3r-in7k5-n5mjr-tbcxb-ctohz-eeg3r-iydeb-iqe"
+OWNER_B = "ugq7c-763ej-6ltbi-pmrpy-msutw-j3dzl-ajdlp-tihyb-miske-xsf6y-mqe"
 MARK = "SPECS="
 
 
 def _play(tmp_path):
-    """provision.yml's batch play, with its ic_fleet task replaced by a print of the items."""
+    """provision.yml's batch play, its ic_fleet task replaced by a print of the filter's items for
+    the task's own ``from_inventory``."""
     with open(os.path.join(ROOT, "playbooks", "provision.yml"), encoding="utf-8") as handle:
         batch = yaml.safe_load(handle)[0]
     task = next(t for t in batch["tasks"] if "icp.canister_factory.ic_fleet" in t)
+    source = task["icp.canister_factory.ic_fleet"]["from_inventory"]
+    show = ("{{ groups[_source.group] | icp.canister_factory.fleet_specs(hostvars, _source.defaults,"
+            " _source.owner_marker) | to_json }}")
     play = {"hosts": "localhost", "connection": "local", "gather_facts": False,
             "vars_files": [os.path.join(ROOT, "playbooks", f) for f in batch["vars_files"]],
             "vars": dict(batch["vars"], icp_wasm_dir="/wasm"),
-            "tasks": [{"ansible.builtin.debug": {"msg": MARK + "{{ _fleet_specs | to_json }}"},
-                       "vars": task["vars"]}]}
+            "tasks": [{"ansible.builtin.debug": {"msg": MARK + show}, "vars": dict(task["vars"], _source=source)}]}
     path = tmp_path / "specs.yml"
     path.write_text(yaml.safe_dump([play]), encoding="utf-8")
     return str(path)
@@ -61,7 +67,7 @@ def test_host_values_win_over_the_template_defaults(tmp_path):
             "hosts": {
                 "plain": {"owner": OWNER_A},
                 "tuned": {"owner": OWNER_B, "user_canister_wasm": "/other/{{ inventory_hostname }}.wasm.gz",
-                          "init_arg": "(record { owner = principal \"aaaaa-aa\"; x = 1 })",
+                          "init_arg": f"(record {{ owner = principal \"{OWNER_A}\" }})",
                           "settings": {"freezing_threshold": 7}, "cycles": 5, "canister_funding": "cycles_ledger",
                           "canister_state": "stopped", "canister_cycles_source": "auto"}}},
         "memory_canisters": {"hosts": {"data": {"owner": OWNER_A, "init_value": {"owner": OWNER_A}}}},
@@ -79,7 +85,7 @@ def test_host_values_win_over_the_template_defaults(tmp_path):
         "cycles": 1000000000000, "cycles_min": 42, "cycles_target": 1000000000000, "keep_failed": False,
         "funding": "auto", "state": "running", "cycles_source": "provisional"}
     assert tuned["wasm"] == "/other/tuned.wasm.gz"  # templated in the host's own context
-    assert tuned["arg"] == '(record { owner = principal "aaaaa-aa"; x = 1 })'
+    assert tuned["arg"] == f'(record {{ owner = principal "{OWNER_A}" }})'
     assert tuned["arg_default"] == f'(record {{ owner = principal "{OWNER_B}" }})'
     assert tuned["settings"]["freezing_threshold"] == 7 and tuned["settings"]["compute_allocation"] == 0
     assert (tuned["cycles"], tuned["funding"], tuned["state"], tuned["cycles_source"]) == (
@@ -95,5 +101,75 @@ def test_a_host_outside_exactly_one_template_group_stops_the_play(tmp_path, grou
         children.setdefault(group, {"hosts": {}})["hosts"]["odd"] = {"owner": OWNER_A}
     inventory = {"all": {"children": {"canisters": {"children": children, "hosts": {"odd": {"owner": OWNER_A}}}}}}
     run = _render(tmp_path, inventory)
-    assert run.returncode != 0
+    assert run.returncode != 0  # the filter
     assert "put each of odd in exactly one of user_canisters" in run.stdout + run.stderr
+
+
+def _action_and_task_vars(tmp_path, inventory, args):
+    """ic_fleet's action plugin for a task with ``args``, and the task vars of localhost from
+    ansible's own inventory and variable manager (HostVars as a play has them)."""
+    base = collection_tree(str(tmp_path / "in-process"))
+    if base not in sys.path:
+        sys.path.insert(0, base)
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.task import Task
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+    from ansible_collections.icp.canister_factory.plugins.action.ic_fleet import ActionModule
+
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    loader = DataLoader()
+    hosts = InventoryManager(loader=loader, sources=[str(path)])
+    variables = VariableManager(loader=loader, inventory=hosts)
+    HostVars(hosts, variables, loader)  # as the executor does: the variable manager's hostvars
+    task_vars = variables.get_vars(host=hosts.get_host("localhost"))
+    task = Task()
+    task.args = args
+    # The local connection's shell with its temporary directory made: no connection is used.
+    connection = types.SimpleNamespace(transport="local", _shell=types.SimpleNamespace(tmpdir=str(tmp_path)))
+    return ActionModule(task, connection, None, loader, None), task_vars
+
+
+DEFAULTS = {t: {"wasm": f"/wasm/{t}.wasm.gz", "did": f"/wasm/{t}.did", "version": "1.0", "settings": {"freezing_threshold": 1},
+                "init_arg": '(record { owner = principal "@owner@" })', "cycles": 1, "cycles_min": None,
+                "cycles_target": None, "keep_failed": False} for t in ("user", "memory")}
+
+
+def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
+    inventory = {"all": {"children": {"canisters": {"children": {
+        "user_canisters": {"vars": {"user_canister_cycles_min": 42}, "hosts": {
+            "plain": {"owner": OWNER_A},
+            "tuned": {"owner": OWNER_B, "user_canister_wasm": "/other/{{ inventory_hostname }}.wasm.gz",
+                      "settings": {"freezing_threshold": 7}, "cycles": 5}}},
+        "memory_canisters": {"hosts": {"data": {"owner": OWNER_A, "init_value": {"owner": OWNER_A}}}}}}}}}
+    source = {"group": "canisters", "defaults": DEFAULTS}
+    action, task_vars = _action_and_task_vars(tmp_path, inventory, {"registry": "r.yml", "from_inventory": source})
+    args = action._module_args(task_vars)  # pylint: disable=protected-access
+    from ansible_collections.icp.canister_factory.plugins.filter.fleet_specs import fleet_specs
+
+    assert "from_inventory" not in args and args["registry"] == "r.yml"
+    expected = fleet_specs(task_vars["groups"]["canisters"], task_vars["hostvars"], DEFAULTS)
+    assert args["canisters"] == expected and [c["name"] for c in expected] == ["data", "plain", "tuned"]
+    tuned = expected[2]
+    assert (tuned["wasm"], tuned["cycles"], tuned["cycles_min"], tuned["settings"]) == (
+        "/other/tuned.wasm.gz", 5, 42, {"freezing_threshold": 7})
+    assert tuned["arg"] == f'(record {{ owner = principal "{OWNER_B}" }})'
+
+
+@pytest.mark.parametrize("source, args, message", [
+    ({"group": "canisters", "defaults": DEFAULTS}, {}, "put each of odd in exactly one of user_canisters"),
+    ({"group": "nowhere", "defaults": DEFAULTS}, {}, "from_inventory.group: 'nowhere' is not a group of the inventory"),
+    ({"group": "canisters"}, {}, "from_inventory.defaults: must be a mapping"),
+    ({"group": "canisters", "defaults": DEFAULTS, "hosts": []}, {}, "from_inventory.hosts: not an option"),
+    ({"group": "canisters", "defaults": DEFAULTS}, {"canisters": []}, "from_inventory: give canisters or from_inventory"),
+])
+def test_the_action_refuses_a_bad_inventory_before_any_call(tmp_path, source, args, message):
+    inventory = {"all": {"children": {"canisters": {"children": {
+        "user_canisters": {"hosts": {"ok": {"owner": OWNER_A}, "odd": {"owner": OWNER_A}}},
+        "memory_canisters": {"hosts": {"odd": {"owner": OWNER_A}}}}}}}}
+    action, task_vars = _action_and_task_vars(tmp_path, inventory, dict(args, registry="r.yml", from_inventory=source))
+    action._task.args["network"] = "http://127.0.0.1:9"  # pylint: disable=protected-access
+    result = action.run(task_vars=task_vars)
+    assert result["failed"] and result["msg"].startswith(message), result
