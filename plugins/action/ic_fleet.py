@@ -22,6 +22,7 @@ always runs as a process.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -32,6 +33,44 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 display = Display()
+
+
+@contextlib.contextmanager
+def fact_cleaning_skipped_without_facts():
+    """Within: ``VariableManager.get_vars`` (each ``hostvars[host]`` read) skips cleaning the facts
+    of a host that has none, and gives exactly the same variables.
+
+    ``clean_facts`` only removes keys of the facts it is given: for no facts its result is ``{}``,
+    which ``get_vars`` then merges as nothing. What it costs even then is a glob of every connection
+    plugin directory per host (~40% of a ``hostvars[host]`` read; ~85 ms for 1,000 hosts). A host
+    with facts is cleaned as always. The worker process runs this one task, and nothing else reads
+    variables while the items are built; the function is put back on the way out."""
+    from ansible.vars import manager
+
+    original = getattr(manager, "clean_facts", None)
+    if original is None:  # another ansible-core: nothing to skip
+        yield
+        return
+
+    def clean_facts(facts):
+        return {} if not facts else original(facts)
+
+    manager.clean_facts = clean_facts
+    try:
+        yield
+    finally:
+        manager.clean_facts = original
+
+
+def _invocation_as_given(result, source):
+    """The result's ``invocation`` with the task's ``from_inventory`` in place of the ``canisters``
+    built from it: -vvv shows the options as the task gave them, and the result of a large fleet
+    does not carry every item a second time (the controller turns every result it receives into
+    plain types and strips it, whole, before registering it without its invocation)."""
+    module_args = (result.get("invocation") or {}).get("module_args")
+    if isinstance(module_args, dict):
+        module_args.pop("canisters", None)
+        module_args["from_inventory"] = source
 
 
 class ActionModule(ActionBase):
@@ -55,22 +94,29 @@ class ActionModule(ActionBase):
             args = self._module_args(task_vars or {})
         except AnsibleError as exc:  # a bad from_inventory or inventory: before any call
             return merge_hash(result, {"failed": True, "msg": exc.message})
+        outcome = self._outcome(args, task_vars)
+        if "from_inventory" in self._task.args:
+            _invocation_as_given(outcome, self._task.args["from_inventory"])
+        return merge_hash(result, outcome)
+
+    def _outcome(self, args, task_vars):
+        """The result of the probe, or else of the module, for the module's arguments ``args``."""
         here = self._module_would_run_here()
         # action=upgrade has its own fast path (module_on_target) before the task: no probe.
         probe = here and (args.get("action") or "converge") == "converge"
         converged, why = self._probe(args) if probe else (None, "probe not applicable")
         if converged is not None:
             display.vvv("ic_fleet: every canister converged (controller probe); module not run")
-            return merge_hash(result, converged)
+            return converged
         if here and self._controller_python(task_vars):
             display.vvv(f"ic_fleet: running the module in the controller process ({why})")
-            return merge_hash(result, self._run_in_controller(task_vars, args))
+            return self._run_in_controller(task_vars, args)
         display.vvv(f"ic_fleet: running the module ({why})")
         wrap_async = self._task.async_val and not self._connection.has_native_async
-        result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
+        outcome = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+        return outcome
 
     def _module_args(self, task_vars):
         """The task's arguments as the module takes them: ``from_inventory`` (an option of this
@@ -85,7 +131,8 @@ class ActionModule(ActionBase):
             raise AnsibleError("from_inventory: give canisters or from_inventory, not both")
         from ansible_collections.icp.canister_factory.plugins.filter.fleet_specs import inventory_specs
 
-        args["canisters"] = inventory_specs(source, task_vars)
+        with fact_cleaning_skipped_without_facts():
+            args["canisters"] = inventory_specs(source, task_vars)
         return args
 
     def _module_would_run_here(self):

@@ -105,18 +105,12 @@ def test_a_host_outside_exactly_one_template_group_stops_the_play(tmp_path, grou
     assert "put each of odd in exactly one of user_canisters" in run.stdout + run.stderr
 
 
-def _action_and_task_vars(tmp_path, inventory, args):
-    """ic_fleet's action plugin for a task with ``args``, and the task vars of localhost from
-    ansible's own inventory and variable manager (HostVars as a play has them)."""
-    base = collection_tree(str(tmp_path / "in-process"))
-    if base not in sys.path:
-        sys.path.insert(0, base)
+def _variables(tmp_path, inventory):
+    """Ansible's own inventory and variable manager for ``inventory`` (HostVars as a play has them)."""
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
-    from ansible.playbook.task import Task
     from ansible.vars.hostvars import HostVars
     from ansible.vars.manager import VariableManager
-    from ansible_collections.icp.canister_factory.plugins.action.ic_fleet import ActionModule
 
     path = tmp_path / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
@@ -124,12 +118,29 @@ def _action_and_task_vars(tmp_path, inventory, args):
     hosts = InventoryManager(loader=loader, sources=[str(path)])
     variables = VariableManager(loader=loader, inventory=hosts)
     HostVars(hosts, variables, loader)  # as the executor does: the variable manager's hostvars
+    return loader, hosts, variables
+
+
+def _action_and_task_vars(tmp_path, inventory, args):
+    """ic_fleet's action plugin for a task with ``args``, and the task vars of localhost from
+    ansible's own inventory and variable manager (HostVars as a play has them)."""
+    _importable(tmp_path)
+    from ansible.playbook.task import Task
+    from ansible_collections.icp.canister_factory.plugins.action.ic_fleet import ActionModule
+
+    loader, hosts, variables = _variables(tmp_path, inventory)
     task_vars = variables.get_vars(host=hosts.get_host("localhost"))
     task = Task()
     task.args = args
     # The local connection's shell with its temporary directory made: no connection is used.
     connection = types.SimpleNamespace(transport="local", _shell=types.SimpleNamespace(tmpdir=str(tmp_path)))
     return ActionModule(task, connection, None, loader, None), task_vars
+
+
+def _importable(tmp_path):
+    base = collection_tree(str(tmp_path / "in-process"))
+    if base not in sys.path:
+        sys.path.insert(0, base)
 
 
 DEFAULTS = {t: {"wasm": f"/wasm/{t}.wasm.gz", "did": f"/wasm/{t}.did", "version": "1.0", "settings": {"freezing_threshold": 1},
@@ -173,3 +184,27 @@ def test_the_action_refuses_a_bad_inventory_before_any_call(tmp_path, source, ar
     action._task.args["network"] = "http://127.0.0.1:9"  # pylint: disable=protected-access
     result = action.run(task_vars=task_vars)
     assert result["failed"] and result["msg"].startswith(message), result
+
+
+def test_host_variables_read_without_cleaning_empty_facts_are_the_same(tmp_path):
+    """The action reads each host's variables with the facts of a host without facts not cleaned
+    (a no-op that globs every connection plugin per host): the same variables, facts or none."""
+    _importable(tmp_path)
+    from ansible.vars.clean import clean_facts
+    from ansible_collections.icp.canister_factory.plugins.action.ic_fleet import fact_cleaning_skipped_without_facts
+
+    assert clean_facts({}) == {}  # the premise, on this ansible-core
+    inventory = {"all": {"vars": {"x": "{{ inventory_hostname }}-x"},
+                         "hosts": {"plain": {"owner": OWNER_A}, "known": {"owner": OWNER_B}}}}
+    _, hosts, variables = _variables(tmp_path, inventory)
+    # Facts (as setup or set_fact cacheable would leave them), restricted keys among them.
+    variables.set_host_facts("known", {"ansible_local": {"a": 1}, "ansible_ssh_user": "root", "distro": "x"})
+
+    def read():
+        return {h: variables.get_vars(host=hosts.get_host(h), include_hostvars=False) for h in ("plain", "known")}
+
+    plain = read()
+    with fact_cleaning_skipped_without_facts():
+        skipped = read()
+    assert skipped == plain and plain["known"]["distro"] == "x" and "ansible_ssh_user" not in plain["known"]
+    assert plain["plain"]["ansible_facts"] == {}
