@@ -42,6 +42,12 @@ options:
     description: The text that stands for the owner in the templates' default init arguments.
     type: str
     default: "@owner@"
+  groups:
+    description:
+      - The play's C(groups). When given, each host's template group is found in it instead of in
+        the host's C(group_names) (the same groups: a host is listed under each of its groups and
+        their parents), without templating C(group_names) for every host.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -82,9 +88,25 @@ def _var(host_vars, key, default=_MISSING):
         return default
 
 
-def _template_of(host, host_vars):
-    groups = [g for g in _var(host_vars, "group_names", []) if TEMPLATE_GROUP.match(g)]
+def _template_of(host, host_vars, template_groups=None):
+    """The host's template (``user`` for ``user_canisters``): its only ``*_canisters`` group, from
+    ``template_groups`` (host -> such groups, from the play's ``groups``) or its ``group_names``."""
+    if template_groups is not None:
+        groups = template_groups.get(host, [])
+    else:
+        groups = [g for g in _var(host_vars, "group_names", []) if TEMPLATE_GROUP.match(g)]
     return groups[0][:-len("_canisters")] if len(groups) == 1 else None
+
+
+def _template_groups(groups):
+    """host -> its ``*_canisters`` groups, from a play's ``groups`` (group -> its hosts, those of
+    its children included, as ``group_names`` lists a host's groups and their parents)."""
+    found = {}
+    for group, members in groups.items():
+        if TEMPLATE_GROUP.match(group):
+            for host in members:
+                found.setdefault(host, []).append(group)
+    return found
 
 
 def _spec(host, host_vars, template, defaults, owner_marker):
@@ -118,11 +140,12 @@ def _replace(text, old, new):
     return str(text).replace(str(old), str(new))
 
 
-def fleet_specs(hosts, hostvars, defaults, owner_marker="@owner@"):
+def fleet_specs(hosts, hostvars, defaults, owner_marker="@owner@", groups=None):
     """Inventory hosts -> ic_fleet items (see DOCUMENTATION); one read of each host's variables."""
     hosts = list(hosts or [])
     read = [(host, hostvars[host]) for host in hosts]
-    templates = [_template_of(host, host_vars) for host, host_vars in read]
+    template_groups = None if groups is None else _template_groups(groups)
+    templates = [_template_of(host, host_vars, template_groups) for host, host_vars in read]
     misplaced = [host for host, template in zip(hosts, templates) if template is None]
     if misplaced:
         raise AnsibleFilterError(f"put each of {', '.join(misplaced)} in exactly one of {TEMPLATE_GROUPS}")
@@ -149,7 +172,8 @@ def inventory_specs(source, task_vars):
         raise AnsibleFilterError("from_inventory.defaults: must be a mapping of template name to role "
                                  "defaults; give the templates' defaults as provision.yml does")
     marker = source.get("owner_marker")
-    return fleet_specs(groups[group], task_vars["hostvars"], defaults, "@owner@" if marker is None else str(marker))
+    return fleet_specs(groups[group], task_vars["hostvars"], defaults, "@owner@" if marker is None else str(marker),
+                       groups=groups)
 
 
 class FilterModule:

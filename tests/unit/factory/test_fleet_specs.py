@@ -154,7 +154,9 @@ def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
             "plain": {"owner": OWNER_A},
             "tuned": {"owner": OWNER_B, "user_canister_wasm": "/other/{{ inventory_hostname }}.wasm.gz",
                       "settings": {"freezing_threshold": 7}, "cycles": 5}}},
-        "memory_canisters": {"hosts": {"data": {"owner": OWNER_A, "init_value": {"owner": OWNER_A}}}}}}}}}
+        "memory_canisters": {"hosts": {"data": {"owner": OWNER_A, "init_value": {"owner": OWNER_A}}},
+                             # A host of a child group is in its parent group too (group_names lists both).
+                             "children": {"premium": {"hosts": {"vip": {"owner": OWNER_B}}}}}}}}}}
     source = {"group": "canisters", "defaults": DEFAULTS}
     action, task_vars = _action_and_task_vars(tmp_path, inventory, {"registry": "r.yml", "from_inventory": source})
     args = action._module_args(task_vars)  # pylint: disable=protected-access
@@ -162,15 +164,18 @@ def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
 
     assert "from_inventory" not in args and args["registry"] == "r.yml"
     expected = fleet_specs(task_vars["groups"]["canisters"], task_vars["hostvars"], DEFAULTS)
-    assert args["canisters"] == expected and [c["name"] for c in expected] == ["data", "plain", "tuned"]
-    tuned = expected[2]
+    assert args["canisters"] == expected
+    assert [c["name"] for c in expected] == task_vars["groups"]["canisters"]  # the group's order
+    specs = {c["name"]: c for c in expected}
+    assert sorted(specs) == ["data", "plain", "tuned", "vip"] and specs["vip"]["template"] == "memory"
+    tuned = specs["tuned"]
     assert (tuned["wasm"], tuned["cycles"], tuned["cycles_min"], tuned["settings"]) == (
         "/other/tuned.wasm.gz", 5, 42, {"freezing_threshold": 7})
     assert tuned["arg"] == f'(record {{ owner = principal "{OWNER_B}" }})'
 
 
 @pytest.mark.parametrize("source, args, message", [
-    ({"group": "canisters", "defaults": DEFAULTS}, {}, "put each of odd in exactly one of user_canisters"),
+    ({"group": "canisters", "defaults": DEFAULTS}, {}, "put each of nested, odd in exactly one of user_canisters"),
     ({"group": "nowhere", "defaults": DEFAULTS}, {}, "from_inventory.group: 'nowhere' is not a group of the inventory"),
     ({"group": "canisters"}, {}, "from_inventory.defaults: must be a mapping"),
     ({"group": "canisters", "defaults": DEFAULTS, "hosts": []}, {}, "from_inventory.hosts: not an option"),
@@ -179,11 +184,21 @@ def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
 def test_the_action_refuses_a_bad_inventory_before_any_call(tmp_path, source, args, message):
     inventory = {"all": {"children": {"canisters": {"children": {
         "user_canisters": {"hosts": {"ok": {"owner": OWNER_A}, "odd": {"owner": OWNER_A}}},
-        "memory_canisters": {"hosts": {"odd": {"owner": OWNER_A}}}}}}}}
+        "memory_canisters": {"hosts": {"odd": {"owner": OWNER_A}}},
+        # In a template group and, through a child group, in another one.
+        "gallery_canisters": {"hosts": {"nested": {"owner": OWNER_A}}, "children": {"inner": {}}},
+        "inner": {"hosts": {}}, "side": {"children": {"user_canisters": {}}},
+        "ai_assistant_canisters": {"children": {"deep": {"hosts": {"nested": {"owner": OWNER_A}}}}}}}}}}
     action, task_vars = _action_and_task_vars(tmp_path, inventory, dict(args, registry="r.yml", from_inventory=source))
     action._task.args["network"] = "http://127.0.0.1:9"  # pylint: disable=protected-access
     result = action.run(task_vars=task_vars)
     assert result["failed"] and result["msg"].startswith(message), result
+    if message.startswith("put each"):  # read from each host's group_names: the same hosts refused
+        from ansible.errors import AnsibleFilterError
+        from ansible_collections.icp.canister_factory.plugins.filter.fleet_specs import fleet_specs
+
+        with pytest.raises(AnsibleFilterError, match=message):
+            fleet_specs(task_vars["groups"]["canisters"], task_vars["hostvars"], DEFAULTS)
 
 
 def test_host_variables_read_without_cleaning_empty_facts_are_the_same(tmp_path):
