@@ -32,6 +32,11 @@ description:
     the journal is folded into the registry file.
   - Reads use C(canister_status) as a query, so a converged fleet makes no update calls and does not
     rewrite the registry.
+  - Every item's init argument text is checked (parsed and typed by the module's or O(canisters[].did)'s
+    init types) before any call. A text that passed is remembered beside the registry
+    (C(<registry>.checked-args), the SHA-256 of the text with those of the module and the C(did) file)
+    and not parsed again on the next run; any change of text, module or C(did) file checks it again,
+    and a text that fails is never remembered.
   - With O(action=upgrade) it is the batch path of the C(fleet_upgrade) role instead. For every item of
     O(upgrades) it does what the role's M(icp.canister_factory.ic_code) task does, with the same code - a
     snapshot, the upgrade with the item's argument, the O(upgrades[].verify_method) query that must answer
