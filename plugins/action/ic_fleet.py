@@ -131,8 +131,11 @@ class ActionModule(ActionBase):
             raise AnsibleError("from_inventory: give canisters or from_inventory, not both")
         from ansible_collections.icp.canister_factory.plugins.filter.fleet_specs import inventory_specs
 
+        def render(name):  # as lookup('ansible.builtin.vars', name) in this task's context
+            return self._templar.template(task_vars[name])
+
         with fact_cleaning_skipped_without_facts():
-            args["canisters"] = inventory_specs(source, task_vars)
+            args["canisters"] = inventory_specs(source, task_vars, render)
         return args
 
     def _module_would_run_here(self):

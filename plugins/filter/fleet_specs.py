@@ -20,7 +20,8 @@ description:
     as the roles would see them.
   - Written in Python because the same rules as a Jinja loop cost ~1 ms per host (issue 13).
   - The O(icp.canister_factory.ic_fleet#module:from_inventory) option of ic_fleet's action plugin
-    builds its items with this same function, without templating them into a task argument.
+    builds its items with this same function, without templating them into a task argument (and
+    renders the role defaults of the templates its hosts use only).
 options:
   _input:
     description: The inventory host names (C(groups['canisters'])).
@@ -153,27 +154,47 @@ def fleet_specs(hosts, hostvars, defaults, owner_marker="@owner@", groups=None):
             for (host, host_vars), template in zip(read, templates)]
 
 
-def inventory_specs(source, task_vars):
-    """The ic_fleet items of ``source`` (ic_fleet's ``from_inventory``: ``group``, ``defaults``,
-    ``owner_marker``) from the inventory of ``task_vars``: ``fleet_specs`` of the group's hosts."""
+def inventory_specs(source, task_vars, render):
+    """The ic_fleet items of ``source`` (ic_fleet's ``from_inventory``: ``group``, ``templates``,
+    ``owner_marker``) from the inventory of ``task_vars``: ``fleet_specs`` of the group's hosts,
+    with the role defaults ``<template>_canister_<key>`` of the templates the hosts use, each
+    rendered by ``render(variable name)`` (the task's templar: the owner is the marker there)."""
     if not isinstance(source, dict):
-        raise AnsibleFilterError("from_inventory: must be a mapping with group and defaults; "
-                                 "give e.g. {group: canisters, defaults: ...}")
-    unknown = sorted(set(source) - {"group", "defaults", "owner_marker"})
+        raise AnsibleFilterError("from_inventory: must be a mapping with group and templates; "
+                                 "give e.g. {group: canisters, templates: [user]}")
+    unknown = sorted(set(source) - {"group", "templates", "owner_marker"})
     if unknown:
-        raise AnsibleFilterError(f"from_inventory.{unknown[0]}: not an option; give group, defaults and owner_marker")
+        raise AnsibleFilterError(f"from_inventory.{unknown[0]}: not an option; give group, templates and owner_marker")
     group = source.get("group")
     groups = task_vars.get("groups") or {}
     if not isinstance(group, str) or group not in groups:
         raise AnsibleFilterError(f"from_inventory.group: {group!r} is not a group of the inventory; "
                                  "name the group whose hosts are the canisters")
-    defaults = source.get("defaults")
-    if not isinstance(defaults, dict):
-        raise AnsibleFilterError("from_inventory.defaults: must be a mapping of template name to role "
-                                 "defaults; give the templates' defaults as provision.yml does")
+    templates = source.get("templates")
+    if not isinstance(templates, list) or not templates or not all(isinstance(t, str) and t for t in templates):
+        raise AnsibleFilterError("from_inventory.templates: must be a list of template names; give e.g. [user, memory]")
+    hosts = groups[group]
+    template_groups = _template_groups(groups)
+    used = {g[0][:-len("_canisters")] for g in (template_groups.get(h) for h in hosts) if g and len(g) == 1}
     marker = source.get("owner_marker")
-    return fleet_specs(groups[group], task_vars["hostvars"], defaults, "@owner@" if marker is None else str(marker),
-                       groups=groups)
+    return fleet_specs(hosts, task_vars["hostvars"], template_defaults([t for t in templates if t in used], render),
+                       "@owner@" if marker is None else str(marker), groups=groups)
+
+
+def template_defaults(templates, render):
+    """``{template: {key: value}}``: the role defaults ``<template>_canister_<key>`` of each of
+    ``templates`` for every key the items take, each rendered by ``render(variable name)``."""
+    defaults = {}
+    for template in templates:
+        defaults[template] = {}
+        for key in KEYS:
+            name = f"{template}_canister_{key}"
+            try:
+                defaults[template][key] = render(name)
+            except KeyError:
+                raise AnsibleFilterError(f"from_inventory.templates: {template} has no variable {name}; define the "
+                                         f"template's defaults (as the {template}_canister role does)") from None
+    return defaults
 
 
 class FilterModule:

@@ -162,12 +162,14 @@ options:
         description: The inventory group whose hosts are the canisters, in the group's order.
         type: str
         required: true
-      defaults:
+      templates:
         description:
-          - Per template name (C(user), C(ai_assistant), C(gallery), C(memory)) the role defaults
-            C(wasm), C(did), C(version), C(init_arg), C(settings), C(cycles), C(cycles_min), C(cycles_target)
-            and C(keep_failed), as the P(icp.canister_factory.fleet_specs#filter) filter takes them.
-        type: dict
+          - The template names (C(user) for group C(user_canisters)) whose hosts may be in O(from_inventory.group).
+          - The defaults of a template are its variables C(<template>_canister_<key>) for the keys C(wasm), C(did),
+            C(version), C(init_arg), C(settings), C(cycles), C(cycles_min), C(cycles_target) and C(keep_failed)
+            (the template roles' defaults), rendered in the task's context, for the templates the hosts use only.
+        type: list
+        elements: str
         required: true
       owner_marker:
         description: The text that stands for the owner in the templates' default init arguments.
@@ -491,7 +493,7 @@ class ICFleet(FleetUpgrade, Fleet, ICModule):
         # Read by the action plugin, which turns it into canisters (see DOCUMENTATION).
         "from_inventory": {"type": "dict", "options": {
             "group": {"type": "str", "required": True},
-            "defaults": {"type": "dict", "required": True},
+            "templates": {"type": "list", "elements": "str", "required": True},
             "owner_marker": {"type": "str", "default": "@owner@"}}},
         "upgrades": {"type": "list", "elements": "dict", "options": upgrade_argument_spec()},
     }

@@ -30,12 +30,19 @@ def _play(tmp_path):
         batch = yaml.safe_load(handle)[0]
     task = next(t for t in batch["tasks"] if "icp.canister_factory.ic_fleet" in t)
     source = task["icp.canister_factory.ic_fleet"]["from_inventory"]
-    show = ("{{ groups[_source.group] | icp.canister_factory.fleet_specs(hostvars, _source.defaults,"
+    show = ("{{ groups[_source.group] | icp.canister_factory.fleet_specs(hostvars, _defaults,"
             " _source.owner_marker) | to_json }}")
+    # The templates' defaults as the action plugin renders them: each <template>_canister_<key>
+    # in the task's context (where the owner is the marker).
+    defaults = ("{%- set defaults = {} -%}{%- for t in _source.templates -%}{%- set d = {} -%}"
+                "{%- for k in ['wasm', 'did', 'version', 'init_arg', 'settings', 'cycles', 'cycles_min',"
+                " 'cycles_target', 'keep_failed'] -%}"
+                "{%- set _ = d.update({k: lookup('ansible.builtin.vars', t ~ '_canister_' ~ k)}) -%}{%- endfor -%}"
+                "{%- set _ = defaults.update({t: d}) -%}{%- endfor -%}{{ defaults }}")
     play = {"hosts": "localhost", "connection": "local", "gather_facts": False,
             "vars_files": [os.path.join(ROOT, "playbooks", f) for f in batch["vars_files"]],
             "vars": dict(batch["vars"], icp_wasm_dir="/wasm"),
-            "tasks": [{"ansible.builtin.debug": {"msg": MARK + show}, "vars": dict(task["vars"], _source=source)}]}
+            "tasks": [{"ansible.builtin.debug": {"msg": MARK + show}, "vars": dict(task["vars"], _source=source, _defaults=defaults)}]}
     path = tmp_path / "specs.yml"
     path.write_text(yaml.safe_dump([play]), encoding="utf-8")
     return str(path)
@@ -121,20 +128,23 @@ def _variables(tmp_path, inventory):
     return loader, hosts, variables
 
 
-def _action_and_task_vars(tmp_path, inventory, args):
+def _action_and_task_vars(tmp_path, inventory, args, task_vars=None):
     """ic_fleet's action plugin for a task with ``args``, and the task vars of localhost from
     ansible's own inventory and variable manager (HostVars as a play has them)."""
     _importable(tmp_path)
     from ansible.playbook.task import Task
     from ansible_collections.icp.canister_factory.plugins.action.ic_fleet import ActionModule
 
+    from ansible.template import Templar
+
     loader, hosts, variables = _variables(tmp_path, inventory)
-    task_vars = variables.get_vars(host=hosts.get_host("localhost"))
+    # localhost's variables, and the task's own (as provision.yml's task has them).
+    task_vars = dict(variables.get_vars(host=hosts.get_host("localhost")), **(task_vars or {}))
     task = Task()
     task.args = args
     # The local connection's shell with its temporary directory made: no connection is used.
     connection = types.SimpleNamespace(transport="local", _shell=types.SimpleNamespace(tmpdir=str(tmp_path)))
-    return ActionModule(task, connection, None, loader, None), task_vars
+    return ActionModule(task, connection, None, loader, Templar(loader=loader, variables=task_vars)), task_vars
 
 
 def _importable(tmp_path):
@@ -143,13 +153,21 @@ def _importable(tmp_path):
         sys.path.insert(0, base)
 
 
+# The templates' role defaults as variables of the play (provision.yml: vars_files).
+ROLE_DEFAULTS = {f"{t}_canister_{k}": v for t in ("user", "memory", "gallery") for k, v in {
+    "wasm": f"/wasm/{t}.wasm.gz", "did": f"/wasm/{t}.did", "version": "{{ '1.' ~ 0 }}",
+    "settings": {"freezing_threshold": 1}, "init_arg": '(record { owner = principal "{{ owner }}" })',
+    "cycles": 1, "cycles_min": None, "cycles_target": None, "keep_failed": False}.items()}
+# ... as the action plugin renders them in the task's context, where the owner is the marker.
 DEFAULTS = {t: {"wasm": f"/wasm/{t}.wasm.gz", "did": f"/wasm/{t}.did", "version": "1.0", "settings": {"freezing_threshold": 1},
                 "init_arg": '(record { owner = principal "@owner@" })', "cycles": 1, "cycles_min": None,
                 "cycles_target": None, "keep_failed": False} for t in ("user", "memory")}
+TASK_VARS = {"owner": "@owner@"}
+SOURCE = {"group": "canisters", "templates": ["user", "ai_assistant", "gallery", "memory"]}
 
 
 def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
-    inventory = {"all": {"children": {"canisters": {"children": {
+    inventory = {"all": {"vars": dict(ROLE_DEFAULTS), "children": {"canisters": {"children": {
         "user_canisters": {"vars": {"user_canister_cycles_min": 42}, "hosts": {
             "plain": {"owner": OWNER_A},
             "tuned": {"owner": OWNER_B, "user_canister_wasm": "/other/{{ inventory_hostname }}.wasm.gz",
@@ -157,8 +175,8 @@ def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
         "memory_canisters": {"hosts": {"data": {"owner": OWNER_A, "init_value": {"owner": OWNER_A}}},
                              # A host of a child group is in its parent group too (group_names lists both).
                              "children": {"premium": {"hosts": {"vip": {"owner": OWNER_B}}}}}}}}}}
-    source = {"group": "canisters", "defaults": DEFAULTS}
-    action, task_vars = _action_and_task_vars(tmp_path, inventory, {"registry": "r.yml", "from_inventory": source})
+    action, task_vars = _action_and_task_vars(tmp_path, inventory, {"registry": "r.yml", "from_inventory": SOURCE},
+                                              TASK_VARS)
     args = action._module_args(task_vars)  # pylint: disable=protected-access
     from ansible_collections.icp.canister_factory.plugins.filter.fleet_specs import fleet_specs
 
@@ -175,21 +193,23 @@ def test_the_action_builds_the_filters_items_from_the_inventory(tmp_path):
 
 
 @pytest.mark.parametrize("source, args, message", [
-    ({"group": "canisters", "defaults": DEFAULTS}, {}, "put each of nested, odd in exactly one of user_canisters"),
-    ({"group": "nowhere", "defaults": DEFAULTS}, {}, "from_inventory.group: 'nowhere' is not a group of the inventory"),
-    ({"group": "canisters"}, {}, "from_inventory.defaults: must be a mapping"),
-    ({"group": "canisters", "defaults": DEFAULTS, "hosts": []}, {}, "from_inventory.hosts: not an option"),
-    ({"group": "canisters", "defaults": DEFAULTS}, {"canisters": []}, "from_inventory: give canisters or from_inventory"),
+    (SOURCE, {}, "put each of nested, odd in exactly one of user_canisters"),
+    (dict(SOURCE, group="nowhere"), {}, "from_inventory.group: 'nowhere' is not a group of the inventory"),
+    ({"group": "canisters"}, {}, "from_inventory.templates: must be a list of template names"),
+    (dict(SOURCE, templates=["user", "ai_assistant"]), {}, "put each of nested, odd"),
+    (dict(SOURCE, hosts=[]), {}, "from_inventory.hosts: not an option"),
+    (SOURCE, {"canisters": []}, "from_inventory: give canisters or from_inventory"),
 ])
 def test_the_action_refuses_a_bad_inventory_before_any_call(tmp_path, source, args, message):
-    inventory = {"all": {"children": {"canisters": {"children": {
+    inventory = {"all": {"vars": dict(ROLE_DEFAULTS), "children": {"canisters": {"children": {
         "user_canisters": {"hosts": {"ok": {"owner": OWNER_A}, "odd": {"owner": OWNER_A}}},
         "memory_canisters": {"hosts": {"odd": {"owner": OWNER_A}}},
         # In a template group and, through a child group, in another one.
         "gallery_canisters": {"hosts": {"nested": {"owner": OWNER_A}}, "children": {"inner": {}}},
         "inner": {"hosts": {}}, "side": {"children": {"user_canisters": {}}},
         "ai_assistant_canisters": {"children": {"deep": {"hosts": {"nested": {"owner": OWNER_A}}}}}}}}}}
-    action, task_vars = _action_and_task_vars(tmp_path, inventory, dict(args, registry="r.yml", from_inventory=source))
+    action, task_vars = _action_and_task_vars(tmp_path, inventory, dict(args, registry="r.yml", from_inventory=source),
+                                              TASK_VARS)
     action._task.args["network"] = "http://127.0.0.1:9"  # pylint: disable=protected-access
     result = action.run(task_vars=task_vars)
     assert result["failed"] and result["msg"].startswith(message), result
@@ -199,6 +219,27 @@ def test_the_action_refuses_a_bad_inventory_before_any_call(tmp_path, source, ar
 
         with pytest.raises(AnsibleFilterError, match=message):
             fleet_specs(task_vars["groups"]["canisters"], task_vars["hostvars"], DEFAULTS)
+
+
+@pytest.mark.parametrize("templates, message", [
+    (["user", "memory"], "fleet_specs: no defaults for template 'ai_assistant' (host bot)"),
+    (["user", "memory", "ai_assistant"], "from_inventory.templates: ai_assistant has no variable ai_assistant_canister_wasm"),
+])
+def test_the_action_renders_the_defaults_of_the_templates_in_use(tmp_path, templates, message):
+    inventory = {"all": {"vars": dict(ROLE_DEFAULTS), "children": {"canisters": {"children": {
+        "user_canisters": {"hosts": {"plain": {"owner": OWNER_A}}},
+        "memory_canisters": {"hosts": {"data": {"owner": OWNER_B}}},
+        "ai_assistant_canisters": {"hosts": {"bot": {"owner": OWNER_B}}}}}}}}
+    action, task_vars = _action_and_task_vars(tmp_path, inventory, {"registry": "r.yml", "network": "http://127.0.0.1:9",
+                                                                    "from_inventory": dict(SOURCE, templates=templates)},
+                                              TASK_VARS)
+    result = action.run(task_vars=task_vars)
+    assert result["failed"] and result["msg"].startswith(message), result
+    # Without a host of its own, a template's defaults are not read: gallery (no host) is not asked.
+    del inventory["all"]["children"]["canisters"]["children"]["ai_assistant_canisters"]
+    action, task_vars = _action_and_task_vars(tmp_path, inventory, {"registry": "r.yml", "from_inventory": SOURCE},
+                                              dict(TASK_VARS, gallery_canister_wasm="{{ undefined_variable }}"))
+    assert sorted(c["template"] for c in action._module_args(task_vars)["canisters"]) == ["memory", "user"]  # pylint: disable=protected-access
 
 
 def test_host_variables_read_without_cleaning_empty_facts_are_the_same(tmp_path):
