@@ -46,8 +46,8 @@ options:
   groups:
     description:
       - The play's C(groups). When given, each host's template group is found in it instead of in
-        the host's C(group_names) (the same groups: a host is listed under each of its groups and
-        their parents), without templating C(group_names) for every host.
+        the host's C(group_names), without templating C(group_names) for every host. They give the
+        same groups, as a host is listed under each of its groups and their parents.
     type: dict
 """
 

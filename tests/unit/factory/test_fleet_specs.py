@@ -264,3 +264,12 @@ def test_host_variables_read_without_cleaning_empty_facts_are_the_same(tmp_path)
         skipped = read()
     assert skipped == plain and plain["known"]["distro"] == "x" and "ansible_ssh_user" not in plain["known"]
     assert plain["plain"]["ansible_facts"] == {}
+
+
+def test_the_filter_documentation_renders(tmp_path):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection_tree(str(tmp_path / "collections")), ANSIBLE_NOCOLOR="1")
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", "filter",
+                          "icp.canister_factory.fleet_specs"], env=env, capture_output=True, text=True, check=False,
+                         timeout=120)
+    assert run.returncode == 0 and not run.stderr.strip(), run.stderr
+    assert "groups" in run.stdout and "owner_marker" in run.stdout
