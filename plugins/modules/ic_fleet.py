@@ -497,7 +497,9 @@ class ICFleet(FleetUpgrade, Fleet, ICModule):
             "owner_marker": {"type": "str", "default": "@owner@"}}},
         "upgrades": {"type": "list", "elements": "dict", "options": upgrade_argument_spec()},
     }
-    required_if = [["action", "converge", ["canisters"]], ["action", "upgrade", ["upgrades"]]]
+    # from_inventory never reaches the module from the action plugin; given, it is refused by name
+    # (validation.fleet) rather than as a missing canisters.
+    required_if = [["action", "converge", ["canisters", "from_inventory"], True], ["action", "upgrade", ["upgrades"]]]
 
     def run(self):
         """Converge ``canisters``, or upgrade ``upgrades`` with ``action=upgrade``."""
