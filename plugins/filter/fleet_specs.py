@@ -19,6 +19,9 @@ description:
   - Host variables are read through C(hostvars), so they are templated in the host's context,
     as the roles would see them.
   - Written in Python because the same rules as a Jinja loop cost ~1 ms per host (issue 13).
+  - The O(icp.canister_factory.ic_fleet#module:from_inventory) option of ic_fleet's action plugin
+    builds its items with this same function, without templating them into a task argument (and
+    renders the role defaults of the templates its hosts use only).
 options:
   _input:
     description: The inventory host names (C(groups['canisters'])).
@@ -40,6 +43,12 @@ options:
     description: The text that stands for the owner in the templates' default init arguments.
     type: str
     default: "@owner@"
+  groups:
+    description:
+      - The play's C(groups). When given, each host's template group is found in it instead of in
+        the host's C(group_names), without templating C(group_names) for every host. They give the
+        same groups, as a host is listed under each of its groups and their parents.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -80,9 +89,25 @@ def _var(host_vars, key, default=_MISSING):
         return default
 
 
-def _template_of(host, host_vars):
-    groups = [g for g in _var(host_vars, "group_names", []) if TEMPLATE_GROUP.match(g)]
+def _template_of(host, host_vars, template_groups=None):
+    """The host's template (``user`` for ``user_canisters``): its only ``*_canisters`` group, from
+    ``template_groups`` (host -> such groups, from the play's ``groups``) or its ``group_names``."""
+    if template_groups is not None:
+        groups = template_groups.get(host, [])
+    else:
+        groups = [g for g in _var(host_vars, "group_names", []) if TEMPLATE_GROUP.match(g)]
     return groups[0][:-len("_canisters")] if len(groups) == 1 else None
+
+
+def _template_groups(groups):
+    """host -> its ``*_canisters`` groups, from a play's ``groups`` (group -> its hosts, those of
+    its children included, as ``group_names`` lists a host's groups and their parents)."""
+    found = {}
+    for group, members in groups.items():
+        if TEMPLATE_GROUP.match(group):
+            for host in members:
+                found.setdefault(host, []).append(group)
+    return found
 
 
 def _spec(host, host_vars, template, defaults, owner_marker):
@@ -116,16 +141,60 @@ def _replace(text, old, new):
     return str(text).replace(str(old), str(new))
 
 
-def fleet_specs(hosts, hostvars, defaults, owner_marker="@owner@"):
+def fleet_specs(hosts, hostvars, defaults, owner_marker="@owner@", groups=None):
     """Inventory hosts -> ic_fleet items (see DOCUMENTATION); one read of each host's variables."""
     hosts = list(hosts or [])
     read = [(host, hostvars[host]) for host in hosts]
-    templates = [_template_of(host, host_vars) for host, host_vars in read]
+    template_groups = None if groups is None else _template_groups(groups)
+    templates = [_template_of(host, host_vars, template_groups) for host, host_vars in read]
     misplaced = [host for host, template in zip(hosts, templates) if template is None]
     if misplaced:
         raise AnsibleFilterError(f"put each of {', '.join(misplaced)} in exactly one of {TEMPLATE_GROUPS}")
     return [_spec(host, host_vars, template, defaults, owner_marker)
             for (host, host_vars), template in zip(read, templates)]
+
+
+def inventory_specs(source, task_vars, render):
+    """The ic_fleet items of ``source`` (ic_fleet's ``from_inventory``: ``group``, ``templates``,
+    ``owner_marker``) from the inventory of ``task_vars``: ``fleet_specs`` of the group's hosts,
+    with the role defaults ``<template>_canister_<key>`` of the templates the hosts use, each
+    rendered by ``render(variable name)`` (the task's templar: the owner is the marker there)."""
+    if not isinstance(source, dict):
+        raise AnsibleFilterError("from_inventory: must be a mapping with group and templates; "
+                                 "give e.g. {group: canisters, templates: [user]}")
+    unknown = sorted(set(source) - {"group", "templates", "owner_marker"})
+    if unknown:
+        raise AnsibleFilterError(f"from_inventory.{unknown[0]}: not an option; give group, templates and owner_marker")
+    group = source.get("group")
+    groups = task_vars.get("groups") or {}
+    if not isinstance(group, str) or group not in groups:
+        raise AnsibleFilterError(f"from_inventory.group: {group!r} is not a group of the inventory; "
+                                 "name the group whose hosts are the canisters")
+    templates = source.get("templates")
+    if not isinstance(templates, list) or not templates or not all(isinstance(t, str) and t for t in templates):
+        raise AnsibleFilterError("from_inventory.templates: must be a list of template names; give e.g. [user, memory]")
+    hosts = groups[group]
+    template_groups = _template_groups(groups)
+    used = {g[0][:-len("_canisters")] for g in (template_groups.get(h) for h in hosts) if g and len(g) == 1}
+    marker = source.get("owner_marker")
+    return fleet_specs(hosts, task_vars["hostvars"], template_defaults([t for t in templates if t in used], render),
+                       "@owner@" if marker is None else str(marker), groups=groups)
+
+
+def template_defaults(templates, render):
+    """``{template: {key: value}}``: the role defaults ``<template>_canister_<key>`` of each of
+    ``templates`` for every key the items take, each rendered by ``render(variable name)``."""
+    defaults = {}
+    for template in templates:
+        defaults[template] = {}
+        for key in KEYS:
+            name = f"{template}_canister_{key}"
+            try:
+                defaults[template][key] = render(name)
+            except KeyError:
+                raise AnsibleFilterError(f"from_inventory.templates: {template} has no variable {name}; define the "
+                                         f"template's defaults (as the {template}_canister role does)") from None
+    return defaults
 
 
 class FilterModule:

@@ -19,6 +19,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils import _candi
 from ansible_collections.icp.canister_factory.plugins.module_utils import _factory_policy_rules as factory_policy_rules
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import normalize
+from ansible_collections.icp.canister_factory.plugins.module_utils._checked_args import CheckedArgs
 from ansible_collections.icp.canister_factory.plugins.module_utils._upgrade_items import serial_batches
 from ansible_collections.icp.canister_factory.plugins.module_utils._input_fields import (
     NAT64_MAX,
@@ -129,16 +130,19 @@ def _wait_timeout(params, prefix=""):
         seconds(params["wait_timeout"], prefix + "wait_timeout")
 
 
-def code(params, prefix=""):
+def code(params, prefix="", checked_args=None):
     """ic_code (and each fleet spec's code part): returns ``(module, arg_bytes)``."""
     _target(params, prefix)
     _wait_timeout(params, prefix)
-    return code_payload(params, prefix)
+    return code_payload(params, prefix, checked_args)
 
 
-def code_payload(params, prefix=""):
+def code_payload(params, prefix="", checked_args=None):
     """The module and init argument of an install, checked: ``(module, arg_bytes)``. Cheap to call
-    again (the module and its types are cached), so the install itself uses it too."""
+    again (the module and its types are cached), so the install itself uses it too.
+
+    With ``checked_args`` (a fleet's ``CheckedArgs``), an init argument text that passed this
+    check before with the same module and ``did`` is not parsed again: ``arg_bytes`` is then None."""
     module = wasm(params.get("wasm"), prefix + "wasm")
     if params.get("wasm_sha256"):
         wanted = sha256_hex(params["wasm_sha256"], prefix + "wasm_sha256")
@@ -158,7 +162,14 @@ def code_payload(params, prefix=""):
         readable_file(params["version_manifest"], prefix + "version_manifest")
     if params.get("notify_factory"):
         canister_id(params["notify_factory"], prefix + "notify_factory")
-    return module, init_arg(params, module, prefix)
+    if checked_args is None:
+        return module, init_arg(params, module, prefix)
+    key = checked_args.key(module, params)
+    if checked_args.passed(key):
+        return module, None
+    arg = init_arg(params, module, prefix)
+    checked_args.add(key)
+    return module, arg
 
 
 def cycles(params):
@@ -293,7 +304,13 @@ def fleet(params):
     if params.get("action") == "upgrade":
         fleet_upgrade(params)
         return
+    if params.get("from_inventory") is not None:
+        raise InputError("from_inventory", "is read by ic_fleet's action plugin, which builds canisters from it; "
+                         "run the task as icp.canister_factory.ic_fleet, or give canisters")
     common = {k: params.get(k) for k in ("network",) if k in params}
+    # Init argument texts proven valid by an earlier run (an unusable registry path reads as none;
+    # _fleet_items checks the path before the first item).
+    checked_args = CheckedArgs(params.get("registry"))
     for prefix, spec in _fleet_items(params, "canisters"):
         for field in ("cycles_min", "cycles_target"):
             optional_nat(spec, field, prefix)
@@ -304,7 +321,8 @@ def fleet(params):
         canister(own, prefix)
         if own.get("arg_value") is not None:
             own["arg"] = None  # data wins over text, as in the role
-        code(own, prefix)
+        code(own, prefix, checked_args)
+    checked_args.save()
 
 
 def _fleet_items(params, field):

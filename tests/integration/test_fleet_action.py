@@ -108,6 +108,8 @@ def test_converged_rerun_runs_no_module_and_answers_as_the_module(fleet):
 
     fast, slow = fleet_result(probed), fleet_result(by_module)
     assert comparable(fast) == comparable(slow)
+    for run in (probed, by_module):  # -vvv shows the task's from_inventory, not the items built from it
+        assert '"from_inventory": {' in run.stdout and '"arg_default"' not in run.stdout, run.stdout[-3000:]
     assert fast["changed"] is False and fast["counts"]["ok"] == 3 and len(fast["canisters"]) == 3
     assert fast["diff"] == {"before": {}, "after": {}}
 
