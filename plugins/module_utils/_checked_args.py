@@ -16,10 +16,11 @@ with the hash of the module it was typed by and of the ``did`` file, if any::
 A text whose key is listed is not parsed again; any other text is checked as always, and a text
 that fails is never listed, so every refusal and its error text stay the same. Any change of the
 text, the module or the ``did`` file is another key: the file is never stale. A damaged or
-unreadable file is read as empty; it is written (to a temporary file renamed over it, no lock
-needed: two writers each write a true list) only when the fleet's keys differ from those it read,
-and it keeps only the keys of the fleet that wrote it. An unwritable directory only means the
-texts are parsed.
+unreadable file is read as empty. It is written only by a run that succeeded and changes things
+(not in check mode, so not by the controller probe: a refused or failed run leaves every file as
+it was), only when the fleet's keys differ from those it read (to a temporary file renamed over
+it, no lock needed: two writers each write a true list), and it keeps only the keys of the fleet
+that wrote it. An unwritable directory only means the texts are parsed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ import os
 import tempfile
 
 FORMAT = 1
+# The last whole validation pass of each registry in this process (its ``.checked-args`` path ->
+# CheckedArgs), waiting for its run to succeed (``save_kept``).
+_KEPT = {}
 
 
 def checked_args_path(registry_path):
@@ -75,6 +79,12 @@ class CheckedArgs:
         if key is not None:
             self.seen.add(key)
 
+    def keep(self):
+        """Every text of this pass passed: keep its keys for ``save_kept``, which writes them once
+        the run they were checked for has succeeded."""
+        if self.path is not None:
+            _KEPT[self.path] = self
+
     def save(self):
         """Write the keys of this pass when they differ from those read; never fails."""
         if self.path is None or self.seen == self.known:
@@ -101,6 +111,15 @@ class CheckedArgs:
             except OSError:
                 self._did_hashes[path] = None
         return self._did_hashes[path]
+
+
+def save_kept(registry_path):
+    """Write what the last whole validation pass of ``registry_path`` proved (``CheckedArgs.keep``);
+    called by a fleet run that succeeded, not in check mode."""
+    if isinstance(registry_path, str) and registry_path:
+        kept = _KEPT.pop(checked_args_path(registry_path), None)
+        if kept is not None:
+            kept.save()
 
 
 def _load(path):

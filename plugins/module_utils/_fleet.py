@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
+from ansible_collections.icp.canister_factory.plugins.module_utils._checked_args import save_kept
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
     DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error, recorded_id)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import (
@@ -248,7 +249,9 @@ class Fleet:
                 for warning in self.chunk_source.finish(gone):
                     self.module.warn(warning)
             self.fleet_registry.flush()
-        self._summarize(results, time.monotonic() - started)
+        self._summarize(results, time.monotonic() - started)  # fails the module when a canister failed
+        if not self.check_mode:
+            save_kept(self.params["registry"])
 
     def _converge_as_read(self, specs):
         """Check mode: converge each canister as soon as its status is read, the statuses of

@@ -322,7 +322,7 @@ def fleet(params):
         if own.get("arg_value") is not None:
             own["arg"] = None  # data wins over text, as in the role
         code(own, prefix, checked_args)
-    checked_args.save()
+    checked_args.keep()  # written by the run once it has succeeded (save_kept)
 
 
 def _fleet_items(params, field):

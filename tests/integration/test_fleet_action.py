@@ -308,6 +308,7 @@ def test_the_probe_reading_ahead_answers_as_the_module(net, tmp_path):
             "registry": factory.registry, "canisters": specs}
     first = run_module("ic_fleet", args, str(tmp_path))
     assert not first.get("failed") and first["counts"]["created"] == 6, first.get("msg")
+    assert os.path.exists(factory.registry + ".checked-args"), "a run that succeeded keeps its proven init arguments"
     by_module = run_module("ic_fleet", dict(args, workers=1), str(tmp_path), diff=True)
     # (The collection is importable once run_module has set up its tree.)
     from ansible_collections.icp.canister_factory.plugins.module_utils._fleet_probe import converged_result

@@ -9,7 +9,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.icp.canister_factory.plugins.module_utils import _validation as validation
-from ansible_collections.icp.canister_factory.plugins.module_utils._checked_args import checked_args_path
+from ansible_collections.icp.canister_factory.plugins.module_utils._checked_args import checked_args_path, save_kept
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import InputError
 from ansible_collections.icp.canister_factory.plugins.modules.ic_fleet import ICFleet
 
@@ -45,7 +45,21 @@ def parses(monkeypatch):
 
 
 def _check(params):
+    """The validation pass of a fleet run that then succeeds (which writes what it proved)."""
     validation.check("ic_fleet", params)
+    save_kept(params["registry"])
+
+
+def test_only_a_run_that_succeeded_writes_what_its_pass_proved(tmp_path, parses):
+    params = _params(tmp_path, [_arg(o) for o in OWNERS])
+    validation.check("ic_fleet", params)
+    assert not os.path.exists(checked_args_path(params["registry"])), "checked, but the run has not succeeded"
+    save_kept(params["registry"])
+    with open(checked_args_path(params["registry"]), encoding="utf-8") as handle:
+        assert len(json.load(handle)["checked"]) == 2
+    os.remove(checked_args_path(params["registry"]))
+    save_kept(params["registry"])
+    assert not os.path.exists(checked_args_path(params["registry"])), "a pass is written once, by its own run"
 
 
 def test_a_text_that_passed_is_not_parsed_again_with_the_same_module(tmp_path, parses):
