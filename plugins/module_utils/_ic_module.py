@@ -358,13 +358,13 @@ class ICModule:
         (and in instances run with ``parent=self``) takes the answer read here instead of
         asking. An answer that is neither a status nor "no such canister" is left for
         ``canister_status`` to ask again and interpret."""
-        texts = [Principal.coerce(c, field="canister_id").to_text() for c in canister_ids]
+        principals = [Principal.coerce(c, field="canister_id") for c in canister_ids]
         client = self.client
-        calls = [(Principal.management(), "canister_status",
-                  client.encode_arg("canister_status", {"canister_id": Principal.from_text(text)}), text)
-                 for text in texts]
+        management = Principal.management()
+        calls = [(management, "canister_status", client.encode_arg("canister_status", {"canister_id": principal}),
+                  principal) for principal in principals]
         for index, answer in self.agent.query_many(calls, in_flight):
-            text = texts[index]
+            text = principals[index].to_text()
             if isinstance(answer, bytes):
                 self._known_statuses[text] = client.decode_reply("canister_status", answer)
             elif isinstance(answer, Reject) and _no_such_canister(answer):

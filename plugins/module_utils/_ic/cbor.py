@@ -153,7 +153,10 @@ class _Decoder:
     def item(self, depth):
         if depth > MAX_DEPTH:
             self.fail(f"nesting deeper than {MAX_DEPTH} levels")
-        initial = self.take(1)[0]
+        if self.pos >= len(self.data):
+            self.fail("truncated input: need 1 bytes")
+        initial = self.data[self.pos]
+        self.pos += 1
         major, info = initial >> 5, initial & 31
         if major == 0:
             return self.argument(info)
