@@ -20,15 +20,42 @@ def transport(url):
     return Transport(url, timeout=5.0, backoff=0.001, max_backoff=0.005)
 
 
-def test_every_request_is_answered_once_with_at_most_in_flight_connections():
+@pytest.mark.parametrize("pipelined, connections", [(True, 1), (False, 3)], ids=["loopback", "remote"])
+def test_every_request_is_answered_once(pipelined, connections):
+    """To a loopback server the requests share one connection, pipelined; to a remote one each of
+    ``in_flight`` connections has one request at a time."""
     requests = [(f"/q/{i}", f"body-{i}".encode()) for i in range(25)]
     with FaultServer([("reply", 200, b"ok", {"Content-Type": "application/cbor"})]) as srv:
-        answers = list(transport(srv.url).post_many(iter(requests), in_flight=3))
-    assert sorted(index for index, _ in answers) == list(range(25))
+        client = transport(srv.url)
+        assert client.pipelined  # a loopback URL
+        client.pipelined = pipelined
+        answers = list(client.post_many(iter(requests), in_flight=3))
+    assert [index for index, _ in answers] == list(range(25)), "answered in the order sent"
     assert all(resp.status == 200 and resp.body == b"ok" and resp.content_type == "application/cbor"
                for _, resp in answers)
     assert sorted(srv.bodies) == sorted(body for _, body in requests)
-    assert srv.connections <= 3
+    assert srv.connections == connections
+
+
+def test_only_a_loopback_server_gets_pipelined_requests():
+    assert Transport("http://127.0.0.1:4943").pipelined and Transport("http://localhost:8080").pipelined
+    assert not Transport("https://icp-api.io").pipelined and not Transport("http://10.0.0.5:4943").pipelined
+
+
+def test_answers_pipelined_behind_a_closed_connection_are_reported_and_the_rest_go_on():
+    """The server ends the connection after the second answer: the requests pipelined behind it
+    get no answer (the caller asks them again), the others go out on a new connection."""
+    first = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+    closing = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb"
+    plain = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc"
+    server = RawServer([first, closing] + [plain] * 10)
+    answers = dict(transport(server.url).post_many([(f"/{i}", b"x") for i in range(8)], in_flight=4))
+    assert sorted(answers) == list(range(8))
+    assert answers[0].body == b"a" and answers[1].body == b"b"
+    lost = [i for i, resp in answers.items() if resp is None]
+    # 4 went out on the first connection after answer 0, before the close was known
+    assert lost == [2, 3, 4], "the requests pipelined behind the closing answer"
+    assert [answers[i].body for i in range(5, 8)] == [b"c"] * 3
 
 
 def test_a_dropped_answer_is_reported_and_the_rest_still_come():
