@@ -28,7 +28,7 @@ from ansible_collections.icp.canister_factory.plugins.module_utils import _input
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._checked_args import save_kept
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
-    DiffTracker, ICModule, ModuleFailed, common_argument_spec, describe_error, recorded_id)
+    COMMON_OPTIONS, DiffTracker, ICModule, ModuleFailed, describe_error, recorded_id)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import (
     CanisterLifecycle, check_lockout)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (
@@ -320,7 +320,7 @@ class Fleet:
     def _step(self, cls, spec, **params):
         """An instance of ``cls`` for canister ``spec``: the fleet's common options, the
         module's own defaults, and ``params``; code steps install from the shared store."""
-        given = {k: self.params.get(k) for k in common_argument_spec()}
+        given = {k: self.params.get(k) for k in COMMON_OPTIONS}
         given.update(name=spec["name"], registry=self.params["registry"])
         given.update(params)
         step = cls(self.module, params=cls.argument_defaults(**given), parent=self)

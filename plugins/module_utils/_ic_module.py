@@ -76,6 +76,10 @@ def common_argument_spec():
     }
 
 
+# The names of the options every module takes (what ``common_argument_spec`` lists).
+COMMON_OPTIONS = frozenset(common_argument_spec())
+
+
 class DiffTracker:
     """Collects before/after values of what a module changes, for ``--diff`` and results."""
 
@@ -177,7 +181,7 @@ class ICModule:
         that fills in only what it knows gets the same values a task would.
         """
         params = {name: _own_copy(opt.get("default")) for name, opt in cls.argument_spec.items()}
-        unknown = set(given) - set(params) - set(common_argument_spec())
+        unknown = set(given) - set(params) - COMMON_OPTIONS
         if unknown:
             raise InputError(sorted(unknown)[0], f"not an option of {cls.__name__}")
         params.update(given)
