@@ -329,7 +329,6 @@ class Node:
         with self.lock:
             tx = self.store.transaction()
             balance = ledger.credit(tx, owner, subaccount, amount)
-            tx.set_meta("ledger_supply", tx.get_meta("ledger_supply", 0) + amount)
             tx.commit()
             return balance
 

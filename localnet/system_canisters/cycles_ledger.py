@@ -232,17 +232,12 @@ def deposit(node, tx, message, args):
                                f"less than the fee of {FEE}")
     to = args["to"]
     balance = ledger.credit(tx, to["owner"], to.get("subaccount"), message.cycles - FEE)
-    _supply(tx, message.cycles - FEE)
     # As the real ledger's mint (cycles-ledger/src/storage.rs deposit -> mint): the fee kept is
     # the transaction's fee, the block's effective fee is 0.
     block = blocks.append(node, tx, "mint", message.cycles - FEE, fee=0, tx_fee=FEE, memo=args.get("memo"),
                           to=blocks.account(to["owner"], to.get("subaccount")))
     _prune(node, tx)
     return {"balance": balance, "block_index": block}
-
-
-def _supply(tx, delta):
-    tx.set_meta("ledger_supply", tx.get_meta("ledger_supply", 0) + delta)
 
 
 def create_canister(node, tx, message, args):
@@ -365,8 +360,9 @@ def _constant(value):
 
 
 def icrc1_total_supply(node, tx, message):
-    """Cycles held in all accounts (minted and deposited, less fees burnt is not tracked)."""
-    return tx.get_meta("ledger_supply", 0)
+    """Cycles held in all accounts: minted and deposited, less what was burnt (withdrawn, spent on
+    canisters, fees)."""
+    return ledger.total_supply(tx)
 
 
 def icrc1_metadata(node, tx, message):
