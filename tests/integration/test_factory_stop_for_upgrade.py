@@ -6,10 +6,13 @@ import gzip
 import hashlib
 import os
 import sys
+import threading
+import time
 
 import pytest
 import yaml
 
+from factory.canister_client import TemplateClient
 from factory.harness import ROOT, Factory
 from localnet.testing import LocalnetProcess
 
@@ -50,6 +53,21 @@ def deploy(op, wasm):
                                                      "factory_wasm_sha256": digest}), digest
 
 
+def upgrade_playbook(path, wasm, **options):
+    """A playbook of one ic_code task that upgrades the factory to ``wasm`` with stop_for_upgrade
+    (and ``options``); returns its path."""
+    task = {"network": "{{ icp_network }}", "identity": "{{ icp_identity }}", "root_key": "{{ icp_root_key }}",
+            "name": "factory", "registry": "{{ icp_registry }}", "stop_for_upgrade": True,
+            "wasm": wasm, "mode": "upgrade", **options}
+    path.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable},
+        "roles": ["icp.canister_factory.connection"],
+        "tasks": [{"name": "Upgrade the factory", "icp.canister_factory.ic_code": task}],
+    }]))
+    return str(path)
+
+
 def test_an_upgrade_stops_and_starts_the_factory_and_a_current_one_is_left_alone(deployed):
     op, other = deployed
     before = lifecycle_calls(op.net)
@@ -84,18 +102,9 @@ def test_an_upgrade_that_traps_leaves_the_factory_running_the_old_module(deploye
     op, _ = deployed
     running_before = status(op)
     before = lifecycle_calls(op.net)
-    playbook = tmp_path / "trap.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "vars": {"ansible_python_interpreter": sys.executable},
-        "roles": ["icp.canister_factory.connection"],
-        "tasks": [{"name": "Upgrade the factory to a module that traps", "icp.canister_factory.ic_code": {
-            "network": "{{ icp_network }}", "identity": "{{ icp_identity }}", "root_key": "{{ icp_root_key }}",
-            "name": "factory", "registry": "{{ icp_registry }}", "stop_for_upgrade": True,
-            "wasm": os.path.join(ROOT, "wasm", "user-0.1.0.wasm.gz"), "mode": "upgrade",
-            "arg": f'(record {{ owner = principal "{op.principal}" }})'}}],
-    }]))
-    run = op.play(str(playbook), inventory="localhost,")
+    playbook = upgrade_playbook(tmp_path / "trap.yml", os.path.join(ROOT, "wasm", "user-0.1.0.wasm.gz"),
+                                arg=f'(record {{ owner = principal "{op.principal}" }})')
+    run = op.play(playbook, inventory="localhost,")
     assert run.rc != 0 and "Memory-incompatible program upgrade" in " ".join(run.messages()), run.explain()
     assert status(op) == running_before
     assert lifecycle_calls(op.net) == (before[0] + 1, before[1] + 1)
@@ -103,6 +112,37 @@ def test_an_upgrade_that_traps_leaves_the_factory_running_the_old_module(deploye
     idle_policy = op.play("deploy_factory.yml", extra_vars={"factory_templates": ["user"]})
     assert idle_policy.rc == 0, idle_policy.explain()  # it answers again: the old module runs
     assert status(op)[0] == "running" and op.entries()["factory"]["canister_id"] == factory_id
+
+
+def test_a_stop_that_does_not_end_in_time_is_called_off_and_nothing_is_installed(deployed, tmp_path):
+    """The factory awaits a call of its own (a sign-up's install_code, held by localnet for
+    ``hold`` seconds), so it stays ``stopping``: after ``wait_timeout`` ic_code fails without
+    installing, and starts the factory again, which then finishes the sign-up on the old module."""
+    op, other = deployed
+    running_before = status(op)
+    before = lifecycle_calls(op.net)
+    factory_id = op.entries()["factory"]["canister_id"]
+    hold = 30  # the playbook takes ~12 s: the v4 stop_canister call is answered after the sync wait (~10 s)
+    op.net.faults({"match": {"endpoint": "canister_call", "canister": "aaaaa-aa", "method": "install_code",
+                             "sender": factory_id}, "action": "hold_call", "seconds": hold})
+    app = TemplateClient(op.net, op.identity, template="factory")
+    signed_up = {}
+    signing_up = threading.Thread(target=lambda: signed_up.update(reply=app.update(
+        factory_id, "create_user_canister", f'(principal "{op.principal}")')))
+    started = time.monotonic()
+    signing_up.start()
+    try:
+        time.sleep(1.0)  # the sign-up reaches its held install_code: a call context the factory keeps open
+        run = op.play(upgrade_playbook(tmp_path / "upgrade.yml", other, wait_timeout=3), inventory="localhost,")
+        assert time.monotonic() - started < hold, "the hold ended before the upgrade's stop timed out: nothing tested"
+    finally:
+        signing_up.join(timeout=60)
+        op.net.faults(clear=True)
+    assert run.rc != 0, run.explain()
+    assert any("wait_timeout" in m and "stopping" in m for m in run.messages()), run.explain()
+    assert status(op) == running_before, "called off: the factory runs its old module"
+    assert lifecycle_calls(op.net) == (before[0] + 1, before[1] + 1)
+    assert "Ok" in signed_up.get("reply", "") or "ok" in signed_up.get("reply", ""), signed_up
 
 
 def test_a_policy_for_a_template_the_same_run_registers(deployed):
