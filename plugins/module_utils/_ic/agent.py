@@ -116,6 +116,11 @@ class Agent:
         other.poll_timeout = float(seconds)
         # "At most" holds for a call the IC reports as processing too (stop_canister stays so).
         other.processing_timeout = min(self.processing_timeout, float(seconds))
+        # And for the call itself: the v3/v4 call endpoints keep a call up to the replica's own
+        # limit (~10 s) before they answer 202. An answer not read in time is a lost answer,
+        # which the agent looks up (request_status) as it looks up any other.
+        if float(seconds) < self.transport.timeout:
+            other.transport = self.transport.with_timeout(seconds)
         return other
 
     # -- plain endpoints ------------------------------------------------------------------

@@ -101,6 +101,12 @@ class Transport:
         self._lock = threading.Lock()
         self._closed = False
 
+    def with_timeout(self, seconds):
+        """A transport to the same server whose exchanges wait at most ``seconds`` (at least one),
+        with connections of its own."""
+        return Transport(self.url, timeout=max(1.0, float(seconds)), retries=self.retries, backoff=self.backoff,
+                         max_backoff=self.max_backoff, pool_size=self.pool_size, ssl_context=self._ssl_context)
+
     def _new_connection(self):
         client = _http_client()
         if self.scheme == "https":

@@ -79,6 +79,28 @@ def test_polling_a_processing_call_gives_up_after_processing_timeout(replica):
     assert info.value.last_status == "processing"
 
 
+def test_waiting_at_most_bounds_a_call_the_endpoint_keeps(replica):
+    """The v3/v4 call endpoints keep a call up to the replica's own limit (~10 s) before they
+    answer: an agent ``waiting_at_most(1)`` stops reading after ~1 s and looks the call up, so
+    ``stop_and_wait``'s ``wait_timeout`` holds for a canister that does not stop."""
+    import time
+
+    from _ic.polling import PollTimeout
+    original = replica.handle
+
+    def slow_calls(path, body):
+        answer = original(path, body)
+        return ("sleep", 4) + answer[1:] if path.endswith("/call") else answer
+    replica.server.handler = slow_calls
+    replica.hold = True  # the call stays processing: nothing answers it in time
+    agent = agent_for(replica)
+    started = time.monotonic()
+    with pytest.raises(PollTimeout):
+        agent.waiting_at_most(1).update(CANISTER, "m", b"x")
+    assert time.monotonic() - started < 3.5
+    assert agent.transport.timeout == 5, "the agent itself keeps its own timeout"
+
+
 def test_certified_reject_is_raised_typed(replica):
     replica.reject = "certified"
     with pytest.raises(Reject) as info:
