@@ -7,7 +7,8 @@
 ``ICModule.main`` uses these for AnsibleModule's own option errors (``ModuleWithOurWords``),
 for options AnsibleModule cannot even take (``fail_unreadable_options``), for a certificate
 that does not verify (``certificate_message``) and for anything nobody foresaw
-(``unexpected_message``).
+(``unexpected_message``); ``describe_error`` words every failure of a run, for ``main`` and for
+each canister of the fleet alike.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import re
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import (
+    CertificateError, InputError, Reject, TransportError)
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic.network import resolve_network
 
 _ANSIBLE_WORDS = (
     # AnsibleModule's own option errors, said as ours: the field first, no Python type names.
@@ -116,3 +121,28 @@ def certificate_message(exc):
                 "leave root_key unset (it is fetched) or give the key that network prints at start "
                 "(icp network status / dfx ping); for mainnet leave it unset")
     return f"certificate check failed: {text}"
+
+
+def describe_error(exc, network=None):
+    """Return ``(one-line message, error dict or None)`` for a failure, as every module words it.
+
+    Used by ``ICModule.main`` and by the fleet for each canister, so a failure reads the same on
+    both paths. ``network`` is the module's ``network`` value (for transport failures).
+    """
+    if isinstance(exc, Reject):
+        # The replica's help text follows on further lines; it stays in error.message.
+        return str(exc).splitlines()[0], exc.as_dict()
+    if isinstance(exc, CertificateError):
+        return certificate_message(exc), None
+    if isinstance(exc, TransportError):
+        try:
+            url = resolve_network(network).url
+        except InputError:
+            url = network
+        where = "cannot reach" if exc.status is None else "error from"
+        return f"{where} {url}: {exc}", {"reject_code": None, "error_code": None, "message": exc.body or str(exc)}
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict) and "error" in details:
+        return one_line(exc), details["error"]
+    as_dict = getattr(exc, "as_dict", None)
+    return one_line(exc), as_dict() if as_dict else None

@@ -27,8 +27,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.icp.canister_factory.plugins.module_utils import _input_fields as input_fields
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import ICError, InputError, Reject
 from ansible_collections.icp.canister_factory.plugins.module_utils._checked_args import save_kept
+from ansible_collections.icp.canister_factory.plugins.module_utils._error_text import describe_error
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
-    COMMON_OPTIONS, DiffTracker, ICModule, ModuleFailed, describe_error, recorded_id)
+    COMMON_OPTIONS, DiffTracker, ICModule, ModuleFailed, recorded_id)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_lifecycle import (
     CanisterLifecycle, check_lockout)
 from ansible_collections.icp.canister_factory.plugins.module_utils._canister_settings import (

@@ -20,11 +20,11 @@ import traceback
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.icp.canister_factory.plugins.module_utils._error_text import (
-    ModuleWithOurWords, certificate_message, fail_unreadable_options, one_line, unexpected_message)
+    ModuleWithOurWords, describe_error, fail_unreadable_options, unexpected_message)
 
 try:
     from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import (
-        CertificateError, ICError, InputError, Reject, TransportError)
+        ICError, InputError, Reject, TransportError)
     from ansible_collections.icp.canister_factory.plugins.module_utils._ic.network import (  # noqa: F401 pylint: disable=unused-import
         MAINNET_HOSTS, NETWORK_ALIASES, resolve_network, root_key_for)
     from ansible_collections.icp.canister_factory.plugins.module_utils._ic.principal import Principal
@@ -477,31 +477,6 @@ class ICModule:
             update(entry)
             data.put(name, entry)
         return entry
-
-
-def describe_error(exc, network=None):
-    """Return ``(one-line message, error dict or None)`` for a failure, as every module words it.
-
-    Used by ``ICModule.main`` and by the fleet for each canister, so a failure reads the same on
-    both paths. ``network`` is the module's ``network`` value (for transport failures).
-    """
-    if isinstance(exc, Reject):
-        # The replica's help text follows on further lines; it stays in error.message.
-        return str(exc).splitlines()[0], exc.as_dict()
-    if isinstance(exc, CertificateError):
-        return certificate_message(exc), None
-    if isinstance(exc, TransportError):
-        try:
-            url = resolve_network(network).url
-        except InputError:
-            url = network
-        where = "cannot reach" if exc.status is None else "error from"
-        return f"{where} {url}: {exc}", {"reject_code": None, "error_code": None, "message": exc.body or str(exc)}
-    details = getattr(exc, "details", None)
-    if isinstance(details, dict) and "error" in details:
-        return one_line(exc), details["error"]
-    as_dict = getattr(exc, "as_dict", None)
-    return one_line(exc), as_dict() if as_dict else None
 
 
 def _field(loader, field, *args):

@@ -7,8 +7,8 @@ from ansible_collections.icp.canister_factory.plugins.module_utils._cycles_topup
 from ansible_collections.icp.canister_factory.plugins.module_utils._code_install import CodeInstall
 from ansible_collections.icp.canister_factory.plugins.module_utils._ic.errors import (
     CertificateError, InputError, Reject, TransportError)
-from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import (
-    DiffTracker, ICModule, ModuleFailed, describe_error)
+from ansible_collections.icp.canister_factory.plugins.module_utils._error_text import describe_error
+from ansible_collections.icp.canister_factory.plugins.module_utils._ic_module import DiffTracker, ICModule, ModuleFailed
 
 
 class Canister(CanisterLifecycle, ICModule):
