@@ -36,7 +36,7 @@ description:
     init types) before any call. A text that passed is remembered beside the registry
     (C(<registry>.checked-args), the SHA-256 of the text with those of the module and the C(did) file)
     and not parsed again on the next run; any change of text, module or C(did) file checks it again,
-    and a text that fails is never remembered.
+    and a text that fails is never remembered. Only a run that succeeded, not in check mode, writes it.
   - With O(action=upgrade) it is the batch path of the C(fleet_upgrade) role instead. For every item of
     O(upgrades) it does what the role's M(icp.canister_factory.ic_code) task does, with the same code - a
     snapshot, the upgrade with the item's argument, the O(upgrades[].verify_method) query that must answer
