@@ -190,8 +190,9 @@ class Transport:
         pipes = []
 
         def pipe_with_room():
+            pipes[:] = [pipe for pipe in pipes if not pipe.closed]  # a closed pipe is closed for good
             for pipe in pipes:
-                if not pipe.closed and outstanding[pipe] < depth:
+                if outstanding[pipe] < depth:
                     return pipe
             pipes.append(self._pipe())
             return pipes[-1]
